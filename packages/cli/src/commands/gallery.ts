@@ -1,0 +1,66 @@
+import { CliError } from "../cli-error.ts";
+import { openRecognizer, parse } from "../common.ts";
+
+export const galleryUsage = `facetracker gallery list [--db DIR] [--json]
+       facetracker gallery show [--db DIR] NAME
+       facetracker gallery rename [--db DIR] NAME NEW_NAME
+       facetracker gallery delete [--db DIR] NAME
+       facetracker gallery delete-embedding [--db DIR] EMBEDDING_ID`;
+
+export async function galleryCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: "boolean" } }, galleryUsage);
+  const [action, ...rest] = positionals;
+  const arity: Record<string, number> = { list: 0, show: 1, rename: 2, delete: 1, "delete-embedding": 1 };
+  if (!action || !(action in arity)) {
+    throw new CliError(`${action ? `unknown gallery action '${action}'` : "missing gallery action"}\nusage: ${galleryUsage}`, 2);
+  }
+  if (rest.length !== arity[action]) {
+    throw new CliError(`gallery ${action}: expected ${arity[action]} argument(s), got ${rest.length}\nusage: ${galleryUsage}`, 2);
+  }
+  const recognizer = await openRecognizer(values, true);
+  const gallery = recognizer.gallery;
+  try {
+    switch (action) {
+      case "list": {
+        const list = (await gallery.list()).sort((a, b) => a.name.localeCompare(b.name));
+        if (values.json) console.log(JSON.stringify(list, null, 2));
+        else if (list.length === 0) console.log("gallery is empty");
+        else for (const i of list) console.log(`${i.name}\t${i.embeddingCount} embedding(s)\t${i.id}${attrs(i.attributes)}`);
+        return 0;
+      }
+      case "show": {
+        const identity = await gallery.get(rest[0] as string);
+        if (!identity) throw new CliError(`no identity '${rest[0]}' in the gallery`);
+        const embeddings = await gallery.embeddings(identity.id);
+        if (values.json) console.log(JSON.stringify({ ...identity, embeddings }, null, 2));
+        else {
+          console.log(`${identity.name} (${identity.id})${attrs(identity.attributes)}`);
+          for (const e of embeddings) console.log(`  ${e.id}\t${e.source ?? ""}\t${e.createdAt}`);
+        }
+        return 0;
+      }
+      case "rename": {
+        const renamed = await gallery.rename(rest[0] as string, rest[1] as string);
+        console.log(`renamed '${rest[0]}' to '${renamed.name}'`);
+        return 0;
+      }
+      case "delete": {
+        if (!(await gallery.deleteIdentity(rest[0] as string))) throw new CliError(`no identity '${rest[0]}' in the gallery`);
+        console.log(`deleted '${rest[0]}'`);
+        return 0;
+      }
+      default: {
+        if (!(await gallery.deleteEmbedding(rest[0] as string))) throw new CliError(`no embedding '${rest[0]}' in the gallery`);
+        console.log(`deleted embedding ${rest[0]}`);
+        return 0;
+      }
+    }
+  } finally {
+    await recognizer.close();
+  }
+}
+
+function attrs(a: Record<string, string>): string {
+  const entries = Object.entries(a);
+  return entries.length ? `\t${entries.map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
+}

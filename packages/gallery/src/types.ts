@@ -1,0 +1,93 @@
+/** Face gallery contract shared by the embedded store and Qdrant. */
+
+/** Free-form identity attributes (string values, e.g. { department: "ops" }). */
+export type Attributes = Record<string, string>;
+
+export interface IdentityInfo {
+  /** Stable id (UUID) of the identity. */
+  id: string;
+  /** Unique display name (case-sensitive). */
+  name: string;
+  attributes: Attributes;
+  /** Number of embeddings stored for this identity. */
+  embeddingCount: number;
+  /** ISO time of creation. */
+  createdAt: string;
+}
+
+export interface EmbeddingInfo {
+  /** Stable id (UUID) of the embedding. */
+  id: string;
+  identityId: string;
+  /** Where it came from, e.g. a file name (optional, informative). */
+  source?: string;
+  /** True when a face thumbnail (JPEG) is stored with this embedding. */
+  hasThumbnail: boolean;
+  createdAt: string;
+}
+
+export interface NewEmbedding {
+  /** L2-normalised vector of the gallery's dimension. */
+  vector: Float32Array;
+  source?: string;
+  /** Optional JPEG thumbnail of the face. */
+  thumbnail?: Uint8Array;
+}
+
+export interface SearchHit {
+  identityId: string;
+  name: string;
+  attributes: Attributes;
+  embeddingId: string;
+  /** Cosine similarity in [-1, 1]. */
+  similarity: number;
+}
+
+export interface Gallery {
+  /** Vector dimension (512 for the default embedder). */
+  readonly dimension: number;
+  /**
+   * Adds embeddings to the identity called `name`, creating it (with `attributes`) when it does not exist.
+   * Attributes given for an existing identity are merged in. Returns the identity and the new embedding ids.
+   */
+  enroll(
+    name: string,
+    embeddings: NewEmbedding[],
+    attributes?: Attributes,
+  ): Promise<{ identity: IdentityInfo; embeddingIds: string[] }>;
+  list(): Promise<IdentityInfo[]>;
+  /** By id or by name; undefined when absent. */
+  get(idOrName: string): Promise<IdentityInfo | undefined>;
+  embeddings(idOrName: string): Promise<EmbeddingInfo[]>;
+  thumbnail(embeddingId: string): Promise<Uint8Array | undefined>;
+  /** Renames an identity; throws GalleryError('NOT_FOUND' | 'NAME_TAKEN'). */
+  rename(idOrName: string, newName: string): Promise<IdentityInfo>;
+  /** Replaces (merges) attributes of an identity. */
+  setAttributes(idOrName: string, attributes: Attributes): Promise<IdentityInfo>;
+  /** Deletes an identity and all its embeddings; returns false when absent. */
+  deleteIdentity(idOrName: string): Promise<boolean>;
+  /** Deletes one embedding; an identity left with none is kept (it can be enrolled again). Returns false when absent. */
+  deleteEmbedding(embeddingId: string): Promise<boolean>;
+  /**
+   * The top-k embeddings by cosine similarity (best first), at most one hit per identity unless
+   * `perIdentity` is false. `minSimilarity` filters out weaker hits.
+   */
+  search(
+    vector: Float32Array,
+    options?: { k?: number; minSimilarity?: number; perIdentity?: boolean },
+  ): Promise<SearchHit[]>;
+  /** Total number of embeddings. */
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type GalleryErrorCode = "NOT_FOUND" | "NAME_TAKEN" | "INVALID" | "CORRUPT" | "IO" | "LOCKED";
+
+export class GalleryError extends Error {
+  readonly code: GalleryErrorCode;
+  constructor(code: GalleryErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "GalleryError";
+    this.code = code;
+  }
+}

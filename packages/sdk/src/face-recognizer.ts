@@ -1,0 +1,223 @@
+import { type FaceTrackerConfig, type FaceTrackerConfigInput, parseConfig } from "@facetracker/config";
+import { type Gallery, type NewEmbedding, openGallery } from "@facetracker/gallery";
+import {
+  type AnalyzedFace,
+  type AnalyzeOptions,
+  cosine,
+  decodeImage,
+  EMBEDDING_DIM,
+  encodeJpeg,
+  FaceAnalyzer,
+  type ImageInput,
+} from "@facetracker/vision";
+import { analyzeOptionsFrom, embedLargestFace } from "./largest-face.ts";
+import { prefetch } from "./prefetch.ts";
+import type { BatchResult, EnrollOptions, EnrollOutcome, EnrollReport, RecognizedFace } from "./types.ts";
+
+/** Two embeddings of one identity closer than this are the same picture enrolled twice. */
+const SAME_PICTURE_SIMILARITY = 0.97;
+
+export interface RecognizerOptions {
+  /** Use this gallery instead of opening the configured one (it is then not closed by close()). */
+  gallery?: Gallery;
+  /** Share already-loaded models. */
+  analyzer?: FaceAnalyzer;
+}
+
+const labelOf = (input: ImageInput, index: number) => (typeof input === "string" ? input : `image #${index + 1}`);
+
+/**
+ * Recognises faces in still images against a face gallery, and enrolls people from photos.
+ * Create once (models load once), then call as often as needed; close() releases the gallery.
+ */
+export class FaceRecognizer {
+  readonly config: FaceTrackerConfig;
+  readonly gallery: Gallery;
+  readonly analyzer: FaceAnalyzer;
+  readonly #ownsGallery: boolean;
+
+  private constructor(config: FaceTrackerConfig, gallery: Gallery, analyzer: FaceAnalyzer, ownsGallery: boolean) {
+    this.config = config;
+    this.gallery = gallery;
+    this.analyzer = analyzer;
+    this.#ownsGallery = ownsGallery;
+  }
+
+  /** Validates the configuration (plain object: defaults apply), loads the models and opens the gallery. */
+  static async create(
+    config: FaceTrackerConfigInput | FaceTrackerConfig = {},
+    options: RecognizerOptions = {},
+  ): Promise<FaceRecognizer> {
+    const cfg = parseConfig(config);
+    const analyzer =
+      options.analyzer ?? (await FaceAnalyzer.create({ threads: cfg.runtime.threads, provider: cfg.runtime.provider }));
+    const gallery = options.gallery ?? (await openConfiguredGallery(cfg));
+    return new FaceRecognizer(cfg, gallery, analyzer, !options.gallery);
+  }
+
+  get threshold(): number {
+    return this.config.cosine_similarity_threshold;
+  }
+
+  #analyzeOptions(extra: AnalyzeOptions = {}): AnalyzeOptions {
+    return analyzeOptionsFrom(this.config, extra);
+  }
+
+  /** Faces with their embeddings (no gallery lookup). */
+  async detectFaces(image: ImageInput, extra?: AnalyzeOptions): Promise<AnalyzedFace[]> {
+    return this.analyzer.analyze(await decodeImage(image), this.#analyzeOptions(extra));
+  }
+
+  /** Every face of the image with its identity (or null when unknown). */
+  async recognize(image: ImageInput): Promise<RecognizedFace[]> {
+    return this.#match(await this.detectFaces(image));
+  }
+
+  async #match(faces: AnalyzedFace[]): Promise<RecognizedFace[]> {
+    const result: RecognizedFace[] = [];
+    for (const face of faces) {
+      const embedding = face.embedding as Float32Array;
+      const [best] = await this.gallery.search(embedding, { k: 1 });
+      const known = best !== undefined && best.similarity >= this.threshold;
+      result.push({
+        box: face.box,
+        score: face.score,
+        landmarks: face.landmarks,
+        identity: known
+          ? { id: best.identityId, name: best.name, attributes: best.attributes, similarity: best.similarity }
+          : null,
+        bestSimilarity: best?.similarity ?? null,
+        embedding,
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Recognises a sequence of images, pipelined: the next images are read and decoded while the current one
+   * is in inference. Results come in input order; an image that fails carries `error` and the batch goes on.
+   */
+  async *recognizeBatch(images: Iterable<ImageInput> | AsyncIterable<ImageInput>): AsyncGenerator<BatchResult> {
+    const decoded = prefetch(images, this.config.runtime.prefetch, (input, index) =>
+      decodeImage(input, labelOf(input, index)),
+    );
+    for await (const item of decoded) {
+      if (!item.ok) {
+        yield { index: item.index, input: item.input, faces: [], error: item.error };
+        continue;
+      }
+      try {
+        const faces = await this.#match(await this.analyzer.analyze(item.value, this.#analyzeOptions()));
+        yield { index: item.index, input: item.input, faces };
+      } catch (error) {
+        yield { index: item.index, input: item.input, faces: [], error: error as Error };
+      }
+    }
+  }
+
+  /** Embedding of the largest face of the image, or undefined when it has no face. */
+  embedLargest(image: ImageInput) {
+    return embedLargestFace(this.analyzer, image, this.#analyzeOptions());
+  }
+
+  /** Cosine similarity of the largest faces of two images; null when either has no face. */
+  async verify(a: ImageInput, b: ImageInput): Promise<{ similarity: number | null; same: boolean | null }> {
+    const [fa, fb] = [await this.embedLargest(a), await this.embedLargest(b)];
+    if (!fa || !fb) return { similarity: null, same: null };
+    const similarity = cosine(fa.face.embedding, fb.face.embedding);
+    return { similarity, same: similarity >= this.threshold };
+  }
+
+  /**
+   * Enrolls `name` from photos: the largest face of each. Images with no face, unreadable images, repeats of
+   * a picture already enrolled for this person, and faces that already belong to another identity (unless
+   * `force`) are not enrolled and are reported, each with its reason. Nothing already in the gallery changes
+   * when no image is enrolled.
+   */
+  async enroll(name: string, images: ImageInput[], options: EnrollOptions = {}): Promise<EnrollReport> {
+    const trimmed = name.trim();
+    if (!trimmed) throw new Error("enroll: the identity name is empty");
+    const existing = await this.gallery.get(trimmed);
+    const conflictAt = this.config.enroll.duplicate_threshold ?? this.threshold;
+    const outcomes: EnrollOutcome[] = [];
+    const accepted: { label: string; embedding: NewEmbedding }[] = [];
+    const ownVectors: Float32Array[] = [];
+
+    for (let i = 0; i < images.length; i++) {
+      const input = images[i] as ImageInput;
+      const label = labelOf(input, i);
+      let found: Awaited<ReturnType<FaceRecognizer["embedLargest"]>>;
+      try {
+        found = await this.embedLargest(input);
+      } catch (error) {
+        outcomes.push({ image: label, status: "error", reason: (error as Error).message });
+        continue;
+      }
+      if (!found) {
+        outcomes.push({ image: label, status: "no_face" });
+        continue;
+      }
+      const vector = found.face.embedding;
+      const hits = await this.gallery.search(vector, { k: 5, minSimilarity: Math.min(conflictAt, SAME_PICTURE_SIMILARITY) });
+      const other = hits.find((h) => h.name !== trimmed && h.similarity >= conflictAt);
+      if (other && !options.force) {
+        outcomes.push({
+          image: label,
+          status: "conflict",
+          reason: `the face matches identity '${other.name}' (similarity ${other.similarity.toFixed(3)}); use force to enroll anyway`,
+          otherIdentity: other.name,
+          similarity: other.similarity,
+        });
+        continue;
+      }
+      const repeat =
+        hits.find((h) => h.name === trimmed && h.similarity >= SAME_PICTURE_SIMILARITY)?.similarity ??
+        ownVectors.map((v) => cosine(v, vector)).find((s) => s >= SAME_PICTURE_SIMILARITY);
+      if (repeat !== undefined) {
+        outcomes.push({
+          image: label,
+          status: "duplicate",
+          reason: `already enrolled for '${trimmed}' (similarity ${repeat.toFixed(3)})`,
+        });
+        continue;
+      }
+      ownVectors.push(vector);
+      const thumbnail = this.config.enroll.thumbnails ? await encodeJpeg(found.face.aligned, 85) : undefined;
+      accepted.push({
+        label,
+        embedding: { vector, source: typeof input === "string" ? input : undefined, thumbnail },
+      });
+    }
+
+    if (accepted.length === 0) {
+      return { name: trimmed, identityId: existing?.id, created: false, enrolled: 0, outcomes };
+    }
+    const { identity, embeddingIds } = await this.gallery.enroll(
+      trimmed,
+      accepted.map((a) => a.embedding),
+      options.attributes,
+    );
+    accepted.forEach((a, i) => {
+      outcomes.push({ image: a.label, status: "enrolled", embeddingId: embeddingIds[i] as string });
+    });
+    const order = new Map(images.map((img, i) => [labelOf(img, i), i]));
+    outcomes.sort((x, y) => (order.get(x.image) ?? 0) - (order.get(y.image) ?? 0));
+    return { name: trimmed, identityId: identity.id, created: !existing, enrolled: accepted.length, outcomes };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsGallery) await this.gallery.close();
+  }
+}
+
+export async function openConfiguredGallery(cfg: FaceTrackerConfig): Promise<Gallery> {
+  return cfg.gallery.backend === "qdrant"
+    ? openGallery({
+        backend: "qdrant",
+        url: cfg.qdrant.url,
+        apiKey: cfg.qdrant.api_key,
+        collection: cfg.qdrant.collection,
+        dimension: EMBEDDING_DIM,
+      })
+    : openGallery({ backend: "embedded", path: cfg.db_path, dimension: EMBEDDING_DIM });
+}

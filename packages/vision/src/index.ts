@@ -1,0 +1,34 @@
+export { ALIGNED_SIZE, ARCFACE_REFERENCE, alignFace, alignmentTransform } from "./align.ts";
+export { drawLabels, type Label } from "./annotate.ts";
+export { DEFAULT_DETECT, type DetectOptions, type Detection, DETECTOR_INPUT, FaceDetector, suppress } from "./detector.ts";
+export { cosine, EMBEDDING_DIM, FaceEmbedder, l2normalize } from "./embedder.ts";
+export {
+  type AnalyzedFace,
+  type AnalyzeOptions,
+  emptyStageTimes,
+  FaceAnalyzer,
+  type StageTimes,
+} from "./face-analyzer.ts";
+export {
+  applySimilarity,
+  type Box,
+  boxArea,
+  estimateSimilarity,
+  invertSimilarity,
+  iou,
+  nms,
+  type Point,
+  type Similarity,
+} from "./geometry.ts";
+export {
+  cropImage,
+  decodeImage,
+  encodeJpeg,
+  ImageError,
+  type ImageInput,
+  isRgbImage,
+  type RgbImage,
+} from "./image.ts";
+export { fivePoints, LandmarkModel, landmarkCrop } from "./landmarks.ts";
+export type { RuntimeOptions } from "./onnx-session.ts";
+export { imageToTensor, resizeGreyToTensor, resizeToTensor, warpSimilarity } from "./sampling.ts";
