@@ -12,9 +12,18 @@ export const globalOptions = {
 } as const satisfies ParseArgsConfig["options"];
 
 /** parseArgs in strict mode, with its errors turned into one-line usage errors. */
-export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T, usage: string) {
+export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+  usage: string,
+) {
   try {
-    return parseArgs({ args, options: { ...globalOptions, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args,
+      options: { ...globalOptions, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     const msg = (error as Error).message.split("\n")[0]?.replace(/^Unknown option/, "unknown option");
     throw new CliError(`${msg}\nusage: ${usage}`, 2);
@@ -36,7 +45,8 @@ export function configFrom(values: CommonValues) {
   }
   if (values.threshold !== undefined) {
     const t = Number(values.threshold);
-    if (!Number.isFinite(t)) throw new CliError(`--threshold: expected a number, got '${values.threshold}'`, 2);
+    if (!Number.isFinite(t))
+      throw new CliError(`--threshold: expected a number, got '${values.threshold}'`, 2);
     overrides.cosine_similarity_threshold = t;
   }
   return loadConfig({ file: values.config, overrides });
@@ -46,9 +56,15 @@ export function configFrom(values: CommonValues) {
 export async function openRecognizer(values: CommonValues, mustExist: boolean): Promise<FaceRecognizer> {
   const config = configFrom(values);
   if (mustExist && config.gallery.backend === "embedded" && !existsSync(config.db_path)) {
-    throw new CliError(`no gallery at ${config.db_path}: enroll someone first ('facetracker enroll --db ${config.db_path} --name NAME PHOTO...')`);
+    throw new CliError(
+      `no gallery at ${config.db_path}: enroll someone first ('facetracker enroll --db ${config.db_path} --name NAME PHOTO...')`,
+    );
   }
-  if (config.gallery.backend === "embedded" && existsSync(config.db_path) && !statSync(config.db_path).isDirectory()) {
+  if (
+    config.gallery.backend === "embedded" &&
+    existsSync(config.db_path) &&
+    !statSync(config.db_path).isDirectory()
+  ) {
     throw new CliError(`gallery path ${config.db_path} is not a directory`);
   }
   return FaceRecognizer.create(config);

@@ -59,7 +59,9 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof GalleryError ||
       error instanceof ModelFileError ||
       error instanceof ImageError;
-    console.error(`facetracker: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}`);
+    console.error(
+      `facetracker: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}`,
+    );
     return error instanceof CliError ? error.exitCode : 1;
   }
 }

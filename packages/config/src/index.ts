@@ -1,2 +1,15 @@
-export { ConfigError, configFromEnv, ENV_PREFIX, type LoadOptions, loadConfig, parseConfig } from "./load-config.ts";
-export { configSchema, type FaceTrackerConfig, type FaceTrackerConfigInput, galleryBackends, providers } from "./schema.ts";
+export {
+  ConfigError,
+  configFromEnv,
+  ENV_PREFIX,
+  type LoadOptions,
+  loadConfig,
+  parseConfig,
+} from "./load-config.ts";
+export {
+  configSchema,
+  type FaceTrackerConfig,
+  type FaceTrackerConfigInput,
+  galleryBackends,
+  providers,
+} from "./schema.ts";

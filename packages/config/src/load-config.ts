@@ -49,7 +49,11 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
 /** Validates a plain object against the schema; throws ConfigError listing every problem with its key. */
 export function parseConfig(input: unknown, source = "config"): FaceTrackerConfig {
   const result = configSchema.safeParse(input ?? {});
-  if (!result.success) throw new ConfigError(source, result.error.issues.map((i) => formatIssue(i, input)));
+  if (!result.success)
+    throw new ConfigError(
+      source,
+      result.error.issues.map((i) => formatIssue(i, input)),
+    );
   return result.data;
 }
 
@@ -83,7 +87,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Tree {
 
 function merge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isTree(v) && isTree(out[k]) ? merge(out[k] as Tree, v) : v;
+  for (const [k, v] of Object.entries(over))
+    out[k] = isTree(v) && isTree(out[k]) ? merge(out[k] as Tree, v) : v;
   return out;
 }
 
@@ -112,10 +117,12 @@ export function loadConfig(options: LoadOptions = {}): FaceTrackerConfig {
     try {
       doc = parseYaml(text);
     } catch (error) {
-      const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : "";
+      const where =
+        error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : "";
       throw new ConfigError(file, [`not valid YAML${where}: ${(error as Error).message.split("\n")[0]}`]);
     }
-    if (doc !== null && doc !== undefined && !isTree(doc)) throw new ConfigError(file, ["top level must be a mapping of keys"]);
+    if (doc !== null && doc !== undefined && !isTree(doc))
+      throw new ConfigError(file, ["top level must be a mapping of keys"]);
     fromFile = (doc as Tree | null) ?? {};
   }
   const merged = merge(merge(fromFile, configFromEnv(env)), (options.overrides ?? {}) as Tree);

@@ -56,6 +56,8 @@ export const configSchema = z.strictObject({
       /** onnxruntime intra-op threads per model; 0 = onnxruntime's choice. */
       threads: z.int().min(0).max(256).default(0),
       provider: z.enum(providers).default("cpu"),
+      /** onnxruntime worker threads busy-wait between operators: faster with spare cores, slower on 2. */
+      spin_wait: z.boolean().default(false),
       /** Images decoded ahead of inference by recognizeBatch. */
       prefetch: z.int().min(1).max(64).default(4),
     })

@@ -19,7 +19,8 @@ export function isUuid(value: string): boolean {
 
 /** Trims and checks an identity name: non-empty, at most 200 characters, no control characters, not a UUID. */
 export function validateName(name: unknown, what = "name"): string {
-  if (typeof name !== "string") throw new GalleryError("INVALID", `${what} must be a string, got ${typeof name}`);
+  if (typeof name !== "string")
+    throw new GalleryError("INVALID", `${what} must be a string, got ${typeof name}`);
   const trimmed = name.trim();
   if (trimmed.length === 0) throw new GalleryError("INVALID", `${what} must not be empty`);
   if (trimmed.length > MAX_NAME_LENGTH) {
@@ -28,7 +29,8 @@ export function validateName(name: unknown, what = "name"): string {
       `${what} is ${trimmed.length} characters long, at most ${MAX_NAME_LENGTH} are allowed`,
     );
   }
-  if (CONTROL_RE.test(trimmed)) throw new GalleryError("INVALID", `${what} must not contain control characters`);
+  if (CONTROL_RE.test(trimmed))
+    throw new GalleryError("INVALID", `${what} must not contain control characters`);
   if (isUuid(trimmed)) {
     throw new GalleryError("INVALID", `${what} must not be a UUID (it would be ambiguous with identity ids)`);
   }
@@ -44,9 +46,13 @@ export function validateAttributes(attributes: unknown): Attributes {
   const out: Attributes = {};
   for (const [key, value] of Object.entries(attributes)) {
     if (key.length === 0 || key.length > MAX_ATTRIBUTE_KEY_LENGTH) {
-      throw new GalleryError("INVALID", `attribute keys must have 1 to ${MAX_ATTRIBUTE_KEY_LENGTH} characters`);
+      throw new GalleryError(
+        "INVALID",
+        `attribute keys must have 1 to ${MAX_ATTRIBUTE_KEY_LENGTH} characters`,
+      );
     }
-    if (key === "__proto__") throw new GalleryError("INVALID", `"__proto__" is not allowed as an attribute key`);
+    if (key === "__proto__")
+      throw new GalleryError("INVALID", `"__proto__" is not allowed as an attribute key`);
     if (typeof value !== "string") {
       throw new GalleryError("INVALID", `attribute "${key}" must be a string, got ${typeof value}`);
     }
@@ -67,11 +73,15 @@ export function validateAttributes(attributes: unknown): Attributes {
  */
 export function validateVector(vector: unknown, dimension: number, what = "vector"): Float32Array {
   if (!(vector instanceof Float32Array)) {
-    const got = vector === null ? "null" : typeof vector === "object" ? vector.constructor.name : typeof vector;
+    const got =
+      vector === null ? "null" : typeof vector === "object" ? vector.constructor.name : typeof vector;
     throw new GalleryError("INVALID", `${what} must be a Float32Array, got ${got}`);
   }
   if (vector.length !== dimension) {
-    throw new GalleryError("INVALID", `${what} has dimension ${vector.length}, the gallery expects ${dimension}`);
+    throw new GalleryError(
+      "INVALID",
+      `${what} has dimension ${vector.length}, the gallery expects ${dimension}`,
+    );
   }
   try {
     return normalized(vector);
@@ -103,7 +113,9 @@ export function validateEmbeddings(embeddings: unknown, dimension: number): Vali
     if (item === null || typeof item !== "object") {
       throw new GalleryError("INVALID", `embeddings[${i}] must be an object`);
     }
-    const valid: ValidEmbedding = { vector: validateVector(item.vector, dimension, `embeddings[${i}].vector`) };
+    const valid: ValidEmbedding = {
+      vector: validateVector(item.vector, dimension, `embeddings[${i}].vector`),
+    };
     if (item.source !== undefined) {
       if (typeof item.source !== "string") {
         throw new GalleryError("INVALID", `embeddings[${i}].source must be a string`);

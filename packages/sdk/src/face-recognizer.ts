@@ -10,7 +10,8 @@ import {
   FaceAnalyzer,
   type ImageInput,
 } from "@facetracker/vision";
-import { analyzeOptionsFrom, embedLargestFace } from "./largest-face.ts";
+import { embedLargestFace } from "./largest-face.ts";
+import { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
 import { prefetch } from "./prefetch.ts";
 import type { BatchResult, EnrollOptions, EnrollOutcome, EnrollReport, RecognizedFace } from "./types.ts";
 
@@ -24,7 +25,8 @@ export interface RecognizerOptions {
   analyzer?: FaceAnalyzer;
 }
 
-const labelOf = (input: ImageInput, index: number) => (typeof input === "string" ? input : `image #${index + 1}`);
+const labelOf = (input: ImageInput, index: number) =>
+  typeof input === "string" ? input : `image #${index + 1}`;
 
 /**
  * Recognises faces in still images against a face gallery, and enrolls people from photos.
@@ -36,7 +38,12 @@ export class FaceRecognizer {
   readonly analyzer: FaceAnalyzer;
   readonly #ownsGallery: boolean;
 
-  private constructor(config: FaceTrackerConfig, gallery: Gallery, analyzer: FaceAnalyzer, ownsGallery: boolean) {
+  private constructor(
+    config: FaceTrackerConfig,
+    gallery: Gallery,
+    analyzer: FaceAnalyzer,
+    ownsGallery: boolean,
+  ) {
     this.config = config;
     this.gallery = gallery;
     this.analyzer = analyzer;
@@ -49,8 +56,7 @@ export class FaceRecognizer {
     options: RecognizerOptions = {},
   ): Promise<FaceRecognizer> {
     const cfg = parseConfig(config);
-    const analyzer =
-      options.analyzer ?? (await FaceAnalyzer.create({ threads: cfg.runtime.threads, provider: cfg.runtime.provider }));
+    const analyzer = options.analyzer ?? (await FaceAnalyzer.create(runtimeOptionsFrom(cfg)));
     const gallery = options.gallery ?? (await openConfiguredGallery(cfg));
     return new FaceRecognizer(cfg, gallery, analyzer, !options.gallery);
   }
@@ -97,7 +103,9 @@ export class FaceRecognizer {
    * Recognises a sequence of images, pipelined: the next images are read and decoded while the current one
    * is in inference. Results come in input order; an image that fails carries `error` and the batch goes on.
    */
-  async *recognizeBatch(images: Iterable<ImageInput> | AsyncIterable<ImageInput>): AsyncGenerator<BatchResult> {
+  async *recognizeBatch(
+    images: Iterable<ImageInput> | AsyncIterable<ImageInput>,
+  ): AsyncGenerator<BatchResult> {
     const decoded = prefetch(images, this.config.runtime.prefetch, (input, index) =>
       decodeImage(input, labelOf(input, index)),
     );
@@ -158,7 +166,10 @@ export class FaceRecognizer {
         continue;
       }
       const vector = found.face.embedding;
-      const hits = await this.gallery.search(vector, { k: 5, minSimilarity: Math.min(conflictAt, SAME_PICTURE_SIMILARITY) });
+      const hits = await this.gallery.search(vector, {
+        k: 5,
+        minSimilarity: Math.min(conflictAt, SAME_PICTURE_SIMILARITY),
+      });
       const other = hits.find((h) => h.name !== trimmed && h.similarity >= conflictAt);
       if (other && !options.force) {
         outcomes.push({
@@ -202,7 +213,13 @@ export class FaceRecognizer {
     });
     const order = new Map(images.map((img, i) => [labelOf(img, i), i]));
     outcomes.sort((x, y) => (order.get(x.image) ?? 0) - (order.get(y.image) ?? 0));
-    return { name: trimmed, identityId: identity.id, created: !existing, enrolled: accepted.length, outcomes };
+    return {
+      name: trimmed,
+      identityId: identity.id,
+      created: !existing,
+      enrolled: accepted.length,
+      outcomes,
+    };
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
-export { FaceRecognizer, openConfiguredGallery, type RecognizerOptions } from "./face-recognizer.ts";
 export { bestThreshold, type ScoredPair, statsAt, type ThresholdStats } from "./calibration.ts";
-export { analyzeOptionsFrom, embedLargestFace } from "./largest-face.ts";
+export { FaceRecognizer, openConfiguredGallery, type RecognizerOptions } from "./face-recognizer.ts";
+export { embedLargestFace } from "./largest-face.ts";
+export { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
 export { prefetch } from "./prefetch.ts";
 export type {
   BatchResult,

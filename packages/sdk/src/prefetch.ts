@@ -1,4 +1,6 @@
-export type Prefetched<I, O> = { index: number; input: I; ok: true; value: O } | { index: number; input: I; ok: false; error: Error };
+export type Prefetched<I, O> =
+  | { index: number; input: I; ok: true; value: O }
+  | { index: number; input: I; ok: false; error: Error };
 
 /**
  * Maps `inputs` through the async `work`, keeping up to `depth` calls in flight ahead of the consumer;

@@ -10,7 +10,8 @@ function imageWithDots(width: number, height: number, points: Point[]): RgbImage
   const data = new Uint8Array(width * height * 3).fill(40);
   for (const [px, py] of points) {
     for (let y = Math.round(py) - 1; y <= Math.round(py) + 1; y++) {
-      for (let x = Math.round(px) - 1; x <= Math.round(px) + 1; x++) data.fill(255, (y * width + x) * 3, (y * width + x) * 3 + 3);
+      for (let x = Math.round(px) - 1; x <= Math.round(px) + 1; x++)
+        data.fill(255, (y * width + x) * 3, (y * width + x) * 3 + 3);
     }
   }
   return { width, height, data };
@@ -44,7 +45,10 @@ describe("alignFace", () => {
     assert.equal(aligned.height, ALIGNED_SIZE);
     for (const ref of ARCFACE_REFERENCE) {
       const found = brightest(aligned, ref);
-      assert.ok(Math.hypot(found[0] - ref[0], found[1] - ref[1]) <= 1.5, `dot at ${found} for reference ${ref}`);
+      assert.ok(
+        Math.hypot(found[0] - ref[0], found[1] - ref[1]) <= 1.5,
+        `dot at ${found} for reference ${ref}`,
+      );
     }
     const t = alignmentTransform(five);
     assert.ok(Math.abs(Math.hypot(t.a, t.b) - 1 / scale) < 1e-9);

@@ -10,10 +10,17 @@ export interface Label {
 }
 
 const escapeXml = (s: string) =>
-  s.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] as string);
+  s.replace(
+    /[<>&'"]/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] as string,
+  );
 
 /** Draws labelled boxes on the image and encodes it as JPEG (or PNG when the file name asks for it). */
-export async function drawLabels(image: RgbImage, labels: Label[], format: "jpeg" | "png" = "jpeg"): Promise<Buffer> {
+export async function drawLabels(
+  image: RgbImage,
+  labels: Label[],
+  format: "jpeg" | "png" = "jpeg",
+): Promise<Buffer> {
   const stroke = Math.max(2, Math.round(Math.min(image.width, image.height) / 300));
   const font = Math.max(12, Math.round(Math.min(image.width, image.height) / 40));
   const parts = labels.map(({ box, text, color }) => {
@@ -25,8 +32,8 @@ export async function drawLabels(image: RgbImage, labels: Label[], format: "jpeg
 <text x="${x1 + 4}" y="${ty + font}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#ffffff">${escapeXml(text)}</text>`;
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}">${parts.join("")}</svg>`;
-  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).composite([
-    { input: Buffer.from(svg), top: 0, left: 0 },
-  ]);
+  const pipeline = sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: 3 },
+  }).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
   return format === "png" ? pipeline.png().toBuffer() : pipeline.jpeg({ quality: 90 }).toBuffer();
 }

@@ -51,7 +51,8 @@ export class FaceDetector {
     const out = await this.#session.run({ input: new Tensor("float32", this.#input, [1, 3, H, W]) });
     const scores = out.scores?.data as Float32Array;
     const boxes = out.boxes?.data as Float32Array;
-    if (!scores || !boxes || scores.length !== ANCHORS * 2) throw new Error("detector: unexpected output shape");
+    if (!scores || !boxes || scores.length !== ANCHORS * 2)
+      throw new Error("detector: unexpected output shape");
     const rw = roi[2] - roi[0];
     const rh = roi[3] - roi[1];
     const found: Detection[] = [];
@@ -84,7 +85,12 @@ export class FaceDetector {
 }
 
 /** NMS, then the minimum-size filter; best first. */
-export function suppress(raw: Detection[], nmsThreshold: number, minFaceSize: number, maxFaces: number): Detection[] {
+export function suppress(
+  raw: Detection[],
+  nmsThreshold: number,
+  minFaceSize: number,
+  maxFaces: number,
+): Detection[] {
   const kept = nms(
     raw.map((d) => d.box),
     raw.map((d) => d.score),

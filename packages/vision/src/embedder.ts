@@ -40,10 +40,14 @@ export class FaceEmbedder {
 
   async embed(face: RgbImage): Promise<Float32Array> {
     if (face.width !== ALIGNED_SIZE || face.height !== ALIGNED_SIZE) {
-      throw new Error(`embedder: expected a ${ALIGNED_SIZE}×${ALIGNED_SIZE} aligned face, got ${face.width}×${face.height}`);
+      throw new Error(
+        `embedder: expected a ${ALIGNED_SIZE}×${ALIGNED_SIZE} aligned face, got ${face.width}×${face.height}`,
+      );
     }
     imageToTensor(face, 127, 128, this.#input);
-    const out = await this.#session.run({ input: new Tensor("float32", this.#input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]) });
+    const out = await this.#session.run({
+      input: new Tensor("float32", this.#input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]),
+    });
     const first = Object.values(out)[0];
     const data = first?.data as Float32Array | undefined;
     if (!data || data.length !== EMBEDDING_DIM) throw new Error("embedder: unexpected output shape");

@@ -4,6 +4,7 @@ import { resolveFile } from "@facetracker/models";
 import sharp from "sharp";
 import { cosine } from "./embedder.ts";
 import { FaceAnalyzer } from "./face-analyzer.ts";
+import type { Point } from "./geometry.ts";
 import { cropImage, decodeImage, type RgbImage } from "./image.ts";
 
 // Real models on the registry-shipped sample photos (models:install puts them in models/files/samples).
@@ -28,9 +29,12 @@ describe("FaceAnalyzer on sample photos (real models)", () => {
 
   it("places the five landmarks inside the face in anatomical order", async () => {
     for (const f of await analyzer.analyze(sample1, { embed: false })) {
-      const [le, re, nose, lm, rm] = f.landmarks as [number, number][];
+      const [le, re, nose, lm, rm] = f.landmarks as [Point, Point, Point, Point, Point];
       for (const [x, y] of f.landmarks) {
-        assert.ok(x >= f.box[0] && x <= f.box[2] && y >= f.box[1] && y <= f.box[3], `point ${x},${y} outside ${f.box}`);
+        assert.ok(
+          x >= f.box[0] && x <= f.box[2] && y >= f.box[1] && y <= f.box[3],
+          `point ${x},${y} outside ${f.box}`,
+        );
       }
       assert.ok(le[0] < re[0], "left eye left of right eye");
       assert.ok(lm[0] < rm[0], "left mouth corner left of right");
@@ -49,10 +53,16 @@ describe("FaceAnalyzer on sample photos (real models)", () => {
   });
 
   it("finds no face in a picture without one", async () => {
-    const { data, info } = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#4a6b8a" } })
+    const { data, info } = await sharp({
+      create: { width: 640, height: 480, channels: 3, background: "#4a6b8a" },
+    })
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const faces = await analyzer.analyze({ width: info.width, height: info.height, data: new Uint8Array(data) });
+    const faces = await analyzer.analyze({
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data),
+    });
     assert.equal(faces.length, 0);
   });
 
@@ -81,6 +91,7 @@ describe("FaceAnalyzer on sample photos (real models)", () => {
   });
 
   it("accumulates per-stage times", () => {
-    for (const stage of ["detect", "landmarks", "align", "embed"] as const) assert.ok(analyzer.times[stage] > 0, stage);
+    for (const stage of ["detect", "landmarks", "align", "embed"] as const)
+      assert.ok(analyzer.times[stage] > 0, stage);
   });
 });

@@ -1,5 +1,5 @@
 import { alignFace } from "./align.ts";
-import { type DetectOptions, type Detection, FaceDetector } from "./detector.ts";
+import { type Detection, type DetectOptions, FaceDetector } from "./detector.ts";
 import { FaceEmbedder } from "./embedder.ts";
 import type { Box, Point } from "./geometry.ts";
 import type { RgbImage } from "./image.ts";

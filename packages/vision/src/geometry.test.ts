@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { applySimilarity, type Box, estimateSimilarity, invertSimilarity, iou, nms, type Point } from "./geometry.ts";
+import {
+  applySimilarity,
+  type Box,
+  estimateSimilarity,
+  invertSimilarity,
+  iou,
+  nms,
+  type Point,
+} from "./geometry.ts";
 
 describe("iou", () => {
   it("is 1 for identical boxes and 0 for disjoint ones", () => {

@@ -18,7 +18,12 @@ export function iou(a: Box, b: Box): number {
  * Greedy non-maximum suppression: keeps the highest-scoring box and drops every other box overlapping it by
  * more than `threshold` IoU. Returns the indices kept, best first.
  */
-export function nms(boxes: readonly Box[], scores: ArrayLike<number>, threshold: number, limit = Infinity): number[] {
+export function nms(
+  boxes: readonly Box[],
+  scores: ArrayLike<number>,
+  threshold: number,
+  limit = Infinity,
+): number[] {
   const order = boxes.map((_, i) => i).sort((i, j) => (scores[j] as number) - (scores[i] as number));
   const kept: number[] = [];
   const suppressed = new Uint8Array(boxes.length);
@@ -48,7 +53,8 @@ export interface Similarity {
 /** Least-squares similarity taking `src` points onto `dst` points (Umeyama, no reflection). */
 export function estimateSimilarity(src: readonly Point[], dst: readonly Point[]): Similarity {
   const n = src.length;
-  if (n < 2 || dst.length !== n) throw new Error(`need at least 2 point pairs of equal count, got ${n}/${dst.length}`);
+  if (n < 2 || dst.length !== n)
+    throw new Error(`need at least 2 point pairs of equal count, got ${n}/${dst.length}`);
   let sx = 0;
   let sy = 0;
   let dx = 0;

@@ -7,9 +7,7 @@ import sharp from "sharp";
 import { cropImage, decodeImage, ImageError } from "./image.ts";
 
 /** 4×2 image: left half red, right half blue. */
-const raw = Buffer.from(
-  Array.from({ length: 8 }, (_, i) => ((i % 4) < 2 ? [255, 0, 0] : [0, 0, 255])).flat(),
-);
+const raw = Buffer.from(Array.from({ length: 8 }, (_, i) => (i % 4 < 2 ? [255, 0, 0] : [0, 0, 255])).flat());
 const base = () => sharp(raw, { raw: { width: 4, height: 2, channels: 3 } });
 const pixel = (img: { width: number; data: Uint8Array }, x: number, y: number) =>
   Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
@@ -26,7 +24,9 @@ describe("decodeImage", () => {
 
   for (const format of ["jpeg", "png", "webp"] as const) {
     it(`decodes ${format} to RGB`, async () => {
-      const bytes = await base().toFormat(format, { quality: 100, lossless: format === "webp" }).toBuffer();
+      const bytes = await base()
+        .toFormat(format, { quality: 100, lossless: format === "webp" })
+        .toBuffer();
       const img = await decodeImage(bytes);
       assert.equal(img.width, 4);
       assert.equal(img.height, 2);
@@ -48,7 +48,9 @@ describe("decodeImage", () => {
 
   it("flattens alpha onto white", async () => {
     const rgba = Buffer.from([255, 0, 0, 0, 0, 0, 255, 255]);
-    const bytes = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+    const bytes = await sharp(rgba, { raw: { width: 2, height: 1, channels: 4 } })
+      .png()
+      .toBuffer();
     const img = await decodeImage(bytes);
     assert.deepEqual(pixel(img, 0, 0), [255, 255, 255]);
     assert.deepEqual(pixel(img, 1, 0), [0, 0, 255]);
@@ -56,7 +58,10 @@ describe("decodeImage", () => {
 
   it("names a missing file", async () => {
     const file = path.join(dir, "nope.jpg");
-    await assert.rejects(decodeImage(file), (e: Error) => e instanceof ImageError && e.message === `${file}: file not found`);
+    await assert.rejects(
+      decodeImage(file),
+      (e: Error) => e instanceof ImageError && e.message === `${file}: file not found`,
+    );
   });
 
   it("refuses a file that is not an image", async () => {

@@ -46,7 +46,8 @@ export async function decodeImage(input: ImageInput, label?: string): Promise<Rg
       bytes = await readFile(input);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "is a directory" : `cannot read (${code})`;
+      const why =
+        code === "ENOENT" ? "file not found" : code === "EISDIR" ? "is a directory" : `cannot read (${code})`;
       throw new ImageError(name, `${name}: ${why}`, { cause: error });
     }
   } else {
@@ -57,7 +58,9 @@ export async function decodeImage(input: ImageInput, label?: string): Promise<Rg
   try {
     format = (await sharp(bytes).metadata()).format;
   } catch (error) {
-    throw new ImageError(name, `${name}: not a supported image (JPEG, PNG or WebP expected)`, { cause: error });
+    throw new ImageError(name, `${name}: not a supported image (JPEG, PNG or WebP expected)`, {
+      cause: error,
+    });
   }
   if (!format || !SUPPORTED.has(format)) {
     throw new ImageError(name, `${name}: unsupported image format '${format}' (JPEG, PNG or WebP expected)`);
@@ -70,11 +73,19 @@ export async function decodeImage(input: ImageInput, label?: string): Promise<Rg
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
   } catch (error) {
-    throw new ImageError(name, `${name}: corrupt or truncated ${format} image (${(error as Error).message.trim()})`, {
-      cause: error,
-    });
+    throw new ImageError(
+      name,
+      `${name}: corrupt or truncated ${format} image (${(error as Error).message.trim()})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

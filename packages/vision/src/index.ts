@@ -1,6 +1,13 @@
 export { ALIGNED_SIZE, ARCFACE_REFERENCE, alignFace, alignmentTransform } from "./align.ts";
 export { drawLabels, type Label } from "./annotate.ts";
-export { DEFAULT_DETECT, type DetectOptions, type Detection, DETECTOR_INPUT, FaceDetector, suppress } from "./detector.ts";
+export {
+  DEFAULT_DETECT,
+  DETECTOR_INPUT,
+  type Detection,
+  type DetectOptions,
+  FaceDetector,
+  suppress,
+} from "./detector.ts";
 export { cosine, EMBEDDING_DIM, FaceEmbedder, l2normalize } from "./embedder.ts";
 export {
   type AnalyzedFace,

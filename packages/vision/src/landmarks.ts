@@ -24,11 +24,12 @@ export class LandmarkModel {
     resizeGreyToTensor(image, crop, SIZE, SIZE, 256, this.#input);
     const out = await this.#session.run({ input: new Tensor("float32", this.#input, [1, 1, SIZE, SIZE]) });
     const xy = out.output?.data as Float32Array;
-    if (!xy || xy.length !== 136) throw new Error("landmarks: unexpected output shape");
+    if (xy?.length !== 136) throw new Error("landmarks: unexpected output shape");
     const w = crop[2] - crop[0];
     const h = crop[3] - crop[1];
     const points: Point[] = [];
-    for (let i = 0; i < 68; i++) points.push([crop[0] + (xy[2 * i] as number) * w, crop[1] + (xy[2 * i + 1] as number) * h]);
+    for (let i = 0; i < 68; i++)
+      points.push([crop[0] + (xy[2 * i] as number) * w, crop[1] + (xy[2 * i + 1] as number) * h]);
     return points;
   }
 }

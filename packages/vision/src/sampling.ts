@@ -76,7 +76,10 @@ export function resizeGreyToTensor(
   const rgb = resizeToTensor(image, roi, outW, outH, 0, 1);
   const plane = outW * outH;
   for (let i = 0; i < plane; i++) {
-    const grey = 0.299 * (rgb[i] as number) + 0.587 * (rgb[plane + i] as number) + 0.114 * (rgb[2 * plane + i] as number);
+    const grey =
+      0.299 * (rgb[i] as number) +
+      0.587 * (rgb[plane + i] as number) +
+      0.114 * (rgb[2 * plane + i] as number);
     out[i] = Math.round(grey) / divisor;
   }
   return out;

@@ -36,13 +36,11 @@ export async function enrollCommand(args: string[]): Promise<number> {
       console.log(JSON.stringify(report, null, 2));
     } else {
       for (const o of report.outcomes) {
-        const detail =
-          o.status === "enrolled"
-            ? "enrolled"
-            : o.status === "no_face"
-              ? "no face found"
-              : `${o.status.replace("_", " ")}: ${o.reason}`;
-        (o.status === "enrolled" ? console.log : console.error)(`${o.image}: ${detail}`);
+        if (o.status === "enrolled") console.log(`${o.image}: enrolled`);
+        else if (o.status === "no_face") console.error(`${o.image}: no face found`);
+        else if (o.status === "error")
+          console.error(o.reason.startsWith(o.image) ? o.reason : `${o.image}: ${o.reason}`);
+        else console.error(`${o.image}: ${o.status}: ${o.reason}`);
       }
       const verb = report.created ? "created" : "updated";
       console.log(

@@ -12,10 +12,16 @@ export async function galleryCommand(args: string[]): Promise<number> {
   const [action, ...rest] = positionals;
   const arity: Record<string, number> = { list: 0, show: 1, rename: 2, delete: 1, "delete-embedding": 1 };
   if (!action || !(action in arity)) {
-    throw new CliError(`${action ? `unknown gallery action '${action}'` : "missing gallery action"}\nusage: ${galleryUsage}`, 2);
+    throw new CliError(
+      `${action ? `unknown gallery action '${action}'` : "missing gallery action"}\nusage: ${galleryUsage}`,
+      2,
+    );
   }
   if (rest.length !== arity[action]) {
-    throw new CliError(`gallery ${action}: expected ${arity[action]} argument(s), got ${rest.length}\nusage: ${galleryUsage}`, 2);
+    throw new CliError(
+      `gallery ${action}: expected ${arity[action]} argument(s), got ${rest.length}\nusage: ${galleryUsage}`,
+      2,
+    );
   }
   const recognizer = await openRecognizer(values, true);
   const gallery = recognizer.gallery;
@@ -25,7 +31,9 @@ export async function galleryCommand(args: string[]): Promise<number> {
         const list = (await gallery.list()).sort((a, b) => a.name.localeCompare(b.name));
         if (values.json) console.log(JSON.stringify(list, null, 2));
         else if (list.length === 0) console.log("gallery is empty");
-        else for (const i of list) console.log(`${i.name}\t${i.embeddingCount} embedding(s)\t${i.id}${attrs(i.attributes)}`);
+        else
+          for (const i of list)
+            console.log(`${i.name}\t${i.embeddingCount} embedding(s)\t${i.id}${attrs(i.attributes)}`);
         return 0;
       }
       case "show": {
@@ -45,12 +53,14 @@ export async function galleryCommand(args: string[]): Promise<number> {
         return 0;
       }
       case "delete": {
-        if (!(await gallery.deleteIdentity(rest[0] as string))) throw new CliError(`no identity '${rest[0]}' in the gallery`);
+        if (!(await gallery.deleteIdentity(rest[0] as string)))
+          throw new CliError(`no identity '${rest[0]}' in the gallery`);
         console.log(`deleted '${rest[0]}'`);
         return 0;
       }
       default: {
-        if (!(await gallery.deleteEmbedding(rest[0] as string))) throw new CliError(`no embedding '${rest[0]}' in the gallery`);
+        if (!(await gallery.deleteEmbedding(rest[0] as string)))
+          throw new CliError(`no embedding '${rest[0]}' in the gallery`);
         console.log(`deleted embedding ${rest[0]}`);
         return 0;
       }

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { decodeImage, drawLabels, type Label } from "@facetracker/vision";
 import type { RecognizedFace } from "@facetracker/sdk";
+import { decodeImage, drawLabels, type Label } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { fmt, openRecognizer, parse, requireFiles } from "../common.ts";
 
@@ -13,7 +13,9 @@ export function faceToJson(face: RecognizedFace) {
   return {
     box: face.box.map(round),
     score: Number(face.score.toFixed(4)),
-    identity: face.identity ? { name: face.identity.name, similarity: Number(face.identity.similarity.toFixed(4)) } : null,
+    identity: face.identity
+      ? { name: face.identity.name, similarity: Number(face.identity.similarity.toFixed(4)) }
+      : null,
   };
 }
 
@@ -42,7 +44,9 @@ export async function recognizeCommand(args: string[]): Promise<number> {
     try {
       await mkdir(values.annotate, { recursive: true });
     } catch (error) {
-      throw new CliError(`--annotate: cannot create ${values.annotate} (${(error as NodeJS.ErrnoException).code})`);
+      throw new CliError(
+        `--annotate: cannot create ${values.annotate} (${(error as NodeJS.ErrnoException).code})`,
+      );
     }
   }
   const recognizer = await openRecognizer(values, true);
@@ -59,8 +63,12 @@ export async function recognizeCommand(args: string[]): Promise<number> {
       }
       results.push({ file, faces: r.faces.map(faceToJson) });
       if (!values.json) {
-        const names = r.faces.map((f) => (f.identity ? `${f.identity.name} (${fmt(f.identity.similarity)})` : "unknown"));
-        console.log(`${file}: ${r.faces.length} face${r.faces.length === 1 ? "" : "s"}${names.length ? `: ${names.join(", ")}` : ""}`);
+        const names = r.faces.map((f) =>
+          f.identity ? `${f.identity.name} (${fmt(f.identity.similarity)})` : "unknown",
+        );
+        console.log(
+          `${file}: ${r.faces.length} face${r.faces.length === 1 ? "" : "s"}${names.length ? `: ${names.join(", ")}` : ""}`,
+        );
       }
       if (values.annotate) {
         const out = await annotate(file, r.faces, values.annotate);

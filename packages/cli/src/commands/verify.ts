@@ -1,6 +1,13 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { analyzeOptionsFrom, bestThreshold, embedLargestFace, type ScoredPair, statsAt } from "@facetracker/sdk";
+import {
+  analyzeOptionsFrom,
+  bestThreshold,
+  embedLargestFace,
+  runtimeOptionsFrom,
+  type ScoredPair,
+  statsAt,
+} from "@facetracker/sdk";
 import { cosine, FaceAnalyzer } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { configFrom, fmt, parse } from "../common.ts";
@@ -18,7 +25,7 @@ interface PairRow {
 export function parsePairsCsv(text: string, source: string): PairRow[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   const header = lines[0]?.split(",").map((h) => h.trim().toLowerCase());
-  if (!header || header[0] !== "file_x" || header[1] !== "file_y") {
+  if (header?.[0] !== "file_x" || header[1] !== "file_y") {
     throw new CliError(`${source}: expected a header 'file_x,file_y,Decision', got '${lines[0] ?? ""}'`);
   }
   const decisionCol = header.indexOf("decision");
@@ -29,7 +36,11 @@ export function parsePairsCsv(text: string, source: string): PairRow[] {
     if (decision !== undefined && decision !== "yes" && decision !== "no") {
       throw new CliError(`${source}: line ${i + 2}: Decision must be Yes or No, got '${cols[decisionCol]}'`);
     }
-    return { file_x: cols[0], file_y: cols[1], same: decision === undefined ? undefined : decision === "yes" };
+    return {
+      file_x: cols[0],
+      file_y: cols[1],
+      same: decision === undefined ? undefined : decision === "yes",
+    };
   });
 }
 
@@ -42,12 +53,15 @@ export async function verifyCommand(args: string[]): Promise<number> {
   const config = configFrom(values);
   const threshold = config.cosine_similarity_threshold;
   const options = analyzeOptionsFrom(config);
-  if (!values.pairs && positionals.length !== 2) throw new CliError(`expected two images\nusage: ${verifyUsage}`, 2);
-  if (values.pairs && positionals.length) throw new CliError(`--pairs takes no image arguments\nusage: ${verifyUsage}`, 2);
-  const analyzer = await FaceAnalyzer.create({ threads: config.runtime.threads, provider: config.runtime.provider });
+  if (!values.pairs && positionals.length !== 2)
+    throw new CliError(`expected two images\nusage: ${verifyUsage}`, 2);
+  if (values.pairs && positionals.length)
+    throw new CliError(`--pairs takes no image arguments\nusage: ${verifyUsage}`, 2);
+  const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
   const cache = new Map<string, Float32Array | null>();
   const embed = async (file: string) => {
-    if (!cache.has(file)) cache.set(file, (await embedLargestFace(analyzer, file, options))?.face.embedding ?? null);
+    if (!cache.has(file))
+      cache.set(file, (await embedLargestFace(analyzer, file, options))?.face.embedding ?? null);
     return cache.get(file) as Float32Array | null;
   };
 
@@ -55,9 +69,21 @@ export async function verifyCommand(args: string[]): Promise<number> {
     const [a, b] = positionals as [string, string];
     const [ea, eb] = [await embed(a), await embed(b)];
     const similarity = ea && eb ? cosine(ea, eb) : null;
-    if (values.json) console.log(JSON.stringify({ file_x: a, file_y: b, similarity, same: similarity === null ? null : similarity >= threshold }));
-    else if (similarity === null) console.error(`no face found in ${[!ea && a, !eb && b].filter(Boolean).join(" and ")}`);
-    else console.log(`similarity ${fmt(similarity)}: ${similarity >= threshold ? "same person" : "different people"} (threshold ${threshold})`);
+    if (values.json)
+      console.log(
+        JSON.stringify({
+          file_x: a,
+          file_y: b,
+          similarity,
+          same: similarity === null ? null : similarity >= threshold,
+        }),
+      );
+    else if (similarity === null)
+      console.error(`no face found in ${[!ea && a, !eb && b].filter(Boolean).join(" and ")}`);
+    else
+      console.log(
+        `similarity ${fmt(similarity)}: ${similarity >= threshold ? "same person" : "different people"} (threshold ${threshold})`,
+      );
     return similarity === null ? 1 : 0;
   }
 
@@ -73,12 +99,19 @@ export async function verifyCommand(args: string[]): Promise<number> {
   for (const [i, row] of rows.entries()) {
     const [ex, ey] = [await embed(path.join(dir, row.file_x)), await embed(path.join(dir, row.file_y))];
     scored.push({ ...row, similarity: ex && ey ? cosine(ex, ey) : null });
-    if (!values.json && process.stderr.isTTY) process.stderr.write(`\rverifying pairs ${i + 1}/${rows.length}`);
+    if (!values.json && process.stderr.isTTY)
+      process.stderr.write(`\rverifying pairs ${i + 1}/${rows.length}`);
   }
   if (!values.json && process.stderr.isTTY) process.stderr.write("\n");
   if (values.json) {
     for (const s of scored) {
-      console.log(JSON.stringify({ file_x: s.file_x, file_y: s.file_y, similarity: s.similarity === null ? null : Number(s.similarity.toFixed(5)) }));
+      console.log(
+        JSON.stringify({
+          file_x: s.file_x,
+          file_y: s.file_y,
+          similarity: s.similarity === null ? null : Number(s.similarity.toFixed(5)),
+        }),
+      );
     }
     return 0;
   }
@@ -86,12 +119,19 @@ export async function verifyCommand(args: string[]): Promise<number> {
     s.similarity !== null && s.same !== undefined ? [{ similarity: s.similarity, same: s.same }] : [],
   );
   const missing = scored.filter((s) => s.similarity === null).length;
-  console.log(`pairs: ${rows.length} (${labelled.filter((p) => p.same).length} same, ${labelled.filter((p) => !p.same).length} different), ${missing} without a face`);
-  if (labelled.length === 0) throw new CliError("no labelled pair with faces on both sides: nothing to measure");
+  console.log(
+    `pairs: ${rows.length} (${labelled.filter((p) => p.same).length} same, ${labelled.filter((p) => !p.same).length} different), ${missing} without a face`,
+  );
+  if (labelled.length === 0)
+    throw new CliError("no labelled pair with faces on both sides: nothing to measure");
   const at = statsAt(labelled, threshold);
   const best = bestThreshold(labelled);
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-  console.log(`at threshold ${threshold}: accuracy ${pct(at.accuracy)}, true match rate ${pct(at.trueMatchRate)}, false match rate ${pct(at.falseMatchRate)}`);
-  console.log(`best threshold on this data: ${fmt(best.threshold)} (accuracy ${pct(best.accuracy)}, true match rate ${pct(best.trueMatchRate)}, false match rate ${pct(best.falseMatchRate)})`);
+  console.log(
+    `at threshold ${threshold}: accuracy ${pct(at.accuracy)}, true match rate ${pct(at.trueMatchRate)}, false match rate ${pct(at.falseMatchRate)}`,
+  );
+  console.log(
+    `best threshold on this data: ${fmt(best.threshold)} (accuracy ${pct(best.accuracy)}, true match rate ${pct(best.trueMatchRate)}, false match rate ${pct(best.falseMatchRate)})`,
+  );
   return 0;
 }

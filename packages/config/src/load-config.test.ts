@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ConfigError, configFromEnv, loadConfig, parseConfig } from "./load-config.ts";
+
+const problems = (input: unknown): string[] => {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail("expected a ConfigError");
+};
+
+describe("parseConfig", () => {
+  it("fills every default from an empty document", () => {
+    const c = parseConfig({});
+    assert.equal(c.db_path, "./data/gallery");
+    assert.equal(c.gallery.backend, "embedded");
+    assert.equal(c.cosine_similarity_threshold, 0.36);
+    assert.equal(c.detection.score_threshold, 0.7);
+    assert.equal(c.face_filters.enable_small_face_filter, false);
+    assert.equal(c.runtime.provider, "cpu");
+  });
+
+  it("names an unknown key with its full path", () => {
+    assert.deepEqual(problems({ face_filters: { min_face_sise: 30 } }), [
+      "unknown key 'face_filters.min_face_sise'",
+    ]);
+    assert.deepEqual(problems({ dbpath: "x" }), ["unknown key 'dbpath'"]);
+  });
+
+  it("lists the allowed values of an enumeration", () => {
+    assert.deepEqual(problems({ gallery: { backend: "mongo" } }), [
+      'gallery.backend: must be one of "embedded", "qdrant"',
+    ]);
+  });
+
+  it("names the key and the wrong value of a type error", () => {
+    assert.deepEqual(problems({ cosine_similarity_threshold: "high" }), [
+      'cosine_similarity_threshold: expected number, got "high"',
+    ]);
+  });
+
+  it("reports out-of-range numbers and every problem at once", () => {
+    const p = problems({
+      detection: { score_threshold: 1.5 },
+      face_filters: { min_face_size: -1 },
+      qdrant: { url: "nope" },
+    });
+    assert.equal(p.length, 3);
+    assert.ok(p.some((l) => l.startsWith("detection.score_threshold: score_threshold must be ≤ 1")));
+    assert.ok(p.some((l) => l.startsWith("face_filters.min_face_size:")));
+    assert.ok(p.some((l) => l.startsWith("qdrant.url:")));
+  });
+});
+
+describe("loadConfig", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ft-config-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("layers defaults < YAML < environment < overrides", async () => {
+    const file = path.join(dir, "site.yaml");
+    await writeFile(
+      file,
+      "db_path: /srv/gallery\ncosine_similarity_threshold: 0.4\ndetection:\n  score_threshold: 0.8\n",
+    );
+    const c = loadConfig({
+      file,
+      env: { FACETRACKER_COSINE_SIMILARITY_THRESHOLD: "0.45", FACETRACKER_DETECTION__NMS_THRESHOLD: "0.3" },
+      overrides: { db_path: "/tmp/override" },
+    });
+    assert.equal(c.db_path, "/tmp/override");
+    assert.equal(c.cosine_similarity_threshold, 0.45);
+    assert.equal(c.detection.score_threshold, 0.8);
+    assert.equal(c.detection.nms_threshold, 0.3);
+  });
+
+  it("reads FACETRACKER_CONFIG when no file is given", async () => {
+    const file = path.join(dir, "env.yaml");
+    await writeFile(file, "gallery:\n  backend: qdrant\nqdrant:\n  url: http://10.0.0.5:6333\n");
+    const c = loadConfig({ env: { FACETRACKER_CONFIG: file } });
+    assert.equal(c.gallery.backend, "qdrant");
+    assert.equal(c.qdrant.url, "http://10.0.0.5:6333");
+  });
+
+  it("names a missing file, bad YAML with its line, and a non-mapping document", async () => {
+    assert.throws(
+      () => loadConfig({ file: path.join(dir, "none.yaml"), env: {} }),
+      /none\.yaml\): file not found/,
+    );
+    const bad = path.join(dir, "bad.yaml");
+    await writeFile(bad, "db_path: x\ndetection: [1, 2\n");
+    assert.throws(() => loadConfig({ file: bad, env: {} }), /bad\.yaml\): not valid YAML at line \d/);
+    const list = path.join(dir, "list.yaml");
+    await writeFile(list, "- a\n- b\n");
+    assert.throws(() => loadConfig({ file: list, env: {} }), /top level must be a mapping/);
+  });
+
+  it("names the source of an invalid value", async () => {
+    assert.throws(
+      () => loadConfig({ env: { FACETRACKER_RUNTIME__PROVIDER: "tpu" } }),
+      /invalid configuration \(environment\): runtime.provider: must be one of "cpu", "cuda"/,
+    );
+  });
+});
+
+describe("configFromEnv", () => {
+  it("maps FACETRACKER_A__B to a.b and parses scalars", () => {
+    assert.deepEqual(
+      configFromEnv({
+        FACETRACKER_FACE_FILTERS__MIN_FACE_SIZE: "40",
+        FACETRACKER_DB_PATH: "/g",
+        OTHER: "x",
+        FACETRACKER_CONFIG: "f",
+      }),
+      { face_filters: { min_face_size: 40 }, db_path: "/g" },
+    );
+  });
+});

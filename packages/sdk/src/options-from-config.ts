@@ -1,0 +1,23 @@
+import type { FaceTrackerConfig } from "@facetracker/config";
+import type { AnalyzeOptions, RuntimeOptions } from "@facetracker/vision";
+
+/** Detection options from the configuration (detection thresholds, small-face filter). */
+export function analyzeOptionsFrom(config: FaceTrackerConfig, extra: AnalyzeOptions = {}): AnalyzeOptions {
+  const { detection, face_filters } = config;
+  return {
+    scoreThreshold: detection.score_threshold,
+    nmsThreshold: detection.nms_threshold,
+    maxFaces: detection.max_faces,
+    minFaceSize: face_filters.enable_small_face_filter ? face_filters.min_face_size : 0,
+    ...extra,
+  };
+}
+
+/** onnxruntime options from the configuration. */
+export function runtimeOptionsFrom(config: FaceTrackerConfig): RuntimeOptions {
+  return {
+    threads: config.runtime.threads,
+    provider: config.runtime.provider,
+    spin: config.runtime.spin_wait,
+  };
+}
