@@ -14,9 +14,9 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { errnoCode, fsyncDirectory, ioError, writeFileAtomic } from "./fs-utils.ts";
+import { errnoCode, fsyncDirectory, ioError, makeDirectory, writeFileAtomic } from "./fs-utils.ts";
 import {
   type EmbeddingEntry,
   type GalleryRecord,
@@ -130,7 +130,7 @@ export class EmbeddedGallery implements Gallery {
     }
     const directory = resolve(dir);
     try {
-      await mkdir(directory, { recursive: true });
+      await makeDirectory(directory);
     } catch (error) {
       throw ioError("create the gallery directory", directory, error);
     }
@@ -361,7 +361,7 @@ export class EmbeddedGallery implements Gallery {
       if (errnoCode(error) !== "ENOENT") throw ioError("remove", tmp, error);
     }
     try {
-      await mkdir(join(this.directory, THUMBS_DIR), { recursive: true });
+      await makeDirectory(join(this.directory, THUMBS_DIR));
     } catch (error) {
       throw ioError("create", join(this.directory, THUMBS_DIR), error);
     }

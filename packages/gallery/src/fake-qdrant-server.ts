@@ -305,7 +305,7 @@ export class FakeQdrantServer {
     return { hits };
   }
 
-  #score(c: Collection, a: number[], b: number[]): number {
+  #score(a: number[], b: number[]): number {
     let dot = 0;
     for (let i = 0; i < a.length; i++) dot += (a[i] as number) * (b[i] as number);
     return dot;
@@ -324,7 +324,7 @@ export class FakeQdrantServer {
     const threshold = body.score_threshold as number | undefined;
     return [...c.points.values()]
       .filter((p) => matches(p, body.filter))
-      .map((point) => ({ point, score: this.#score(c, point.vector, q) }))
+      .map((point) => ({ point, score: this.#score(point.vector, q) }))
       .filter((s) => threshold === undefined || threshold === null || s.score >= threshold)
       .sort((a, b) => b.score - a.score || comparePointIds(a.point, b.point));
   }

@@ -1,7 +1,7 @@
 /** Small file-system helpers: errno checks, IO errors with the path and reason, durable atomic writes. */
 
 import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { GalleryError } from "./types.ts";
 
@@ -67,4 +67,29 @@ export async function writeFileAtomic(
     throw error;
   }
   if (options.syncDirectory ?? true) await fsyncDirectory(dirname(path));
+}
+
+/**
+ * mkdir -p. (fs.mkdir's own `recursive` can loop forever on file systems that answer ENOENT for a child
+ * of an existing directory, e.g. /proc/x: here the parent is created at most once before retrying.)
+ */
+export async function makeDirectory(path: string): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "EEXIST") {
+      if ((await stat(path)).isDirectory()) return;
+      throw error;
+    }
+    const parent = dirname(path);
+    if (code !== "ENOENT" || parent === path) throw error;
+    await makeDirectory(parent);
+    try {
+      await mkdir(path);
+    } catch (retryError) {
+      if (errnoCode(retryError) === "EEXIST" && (await stat(path)).isDirectory()) return;
+      throw retryError;
+    }
+  }
 }

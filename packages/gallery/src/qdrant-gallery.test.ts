@@ -26,7 +26,7 @@ async function expectCode(promise: Promise<unknown>, code: GalleryErrorCode, ...
   return caught;
 }
 
-function escape(text: string): RegExp {
+function literal(text: string): RegExp {
   return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
 }
 
@@ -77,8 +77,8 @@ describe("QdrantGallery", () => {
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const url = `http://127.0.0.1:${port}`;
-    await expectCode(QdrantGallery.open({ url }), "IO", escape(url), /ECONNREFUSED/);
-    await expectCode(openGallery({ backend: "qdrant", url }), "IO", escape(url));
+    await expectCode(QdrantGallery.open({ url }), "IO", literal(url), /ECONNREFUSED/);
+    await expectCode(openGallery({ backend: "qdrant", url }), "IO", literal(url));
   });
 
   it("reports server errors as IO with the HTTP status and Qdrant's message", async () => {
@@ -89,7 +89,7 @@ describe("QdrantGallery", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      await expectCode(QdrantGallery.open({ url }), "IO", escape(url), /HTTP 500/, /disk full/);
+      await expectCode(QdrantGallery.open({ url }), "IO", literal(url), /HTTP 500/, /disk full/);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

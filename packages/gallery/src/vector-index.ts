@@ -212,13 +212,14 @@ export class VectorIndex {
       let s2 = 0;
       let s3 = 0;
       let j = 0;
-      for (; j < d4; j += 4) {
-        s0 += (data[base + j] as number) * (q[j] as number);
-        s1 += (data[base + j + 1] as number) * (q[j + 1] as number);
-        s2 += (data[base + j + 2] as number) * (q[j + 2] as number);
-        s3 += (data[base + j + 3] as number) * (q[j + 3] as number);
+      let b = base;
+      for (; j < d4; j += 4, b += 4) {
+        s0 += (data[b] as number) * (q[j] as number);
+        s1 += (data[b + 1] as number) * (q[j + 1] as number);
+        s2 += (data[b + 2] as number) * (q[j + 2] as number);
+        s3 += (data[b + 3] as number) * (q[j + 3] as number);
       }
-      for (; j < d; j++) s0 += (data[base + j] as number) * (q[j] as number);
+      for (; j < d; j++, b++) s0 += (data[b] as number) * (q[j] as number);
       const score = s0 + s1 + s2 + s3;
       if (score < threshold || (heapSize === limit && score === threshold)) continue;
 
@@ -256,7 +257,7 @@ export class VectorIndex {
       hits.push({
         id: this.#ids[row] as string,
         group: groups[row] as string,
-        score: score > 1 ? 1 : score < -1 ? -1 : score,
+        score: Math.min(1, Math.max(-1, score)),
       });
     }
     hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -97,6 +97,9 @@ export function warpSimilarity(image: RgbImage, toCrop: Similarity, size: number
   const itx = -(ia * toCrop.tx - ib * toCrop.ty);
   const ity = -(ib * toCrop.tx + ia * toCrop.ty);
   const out = new Uint8Array(size * size * 3);
+  const stride = width * 3;
+  const px = (x: number, y: number, ch: number) =>
+    x < 0 || y < 0 || x >= width || y >= height ? 0 : (data[y * stride + x * 3 + ch] as number);
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       const sx = ia * u - ib * v + itx;
@@ -105,17 +108,32 @@ export function warpSimilarity(image: RgbImage, toCrop: Similarity, size: number
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
       const o = (v * size + u) * 3;
-      for (let ch = 0; ch < 3; ch++) {
-        let acc = 0;
-        for (let k = 0; k < 4; k++) {
-          const xx = x0 + (k & 1);
-          const yy = y0 + (k >> 1);
-          if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
-          const w = (k & 1 ? fx : 1 - fx) * (k >> 1 ? fy : 1 - fy);
-          acc += w * (data[(yy * width + xx) * 3 + ch] as number);
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+        // Fast path: all four neighbours inside the image.
+        const a = y0 * stride + x0 * 3;
+        const c = a + stride;
+        for (let ch = 0; ch < 3; ch++) {
+          out[o + ch] = Math.round(
+            (data[a + ch] as number) * w00 +
+              (data[a + 3 + ch] as number) * w01 +
+              (data[c + ch] as number) * w10 +
+              (data[c + 3 + ch] as number) * w11,
+          );
         }
-        out[o + ch] = Math.round(acc);
+      } else {
+        for (let ch = 0; ch < 3; ch++) {
+          out[o + ch] = Math.round(
+            px(x0, y0, ch) * w00 +
+              px(x0 + 1, y0, ch) * w01 +
+              px(x0, y0 + 1, ch) * w10 +
+              px(x0 + 1, y0 + 1, ch) * w11,
+          );
+        }
       }
     }
   }
