@@ -31,7 +31,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[i] as number;
 }
 
-function timeQueries(index: VectorIndex, qs: Float32Array[], perGroup: boolean): { median: number; p95: number } {
+function timeQueries(
+  index: VectorIndex,
+  qs: Float32Array[],
+  perGroup: boolean,
+): { median: number; p95: number } {
   for (const q of qs.slice(0, 5)) index.search(q, K, { perGroup }); // warm-up (JIT)
   const times = qs.map((q) => {
     const start = performance.now();
@@ -81,7 +85,6 @@ try {
     await gallery.enroll(`person ${i}`, [{ vector: randomUnitVector(dimension, random) }]);
   }
   const perEnroll = (performance.now() - start) / enrolls;
-  start = performance.now();
   const batch = Array.from({ length: 1000 }, () => ({ vector: randomUnitVector(dimension, random) }));
   const batchStart = performance.now();
   await gallery.enroll("batch", batch);

@@ -4,7 +4,9 @@ import { once } from "node:events";
 import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
 import { crc32 } from "node:zlib";
 import { fakeJpeg, runGalleryContract } from "./contract.ts";
 import { EmbeddedGallery } from "./embedded-gallery.ts";
@@ -441,5 +443,75 @@ describe("EmbeddedGallery storage", () => {
     await g.close();
     await expectCode(g.list(), "INVALID", /closed/);
     await expectCode(g.enroll("A", []), "INVALID", /closed/);
+  });
+
+  it("keeps every acknowledged change when the writing process is killed (SIGKILL) at random moments", async () => {
+    const dir = join(await tempDir(), "g");
+    // The child enrolls and deletes in a loop (with frequent compactions), printing "+id" once an enroll is
+    // acknowledged, "?id" before a delete and "-id" once it is acknowledged.
+    const child = `
+      const { EmbeddedGallery } = await import(process.argv[1]);
+      const g = await EmbeddedGallery.open(process.argv[2], { dimension: ${D}, compactMinDead: 20 });
+      const jpeg = new Uint8Array(3000).fill(7); jpeg.set([0xff, 0xd8, 0xff]);
+      const ids = [];
+      for (let i = 0; ; i++) {
+        const vector = Float32Array.from({ length: ${D} }, () => Math.random() - 0.5);
+        const r = await g.enroll("p" + (i % 25), [{ vector, thumbnail: jpeg }], { i: String(i) });
+        ids.push(r.embeddingIds[0]);
+        process.stdout.write("+" + r.embeddingIds[0] + "\\n");
+        if (i % 2 === 1) {
+          const victim = ids.splice(Math.floor(Math.random() * ids.length), 1)[0];
+          process.stdout.write("?" + victim + "\\n");
+          await g.deleteEmbedding(victim);
+          process.stdout.write("-" + victim + "\\n");
+        }
+      }`;
+    const moduleUrl = pathToFileURL(join(import.meta.dirname, "embedded-gallery.ts")).href;
+    const acked = new Set<string>();
+    const deleting = new Set<string>();
+    for (const [round, killAfter] of [60, 150, 97, 220].entries()) {
+      const proc = spawn(process.execPath, ["--input-type=module", "-e", child, moduleUrl, dir], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let lines = 0;
+      for await (const line of createInterface({ input: proc.stdout })) {
+        const id = line.slice(1);
+        if (line[0] === "+") acked.add(id);
+        else if (line[0] === "?") deleting.add(id);
+        else if (line[0] === "-") {
+          acked.delete(id);
+          deleting.delete(id);
+        }
+        if (++lines === killAfter) proc.kill("SIGKILL");
+      }
+      if (proc.exitCode === null && proc.signalCode === null) await once(proc, "exit");
+      assert.equal(proc.signalCode, "SIGKILL", `round ${round}: the child ended on its own`);
+
+      const g = await EmbeddedGallery.open(dir, { dimension: D });
+      const present = new Set<string>();
+      for (const identity of await g.list()) {
+        for (const e of await g.embeddings(identity.id)) {
+          present.add(e.id);
+          assert.ok((await g.thumbnail(e.id))?.length === 3000, `round ${round}: thumbnail of ${e.id}`);
+        }
+      }
+      for (const id of acked) {
+        assert.ok(
+          present.has(id) || deleting.has(id),
+          `round ${round}: acknowledged embedding ${id} was lost`,
+        );
+      }
+      const unacknowledged = [...present].filter((id) => !acked.has(id));
+      assert.ok(
+        unacknowledged.length <= 1,
+        `round ${round}: ${unacknowledged.length} unacknowledged embeddings`,
+      );
+      // Continue from what is actually stored.
+      for (const id of deleting) if (!present.has(id)) acked.delete(id);
+      for (const id of unacknowledged) acked.add(id);
+      deleting.clear();
+      assert.equal(await g.size(), acked.size);
+      await g.close();
+    }
   });
 });

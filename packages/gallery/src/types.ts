@@ -1,4 +1,9 @@
-/** Face gallery contract shared by the embedded store and Qdrant. */
+/**
+ * Face gallery contract shared by the embedded store and Qdrant.
+ *
+ * Invalid input (names, vectors, attributes, options) is rejected with GalleryError('INVALID') before
+ * anything is written; storage failures are GalleryError('IO') naming the path or server and the reason.
+ */
 
 /** Free-form identity attributes (string values, e.g. { department: "ops" }). */
 export type Attributes = Record<string, string>;
@@ -6,7 +11,10 @@ export type Attributes = Record<string, string>;
 export interface IdentityInfo {
   /** Stable id (UUID) of the identity. */
   id: string;
-  /** Unique display name (case-sensitive). */
+  /**
+   * Unique display name (case-sensitive): trimmed, 1 to 200 characters, no control characters, and not
+   * itself a UUID (so that an id or name argument is never ambiguous).
+   */
   name: string;
   attributes: Attributes;
   /** Number of embeddings stored for this identity. */
@@ -27,10 +35,10 @@ export interface EmbeddingInfo {
 }
 
 export interface NewEmbedding {
-  /** L2-normalised vector of the gallery's dimension. */
+  /** L2-normalised vector of the gallery's dimension (finite values; it is normalised again on storage). */
   vector: Float32Array;
   source?: string;
-  /** Optional JPEG thumbnail of the face. */
+  /** Optional JPEG thumbnail of the face (must start with the JPEG marker FF D8 FF). */
   thumbnail?: Uint8Array;
 }
 
@@ -48,21 +56,28 @@ export interface Gallery {
   readonly dimension: number;
   /**
    * Adds embeddings to the identity called `name`, creating it (with `attributes`) when it does not exist.
-   * Attributes given for an existing identity are merged in. Returns the identity and the new embedding ids.
+   * Attributes given for an existing identity are merged in. Returns the identity and the new embedding ids
+   * (in the order given). All embeddings are validated first; nothing is stored when one is invalid.
    */
   enroll(
     name: string,
     embeddings: NewEmbedding[],
     attributes?: Attributes,
   ): Promise<{ identity: IdentityInfo; embeddingIds: string[] }>;
+  /** Every identity, sorted by name (code-unit order). */
   list(): Promise<IdentityInfo[]>;
   /** By id or by name; undefined when absent. */
   get(idOrName: string): Promise<IdentityInfo | undefined>;
+  /** The identity's embeddings in enrollment order; throws GalleryError('NOT_FOUND') for an unknown identity. */
   embeddings(idOrName: string): Promise<EmbeddingInfo[]>;
+  /** The stored JPEG; undefined when the embedding is unknown or has no thumbnail. */
   thumbnail(embeddingId: string): Promise<Uint8Array | undefined>;
   /** Renames an identity; throws GalleryError('NOT_FOUND' | 'NAME_TAKEN'). */
   rename(idOrName: string, newName: string): Promise<IdentityInfo>;
-  /** Replaces (merges) attributes of an identity. */
+  /**
+   * Merges attributes into an identity's: the given keys are set (replacing their values), the other keys
+   * are kept. Throws GalleryError('NOT_FOUND').
+   */
   setAttributes(idOrName: string, attributes: Attributes): Promise<IdentityInfo>;
   /** Deletes an identity and all its embeddings; returns false when absent. */
   deleteIdentity(idOrName: string): Promise<boolean>;
@@ -70,7 +85,8 @@ export interface Gallery {
   deleteEmbedding(embeddingId: string): Promise<boolean>;
   /**
    * The top-k embeddings by cosine similarity (best first), at most one hit per identity unless
-   * `perIdentity` is false. `minSimilarity` filters out weaker hits.
+   * `perIdentity` is false. `minSimilarity` filters out weaker hits. Defaults: k = 5, perIdentity = true,
+   * no minimum. The query must have the gallery's dimension; it need not be normalised.
    */
   search(
     vector: Float32Array,
@@ -78,6 +94,7 @@ export interface Gallery {
   ): Promise<SearchHit[]>;
   /** Total number of embeddings. */
   size(): Promise<number>;
+  /** Waits for the changes in progress and releases the gallery; idempotent. Other calls then reject. */
   close(): Promise<void>;
 }
 
