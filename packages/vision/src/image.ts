@@ -30,8 +30,14 @@ export function isRgbImage(input: unknown): input is RgbImage {
   );
 }
 
-/** Formats sharp may decode here; anything else is refused as "not a supported image". */
-const SUPPORTED = new Set(["jpeg", "png", "webp"]);
+/** JPEG, PNG or WebP from the file signature (one sharp call less than asking sharp), else undefined. */
+export function sniffFormat(b: Uint8Array): "jpeg" | "png" | "webp" | undefined {
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "jpeg";
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "png";
+  const ascii = (from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
+  if (b.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return "webp";
+  return undefined;
+}
 
 /**
  * Decodes a JPEG, PNG or WebP file or buffer to RGB: EXIF orientation applied, alpha flattened on white.
@@ -54,16 +60,15 @@ export async function decodeImage(input: ImageInput, label?: string): Promise<Rg
     bytes = input;
   }
   if (bytes.byteLength === 0) throw new ImageError(name, `${name}: empty file, not an image`);
-  let format: string | undefined;
-  try {
-    format = (await sharp(bytes).metadata()).format;
-  } catch (error) {
-    throw new ImageError(name, `${name}: not a supported image (JPEG, PNG or WebP expected)`, {
-      cause: error,
-    });
-  }
-  if (!format || !SUPPORTED.has(format)) {
-    throw new ImageError(name, `${name}: unsupported image format '${format}' (JPEG, PNG or WebP expected)`);
+  const format = sniffFormat(bytes);
+  if (!format) {
+    let other: string | undefined;
+    try {
+      other = (await sharp(bytes).metadata()).format;
+    } catch (error) {
+      throw new ImageError(name, `${name}: not a supported image (JPEG, PNG or WebP expected)`, { cause: error });
+    }
+    throw new ImageError(name, `${name}: unsupported image format '${other}' (JPEG, PNG or WebP expected)`);
   }
   try {
     const { data, info } = await sharp(bytes, { failOn: "error" })
