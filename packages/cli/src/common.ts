@@ -25,7 +25,10 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
       strict: true,
     });
   } catch (error) {
-    const msg = (error as Error).message.split("\n")[0]?.replace(/^Unknown option/, "unknown option").replace(/\. To specify a positional.*$/, "");
+    const msg = (error as Error).message
+      .split("\n")[0]
+      ?.replace(/^Unknown option/, "unknown option")
+      .replace(/\. To specify a positional.*$/, "");
     throw new CliError(`${msg}\nusage: ${usage}`, 2);
   }
 }

@@ -66,7 +66,9 @@ export async function decodeImage(input: ImageInput, label?: string): Promise<Rg
     try {
       other = (await sharp(bytes).metadata()).format;
     } catch (error) {
-      throw new ImageError(name, `${name}: not a supported image (JPEG, PNG or WebP expected)`, { cause: error });
+      throw new ImageError(name, `${name}: not a supported image (JPEG, PNG or WebP expected)`, {
+        cause: error,
+      });
     }
     throw new ImageError(name, `${name}: unsupported image format '${other}' (JPEG, PNG or WebP expected)`);
   }
