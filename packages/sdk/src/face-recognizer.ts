@@ -1,4 +1,10 @@
-import { type FaceTrackerConfig, type FaceTrackerConfigInput, parseConfig } from "@facetracker/config";
+import {
+  type FaceTrackerConfig,
+  type FaceTrackerConfigInput,
+  type LoadOptions,
+  loadConfig,
+  parseConfig,
+} from "@facetracker/config";
 import { type Gallery, type NewEmbedding, openGallery } from "@facetracker/gallery";
 import {
   type AnalyzedFace,
@@ -59,6 +65,17 @@ export class FaceRecognizer {
     const analyzer = options.analyzer ?? (await FaceAnalyzer.create(runtimeOptionsFrom(cfg)));
     const gallery = options.gallery ?? (await openConfiguredGallery(cfg));
     return new FaceRecognizer(cfg, gallery, analyzer, !options.gallery);
+  }
+
+  /**
+   * Loads the configuration the way the CLI does (YAML file, default $FACETRACKER_CONFIG, then FACETRACKER_*
+   * environment variables, then `overrides`) and creates the recognizer.
+   */
+  static async fromConfig(
+    options: LoadOptions = {},
+    recognizer: RecognizerOptions = {},
+  ): Promise<FaceRecognizer> {
+    return FaceRecognizer.create(loadConfig(options), recognizer);
   }
 
   get threshold(): number {
@@ -147,8 +164,9 @@ export class FaceRecognizer {
     if (!trimmed) throw new Error("enroll: the identity name is empty");
     const existing = await this.gallery.get(trimmed);
     const conflictAt = this.config.enroll.duplicate_threshold ?? this.threshold;
+    // One outcome per input image, in input order.
     const outcomes: EnrollOutcome[] = [];
-    const accepted: { label: string; embedding: NewEmbedding }[] = [];
+    const accepted: { index: number; label: string; embedding: NewEmbedding }[] = [];
     const ownVectors: Float32Array[] = [];
 
     for (let i = 0; i < images.length; i++) {
@@ -158,11 +176,11 @@ export class FaceRecognizer {
       try {
         found = await this.embedLargest(input);
       } catch (error) {
-        outcomes.push({ image: label, status: "error", reason: (error as Error).message });
+        outcomes[i] = { image: label, status: "error", reason: (error as Error).message };
         continue;
       }
       if (!found) {
-        outcomes.push({ image: label, status: "no_face" });
+        outcomes[i] = { image: label, status: "no_face" };
         continue;
       }
       const vector = found.face.embedding;
@@ -172,29 +190,30 @@ export class FaceRecognizer {
       });
       const other = hits.find((h) => h.name !== trimmed && h.similarity >= conflictAt);
       if (other && !options.force) {
-        outcomes.push({
+        outcomes[i] = {
           image: label,
           status: "conflict",
-          reason: `the face matches identity '${other.name}' (similarity ${other.similarity.toFixed(3)}); use force to enroll anyway`,
+          reason: `the face matches identity '${other.name}' (similarity ${other.similarity.toFixed(3)}); --force (option force) enrolls it anyway`,
           otherIdentity: other.name,
           similarity: other.similarity,
-        });
+        };
         continue;
       }
       const repeat =
         hits.find((h) => h.name === trimmed && h.similarity >= SAME_PICTURE_SIMILARITY)?.similarity ??
         ownVectors.map((v) => cosine(v, vector)).find((s) => s >= SAME_PICTURE_SIMILARITY);
       if (repeat !== undefined) {
-        outcomes.push({
+        outcomes[i] = {
           image: label,
           status: "duplicate",
           reason: `already enrolled for '${trimmed}' (similarity ${repeat.toFixed(3)})`,
-        });
+        };
         continue;
       }
       ownVectors.push(vector);
       const thumbnail = this.config.enroll.thumbnails ? await encodeJpeg(found.face.aligned, 85) : undefined;
       accepted.push({
+        index: i,
         label,
         embedding: { vector, source: typeof input === "string" ? input : undefined, thumbnail },
       });
@@ -208,11 +227,9 @@ export class FaceRecognizer {
       accepted.map((a) => a.embedding),
       options.attributes,
     );
-    accepted.forEach((a, i) => {
-      outcomes.push({ image: a.label, status: "enrolled", embeddingId: embeddingIds[i] as string });
+    accepted.forEach((a, k) => {
+      outcomes[a.index] = { image: a.label, status: "enrolled", embeddingId: embeddingIds[k] as string };
     });
-    const order = new Map(images.map((img, i) => [labelOf(img, i), i]));
-    outcomes.sort((x, y) => (order.get(x.image) ?? 0) - (order.get(y.image) ?? 0));
     return {
       name: trimmed,
       identityId: identity.id,
