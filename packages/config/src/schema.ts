@@ -10,7 +10,24 @@ const probability = (what: string) => z.number().min(0, `${what} must be ≥ 0`)
 export const galleryBackends = ["embedded", "qdrant"] as const;
 export const providers = ["cpu", "cuda"] as const;
 
+const point = z.tuple([z.number(), z.number()]);
+const roi = z
+  .tuple([z.number().min(0), z.number().min(0), z.number().min(0), z.number().min(0)])
+  .refine(([x1, y1, x2, y2]) => x2 > x1 && y2 > y1, "roi must be [x1, y1, x2, y2] with x2 > x1 and y2 > y1");
+
 export const configSchema = z.strictObject({
+  /** Camera index or device (/dev/videoN), file path, rtsp:// or http(s):// URL. */
+  video_source: z
+    .union([z.string().min(1), z.int().min(0)], {
+      error: "must be a camera index, /dev/videoN, a file path, or an rtsp:// or http(s):// URL",
+    })
+    .optional(),
+  /** Decode at this frame rate (drop or duplicate frames). */
+  video_source_fps_override: z.number().positive().max(240).optional(),
+  /** Scale frames to [width, height]. */
+  video_source_resolution_override: z.tuple([z.int().min(16), z.int().min(16)]).optional(),
+  /** Frames a face must persist before its track is confirmed; also the agreeing recognitions needed to change a track's identity. */
+  credence_count: z.int().min(1).max(100).default(3),
   /** Embedded gallery directory (backend "embedded"). */
   db_path: z.string().min(1).default("./data/gallery"),
   gallery: z
@@ -35,12 +52,53 @@ export const configSchema = z.strictObject({
       score_threshold: probability("score_threshold").default(0.7),
       nms_threshold: probability("nms_threshold").default(0.4),
       max_faces: z.int().min(1).default(200),
+      /**
+       * Overlapping tiles for small faces in large frames: auto (tiles above 1280×720), off, or explicit.
+       * Unset: auto for video, off for still photos (tiles raise false positives on close-up photos).
+       */
+      tiling: z
+        .union(
+          [
+            z.enum(["auto", "off"]),
+            z.strictObject({
+              tile_width: z.int().min(64),
+              tile_height: z.int().min(48),
+              overlap: z.number().min(0).max(0.5).default(0.25),
+            }),
+          ],
+          { error: 'must be "auto", "off" or { tile_width, tile_height, overlap }' },
+        )
+        .optional(),
+      /** Region of interest [x1, y1, x2, y2] in frame pixels; faces are looked for only there. */
+      roi: roi.optional(),
     })
     .prefault({}),
   face_filters: z
     .strictObject({
       enable_small_face_filter: z.boolean().default(false),
       min_face_size: z.int().min(0).default(0),
+      enable_zone_filter: z.boolean().default(false),
+      /** Polygon [[x, y], …] in frame pixels: the face box centre must be inside. */
+      zone: z.array(point).min(3, "zone needs at least 3 points").optional(),
+      enable_frontal_filter: z.boolean().default(false),
+      enable_shift_filter: z.boolean().default(false),
+      enable_reid_expiration_filter: z.boolean().default(true),
+      /** Largest gap (frames) between two embeddings of a stable track. */
+      reid_expiration_frames: z.int().min(1).max(10000).default(30),
+    })
+    .refine((f) => !f.enable_zone_filter || f.zone !== undefined, {
+      message: "enable_zone_filter needs a zone",
+      path: ["zone"],
+    })
+    .prefault({}),
+  tracker: z
+    .strictObject({
+      /** Detections from this score up to detection.score_threshold only continue existing tracks. */
+      low_score_threshold: probability("low_score_threshold").default(0.3),
+      /** Max 1 − IoU·score cost to continue a track with a confident detection. */
+      match_threshold: probability("match_threshold").default(0.8),
+      /** Frames a lost track is kept (at 30 fps; scaled with the frame rate) before it is removed. */
+      track_buffer: z.int().min(1).max(10000).default(30),
     })
     .prefault({}),
   enroll: z

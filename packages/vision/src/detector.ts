@@ -2,6 +2,7 @@ import { type Box, nms } from "./geometry.ts";
 import type { RgbImage } from "./image.ts";
 import { createSession, type RuntimeOptions, type Session, Tensor } from "./onnx-session.ts";
 import { resizeToTensor } from "./sampling.ts";
+import { DEFAULT_TILING, keepTileDetection, planTiles, shouldTile, type TilingOptions } from "./tiling.ts";
 
 export interface Detection {
   box: Box;
@@ -19,6 +20,8 @@ export interface DetectOptions {
   roi?: Box;
   /** At most this many faces, best first. */
   maxFaces?: number;
+  /** Tiled detection for small faces in large frames: "auto" tiles regions above 1280×720. Default "off". */
+  tiling?: "auto" | "off" | TilingOptions;
 }
 
 export const DETECTOR_INPUT = { width: 320, height: 240 } as const;
@@ -29,6 +32,7 @@ export const DEFAULT_DETECT: Required<Omit<DetectOptions, "roi">> = {
   nmsThreshold: 0.4,
   minFaceSize: 0,
   maxFaces: 200,
+  tiling: "off",
 };
 
 /** UltraFace-style detector (fixed 320×240 input): face boxes and scores. */
@@ -79,7 +83,23 @@ export class FaceDetector {
   async detect(image: RgbImage, options: DetectOptions = {}): Promise<Detection[]> {
     const o = { ...DEFAULT_DETECT, ...options };
     const roi: Box = options.roi ?? [0, 0, image.width, image.height];
+    const tiling =
+      o.tiling === "auto"
+        ? shouldTile(roi)
+          ? DEFAULT_TILING
+          : undefined
+        : o.tiling === "off"
+          ? undefined
+          : o.tiling;
     const raw = await this.candidates(image, roi, o.scoreThreshold);
+    if (tiling) {
+      const whole = suppress(raw, o.nmsThreshold, 0, Number.POSITIVE_INFINITY);
+      for (const tile of planTiles(roi, tiling)) {
+        for (const d of await this.candidates(image, tile, o.scoreThreshold)) {
+          if (keepTileDetection(d.box, tile, roi, whole)) raw.push(d);
+        }
+      }
+    }
     return suppress(raw, o.nmsThreshold, o.minFaceSize, o.maxFaces);
   }
 }

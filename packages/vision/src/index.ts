@@ -39,3 +39,13 @@ export {
 export { fivePoints, LandmarkModel, landmarkCrop } from "./landmarks.ts";
 export type { RuntimeOptions } from "./onnx-session.ts";
 export { imageToTensor, resizeGreyToTensor, resizeToTensor, warpSimilarity } from "./sampling.ts";
+export {
+  AUTO_TILING_ABOVE,
+  DEFAULT_TILING,
+  intersectionOverSmaller,
+  keepTileDetection,
+  planTiles,
+  shouldTile,
+  type TilingOptions,
+  touchesInnerEdge,
+} from "./tiling.ts";

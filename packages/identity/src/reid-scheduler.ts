@@ -1,0 +1,77 @@
+/**
+ * Adaptive re-identification schedule for one track (DeGirum's ReID expiration filter): a new track is
+ * embedded at once, then after gaps of 1, 2, 4, 8 … frames, capped at `maxGap` (`reid_expiration_frames`).
+ * The gap starts again at 1 when the identity changes, while an unknown identity has not settled yet, or
+ * when the face changes a lot (size, sudden jump). A due embedding that a filter prevented stays due.
+ */
+export interface ReidScheduleOptions {
+  /** Largest gap between two embeddings of a track (frames). */
+  maxGap: number;
+  /** Off: embed on every frame (the schedule is disabled). */
+  enabled: boolean;
+}
+
+export type ResetReason = "identity_changed" | "unknown" | "face_changed";
+
+export class ReidScheduler {
+  readonly #options: ReidScheduleOptions;
+  /** Frame of the last embedding; undefined before the first. */
+  #lastFrame: number | undefined;
+  #gap = 1;
+  #resets = 0;
+
+  constructor(options: ReidScheduleOptions) {
+    if (!(options.maxGap >= 1)) throw new RangeError(`maxGap must be ≥ 1, got ${options.maxGap}`);
+    this.#options = options;
+  }
+
+  /** Whether the track should be embedded on `frame`. */
+  isDue(frame: number): boolean {
+    if (!this.#options.enabled || this.#lastFrame === undefined) return true;
+    return frame - this.#lastFrame >= this.#gap;
+  }
+
+  /** Frames to wait after the last embedding before the next one. */
+  get gap(): number {
+    return this.#gap;
+  }
+
+  get resets(): number {
+    return this.#resets;
+  }
+
+  /** Records an embedding on `frame`; `reset` restarts the backoff at a gap of 1. */
+  recordEmbedding(frame: number, reset?: ResetReason): void {
+    const first = this.#lastFrame === undefined;
+    this.#lastFrame = frame;
+    if (reset) {
+      this.#gap = 1;
+      this.#resets++;
+    } else if (!first) {
+      this.#gap = Math.min(this.#gap * 2, this.#options.maxGap);
+    }
+  }
+
+  /** Makes the track due at once (e.g. the face changed a lot); the backoff restarts. */
+  expire(): void {
+    this.#lastFrame = undefined;
+    this.#gap = 1;
+    this.#resets++;
+  }
+}
+
+/** A face changed a lot between two observations: size ratio beyond `sizeRatio`, or a jump beyond `jump` × size. */
+export function faceChanged(
+  previous: readonly [number, number, number, number],
+  current: readonly [number, number, number, number],
+  sizeRatio = 1.5,
+  jump = 0.75,
+): boolean {
+  const pw = previous[2] - previous[0];
+  const cw = current[2] - current[0];
+  if (pw <= 0 || cw <= 0) return true;
+  const ratio = cw > pw ? cw / pw : pw / cw;
+  const dx = (current[0] + current[2]) / 2 - (previous[0] + previous[2]) / 2;
+  const dy = (current[1] + current[3]) / 2 - (previous[1] + previous[3]) / 2;
+  return ratio > sizeRatio || Math.hypot(dx, dy) > jump * Math.max(pw, cw);
+}
