@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { ConfigError } from "@facetracker/config";
 import { GalleryError } from "@facetracker/gallery";
+import { MediaError } from "@facetracker/media";
 import { ModelFileError } from "@facetracker/models";
 import { ImageError } from "@facetracker/vision";
 import { CliError } from "./cli-error.ts";
+import { analyzeCommand, analyzeUsage } from "./commands/analyze.ts";
 import { enrollCommand, enrollUsage } from "./commands/enroll.ts";
 import { galleryCommand, galleryUsage } from "./commands/gallery.ts";
 import { recognizeCommand, recognizeUsage } from "./commands/recognize.ts";
@@ -14,6 +16,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   recognize: { run: recognizeCommand, usage: recognizeUsage, about: "find and name the faces in photos" },
   gallery: { run: galleryCommand, usage: galleryUsage, about: "list, show, rename or delete identities" },
   verify: { run: verifyCommand, usage: verifyUsage, about: "compare two faces, or measure a pair list" },
+  analyze: { run: analyzeCommand, usage: analyzeUsage, about: "track and name the faces of a video file" },
 };
 
 const help = `facetracker: face recognition and tracking
@@ -58,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof ConfigError ||
       error instanceof GalleryError ||
       error instanceof ModelFileError ||
-      error instanceof ImageError;
+      error instanceof ImageError ||
+      error instanceof MediaError;
     console.error(
       `facetracker: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}`,
     );

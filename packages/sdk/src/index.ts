@@ -1,8 +1,24 @@
 export { bestThreshold, type ScoredPair, statsAt, type ThresholdStats } from "./calibration.ts";
 export { FaceRecognizer, openConfiguredGallery, type RecognizerOptions } from "./face-recognizer.ts";
+export {
+  FaceTracker,
+  type FaceTrackerOptions,
+  type FindFacesOptions,
+  type PredictOptions,
+} from "./face-tracker.ts";
 export { embedLargestFace } from "./largest-face.ts";
 export { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
 export { prefetch } from "./prefetch.ts";
+export type {
+  FaceSummary,
+  FrameInput,
+  FrameResult,
+  RunStats,
+  StageMillis,
+  TrackIdentityResult,
+  TrackResult,
+  VideoFaces,
+} from "./tracking-types.ts";
 export type {
   BatchResult,
   EnrollOptions,

@@ -340,3 +340,24 @@ describe("ByteTracker", () => {
     assert.equal(new Set(idOfFace.values()).size, 10, "one distinct ID per face");
   });
 });
+
+describe("ByteTracker.split", () => {
+  it("replaces a track by a new confirmed one with a new ID that the next frames follow", () => {
+    const tracker = new ByteTracker({ credenceCount: 2 });
+    const at = (x: number) => [{ box: [x, 50, x + 40, 100] as [number, number, number, number], score: 0.9 }];
+    tracker.update(at(10));
+    const confirmed = tracker.update(at(12)).tracks[0];
+    assert.equal(confirmed?.id, 1);
+    const replacement = tracker.split(confirmed?.trackletId as number);
+    assert.equal(replacement?.id, 2);
+    assert.equal(replacement?.state, "confirmed");
+    assert.equal(replacement?.detectionIndex, 0);
+    const next = tracker.update(at(14));
+    assert.deepEqual(
+      next.tracks.map((t) => t.id),
+      [2],
+    );
+    assert.deepEqual(next.removed, []);
+    assert.equal(tracker.split(9999), undefined);
+  });
+});

@@ -22,7 +22,7 @@ import { iouMatrix, linearAssignment } from "./assignment.ts";
 import { boxArea, isValidBox } from "./box.ts";
 import { KalmanFilter } from "./kalman-filter.ts";
 import { Track } from "./track.ts";
-import type { Detection, TrackerUpdate } from "./types.ts";
+import type { Detection, TrackerUpdate, TrackView } from "./types.ts";
 
 export interface TrackerOptions {
   /** Detections scoring at or above this go to the first association (and may start tracks). Default 0.5. */
@@ -98,6 +98,31 @@ export class ByteTracker {
   reset(): void {
     this.#tracks = [];
     this.#frame = 0;
+  }
+
+  /**
+   * Ends a track and starts a new, confirmed one in its place (new tracklet and public ID, same box and
+   * motion state reset) on the current frame: for when the face turns out to be someone else (its
+   * appearance jumped, e.g. across a shot cut). Returns the new track's view, or undefined when no live
+   * track has that tracklet ID. The ended track is not reported again in `removed`.
+   */
+  split(trackletId: number): TrackView | undefined {
+    const i = this.#tracks.findIndex((t) => t.trackletId === trackletId);
+    const old = this.#tracks[i];
+    if (!old) return undefined;
+    const box = old.matchedBox ?? old.smoothedBox;
+    const track = new Track(
+      this.#filter,
+      this.#nextTrackletId++,
+      { box, score: old.score },
+      old.detectionIndex ?? -1,
+      this.#frame,
+    );
+    track.detectionIndex = old.detectionIndex;
+    track.matchedBox = old.matchedBox;
+    track.confirm(this.#nextId++, this.#frame);
+    this.#tracks[i] = track;
+    return track.view(this.#frame);
   }
 
   /** Processes one frame's detections (an empty array for a frame without any). */

@@ -1,5 +1,5 @@
 export { ALIGNED_SIZE, ARCFACE_REFERENCE, alignFace, alignmentTransform } from "./align.ts";
-export { drawLabels, type Label } from "./annotate.ts";
+export { drawLabels, drawLabelsRaw, type Label } from "./annotate.ts";
 export {
   DEFAULT_DETECT,
   DETECTOR_INPUT,
@@ -39,6 +39,7 @@ export {
 export { fivePoints, LandmarkModel, landmarkCrop } from "./landmarks.ts";
 export type { RuntimeOptions } from "./onnx-session.ts";
 export { imageToTensor, resizeGreyToTensor, resizeToTensor, warpSimilarity } from "./sampling.ts";
+export { SceneChangeDetector } from "./scene-change.ts";
 export {
   AUTO_TILING_ABOVE,
   DEFAULT_TILING,

@@ -1,8 +1,11 @@
+import path from "node:path";
+import { FaceTracker } from "@facetracker/sdk";
 import { CliError } from "../cli-error.ts";
-import { openRecognizer, parse, requireFiles } from "../common.ts";
+import { configFrom, openRecognizer, parse } from "../common.ts";
+import { ProgressReporter } from "../progress.ts";
 
-export const enrollUsage =
-  "facetracker enroll [--db DIR] --name NAME [--attr KEY=VALUE]... [--force] [--json] PHOTO...";
+export const enrollUsage = `facetracker enroll [--db DIR] --name NAME [--attr KEY=VALUE]... [--force] [--json] PHOTO...
+       facetracker enroll [--db DIR] --name NAME --from-video VIDEO --track ID [--track ID]... [--force]`;
 
 function parseAttributes(list: string[] | undefined): Record<string, string> | undefined {
   if (!list?.length) return undefined;
@@ -15,6 +18,22 @@ function parseAttributes(list: string[] | undefined): Record<string, string> | u
   return attributes;
 }
 
+function parseTrackIds(list: string[] | undefined): number[] {
+  if (!list?.length)
+    throw new CliError(
+      `--from-video needs --track ID (see 'facetracker analyze VIDEO')\nusage: ${enrollUsage}`,
+      2,
+    );
+  return list.flatMap((item) =>
+    item.split(",").map((s) => {
+      const id = Number(s.trim());
+      if (!Number.isInteger(id) || id < 1)
+        throw new CliError(`--track: expected a track ID (1, 2, …), got '${s}'`, 2);
+      return id;
+    }),
+  );
+}
+
 export async function enrollCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
@@ -23,12 +42,19 @@ export async function enrollCommand(args: string[]): Promise<number> {
       attr: { type: "string", multiple: true },
       force: { type: "boolean" },
       json: { type: "boolean" },
+      "from-video": { type: "string" },
+      track: { type: "string", multiple: true },
     },
     enrollUsage,
   );
   if (!values.name?.trim()) throw new CliError(`--name is required\nusage: ${enrollUsage}`, 2);
-  requireFiles(positionals, "photo", enrollUsage);
   const attributes = parseAttributes(values.attr);
+  const video = values["from-video"];
+  if (video) {
+    if (positionals.length) throw new CliError(`--from-video takes no photos\nusage: ${enrollUsage}`, 2);
+    return enrollFromVideo(values, video, parseTrackIds(values.track), attributes);
+  }
+  if (positionals.length === 0) throw new CliError(`no photo given\nusage: ${enrollUsage}`, 2);
   const recognizer = await openRecognizer(values, false);
   try {
     const report = await recognizer.enroll(values.name, positionals, { attributes, force: values.force });
@@ -52,5 +78,50 @@ export async function enrollCommand(args: string[]): Promise<number> {
     return report.enrolled > 0 ? 0 : 1;
   } finally {
     await recognizer.close();
+  }
+}
+
+async function enrollFromVideo(
+  values: {
+    name?: string;
+    force?: boolean;
+    json?: boolean;
+    config?: string;
+    db?: string;
+    threshold?: string;
+  },
+  video: string,
+  trackIds: number[],
+  attributes: Record<string, string> | undefined,
+): Promise<number> {
+  const tracker = await FaceTracker.create(configFrom(values));
+  try {
+    const progress = new ProgressReporter(path.basename(video));
+    const result = await tracker.findFacesInFile(video, {
+      onProgress: (p) => progress.update(p.frame, p.total, p.fps),
+    });
+    progress.finish(`${result.stats.frames} frames, ${result.faces.length} tracks`);
+    const faces = trackIds.map((id) => {
+      const face = result.faces.find((f) => f.trackId === id);
+      if (!face) {
+        const known = result.faces.map((f) => f.trackId).join(", ") || "none";
+        throw new CliError(`no track ${id} in ${video} (tracks: ${known})`);
+      }
+      return face;
+    });
+    const report = await tracker.enroll(values.name as string, faces, { attributes, force: values.force });
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      const verb = report.created ? "created" : "updated";
+      console.log(
+        `${report.name}: ${verb}, ${report.enrolled} embeddings from track${trackIds.length > 1 ? "s" : ""} ${trackIds.join(", ")}`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof Error && /matches identity/.test(error.message)) throw new CliError(error.message);
+    throw error;
+  } finally {
+    await tracker.close();
   }
 }

@@ -1,0 +1,127 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { VideoWriter } from "@facetracker/media";
+import { FaceTracker, type FrameResult, type TrackResult, type VideoFaces } from "@facetracker/sdk";
+import { drawLabelsRaw, type Label } from "@facetracker/vision";
+import { CliError } from "../cli-error.ts";
+import { configFrom, parse } from "../common.ts";
+import { ProgressReporter } from "../progress.ts";
+import { renderReport } from "../report-html.ts";
+
+export const analyzeUsage =
+  "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] VIDEO";
+
+/** The --json document: tracks with identity and first/last sighting, and run statistics. */
+export function analysisToJson(result: VideoFaces) {
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    tracks: result.faces.map((f) => ({
+      track_id: f.trackId,
+      identity: f.identity ? { name: f.identity.name, similarity: round(f.identity.similarity) } : null,
+      first_frame: f.firstFrame,
+      last_frame: f.lastFrame,
+      first_time: round(f.firstTime),
+      last_time: round(f.lastTime),
+      frames: f.frames,
+    })),
+    stats: {
+      frames: result.stats.frames,
+      detections: result.stats.detections,
+      embeddings: result.stats.embeddings,
+      fps: Math.round(result.stats.fps * 10) / 10,
+    },
+  };
+}
+
+/** Box label for a track: green named, red unknown, grey while identifying or tentative. */
+export function trackLabel(t: TrackResult): Label {
+  if (t.identity)
+    return {
+      box: t.box,
+      text: `#${t.trackId} ${t.identity.name} ${t.identity.similarity.toFixed(2)}`,
+      color: "#1a9850",
+    };
+  if (t.state === "tentative") return { box: t.box, text: "…", color: "#888888" };
+  return { box: t.box, text: `#${t.trackId} unknown`, color: "#d73027" };
+}
+
+async function ensureParent(file: string, option: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  } catch (error) {
+    throw new CliError(
+      `${option}: cannot create the folder of ${file} (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+}
+
+export async function analyzeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      json: { type: "string" },
+      report: { type: "string" },
+      annotate: { type: "string" },
+      quiet: { type: "boolean" },
+    },
+    analyzeUsage,
+  );
+  if (positionals.length !== 1) throw new CliError(`expected one video\nusage: ${analyzeUsage}`, 2);
+  const video = positionals[0] as string;
+  for (const [option, file] of [
+    ["--json", values.json],
+    ["--report", values.report],
+    ["--annotate", values.annotate],
+  ] as const) {
+    if (file) await ensureParent(file, option);
+  }
+  const tracker = await FaceTracker.create(configFrom(values));
+  const progress = values.quiet ? undefined : new ProgressReporter(path.basename(video));
+  let writer: VideoWriter | undefined;
+  let fps = 25;
+  try {
+    const onFrame = values.annotate
+      ? async (r: FrameResult) => {
+          writer ??= await VideoWriter.open(values.annotate as string, {
+            width: r.width,
+            height: r.height,
+            fps,
+          });
+          const labels = r.tracks.filter((t) => t.state !== "lost").map(trackLabel);
+          await writer.write(await drawLabelsRaw(r.image, labels));
+        }
+      : undefined;
+    const result = await tracker.findFacesInFile(video, {
+      onStart: (info) => {
+        fps = info.fps;
+      },
+      onProgress: (p) => progress?.update(p.frame, p.total, p.fps),
+      ...(onFrame ? { onFrame } : {}),
+    });
+    await writer?.close();
+    progress?.finish(
+      `${result.stats.frames} frames, ${result.faces.length} tracks, ${result.stats.embeddings} embeddings, ${result.stats.fps.toFixed(1)} fps`,
+    );
+    if (values.json) await writeFile(values.json, `${JSON.stringify(analysisToJson(result), null, 2)}\n`);
+    if (values.report) await writeFile(values.report, renderReport(result));
+    for (const f of result.faces) {
+      const who = f.identity ? `${f.identity.name} (${f.identity.similarity.toFixed(2)})` : "unknown";
+      console.log(
+        `track ${f.trackId}: ${who}, ${f.firstTime.toFixed(2)}–${f.lastTime.toFixed(2)} s, ${f.frames} frames`,
+      );
+    }
+    for (const [what, file] of [
+      ["json", values.json],
+      ["report", values.report],
+      ["annotated video", values.annotate],
+    ]) {
+      if (file) console.log(`${what}: ${file}`);
+    }
+    return 0;
+  } catch (error) {
+    await writer?.abort();
+    throw error;
+  } finally {
+    await tracker.close();
+  }
+}

@@ -1,0 +1,61 @@
+import path from "node:path";
+import type { VideoFaces } from "@facetracker/sdk";
+import { formatDuration } from "./progress.ts";
+
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[<>&'"]/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&#39;", '"': "&quot;" })[c] as string,
+  );
+
+const dataUri = (jpeg: Uint8Array | null) =>
+  jpeg ? `data:image/jpeg;base64,${Buffer.from(jpeg).toString("base64")}` : "";
+
+/** A self-contained HTML report (thumbnails inlined): opens in any browser, no server. */
+export function renderReport(result: VideoFaces, generatedAt = new Date()): string {
+  const { faces, stats } = result;
+  const known = faces.filter((f) => f.identity).length;
+  const cards = faces
+    .map((f) => {
+      const name = f.identity ? escapeHtml(f.identity.name) : "unknown";
+      const sim = f.identity ? f.identity.similarity.toFixed(2) : "";
+      const img = f.thumbnail
+        ? `<img src="${dataUri(f.thumbnail)}" alt="track ${f.trackId}">`
+        : `<div class="noimg">no face image</div>`;
+      return `<article class="${f.identity ? "known" : "unknown"}">
+  ${img}
+  <h2>#${f.trackId} ${name}${sim ? ` <small>${sim}</small>` : ""}</h2>
+  <p>${formatDuration(f.firstTime)}–${formatDuration(f.lastTime)} · frames ${f.firstFrame}–${f.lastFrame} (${f.frames} seen) · ${f.embeddingsComputed} embeddings</p>
+</article>`;
+    })
+    .join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Faces in ${escapeHtml(path.basename(result.source))}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; background: #fafafa; }
+header p { color: #555; }
+main { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 1rem; }
+article { background: #fff; border-radius: 8px; padding: .6rem; box-shadow: 0 1px 3px #0002; border-top: 4px solid #1a9850; }
+article.unknown { border-top-color: #d73027; }
+article img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: 4px; }
+.noimg { aspect-ratio: 1; display: grid; place-items: center; background: #eee; color: #888; }
+h2 { font-size: 1rem; margin: .4rem 0 .2rem; } h2 small { color: #666; font-weight: normal; }
+article p { font-size: .8rem; color: #555; margin: 0; }
+</style>
+</head>
+<body>
+<header>
+<h1>Faces in ${escapeHtml(path.basename(result.source))}</h1>
+<p>${faces.length} tracks (${known} recognised, ${faces.length - known} unknown) · ${stats.frames} frames · ${stats.detections} detections · ${stats.embeddings} embeddings · ${stats.fps.toFixed(1)} frames/s · generated ${escapeHtml(generatedAt.toISOString())}</p>
+</header>
+<main>
+${cards || "<p>No face was tracked in this video.</p>"}
+</main>
+</body>
+</html>
+`;
+}

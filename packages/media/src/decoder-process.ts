@@ -1,0 +1,97 @@
+/**
+ * One ffmpeg run decoding a source to raw RGB24 frames: frames from stdout (frame-reader), their stream
+ * timestamps from showinfo lines on stderr (showinfo-timestamps), and the last warnings and errors for
+ * messages.
+ */
+
+import { type ExitStatus, GuardedProcess } from "./child-process-guard.ts";
+import { readFrames } from "./frame-reader.ts";
+import { ShowinfoTimestamps } from "./showinfo-timestamps.ts";
+import { LineSplitter, StderrTail } from "./stderr-lines.ts";
+
+export interface DecodedFrame {
+  data: Uint8Array;
+  /** Timestamp in the stream's own timeline (seconds), undefined when unknown. */
+  streamS: number | undefined;
+}
+
+export class DecoderProcess {
+  readonly #process: GuardedProcess;
+  readonly #frameSize: number;
+  readonly #timestamps = new ShowinfoTimestamps();
+  readonly #tail = new StderrTail();
+
+  private constructor(guarded: GuardedProcess, frameSize: number) {
+    this.#process = guarded;
+    this.#frameSize = frameSize;
+    const stderr = guarded.child.stderr;
+    if (stderr === null) throw new Error("ffmpeg stderr is not piped");
+    const splitter = new LineSplitter();
+    const addLine = (line: string) => {
+      this.#timestamps.addLine(line);
+      this.#tail.add(line);
+    };
+    stderr.setEncoding("utf8");
+    stderr.on("data", (chunk: string) => {
+      for (const line of splitter.push(chunk)) addLine(line);
+    });
+    stderr.on("close", () => {
+      for (const line of splitter.end()) addLine(line);
+      this.#timestamps.end();
+    });
+  }
+
+  /** Starts ffmpeg with `args` (see decodeArgs) producing frames of `frameSize` bytes. */
+  static async start(ffmpegPath: string, args: string[], frameSize: number): Promise<DecoderProcess> {
+    const guarded = await GuardedProcess.spawn(ffmpegPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    return new DecoderProcess(guarded, frameSize);
+  }
+
+  get pid(): number {
+    return this.#process.pid;
+  }
+
+  /** The decoded frames, in order, until ffmpeg's stdout ends. */
+  async *frames(): AsyncGenerator<DecodedFrame> {
+    const stdout = this.#process.child.stdout;
+    if (stdout === null) throw new Error("ffmpeg stdout is not piped");
+    const reader = readFrames(stdout, this.#frameSize);
+    try {
+      for (;;) {
+        let next: IteratorResult<Uint8Array, { trailingBytes: number }>;
+        try {
+          next = await reader.next();
+        } catch (error) {
+          // stop() destroys stdout under a pending read: "premature close", the end of this run.
+          if (this.stopped) return;
+          throw error;
+        }
+        if (next.done) return; // an incomplete last frame (ffmpeg killed mid-write) is dropped
+        const streamS = await this.#timestamps.next();
+        yield { data: next.value, streamS };
+      }
+    } finally {
+      await reader.return({ trailingBytes: 0 });
+    }
+  }
+
+  /** ffmpeg's exit status, once it has exited and its pipes are closed. */
+  get exited(): Promise<ExitStatus> {
+    return this.#process.exited;
+  }
+
+  /** True when stop() ended the run (the exit status then says nothing about the source). */
+  get stopped(): boolean {
+    return this.#process.stopRequested;
+  }
+
+  /** ffmpeg's last warnings and errors ("" when none). */
+  get errorOutput(): string {
+    return this.#tail.toString();
+  }
+
+  /** Kills ffmpeg (SIGTERM, SIGKILL after the grace period) and waits for it to exit. Idempotent. */
+  stop(): Promise<void> {
+    return this.#process.stop();
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * A video source (file, RTSP or HTTP stream, V4L2 camera) decoded by an ffmpeg child process into raw
+ * RGB24 frames read from a pipe. Files end at their end; live sources reconnect with exponential backoff.
+ */
+
+import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelayMs, sleep } from "./backoff.ts";
+import { classifyFailure } from "./classify-failure.ts";
+import { type DecodedFrame, DecoderProcess } from "./decoder-process.ts";
+import { MediaError } from "./errors.ts";
+import { requireExecutable } from "./executable.ts";
+import { decodeArgs, type RtspTransport } from "./ffmpeg-args.ts";
+import { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
+import {
+  describeSource,
+  isLiveSource,
+  maskCredentials,
+  type ParsedVideoSource,
+  parseVideoSource,
+  type SourceKind,
+} from "./source-spec.ts";
+import { Timeline } from "./timeline.ts";
+
+/** Frame rate assumed when the stream does not state one (some live streams). */
+export const FALLBACK_FPS = 25;
+
+/**
+ * What happens to a source while frames() runs: a live source lost ("reconnecting": attempt n of the
+ * current outage, starting in delayMs, and why) and back ("reconnected": the attempt that worked, once
+ * its first frame came); "ended": a file reached its end.
+ */
+export type SourceEvent =
+  | { type: "reconnecting"; attempt: number; delayMs: number; reason: string }
+  | { type: "reconnected"; attempt: number }
+  | { type: "ended" };
+
+export interface VideoSourceOptions {
+  /** Constant output frame rate (video_source_fps_override): frames are dropped or duplicated. */
+  fps?: number;
+  /** Output frame size (video_source_resolution_override), scaled. */
+  resolution?: { width: number; height: number };
+  /** Default "tcp". */
+  rtspTransport?: RtspTransport;
+  /** Network open / read timeout in seconds (default 10). */
+  timeoutS?: number;
+  /** Reconnection of live sources (rtsp, http, device): default 500 ms doubling up to 10 s, no limit. */
+  reconnect?: ReconnectOptions;
+  /** Reconnections and the end of a file. */
+  onEvent?: (event: SourceEvent) => void;
+  /** Default "ffmpeg". */
+  ffmpegPath?: string;
+  /** Default "ffprobe". */
+  ffprobePath?: string;
+  /** Read a file at its native rate (ffmpeg -re), to simulate a camera (default false). */
+  realtime?: boolean;
+}
+
+export interface VideoSourceInfo {
+  kind: SourceKind;
+  input: string;
+  /** Frame size and rate of the frames produced (after the overrides). */
+  width: number;
+  height: number;
+  fps: number;
+  durationS?: number;
+  /** Frames in the file: from the container, or duration × fps with an fps override; absent if unknown. */
+  frameCount?: number;
+  codec: string;
+}
+
+export interface VideoFrame {
+  /** 0 for the first frame, +1 for each frame, across reconnects. */
+  index: number;
+  /** Presentation time in seconds from the first frame (see timeline.ts), never decreasing. */
+  pts: number;
+  width: number;
+  height: number;
+  /** RGB24, row-major, width × height × 3 bytes. */
+  data: Uint8Array;
+}
+
+interface ResolvedOptions {
+  fps: number | undefined;
+  resolution: { width: number; height: number } | undefined;
+  rtspTransport: RtspTransport;
+  timeoutS: number;
+  reconnect: Required<ReconnectOptions>;
+  onEvent: ((event: SourceEvent) => void) | undefined;
+  ffmpegPath: string;
+  ffprobePath: string;
+  realtime: boolean;
+}
+
+function invalid(message: string): MediaError {
+  return new MediaError("INVALID_ARGUMENT", message);
+}
+
+function resolveOptions(options: VideoSourceOptions): ResolvedOptions {
+  const { fps, resolution, timeoutS = DEFAULT_TIMEOUT_S, rtspTransport = "tcp" } = options;
+  if (fps !== undefined && !(Number.isFinite(fps) && fps > 0 && fps <= 1000)) {
+    throw invalid(`fps must be a number in (0, 1000], got ${fps}`);
+  }
+  if (resolution !== undefined) {
+    for (const side of ["width", "height"] as const) {
+      const value = resolution[side];
+      if (!(Number.isSafeInteger(value) && value > 0 && value <= 16384)) {
+        throw invalid(`resolution.${side} must be an integer in [1, 16384], got ${value}`);
+      }
+    }
+  }
+  if (!(Number.isFinite(timeoutS) && timeoutS > 0)) {
+    throw invalid(`timeoutS must be a positive number, got ${timeoutS}`);
+  }
+  if (rtspTransport !== "tcp" && rtspTransport !== "udp") {
+    throw invalid(`rtspTransport must be "tcp" or "udp", got ${JSON.stringify(rtspTransport)}`);
+  }
+  const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+  for (const key of ["initialDelayMs", "maxDelayMs"] as const) {
+    if (!(Number.isFinite(reconnect[key]) && reconnect[key] >= 0)) {
+      throw invalid(`reconnect.${key} must be a non-negative number, got ${reconnect[key]}`);
+    }
+  }
+  const { maxAttempts } = reconnect;
+  if (!(maxAttempts === Infinity || (Number.isSafeInteger(maxAttempts) && maxAttempts >= 0))) {
+    throw invalid(`reconnect.maxAttempts must be a non-negative integer, got ${maxAttempts}`);
+  }
+  return {
+    fps,
+    resolution: resolution === undefined ? undefined : { width: resolution.width, height: resolution.height },
+    rtspTransport,
+    timeoutS,
+    reconnect,
+    onEvent: options.onEvent,
+    ffmpegPath: options.ffmpegPath ?? "ffmpeg",
+    ffprobePath: options.ffprobePath ?? "ffprobe",
+    realtime: options.realtime ?? false,
+  };
+}
+
+export class VideoSource {
+  readonly info: VideoSourceInfo;
+  readonly #source: ParsedVideoSource;
+  readonly #label: string;
+  readonly #options: ResolvedOptions;
+  readonly #stop = new AbortController();
+  #decoder: DecoderProcess | undefined;
+  /** The ffmpeg run being started, for close() to stop it even before frames() has it. */
+  #starting: Promise<DecoderProcess> | undefined;
+  #iterated = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(source: ParsedVideoSource, info: VideoSourceInfo, options: ResolvedOptions) {
+    this.#source = source;
+    this.#label = describeSource(source);
+    this.info = info;
+    this.#options = options;
+  }
+
+  /**
+   * Probes `spec` (camera index, /dev/videoN, rtsp(s)://, http(s)://, or a file path) and returns the
+   * source, ready to iterate. Rejects with MediaError (FFMPEG_MISSING, NOT_FOUND, NOT_VIDEO,
+   * NO_VIDEO_STREAM, UNREACHABLE, UNAUTHORIZED, DECODE, INVALID_ARGUMENT): the first connection is not
+   * retried, only a source lost after opening is.
+   */
+  static async open(spec: string | number, options: VideoSourceOptions = {}): Promise<VideoSource> {
+    const resolved = resolveOptions(options);
+    const source = parseVideoSource(spec);
+    await requireExecutable(resolved.ffprobePath, "ffprobe");
+    await requireExecutable(resolved.ffmpegPath, "ffmpeg");
+    const probe = await probeVideo(source, {
+      ffprobePath: resolved.ffprobePath,
+      timeoutS: resolved.timeoutS,
+      rtspTransport: resolved.rtspTransport,
+    });
+    const fps = resolved.fps ?? probe.fps ?? FALLBACK_FPS;
+    const frameCount =
+      resolved.fps === undefined
+        ? probe.frameCount
+        : probe.durationS === undefined
+          ? undefined
+          : Math.round(probe.durationS * resolved.fps);
+    const info: VideoSourceInfo = {
+      kind: source.kind,
+      input: source.input,
+      width: resolved.resolution?.width ?? probe.width,
+      height: resolved.resolution?.height ?? probe.height,
+      fps,
+      ...(probe.durationS === undefined ? {} : { durationS: probe.durationS }),
+      ...(frameCount === undefined ? {} : { frameCount }),
+      codec: probe.codec,
+    };
+    return new VideoSource(source, info, resolved);
+  }
+
+  /** Pid of the ffmpeg process decoding now (undefined before iterating and between reconnects). */
+  get pid(): number | undefined {
+    return this.#decoder?.pid;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * The decoded frames, once per source. A file ends at its end (a damaged one after the frames that
+   * decode, or with MediaError("DECODE")); a live source reconnects until close() or until
+   * reconnect.maxAttempts attempts in a row failed (MediaError("UNREACHABLE")). Leaving the loop early
+   * stops ffmpeg.
+   */
+  frames(): AsyncGenerator<VideoFrame> {
+    if (this.#iterated) throw invalid(`frames() of ${this.#label} was already called`);
+    this.#iterated = true;
+    return this.#run();
+  }
+
+  /** Stops ffmpeg (SIGTERM, then SIGKILL after a grace period) and ends frames(). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(): Promise<void> {
+    this.#stop.abort();
+    const starting = await this.#starting?.catch(() => undefined);
+    await Promise.all([starting?.stop(), this.#decoder?.stop()]);
+  }
+
+  async *#run(): AsyncGenerator<VideoFrame> {
+    const { width, height, fps } = this.info;
+    const options = this.#options;
+    const live = isLiveSource(this.#source.kind);
+    const args = decodeArgs(this.#source, {
+      width,
+      height,
+      ...(options.fps === undefined ? {} : { fps: options.fps }),
+      rtspTransport: options.rtspTransport,
+      timeoutS: options.timeoutS,
+      realtime: options.realtime,
+    });
+    const timeline = new Timeline(fps);
+    let index = 0;
+    /** The reconnect attempt under way (0: the first connection). */
+    let attempt = 0;
+    try {
+      while (!this.closed) {
+        this.#starting = DecoderProcess.start(options.ffmpegPath, args, width * height * 3);
+        const decoder = await this.#starting;
+        this.#decoder = decoder;
+        if (this.closed) return;
+        timeline.startSegment();
+        let received = 0;
+        let stalled = false;
+        const stallMs = (options.timeoutS * 2 + 5) * 1000;
+        const frames = decoder.frames();
+        try {
+          for (;;) {
+            const next = live
+              ? await this.#nextWithin(frames, stallMs, () => {
+                  stalled = true;
+                  void decoder.stop();
+                })
+              : await frames.next();
+            if (next.done || this.closed) break;
+            if (received === 0 && attempt > 0) options.onEvent?.({ type: "reconnected", attempt });
+            received++;
+            const pts = timeline.map(next.value.streamS, performance.now());
+            yield { index: index++, pts, width, height, data: next.value.data };
+          }
+        } finally {
+          await frames.return(undefined);
+        }
+        const status = await decoder.exited;
+        this.#decoder = undefined;
+        this.#starting = undefined;
+        if (this.closed) return;
+        const reason = stalled
+          ? `no frame for ${stallMs / 1000} s`
+          : status.code === 0
+            ? "stream ended"
+            : this.#failureReason(decoder, status.code, status.signal);
+        if (!live) {
+          if (status.code === 0) {
+            options.onEvent?.({ type: "ended" });
+            return;
+          }
+          throw new MediaError(
+            "DECODE",
+            `cannot decode ${this.#label}${received > 0 ? ` after frame ${index - 1}` : ""}: ${reason}`,
+            { source: this.#source.input },
+          );
+        }
+        attempt = received > 0 ? 1 : attempt + 1;
+        if (attempt > options.reconnect.maxAttempts) {
+          const tries = options.reconnect.maxAttempts;
+          const given =
+            tries === 0
+              ? "reconnection disabled"
+              : `${tries} reconnect attempt${tries === 1 ? "" : "s"} failed`;
+          throw new MediaError("UNREACHABLE", `${this.#label} lost, ${given}: ${reason}`, {
+            source: maskCredentials(this.#source.input),
+          });
+        }
+        const delayMs = reconnectDelayMs(attempt, options.reconnect);
+        options.onEvent?.({ type: "reconnecting", attempt, delayMs, reason });
+        await sleep(delayMs, this.#stop.signal);
+      }
+    } finally {
+      await this.#decoder?.stop();
+      this.#decoder = undefined;
+      this.#starting = undefined;
+    }
+  }
+
+  /** frames.next(), calling onStall (which must end the run) when nothing comes within `ms`. */
+  async #nextWithin(
+    frames: AsyncGenerator<DecodedFrame>,
+    ms: number,
+    onStall: () => void,
+  ): Promise<IteratorResult<DecodedFrame>> {
+    const timer = setTimeout(onStall, ms);
+    try {
+      return await frames.next();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #failureReason(decoder: DecoderProcess, code: number | null, signal: NodeJS.Signals | null): string {
+    const exit = signal === null ? `ffmpeg exited with code ${code}` : `ffmpeg was killed by ${signal}`;
+    const output = decoder.errorOutput;
+    if (output === "") return exit;
+    if (isLiveSource(this.#source.kind)) return classifyFailure(this.#source.kind, output).reason;
+    return `${exit}: ${maskCredentials(output)}`;
+  }
+}

@@ -1,0 +1,97 @@
+import type { FilterName } from "@facetracker/filters";
+import type { Attributes } from "@facetracker/gallery";
+import type { Box, Point, RgbImage } from "@facetracker/vision";
+
+/** A decoded frame given to FaceTracker (VideoSource frames fit; index and pts default to the count). */
+export interface FrameInput extends RgbImage {
+  index?: number;
+  /** Presentation time, seconds. */
+  pts?: number;
+}
+
+export interface TrackIdentityResult {
+  id: string;
+  name: string;
+  attributes: Attributes;
+  /** Decayed average cosine similarity over the track's embeddings. */
+  similarity: number;
+}
+
+export interface TrackResult {
+  /** Public track ID (1, 2, 3 … per stream, never reused); 0 while the track is tentative. */
+  trackId: number;
+  state: "tentative" | "confirmed" | "lost";
+  box: Box;
+  score: number;
+  /** 5 landmarks when computed on this frame (only for frames that needed them). */
+  landmarks: Point[] | null;
+  identity: TrackIdentityResult | null;
+  /** An embedding was computed for this track on this frame. */
+  embedded: boolean;
+  /** The face filter that kept this face from being embedded on this frame. */
+  filteredBy: FilterName | null;
+}
+
+export interface FrameResult {
+  /** Frame index in the source (0-based). */
+  index: number;
+  /** Presentation time, seconds. */
+  pts: number;
+  width: number;
+  height: number;
+  /** Live tracks: tentative, confirmed, and lost ones (predicted box, not seen on this frame). */
+  tracks: TrackResult[];
+  /** Public IDs of tracks that ended on this frame. */
+  ended: number[];
+  /** The decoded frame (for drawing or saving; do not keep it longer than needed). */
+  image: RgbImage;
+}
+
+export interface StageMillis {
+  decode: number;
+  detect: number;
+  track: number;
+  landmarks: number;
+  align: number;
+  embed: number;
+  match: number;
+}
+
+export interface RunStats {
+  frames: number;
+  detections: number;
+  embeddings: number;
+  /** Tracks split because their face turned out to be another person. */
+  splits: number;
+  /** Frames per second over the whole run (wall clock, decoding included). */
+  fps: number;
+  wallMs: number;
+  /** Milliseconds spent per stage. */
+  stages: StageMillis;
+}
+
+/** One unique face (confirmed track) of a video. */
+export interface FaceSummary {
+  trackId: number;
+  identity: TrackIdentityResult | null;
+  firstFrame: number;
+  lastFrame: number;
+  /** Seconds. */
+  firstTime: number;
+  lastTime: number;
+  /** Frames the face was seen on. */
+  frames: number;
+  /** Embeddings computed for this track. */
+  embeddingsComputed: number;
+  /** Best face of the track as JPEG (with margin), and the aligned 112×112 crop as JPEG. */
+  thumbnail: Uint8Array | null;
+  alignedThumbnail: Uint8Array | null;
+  /** A few representative L2-normalised embeddings (k-means centres), for enrollment. */
+  embeddings: Float32Array[];
+}
+
+export interface VideoFaces {
+  source: string;
+  faces: FaceSummary[];
+  stats: RunStats;
+}
