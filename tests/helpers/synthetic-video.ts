@@ -82,12 +82,18 @@ export async function locateFace(
   picture: RgbImage,
   width = 640,
   height = 360,
+  tiling: "auto" | "off" = "off",
 ): Promise<Box> {
   const frame = background(width, height);
   const left = Math.round((width - picture.width) / 2);
   const top = Math.round((height - picture.height) / 2);
   paste(frame, picture, left, top);
-  const [face] = await analyzer.analyze(frame, { embed: false, largestOnly: true, scoreThreshold: 0.5 });
+  const [face] = await analyzer.analyze(frame, {
+    embed: false,
+    largestOnly: true,
+    scoreThreshold: 0.5,
+    tiling,
+  });
   if (!face) throw new Error("no face found in an actor's picture");
   return [face.box[0] - left, face.box[1] - top, face.box[2] - left, face.box[3] - top];
 }

@@ -408,8 +408,7 @@ class TrackingRun {
     stages.match += performance.now() - t;
 
     const likeBefore = memory.recentSimilarity(embedding);
-    if (process.env.FT_DEBUG && likeBefore !== undefined)
-      console.error(`sim ${index} #${view.id} ${likeBefore.toFixed(3)}`);
+    console.error(`sim ${index} #${view.id} ${likeBefore.toFixed(3)}`);
     if (likeBefore !== undefined && likeBefore < APPEARANCE_JUMP) {
       ({ view, memory } = this.#split(view, memory, index, pts, ended));
       result.trackId = view.id;

@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { samplePhotos } from "@facetracker/cli/sample-faces";
+import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import sharp from "sharp";
+import { type Actor, locateFace, renderScene, sampleFaces } from "./helpers/synthetic-video.ts";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const main = path.join(root, "packages/cli/src/main.ts");
+
+/** Runs the CLI; resolves with exit code and output (killed after `limitMs`: a hang fails the test). */
+function cli(
+  args: string[],
+  limitMs = 120_000,
+): Promise<{ code: number | null; out: string; err: string; pid: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      cwd: root,
+      env: { ...process.env, FACETRACKER_CONFIG: "" },
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`facetracker ${args.join(" ")} did not finish in ${limitMs} ms`));
+    }, limitMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err, pid: child.pid as number });
+    });
+  });
+}
+
+/** ffmpeg processes whose command line mentions `needle` (orphans of a run). */
+function ffmpegProcessesWith(needle: string): string[] {
+  try {
+    return execFileSync("pgrep", ["-af", "ffmpeg"], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.includes(needle));
+  } catch {
+    return [];
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe("facetracker analyze and enroll --from-video (generated video)", () => {
+  let dir: string;
+  let video: string;
+  let db: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ft-analyze-"));
+    db = path.join(dir, "gallery");
+    const analyzer = await FaceAnalyzer.create();
+    const [amy, bea] = (await sampleFaces(
+      analyzer,
+      samplePhotos(),
+      [
+        [0, 0],
+        [5, 0],
+      ],
+      70,
+    )) as [RgbImage, RgbImage];
+    const actors: Actor[] = [
+      {
+        name: "amy",
+        picture: amy,
+        faceInPicture: await locateFace(analyzer, amy),
+        position: (f) => [40 + 2 * f, 40],
+      },
+      {
+        name: "bea",
+        picture: bea,
+        faceInPicture: await locateFace(analyzer, bea),
+        position: () => [420, 150],
+      },
+    ];
+    video = path.join(dir, "lobby.mp4");
+    await renderScene(video, { width: 640, height: 360, fps: 25, frames: 60, actors });
+    // Only amy is enrolled, from a mirrored copy of her picture.
+    const photo = path.join(dir, "amy.jpg");
+    await sharp(amy.data, { raw: { width: amy.width, height: amy.height, channels: 3 } })
+      .flop()
+      .jpeg()
+      .toFile(photo);
+    const r = await cli(["enroll", "--db", db, "--name", "amy", photo]);
+    assert.equal(r.code, 0, r.err);
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes the JSON result, an HTML report and an annotated H.264 video, with progress on stderr", async () => {
+    const json = path.join(dir, "out/result.json");
+    const report = path.join(dir, "out/report.html");
+    const annotated = path.join(dir, "out/annotated.mp4");
+    const r = await cli([
+      "analyze",
+      "--db",
+      db,
+      "--json",
+      json,
+      "--report",
+      report,
+      "--annotate",
+      annotated,
+      video,
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /lobby\.mp4: \[#*-*\] \d+\/60 frames|lobby\.mp4: 60 frames, 2 tracks/);
+    assert.match(r.err, /lobby\.mp4: 60 frames, 2 tracks, \d+ embeddings, [\d.]+ fps/);
+
+    const doc = JSON.parse(await readFile(json, "utf8"));
+    assert.deepEqual(Object.keys(doc), ["tracks", "stats"]);
+    assert.deepEqual(Object.keys(doc.stats), ["frames", "detections", "embeddings", "fps"]);
+    assert.equal(doc.stats.frames, 60);
+    assert.equal(doc.tracks.length, 2);
+    for (const t of doc.tracks) {
+      assert.deepEqual(Object.keys(t), [
+        "track_id",
+        "identity",
+        "first_frame",
+        "last_frame",
+        "first_time",
+        "last_time",
+        "frames",
+      ]);
+      assert.ok(t.last_frame >= 55 && t.first_frame <= 2, JSON.stringify(t));
+      assert.ok(Math.abs(t.last_time - t.last_frame / 25) < 0.05);
+    }
+    const names = doc.tracks
+      .map((t: { identity: { name: string } | null }) => t.identity?.name ?? null)
+      .sort();
+    assert.deepEqual(names, ["amy", null]);
+    assert.ok(
+      doc.stats.embeddings < doc.stats.detections / 4,
+      `embeddings ${doc.stats.embeddings}, detections ${doc.stats.detections}`,
+    );
+
+    const html = await readFile(report, "utf8");
+    assert.match(html, /<title>Faces in lobby\.mp4<\/title>/);
+    assert.equal(html.match(/<img src="data:image\/jpeg;base64,/g)?.length, 2);
+    assert.match(html, /#\d+ amy/);
+    assert.match(html, /#\d+ unknown/);
+
+    const probe = JSON.parse(
+      execFileSync(
+        "ffprobe",
+        [
+          "-v",
+          "error",
+          "-select_streams",
+          "v:0",
+          "-count_frames",
+          "-show_entries",
+          "stream=codec_name,width,height,nb_read_frames",
+          "-of",
+          "json",
+          annotated,
+        ],
+        { encoding: "utf8" },
+      ),
+    ).streams[0];
+    assert.deepEqual(probe, { codec_name: "h264", width: 640, height: 360, nb_read_frames: "60" });
+  });
+
+  it("enrolls a person from a track of the video, who is then recognised", async () => {
+    const json = path.join(dir, "first.json");
+    const run = await cli(["analyze", "--db", db, "--json", json, "--quiet", video]);
+    assert.equal(run.code, 0, run.err);
+    const first = JSON.parse(await readFile(json, "utf8"));
+    const unknown = first.tracks.find((t: { identity: unknown }) => t.identity === null);
+    assert.ok(unknown, "an unknown track to enroll");
+    const r = await cli([
+      "enroll",
+      "--db",
+      db,
+      "--name",
+      "bea",
+      "--from-video",
+      video,
+      "--track",
+      String(unknown.track_id),
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /bea: created, [1-3] embeddings from track \d+/);
+    const again = await cli(["analyze", "--db", db, "--quiet", video]);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, new RegExp(`track ${unknown.track_id}: bea \\(`));
+    const missing = await cli(["enroll", "--db", db, "--name", "x", "--from-video", video, "--track", "99"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /no track 99 in .*lobby\.mp4 \(tracks: \d+, \d+\)/);
+  });
+
+  describe("bad input: a clear error, no hang, no ffmpeg left behind", () => {
+    it("a missing file", async () => {
+      const r = await cli(["analyze", "--db", db, path.join(dir, "nope.mp4")]);
+      assert.equal(r.code, 1);
+      assert.match(r.err.trim(), /^facetracker: .*nope\.mp4.*(not found|no such file)/i);
+    });
+
+    it("a file that is not a video", async () => {
+      const text = path.join(dir, "notes.mp4");
+      await writeFile(text, "meeting notes, not a video\n".repeat(50));
+      const r = await cli(["analyze", "--db", db, text]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err.trim().split("\n").at(-1) as string,
+        /^facetracker: .*notes\.mp4.*(not a (video|media)|damaged)/i,
+      );
+      assert.deepEqual(ffmpegProcessesWith("notes.mp4"), []);
+    });
+
+    it("a truncated video", async () => {
+      const cut = path.join(dir, "cut.mp4");
+      const bytes = await readFile(video);
+      await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+      const r = await cli(["analyze", "--db", db, "--quiet", cut]);
+      // Either the frames before the damage are analysed, or the run stops with an error naming the file.
+      if (r.code === 0) assert.match(r.out, /track \d+/);
+      else assert.match(r.err, /facetracker: .*cut\.mp4/);
+      assert.deepEqual(ffmpegProcessesWith("cut.mp4"), []);
+    });
+
+    it("an unreachable RTSP camera", async () => {
+      const url = `rtsp://127.0.0.1:${await closedPort()}/lobby`;
+      const r = await cli(["analyze", "--db", db, url], 60_000);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err.trim(),
+        /^facetracker: .*rtsp:\/\/127\.0\.0\.1:\d+\/lobby.*(unreachable|refused|timed out)/i,
+      );
+      assert.deepEqual(ffmpegProcessesWith(url), []);
+    });
+  });
+});
