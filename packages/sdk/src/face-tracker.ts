@@ -408,7 +408,6 @@ class TrackingRun {
     stages.match += performance.now() - t;
 
     const likeBefore = memory.recentSimilarity(embedding);
-    console.error(`sim ${index} #${view.id} ${likeBefore.toFixed(3)}`);
     if (likeBefore !== undefined && likeBefore < APPEARANCE_JUMP) {
       ({ view, memory } = this.#split(view, memory, index, pts, ended));
       result.trackId = view.id;
