@@ -194,6 +194,9 @@ describe("FaceTracker on a generated ground-truth video (registry face photos on
     };
     const on = await run(true);
     const off = await run(false);
+    console.log(
+      `still faces, 120 frames: ${on.embeddings} embeddings with the ReID filter, ${off.embeddings} without`,
+    );
     assert.deepEqual(on.names, ["amy", "bea", "dee"]);
     assert.deepEqual(on.names, off.names);
     assert.ok(
@@ -204,5 +207,74 @@ describe("FaceTracker on a generated ground-truth video (registry face photos on
       on.embeddings * 10 <= off.embeddings,
       `with the filter ${on.embeddings} embeddings, without ${off.embeddings}`,
     );
+  });
+
+  it("does not embed a face a filter rejects, and keeps its track", async () => {
+    const [dee, amy] = pictures as [RgbImage, RgbImage];
+    const actors: Actor[] = [
+      { name: "dee", picture: dee, faceInPicture: await locateFace(analyzer, dee), position: () => [40, 60] },
+      {
+        name: "amy",
+        picture: amy,
+        faceInPicture: await locateFace(analyzer, amy),
+        position: (f) => [400 + f, 80],
+      },
+    ];
+    const file = path.join(dir, "zone.mp4");
+    await renderScene(file, { width: W, height: H, fps: FPS, frames: 40, actors });
+    const t = await FaceTracker.create(
+      {
+        db_path: path.join(dir, "gallery"),
+        face_filters: {
+          enable_zone_filter: true,
+          zone: [
+            [0, 0],
+            [320, 0],
+            [320, 360],
+            [0, 360],
+          ],
+        },
+      },
+      { analyzer, gallery: tracker.gallery },
+    );
+    try {
+      const right = new Set<number>();
+      let rightEmbedded = 0;
+      let leftEmbedded = 0;
+      for await (const r of t.predictBatch(file)) {
+        for (const k of r.tracks) {
+          if (k.box[0] > 320) {
+            if (k.trackId > 0) right.add(k.trackId);
+            assert.equal(k.filteredBy, k.state === "lost" ? null : "zone");
+            if (k.embedded) rightEmbedded++;
+          } else if (k.embedded) leftEmbedded++;
+        }
+      }
+      assert.equal(rightEmbedded, 0, "a face outside the zone is never embedded");
+      assert.equal(right.size, 1, `the face outside the zone keeps one track: ${[...right]}`);
+      assert.ok(leftEmbedded >= 3, "the face inside the zone is embedded");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("takes decoded frames from any iterable (predictBatch without a file)", async () => {
+    const [dee] = pictures as [RgbImage];
+    const frames = Array.from({ length: 8 }, (_, i) => {
+      const data = new Uint8Array(W * H * 3).fill(90);
+      for (let y = 0; y < dee.height; y++)
+        data.set(dee.data.subarray(y * dee.width * 3, (y + 1) * dee.width * 3), ((y + 50) * W + 100 + i) * 3);
+      return { width: W, height: H, data, index: i, pts: i / 10 };
+    });
+    const results = [];
+    for await (const r of tracker.predictBatch(frames, { frameRate: 10 })) results.push(r);
+    assert.equal(results.length, 8);
+    assert.deepEqual(
+      results.map((r) => r.pts),
+      frames.map((f) => f.pts),
+    );
+    const last = results.at(-1)?.tracks.find((k) => k.state === "confirmed");
+    assert.ok(last, "one confirmed track");
+    assert.equal(last.identity?.name, "dee");
   });
 });

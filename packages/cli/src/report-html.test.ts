@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { VideoFaces } from "@facetracker/sdk";
+import { renderReport } from "./report-html.ts";
+
+const stats = {
+  frames: 10,
+  detections: 12,
+  embeddings: 4,
+  splits: 0,
+  fps: 50,
+  wallMs: 200,
+  stages: { decode: 0, detect: 0, track: 0, landmarks: 0, align: 0, embed: 0, match: 0 },
+};
+const face = (trackId: number, name: string | null) => ({
+  trackId,
+  identity: name ? { id: "x", name, attributes: {}, similarity: 0.71 } : null,
+  firstFrame: 0,
+  lastFrame: 9,
+  firstTime: 0,
+  lastTime: 0.36,
+  frames: 10,
+  embeddingsComputed: 2,
+  thumbnail: new Uint8Array([0xff, 0xd8, 0xff, 0xe0]),
+  alignedThumbnail: null,
+  embeddings: [],
+});
+
+describe("renderReport", () => {
+  it("inlines thumbnails and escapes names", () => {
+    const result: VideoFaces = {
+      source: "/v/<lobby>.mp4",
+      faces: [face(1, "O'Brien <b>"), face(2, null)],
+      stats,
+    };
+    const html = renderReport(result, new Date("2026-01-02T03:04:05Z"));
+    assert.match(html, /<title>Faces in &lt;lobby&gt;\.mp4<\/title>/);
+    assert.match(html, /#1 O&#39;Brien &lt;b&gt; <small>0\.71<\/small>/);
+    assert.match(html, /#2 unknown/);
+    assert.equal(html.match(/src="data:image\/jpeg;base64,\/9j\/4A=="/g)?.length, 2);
+    assert.match(html, /2 tracks \(1 recognised, 1 unknown\)/);
+  });
+
+  it("says so when no face was tracked", () => {
+    assert.match(
+      renderReport({ source: "empty.mp4", faces: [], stats }),
+      /No face was tracked in this video/,
+    );
+  });
+});
