@@ -5,31 +5,26 @@ import {
   loadConfig,
   parseConfig,
 } from "@facetracker/config";
-import { type FaceFilterConfig, needsLandmarks, rejectingFilter } from "@facetracker/filters";
 import type { Gallery } from "@facetracker/gallery";
-import { faceChanged, ReidScheduler, representativeEmbeddings, TrackIdentity } from "@facetracker/identity";
 import { VideoSource, type VideoSourceOptions } from "@facetracker/media";
-import { ByteTracker, type TrackView } from "@facetracker/tracking";
 import {
   alignFace,
+  type Detection,
   type DetectOptions,
-  encodeJpeg,
   FaceAnalyzer,
   fivePoints,
-  type Point,
   SceneChangeDetector,
 } from "@facetracker/vision";
 import { FaceRecognizer } from "./face-recognizer.ts";
 import { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
-import { TrackMemory } from "./track-memory.ts";
+import { faceWithMargin } from "./track-memory.ts";
+import { TrackingSession } from "./tracking-session.ts";
 import type {
   FaceSummary,
   FrameInput,
   FrameResult,
   RunStats,
   StageMillis,
-  TrackIdentityResult,
-  TrackResult,
   VideoFaces,
 } from "./tracking-types.ts";
 import type { EnrollReport } from "./types.ts";
@@ -57,13 +52,6 @@ export interface FindFacesOptions extends PredictOptions {
   /** Called with each frame's result (e.g. to draw an annotated video). */
   onFrame?: (result: FrameResult) => void | Promise<void>;
 }
-
-/**
- * A new embedding less similar than this to every recent embedding of its track is another person (the
- * tracker followed a box across a cut or a swap): the track is split. Same-person embeddings of one
- * track score far above (see docs/tracking.md).
- */
-const APPEARANCE_JUMP = 0.2;
 
 const emptyStages = (): StageMillis => ({
   decode: 0,
@@ -234,7 +222,11 @@ export class FaceTracker {
   }
 }
 
-/** The state of one pass over one stream: tracker, per-track memory, statistics. */
+/**
+ * One pass over one stream in this process: shot-cut check and detection on the frame, the tracking stage
+ * (TrackingSession) with landmarks, alignment and embedding computed from the frame only for the faces
+ * that need them, and statistics.
+ */
 class TrackingRun {
   readonly stats: RunStats = {
     frames: 0,
@@ -245,34 +237,40 @@ class TrackingRun {
     wallMs: 0,
     stages: emptyStages(),
   };
-  readonly #owner: FaceTracker;
-  readonly #config: FaceTrackerConfig;
-  readonly #tracker: ByteTracker;
-  readonly #memory = new Map<number, TrackMemory>();
-  readonly #finished: TrackMemory[] = [];
+  readonly #analyzer: FaceAnalyzer;
+  readonly #session: TrackingSession;
   readonly #detect: DetectOptions;
-  readonly #filters: FaceFilterConfig;
   readonly #scenes = new SceneChangeDetector();
   readonly #start = performance.now();
   #count = 0;
 
   constructor(owner: FaceTracker, frameRate: number) {
-    this.#owner = owner;
-    this.#config = owner.config;
-    const c = this.#config;
-    this.#tracker = new ByteTracker({
-      highThreshold: c.detection.score_threshold,
-      newTrackThreshold: c.detection.score_threshold,
-      lowThreshold: c.tracker.low_score_threshold,
-      matchThreshold: c.tracker.match_threshold,
-      trackBuffer: c.tracker.track_buffer,
+    this.#analyzer = owner.recognizer.analyzer;
+    const gallery = owner.gallery;
+    const stages = this.stats.stages;
+    const embedder = this.#analyzer.embedder;
+    this.#session = new TrackingSession(owner.config, {
       frameRate,
-      credenceCount: c.credence_count,
+      identify: async (faces) => {
+        const out = [];
+        for (const face of faces) {
+          let t = performance.now();
+          const embedding = await embedder.embed(face);
+          stages.embed += performance.now() - t;
+          t = performance.now();
+          const matches = await gallery.search(embedding, { k: 3 });
+          stages.match += performance.now() - t;
+          out.push({ embedding, matches });
+        }
+        return out;
+      },
     });
-    const detect = analyzeOptionsFrom(c, {}, "auto");
-    // Detections down to the low threshold feed ByteTrack's second association; small faces are a filter.
-    this.#detect = { ...detect, scoreThreshold: c.tracker.low_score_threshold, minFaceSize: 0 };
-    this.#filters = c.face_filters;
+    // Detections down to the tracker's low threshold feed its second association; small faces are a filter.
+    this.#detect = {
+      ...analyzeOptionsFrom(owner.config, {}, "auto"),
+      scoreThreshold: this.#session.minDetectionScore,
+      minFaceSize: 0,
+    };
   }
 
   currentFps(): number {
@@ -284,155 +282,31 @@ class TrackingRun {
     const index = frame.index ?? this.#count;
     const pts = frame.pts ?? index / 30;
     this.#count++;
-    const stages = this.stats.stages;
-    const analyzer = this.#owner.recognizer.analyzer;
-
-    if (this.#scenes.isCut(frame)) {
-      // A new shot: every track is re-embedded now, so a face that is really someone else is caught at once.
-      for (const memory of this.#memory.values()) memory.scheduler.expire();
-    }
-    let t = performance.now();
-    const detections = await analyzer.detector.detect(frame, this.#detect);
-    stages.detect += performance.now() - t;
-    t = performance.now();
-    const update = this.#tracker.update(detections);
-    stages.track += performance.now() - t;
-
-    const tracks: TrackResult[] = [];
-    const ended: number[] = [];
-    for (const view of update.tracks) {
-      const memory = this.#memory.get(view.trackletId) ?? this.#remember(view.trackletId, index, pts);
-      memory.trackId = view.id;
-      tracks.push(await this.#trackResult(view, memory, frame, index, pts, ended));
-    }
-    for (const gone of update.removed) {
-      const memory = this.#memory.get(gone.trackletId);
-      this.#memory.delete(gone.trackletId);
-      if (memory && gone.id > 0) {
-        memory.trackId = gone.id;
-        this.#finished.push(memory);
-        ended.push(gone.id);
-      }
-    }
-    this.stats.frames++;
-    this.stats.detections += detections.length;
-    return { index, pts, width: frame.width, height: frame.height, tracks, ended, image: frame };
-  }
-
-  #remember(trackletId: number, frame: number, pts: number): TrackMemory {
-    const memory = new TrackMemory(
-      trackletId,
-      frame,
-      pts,
-      new ReidScheduler({
-        enabled: this.#config.face_filters.enable_reid_expiration_filter,
-        maxGap: this.#config.face_filters.reid_expiration_frames,
-      }),
-      new TrackIdentity({
-        threshold: this.#owner.recognizer.threshold,
-        credence: this.#config.credence_count,
-      }),
-    );
-    this.#memory.set(trackletId, memory);
-    return memory;
-  }
-
-  /**
-   * The face of a track turned out to be someone else (its new embedding is unlike the recent ones):
-   * the track ends and a new one, with a new ID, starts from this frame.
-   */
-  #split(
-    view: TrackView,
-    memory: TrackMemory,
-    index: number,
-    pts: number,
-    ended: number[],
-  ): { view: TrackView; memory: TrackMemory } {
-    const replacement = this.#tracker.split(view.trackletId);
-    if (!replacement) return { view, memory };
-    this.#memory.delete(view.trackletId);
-    if (memory.trackId > 0) {
-      this.#finished.push(memory);
-      ended.push(memory.trackId);
-    }
-    const fresh = this.#remember(replacement.trackletId, index, pts);
-    fresh.trackId = replacement.id;
-    fresh.seen(index, pts, replacement.box);
-    this.stats.splits++;
-    return { view: replacement, memory: fresh };
-  }
-
-  async #trackResult(
-    view: TrackView,
-    memory: TrackMemory,
-    frame: FrameInput,
-    index: number,
-    pts: number,
-    ended: number[],
-  ): Promise<TrackResult> {
-    const result: TrackResult = {
-      trackId: view.id,
-      state: view.state,
-      box: view.box,
-      score: view.score,
-      landmarks: null,
-      identity: identityResult(memory),
-      embedded: false,
-      filteredBy: null,
-    };
-    if (view.detectionIndex === null) return result;
-
-    if (memory.lastBox && faceChanged(memory.lastBox, view.box)) memory.scheduler.expire();
-    memory.seen(index, pts, view.box);
-    result.filteredBy = rejectingFilter({ box: view.box }, this.#filters);
-    if (result.filteredBy || !memory.scheduler.isDue(index)) return result;
-
-    const stages = this.stats.stages;
-    const analyzer = this.#owner.recognizer.analyzer;
-    let t = performance.now();
-    const landmarks: Point[] = fivePoints(await analyzer.landmarks.predict(frame, view.box));
-    stages.landmarks += performance.now() - t;
-    result.landmarks = landmarks;
-    if (needsLandmarks(this.#filters)) {
-      result.filteredBy = rejectingFilter({ box: view.box, landmarks }, this.#filters);
-      if (result.filteredBy) return result;
-    }
-    t = performance.now();
-    const aligned = alignFace(frame, landmarks);
-    stages.align += performance.now() - t;
-    t = performance.now();
-    const embedding = await analyzer.embedder.embed(aligned);
-    stages.embed += performance.now() - t;
-    t = performance.now();
-    const hits = await this.#owner.gallery.search(embedding, { k: 3 });
-    stages.match += performance.now() - t;
-
-    const likeBefore = memory.recentSimilarity(embedding);
-    if (likeBefore !== undefined && likeBefore < APPEARANCE_JUMP) {
-      ({ view, memory } = this.#split(view, memory, index, pts, ended));
-      result.trackId = view.id;
-      result.state = view.state;
-    }
-
-    const before = memory.identity.identity?.id ?? null;
-    const decision = memory.identity.add(
-      hits.map((h) => ({ id: h.identityId, name: h.name, similarity: h.similarity })),
-    );
-    if (decision.identity) {
-      const hit = hits.find((h) => h.identityId === decision.identity?.id);
-      if (hit) memory.attributes = hit.attributes;
-    }
-    const changed = (decision.identity?.id ?? null) !== before;
-    memory.scheduler.recordEmbedding(
+    const sceneCut = this.#scenes.isCut(frame);
+    const t = performance.now();
+    const detections = await this.#analyzer.detector.detect(frame, this.#detect);
+    this.stats.stages.detect += performance.now() - t;
+    const landmarks = this.#analyzer.landmarks;
+    const result = await this.#session.process({
       index,
-      changed ? "identity_changed" : decision.settled ? undefined : "unknown",
-    );
-    memory.keepEmbedding(embedding);
-    memory.offerFace(index, frame, view.box, view.score, landmarks, aligned);
-    this.stats.embeddings++;
-    result.embedded = true;
-    result.identity = identityResult(memory);
-    return result;
+      pts,
+      width: frame.width,
+      height: frame.height,
+      sceneCut,
+      detections,
+      landmarks: async (i) => fivePoints(await landmarks.predict(frame, (detections[i] as Detection).box)),
+      aligned: async (_i, points) => alignFace(frame, points),
+      faceCrop: (i) => faceWithMargin(frame, (detections[i] as Detection).box),
+    });
+    const c = this.#session.counters;
+    Object.assign(this.stats, {
+      frames: c.frames,
+      detections: c.detections,
+      embeddings: c.embeddings,
+      splits: c.splits,
+    });
+    Object.assign(this.stats.stages, { track: c.trackMs, landmarks: c.landmarksMs, align: c.alignMs });
+    return { ...result, width: frame.width, height: frame.height, image: frame };
   }
 
   finish(): void {
@@ -440,32 +314,7 @@ class TrackingRun {
     this.stats.fps = this.stats.wallMs > 0 ? (this.stats.frames * 1000) / this.stats.wallMs : 0;
   }
 
-  /** One summary per confirmed track (ended or still live), by track ID. */
-  async summaries(): Promise<FaceSummary[]> {
-    const all = [...this.#finished, ...[...this.#memory.values()].filter((m) => m.trackId > 0)];
-    const out: FaceSummary[] = [];
-    for (const m of all.sort((a, b) => a.trackId - b.trackId)) {
-      out.push({
-        trackId: m.trackId,
-        identity: identityResult(m),
-        firstFrame: m.firstFrame,
-        lastFrame: m.lastFrame,
-        firstTime: m.firstTime,
-        lastTime: m.lastTime,
-        frames: m.frames,
-        embeddingsComputed: m.embeddingCount,
-        thumbnail: m.best ? await encodeJpeg(m.best.crop, 85) : null,
-        alignedThumbnail: m.best ? await encodeJpeg(m.best.aligned, 90) : null,
-        embeddings: representativeEmbeddings(m.embeddings, 3),
-      });
-    }
-    return out;
+  summaries(): Promise<FaceSummary[]> {
+    return this.#session.summaries();
   }
-}
-
-function identityResult(memory: TrackMemory): TrackIdentityResult | null {
-  const id = memory.identity.identity;
-  return id
-    ? { id: id.id, name: id.name, attributes: memory.attributes, similarity: memory.identity.confidence }
-    : null;
 }

@@ -9,6 +9,17 @@ export {
 export { embedLargestFace } from "./largest-face.ts";
 export { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
 export { prefetch } from "./prefetch.ts";
+export { faceWithMargin } from "./track-memory.ts";
+export {
+  APPEARANCE_JUMP,
+  type FrameObservations,
+  type GalleryMatch,
+  type Identification,
+  type Identify,
+  type SessionCounters,
+  type SessionFrame,
+  TrackingSession,
+} from "./tracking-session.ts";
 export type {
   FaceSummary,
   FrameInput,

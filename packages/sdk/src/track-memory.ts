@@ -1,4 +1,4 @@
-import { type FaceFilterConfig, isFrontal } from "@facetracker/filters";
+import { isFrontal } from "@facetracker/filters";
 import type { ReidScheduler, TrackIdentity } from "@facetracker/identity";
 import { type Box, cropImage, type Point, type RgbImage } from "@facetracker/vision";
 
@@ -92,33 +92,27 @@ export class TrackMemory {
     }
   }
 
-  /** Offers a face as the track's thumbnail; kept when better than the current best. */
+  /**
+   * Offers a face as the track's thumbnail; kept when better (larger × more confident, frontal preferred)
+   * than the current best. `crop` cuts the picture (face with margin) only when it is kept.
+   */
   offerFace(
     frame: number,
-    image: RgbImage,
     box: Box,
     score: number,
     landmarks: Point[],
     aligned: RgbImage,
+    crop: () => RgbImage,
   ): void {
     const size = Math.min(box[2] - box[0], box[3] - box[1]);
     const quality = size * score * (isFrontal(landmarks) ? 1 : 0.5);
     if (this.best && this.best.quality >= quality) return;
-    const m = 0.35 * Math.max(box[2] - box[0], box[3] - box[1]);
-    this.best = {
-      quality,
-      frame,
-      box,
-      crop: cropImage(image, [box[0] - m, box[1] - m, box[2] + m, box[3] + m]),
-      aligned,
-    };
+    this.best = { quality, frame, box, crop: crop(), aligned };
   }
 }
 
-export const noFilters: FaceFilterConfig = {
-  enable_small_face_filter: false,
-  min_face_size: 0,
-  enable_zone_filter: false,
-  enable_frontal_filter: false,
-  enable_shift_filter: false,
-};
+/** The face at `box` with a margin of 35 % of its size, cut from the frame (for thumbnails). */
+export function faceWithMargin(image: RgbImage, box: Box): RgbImage {
+  const m = 0.35 * Math.max(box[2] - box[0], box[3] - box[1]);
+  return cropImage(image, [box[0] - m, box[1] - m, box[2] + m, box[3] + m]);
+}
