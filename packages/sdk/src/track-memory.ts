@@ -36,6 +36,8 @@ export class TrackMemory {
   /** Frames with a matched detection. */
   frames = 0;
   lastBox: Box | undefined;
+  /** The identity decision has `credence_count` agreeing embeddings behind it. */
+  identitySettled = false;
   /** Attributes of the identity the track carries (from the gallery hit). */
   attributes: Record<string, string> = {};
   #keepEvery = 1;

@@ -149,6 +149,7 @@ export class TrackingSession {
         score: view.score,
         landmarks: null,
         identity: identityResult(memory),
+        identitySettled: memory.identitySettled,
         embedded: false,
         filteredBy: null,
       };
@@ -218,6 +219,7 @@ export class TrackingSession {
     const decision = memory.identity.add(
       id.matches.map((m) => ({ id: m.identityId, name: m.name, similarity: m.similarity })),
     );
+    memory.identitySettled = decision.settled;
     const named = id.matches.find((m) => m.identityId === decision.identity?.id);
     if (named) memory.attributes = named.attributes;
     const changed = (decision.identity?.id ?? null) !== before;
@@ -238,6 +240,7 @@ export class TrackingSession {
     this.counters.embeddings++;
     result.embedded = true;
     result.identity = identityResult(memory);
+    result.identitySettled = memory.identitySettled;
   }
 
   #remember(trackletId: number, frame: number, pts: number): TrackMemory {

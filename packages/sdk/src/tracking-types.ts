@@ -26,6 +26,11 @@ export interface TrackResult {
   /** 5 landmarks when computed on this frame (only for frames that needed them). */
   landmarks: Point[] | null;
   identity: TrackIdentityResult | null;
+  /**
+   * The identity (a name, or unknown) has been confirmed by `credence_count` agreeing embeddings; before
+   * that a track is still being identified.
+   */
+  identitySettled: boolean;
   /** An embedding was computed for this track on this frame. */
   embedded: boolean;
   /** The face filter that kept this face from being embedded on this frame. */

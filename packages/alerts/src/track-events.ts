@@ -1,0 +1,99 @@
+/**
+ * Track events from per-frame track results: what a subscriber (the alert stage, a UI) needs to know,
+ * without the per-frame noise. For each public track ID:
+ *
+ * - `confirmed`: the track got its ID (the face persisted `credence_count` frames);
+ * - `identified`: its identity, a name or unknown, is settled for the first time;
+ * - `identity_changed`: a settled identity changed (consistent evidence for someone else);
+ * - `lost`: not seen on this frame (may be re-found);
+ * - `found`: seen again after being lost;
+ * - `ended`: the track is over.
+ */
+export type TrackEventType = "confirmed" | "identified" | "identity_changed" | "lost" | "found" | "ended";
+
+export interface TrackIdentityLike {
+  id: string;
+  name: string;
+  similarity: number;
+}
+
+export interface TrackLike {
+  trackId: number;
+  state: "tentative" | "confirmed" | "lost";
+  box: [number, number, number, number];
+  identity: TrackIdentityLike | null;
+  identitySettled: boolean;
+}
+
+export interface FrameLike {
+  index: number;
+  pts: number;
+  tracks: TrackLike[];
+  ended: number[];
+}
+
+export interface TrackEvent {
+  type: TrackEventType;
+  trackId: number;
+  frame: number;
+  pts: number;
+  box: [number, number, number, number] | null;
+  identity: TrackIdentityLike | null;
+}
+
+interface Known {
+  state: TrackLike["state"];
+  settled: boolean;
+  identityId: string | null;
+  box: TrackLike["box"];
+  identity: TrackIdentityLike | null;
+}
+
+export class TrackEventDeriver {
+  readonly #known = new Map<number, Known>();
+
+  /** The events this frame brings, in a stable order (by track ID, then type). */
+  next(frame: FrameLike): TrackEvent[] {
+    const events: TrackEvent[] = [];
+    const emit = (type: TrackEventType, t: Pick<TrackLike, "trackId" | "box" | "identity">) =>
+      events.push({
+        type,
+        trackId: t.trackId,
+        frame: frame.index,
+        pts: frame.pts,
+        box: t.box,
+        identity: t.identity,
+      });
+    for (const t of [...frame.tracks].sort((a, b) => a.trackId - b.trackId)) {
+      if (t.trackId === 0) continue;
+      const before = this.#known.get(t.trackId);
+      const identityId = t.identity?.id ?? null;
+      if (!before) emit("confirmed", t);
+      if (t.identitySettled && !before?.settled) emit("identified", t);
+      else if (before?.settled && t.identitySettled && identityId !== before.identityId)
+        emit("identity_changed", t);
+      if (before && before.state !== "lost" && t.state === "lost") emit("lost", t);
+      if (before?.state === "lost" && t.state !== "lost") emit("found", t);
+      this.#known.set(t.trackId, {
+        state: t.state,
+        settled: before?.settled || t.identitySettled,
+        identityId: t.identitySettled ? identityId : (before?.identityId ?? null),
+        box: t.box,
+        identity: t.identity,
+      });
+    }
+    for (const id of [...frame.ended].sort((a, b) => a - b)) {
+      const last = this.#known.get(id);
+      this.#known.delete(id);
+      events.push({
+        type: "ended",
+        trackId: id,
+        frame: frame.index,
+        pts: frame.pts,
+        box: last?.box ?? null,
+        identity: last?.identity ?? null,
+      });
+    }
+    return events;
+  }
+}
