@@ -47,7 +47,7 @@ describe("TrackingSession (scripted detections and embeddings)", () => {
         );
       },
     });
-    let last;
+    let last: Awaited<ReturnType<TrackingSession["process"]>> | undefined;
     for (let f = 0; f < 40; f++) {
       last = await session.process(
         frame(f, [

@@ -1,0 +1,142 @@
+/**
+ * The HTTP side every service exposes: GET /healthz (readiness), GET /livez (liveness), GET /metrics
+ * (Prometheus text format). Everything else is a JSON 404 (or 405 for another method on those paths).
+ */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+import type { Logger } from "./logger.ts";
+
+export interface Readiness {
+  ready: boolean;
+  /** Named checks, e.g. { nats: true, model: "loading" }: shown in the /healthz body. */
+  checks: Record<string, boolean | string>;
+}
+
+export interface ServiceHttpOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default "0.0.0.0"; tests use "127.0.0.1". */
+  host?: string;
+  service: string;
+  registry: Registry;
+  /** Asked on every /healthz; a throw (or rejection) answers 503 with the error in checks.readiness. */
+  readiness: () => Readiness | Promise<Readiness>;
+  /** Gets a warn line when a request handler fails. */
+  logger?: Logger;
+}
+
+export interface ServiceHttp {
+  /** The port listened on (the chosen one when 0 was asked). */
+  readonly port: number;
+  /** Base URL to reach the server, e.g. http://127.0.0.1:40123 (loopback when bound to all addresses). */
+  readonly url: string;
+  /** Stops listening and closes connections; idempotent. */
+  close(): Promise<void>;
+}
+
+/** How long close() lets in-flight requests finish before cutting their connections. */
+const CLOSE_GRACE_MS = 1000;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+    ...headers,
+  });
+  res.end(res.req.method === "HEAD" ? undefined : text);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function readinessOf(options: ServiceHttpOptions): Promise<Readiness> {
+  try {
+    return await options.readiness();
+  } catch (error) {
+    return { ready: false, checks: { readiness: `error: ${errorText(error)}` } };
+  }
+}
+
+async function handle(options: ServiceHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = new URL(req.url ?? "/", "http://service").pathname;
+  const routes = ["/healthz", "/livez", "/metrics"];
+  if (!routes.includes(path)) {
+    sendJson(res, 404, { error: "not found", path });
+    return;
+  }
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    sendJson(res, 405, { error: "method not allowed", method: req.method }, { allow: "GET, HEAD" });
+    return;
+  }
+  if (path === "/livez") {
+    sendJson(res, 200, { status: "ok", service: options.service });
+  } else if (path === "/healthz") {
+    const { ready, checks } = await readinessOf(options);
+    sendJson(res, ready ? 200 : 503, {
+      status: ready ? "ok" : "unavailable",
+      service: options.service,
+      checks,
+    });
+  } else {
+    const body = await options.registry.metrics();
+    res.writeHead(200, {
+      "content-type": options.registry.contentType,
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "no-store",
+    });
+    res.end(req.method === "HEAD" ? undefined : body);
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** Starts listening; rejects when the port cannot be bound (e.g. EADDRINUSE), naming host and port. */
+export async function startServiceHttp(options: ServiceHttpOptions): Promise<ServiceHttp> {
+  const host = options.host ?? "0.0.0.0";
+  const server = createServer((req, res) => {
+    handle(options, req, res).catch((error: unknown) => {
+      options.logger?.warn("http request failed", { path: req.url, err: error });
+      if (!res.headersSent) sendJson(res, 500, { error: "internal error", message: errorText(error) });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      reject(new Error(`cannot listen on ${host}:${options.port}: ${error.message}`, { cause: error }));
+    };
+    server.once("error", onError);
+    server.listen(options.port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://${urlHost(host)}:${port}`,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        const cutOff = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        cutOff.unref();
+        server.close((error) => {
+          clearTimeout(cutOff);
+          if (error) reject(error);
+          else resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * @facetracker/service-kit: the runtime every FaceTracker service process shares. Structured JSON logs
+ * (createLogger), Prometheus metrics with the standard facetracker_* series (createServiceMetrics), the
+ * /healthz, /livez and /metrics HTTP endpoints (startServiceHttp), signal-driven start/stop with exit codes
+ * (runService, tested in a real child with runServiceChild) and environment options (envString, envInt…).
+ */
+
+export type { EnvIntOptions, EnvReadOptions, EnvSource } from "./env-config.ts";
+export { EnvConfigError, envBool, envEnum, envInt, envList, envString } from "./env-config.ts";
+export type { Readiness, ServiceHttp, ServiceHttpOptions } from "./http-server.ts";
+export { startServiceHttp } from "./http-server.ts";
+export type {
+  ProcessEvents,
+  RunningService,
+  RunServiceOptions,
+  ServiceContext,
+  ServiceHandle,
+  StopSignal,
+} from "./lifecycle.ts";
+export { DEFAULT_STOP_TIMEOUT_MS, runService, STOP_SIGNALS } from "./lifecycle.ts";
+export type { ServiceChildOptions, ServiceChildResult } from "./lifecycle-testing.ts";
+export { runServiceChild, SERVICE_KIT_URL } from "./lifecycle-testing.ts";
+export type {
+  LogFields,
+  Logger,
+  LoggerOptions,
+  LogLevel,
+  LogRecord,
+  LogStream,
+  SerializedError,
+} from "./logger.ts";
+export { createLogger, LOG_LEVEL_ENV, LOG_LEVELS, parseLogLines, serializeError } from "./logger.ts";
+export type { ServiceMetrics, ServiceMetricsOptions } from "./metrics.ts";
+export {
+  createServiceMetrics,
+  createServiceRegistry,
+  METRIC_PREFIX,
+  STAGE_SECONDS_BUCKETS,
+} from "./metrics.ts";
