@@ -1,0 +1,72 @@
+import type { FaceTrackerConfig } from "@facetracker/config";
+import { analyzeOptionsFrom } from "@facetracker/sdk";
+import {
+  type AnalyzeOptions,
+  type Box,
+  encodeJpeg,
+  type FaceAnalyzer,
+  type Point,
+  type RgbImage,
+  SceneChangeDetector,
+} from "@facetracker/vision";
+
+export interface DetectedFace {
+  box: Box;
+  score: number;
+  /** 5 landmarks (ArcFace order). */
+  landmarks: Point[];
+  /** 112×112 aligned crop, JPEG. */
+  alignedJpeg: Uint8Array;
+}
+
+export interface DetectOutput {
+  faces: DetectedFace[];
+  /** The frame starts a new shot on this camera. */
+  sceneCut: boolean;
+}
+
+/**
+ * Detect stage: a frame → its faces with landmarks and aligned crops (so embed workers never need whole
+ * frames), down to the tracker's low score threshold, and whether the frame starts a new shot. One
+ * instance serves many cameras (shot cuts are tracked per camera).
+ */
+export class DetectStage {
+  readonly #analyzer: FaceAnalyzer;
+  readonly #options: AnalyzeOptions;
+  readonly #scenes = new Map<string, SceneChangeDetector>();
+
+  constructor(analyzer: FaceAnalyzer, config: FaceTrackerConfig) {
+    this.#analyzer = analyzer;
+    this.#options = {
+      ...analyzeOptionsFrom(config, {}, "auto"),
+      scoreThreshold: config.tracker.low_score_threshold,
+      minFaceSize: 0,
+      embed: false,
+    };
+  }
+
+  async run(camera: string, frame: RgbImage): Promise<DetectOutput> {
+    let scenes = this.#scenes.get(camera);
+    if (!scenes) {
+      scenes = new SceneChangeDetector();
+      this.#scenes.set(camera, scenes);
+    }
+    const sceneCut = scenes.isCut(frame);
+    const analyzed = await this.#analyzer.analyze(frame, this.#options);
+    const faces: DetectedFace[] = [];
+    for (const f of analyzed) {
+      faces.push({
+        box: f.box,
+        score: f.score,
+        landmarks: f.landmarks,
+        alignedJpeg: await encodeJpeg(f.aligned, 90),
+      });
+    }
+    return { faces, sceneCut };
+  }
+
+  /** Forgets a camera (removed from the registry). */
+  forget(camera: string): void {
+    this.#scenes.delete(camera);
+  }
+}

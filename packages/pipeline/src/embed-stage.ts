@@ -1,0 +1,52 @@
+import type { Gallery } from "@facetracker/gallery";
+import type { GalleryMatch } from "@facetracker/sdk";
+import type { FaceEmbedder } from "@facetracker/vision";
+import { decodeJpeg } from "./jpeg.ts";
+
+export interface EmbedItem {
+  /** Opaque key the caller uses to pair results with requests. */
+  key: number;
+  alignedJpeg: Uint8Array;
+}
+
+export interface EmbedItemResult {
+  key: number;
+  vector: Float32Array;
+  matches: GalleryMatch[];
+}
+
+/** Embed stage: aligned face crops (JPEG) → L2-normalised embeddings and their nearest gallery identities. */
+export class EmbedStage {
+  readonly #embedder: FaceEmbedder;
+  readonly #gallery: Gallery;
+  readonly #k: number;
+
+  constructor(embedder: FaceEmbedder, gallery: Gallery, k = 3) {
+    this.#embedder = embedder;
+    this.#gallery = gallery;
+    this.#k = k;
+  }
+
+  async run(items: EmbedItem[]): Promise<EmbedItemResult[]> {
+    const out: EmbedItemResult[] = [];
+    for (const item of items) {
+      const face = await decodeJpeg(item.alignedJpeg);
+      if (face.width !== 112 || face.height !== 112) {
+        throw new Error(`item ${item.key}: aligned face must be 112×112, got ${face.width}×${face.height}`);
+      }
+      const vector = await this.#embedder.embed(face);
+      const hits = await this.#gallery.search(vector, { k: this.#k });
+      out.push({
+        key: item.key,
+        vector,
+        matches: hits.map((h) => ({
+          identityId: h.identityId,
+          name: h.name,
+          attributes: h.attributes,
+          similarity: h.similarity,
+        })),
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,11 @@
+export { type DetectedFace, type DetectOutput, DetectStage } from "./detect-stage.ts";
+export { DropOldestQueue } from "./drop-oldest-queue.ts";
+export { type EmbedItem, type EmbedItemResult, EmbedStage } from "./embed-stage.ts";
+export { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";
+export {
+  CameraAlertStage,
+  type CameraDetections,
+  CameraTrackStage,
+  type RemoteIdentify,
+  type TrackStageOutput,
+} from "./track-stage.ts";

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { samplePhotos } from "@facetracker/cli/sample-faces";
+import { parseConfig } from "@facetracker/config";
+import { EmbeddedGallery } from "@facetracker/gallery";
+import { cropImage, decodeImage, FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { DetectStage } from "./detect-stage.ts";
+import { EmbedStage } from "./embed-stage.ts";
+import { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";
+import { CameraAlertStage, CameraTrackStage } from "./track-stage.ts";
+
+// The stage chain of the distributed pipeline, run in one process with real models (no bus):
+// frame → JPEG → detect (landmarks, aligned JPEG crops) → track (embedding through the embed stage) → alerts.
+describe("pipeline stages in one process (real models, registry sample photo)", () => {
+  let dir: string;
+  let gallery: EmbeddedGallery;
+  let analyzer: FaceAnalyzer;
+  let scene: RgbImage;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ft-stages-"));
+    analyzer = await FaceAnalyzer.create();
+    gallery = await EmbeddedGallery.open(path.join(dir, "gallery"), { dimension: 512 });
+    const image = await decodeImage(samplePhotos()[0] as string);
+    const faces = (await analyzer.analyze(image)).sort((a, b) => a.box[0] - b.box[0]);
+    // Enroll the left person only.
+    await gallery.enroll("left", [{ vector: faces[0]?.embedding as Float32Array }]);
+    scene = cropImage(image, [0, 150, 1920, 1230]);
+  });
+  after(async () => {
+    await gallery.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("tracks, names and alerts on still faces", async () => {
+    const config = parseConfig({ credence_count: 2 });
+    const detect = new DetectStage(analyzer, config);
+    const embed = new EmbedStage(analyzer.embedder, gallery);
+    let requests = 0;
+    const track = new CameraTrackStage("cam1", config, {
+      frameRate: 10,
+      identify: async (jpegs) => {
+        requests++;
+        const results = await embed.run(jpegs.map((alignedJpeg, key) => ({ key, alignedJpeg })));
+        return results.map((r) => ({ embedding: r.vector, matches: r.matches }));
+      },
+    });
+    const alerts = new CameraAlertStage("ON_ALL");
+    const jpeg = await encodeFrameJpeg(scene);
+    const decisions = [];
+    let last;
+    for (let seq = 0; seq < 12; seq++) {
+      const frame = await decodeJpeg(jpeg);
+      const detected = await detect.run("cam1", frame);
+      assert.equal(detected.faces.length, 3);
+      assert.ok(detected.faces.every((f) => f.landmarks.length === 5 && f.alignedJpeg.length > 500));
+      last = await track.run({ seq, pts: seq / 10, width: frame.width, height: frame.height, ...detected });
+      for (const e of last.events) {
+        const d = alerts.run(e);
+        if (d) decisions.push(d);
+      }
+    }
+    const names = last?.frame.tracks.map((t) => t.identity?.name ?? "unknown").sort();
+    assert.deepEqual(names, ["left", "unknown", "unknown"]);
+    assert.equal(decisions.length, 3, "one alert per track in ON_ALL");
+    assert.deepEqual(decisions.map((d) => d.identity?.name ?? "unknown").sort(), [
+      "left",
+      "unknown",
+      "unknown",
+    ]);
+    assert.ok(requests < 12, `embed requests batched per frame and backed off: ${requests}`);
+  });
+
+  it("the embed stage refuses a crop that is not an aligned face", async () => {
+    const embed = new EmbedStage(analyzer.embedder, gallery);
+    const wrong = await encodeFrameJpeg({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) });
+    await assert.rejects(embed.run([{ key: 7, alignedJpeg: wrong }]), /item 7: aligned face must be 112×112/);
+  });
+});
