@@ -20,9 +20,11 @@ export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false np
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# 1. System packages (ffmpeg for video work later on).
+# 1. System packages: ffmpeg (video), protoc (protobuf code generation), nats-server (the bus).
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 command -v pnpm >/dev/null 2>&1 || { echo "test: pnpm not found; run 'bash scripts/setup.sh' first" >&2; exit 1; }
 pnpm --silent check
+pnpm --silent proto:check
 pnpm --silent test

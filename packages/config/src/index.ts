@@ -7,6 +7,7 @@ export {
   parseConfig,
 } from "./load-config.ts";
 export {
+  alertModes,
   configSchema,
   type FaceTrackerConfig,
   type FaceTrackerConfigInput,

@@ -8,6 +8,7 @@ import { z } from "zod";
 const probability = (what: string) => z.number().min(0, `${what} must be ≥ 0`).max(1, `${what} must be ≤ 1`);
 
 export const galleryBackends = ["embedded", "qdrant"] as const;
+export const alertModes = ["NONE", "ON_UNKNOWNS", "ON_KNOWNS", "ON_ALL"] as const;
 export const providers = ["cpu", "cuda"] as const;
 
 const point = z.tuple([z.number(), z.number()]);
@@ -99,6 +100,46 @@ export const configSchema = z.strictObject({
       match_threshold: probability("match_threshold").default(0.8),
       /** Frames a lost track is kept (at 30 fps; scaled with the frame rate) before it is removed. */
       track_buffer: z.int().min(1).max(10000).default(30),
+    })
+    .prefault({}),
+  alerts: z
+    .strictObject({
+      /** Which faces raise an alert: none, unknown faces, known faces, or all. */
+      alert_mode: z.enum(alertModes).default("ON_UNKNOWNS"),
+      /** At most one alert per track. */
+      alert_once: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Cameras of the pipeline (`facetracker up` and the ingest service); more can be added at run time. */
+  cameras: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "camera id: 1–64 letters, digits, '_' or '-'"),
+        /** Camera index, /dev/videoN, file path, rtsp:// or http(s):// URL. */
+        url: z.union([z.string().min(1), z.int().min(0)]),
+        fps: z.number().positive().max(240).optional(),
+        resolution: z.tuple([z.int().min(16), z.int().min(16)]).optional(),
+        /** Play a file source at its own frame rate, looping, like a live camera. */
+        loop: z.boolean().default(false),
+        alert_mode: z.enum(alertModes).optional(),
+      }),
+    )
+    .default([])
+    .refine((list) => new Set(list.map((c) => c.id)).size === list.length, "camera ids must be unique"),
+  nats: z
+    .strictObject({
+      /** NATS server URL(s); `facetracker up` starts its own nats-server when unset. */
+      url: z.string().min(1).optional(),
+      user: z.string().optional(),
+      pass: z.string().optional(),
+      token: z.string().optional(),
+      tls: z
+        .strictObject({
+          ca_file: z.string().optional(),
+          cert_file: z.string().optional(),
+          key_file: z.string().optional(),
+        })
+        .optional(),
     })
     .prefault({}),
   enroll: z

@@ -51,7 +51,7 @@ describe("pipeline stages in one process (real models, registry sample photo)", 
     const alerts = new CameraAlertStage("ON_ALL");
     const jpeg = await encodeFrameJpeg(scene);
     const decisions = [];
-    let last;
+    let last: Awaited<ReturnType<CameraTrackStage["run"]>> | undefined;
     for (let seq = 0; seq < 12; seq++) {
       const frame = await decodeJpeg(jpeg);
       const detected = await detect.run("cam1", frame);

@@ -1,0 +1,36 @@
+/** Publishing protobuf messages to JetStream. */
+
+import type { MessageType } from "@facetracker/proto";
+import type { JetStreamClient, JetStreamPublishOptions, PubAck } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+
+export interface PublishMessageOptions {
+  /**
+   * De-duplication ID, sent as the Nats-Msg-Id header: a second message with the same ID within the
+   * stream's duplicate window is not stored again (the PubAck says `duplicate`).
+   */
+  msgId?: string;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+  /** How long to wait for the stream's acknowledgement, ms (default: the client's, 5000). */
+  timeoutMs?: number;
+}
+
+/** Encodes `value` with `type` and publishes it to JetStream; resolves with the stream's acknowledgement. */
+export function publishMessage<T>(
+  js: JetStreamClient,
+  subject: string,
+  type: MessageType<T>,
+  value: T,
+  options: PublishMessageOptions = {},
+): Promise<PubAck> {
+  const publishOptions: Partial<JetStreamPublishOptions> = {};
+  if (options.msgId !== undefined) publishOptions.msgID = options.msgId;
+  if (options.timeoutMs !== undefined) publishOptions.timeout = options.timeoutMs;
+  if (options.headers && Object.keys(options.headers).length > 0) {
+    const h = natsHeaders();
+    for (const [key, headerValue] of Object.entries(options.headers)) h.set(key, headerValue);
+    publishOptions.headers = h;
+  }
+  return js.publish(subject, type.encode(value).finish(), publishOptions);
+}

@@ -1,0 +1,78 @@
+/**
+ * The message bus of the distributed pipeline: NATS subjects, JetStream streams with explicit limits,
+ * connection, typed publish/consume over the generated protobuf messages (dead letters included),
+ * request/reply for the embed workers, and the camera registry. Test helpers: @facetracker/bus/testing.
+ */
+
+export {
+  CAMERA_BUCKET,
+  type CameraChange,
+  type CameraRegistry,
+  type CameraRegistryOptions,
+  openCameraRegistry,
+} from "./camera-registry.ts";
+export { type PublishMessageOptions, publishMessage } from "./codec.ts";
+export {
+  type Bus,
+  BusConnectionError,
+  type BusConnectOptions,
+  type BusStatus,
+  type BusTlsOptions,
+  connectBus,
+} from "./connection.ts";
+export {
+  type ConsumeCounters,
+  type ConsumeMessagesOptions,
+  consumeMessages,
+  type MessageConsumer,
+  type MessageInfo,
+  type StartPolicy,
+} from "./consumer.ts";
+export {
+  type DeadLetter,
+  DLQ_HEADERS,
+  errorText,
+  type FailureStage,
+  publishDeadLetter,
+  readDeadLetter,
+} from "./dead-letter.ts";
+export { type BusLogger, stderrLogger } from "./logger.ts";
+export {
+  REPLY_ERROR_HEADER,
+  RemoteError,
+  RequestFailedError,
+  type RequestServer,
+  type RequestServerCounters,
+  requestMessage,
+  type ServeRequestsOptions,
+  serveRequests,
+} from "./request-reply.ts";
+export {
+  type EnsuredStream,
+  ensureStream,
+  ensureStreams,
+  STREAM_SPECS,
+  type StreamKey,
+  type StreamLimits,
+  type StreamOverrides,
+  type StreamSpec,
+  type StreamStorage,
+  streamConfig,
+  streamSpecs,
+  type WantedStreamConfig,
+} from "./streams.ts";
+export {
+  allCamerasSubject,
+  CAMERA_SUBJECT_KINDS,
+  type CameraSubjectKind,
+  DLQ_PREFIX,
+  deadLetterSubject,
+  EMBED_QUEUE,
+  EMBED_SUBJECT,
+  GALLERY_CHANGED_SUBJECT,
+  InvalidCameraIdError,
+  parseCameraSubject,
+  SUBJECT_PREFIX,
+  subject,
+  validateCameraId,
+} from "./subjects.ts";

@@ -1,0 +1,175 @@
+/**
+ * A private nats-server child for tests: JetStream on, a free port, a temporary store directory. Never
+ * the machine's own server. stop() ends it (and removes the store); restart() keeps the port and store,
+ * for reconnection tests. Children still running when the Node process exits are killed.
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface NatsServerOptions {
+  /** Require this token (`--auth`). */
+  token?: string;
+  /** Require this user and password (`--user`, `--pass`). */
+  user?: string;
+  pass?: string;
+  /** The nats-server executable; default $NATS_SERVER, else nats-server on PATH, else /usr/sbin/nats-server. */
+  executable?: string;
+  /** How long to wait for the server to be ready, ms (default 15000). */
+  startTimeoutMs?: number;
+}
+
+export interface NatsTestServer {
+  /** nats://127.0.0.1:<port> */
+  readonly url: string;
+  readonly port: number;
+  /** JetStream store directory (removed by stop()). */
+  readonly storeDir: string;
+  /** Pid of the current server process. */
+  readonly pid: number;
+  /** Stops the server (SIGTERM, then SIGKILL) and removes the store directory. Idempotent. */
+  stop(): Promise<void>;
+  /** Stops the server and starts it again on the same port with the same store directory. */
+  restart(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+/** Store directories of servers not stopped yet, removed with them if the process dies. */
+const storeDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function killAll(): void {
+  for (const child of running) child.kill("SIGKILL");
+  for (const dir of storeDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Kills the children when this process exits, or is interrupted or terminated (then re-raises). */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, function onSignal() {
+      killAll();
+      if (process.listenerCount(signal) === 1) {
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    });
+  }
+}
+
+function findExecutable(explicit: string | undefined): string {
+  if (explicit) return explicit;
+  if (process.env.NATS_SERVER) return process.env.NATS_SERVER;
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && existsSync(join(dir, "nats-server"))) return join(dir, "nats-server");
+  }
+  return "/usr/sbin/nats-server";
+}
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+}
+
+/** Spawns nats-server and resolves with its port once it logs "Server is ready". */
+function spawnServer(executable: string, args: string[], timeoutMs: number): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(executable, args, { stdio: ["ignore", "ignore", "pipe"] });
+    running.add(child);
+    installExitHook();
+    let log = "";
+    let port: number | undefined;
+    const fail = (message: string) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`nats-server: ${message}\n${log.slice(-2000)}`));
+    };
+    const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      running.delete(child);
+      fail(
+        error.code === "ENOENT"
+          ? `'${executable}' not found: install the Debian package nats-server (apt-get install nats-server)`
+          : error.message,
+      );
+    });
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      if (port === undefined || !log.includes("Server is ready")) {
+        fail(`exited before it was ready (code ${code}, signal ${signal})`);
+      }
+    });
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      if (log.length < 100_000) log += chunk;
+      const listening = /Listening for client connections on [^\s]+:(\d+)/.exec(log);
+      if (listening?.[1]) port = Number(listening[1]);
+      if (port !== undefined && log.includes("Server is ready")) {
+        clearTimeout(timer);
+        child.stderr?.removeAllListeners("data");
+        child.stderr?.resume();
+        resolve({ child, port });
+      }
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const killTimer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(killTimer);
+  running.delete(child);
+}
+
+/** Starts a private nats-server with JetStream on a free port of 127.0.0.1. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsTestServer> {
+  const executable = findExecutable(options.executable);
+  const timeoutMs = options.startTimeoutMs ?? 15_000;
+  const storeDir = await mkdtemp(join(tmpdir(), "ft-nats-"));
+  storeDirs.add(storeDir);
+  const auth: string[] = [];
+  if (options.token !== undefined) auth.push("--auth", options.token);
+  if (options.user !== undefined) auth.push("--user", options.user);
+  if (options.pass !== undefined) auth.push("--pass", options.pass);
+  const argsFor = (port: number) => ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, ...auth];
+
+  let current: Started;
+  try {
+    current = await spawnServer(executable, argsFor(-1), timeoutMs);
+  } catch (error) {
+    storeDirs.delete(storeDir);
+    await rm(storeDir, { recursive: true, force: true });
+    throw error;
+  }
+  const port = current.port;
+  let stopped = false;
+
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    get pid() {
+      return current.child.pid ?? -1;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopChild(current.child);
+      storeDirs.delete(storeDir);
+      await rm(storeDir, { recursive: true, force: true });
+    },
+    async restart() {
+      if (stopped) throw new Error("nats-server: restart() after stop()");
+      await stopChild(current.child);
+      current = await spawnServer(executable, argsFor(port), timeoutMs);
+    },
+  };
+}
