@@ -43,6 +43,8 @@ export interface Detections {
   faces: Face[];
   /** Time spent detecting, landmarking and aligning this frame, milliseconds. */
   detectMs: number;
+  /** The frame starts a new shot on this camera (a cut, a camera switch): trackers re-identify every face. */
+  sceneCut: boolean;
 }
 
 function createBaseFace(): Face {
@@ -167,7 +169,7 @@ export const Face: MessageFns<Face> = {
 };
 
 function createBaseDetections(): Detections {
-  return { camera: "", seq: 0, pts: 0, capturedAtMs: 0, width: 0, height: 0, faces: [], detectMs: 0 };
+  return { camera: "", seq: 0, pts: 0, capturedAtMs: 0, width: 0, height: 0, faces: [], detectMs: 0, sceneCut: false };
 }
 
 export const Detections: MessageFns<Detections> = {
@@ -195,6 +197,9 @@ export const Detections: MessageFns<Detections> = {
     }
     if (message.detectMs !== 0) {
       writer.uint32(65).double(message.detectMs);
+    }
+    if (message.sceneCut !== false) {
+      writer.uint32(72).bool(message.sceneCut);
     }
     return writer;
   },
@@ -276,6 +281,14 @@ export const Detections: MessageFns<Detections> = {
             message.detectMs = reader.double();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.sceneCut = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -306,6 +319,11 @@ export const Detections: MessageFns<Detections> = {
         : isSet(object.detect_ms)
         ? globalThis.Number(object.detect_ms)
         : 0,
+      sceneCut: isSet(object.sceneCut)
+        ? globalThis.Boolean(object.sceneCut)
+        : isSet(object.scene_cut)
+        ? globalThis.Boolean(object.scene_cut)
+        : false,
     };
   },
 
@@ -335,6 +353,9 @@ export const Detections: MessageFns<Detections> = {
     if (message.detectMs !== 0) {
       obj.detectMs = floatToJson(message.detectMs);
     }
+    if (message.sceneCut !== false) {
+      obj.sceneCut = message.sceneCut;
+    }
     return obj;
   },
 
@@ -351,6 +372,7 @@ export const Detections: MessageFns<Detections> = {
     message.height = object.height ?? 0;
     message.faces = object.faces?.map((e) => Face.fromPartial(e)) || [];
     message.detectMs = object.detectMs ?? 0;
+    message.sceneCut = object.sceneCut ?? false;
     return message;
   },
 };

@@ -13,12 +13,19 @@ export const TrackEventType = {
   NEW: 1,
   /** CONFIRMED - The track persisted credence_count frames and got its public track ID. */
   CONFIRMED: 2,
-  /** IDENTITY_CHANGED - The track's identity changed (unknown → known, or one person → another). */
+  /** IDENTITY_CHANGED - The track's settled identity changed (unknown → known, or one person → another). */
   IDENTITY_CHANGED: 3,
   /** LOST - The face was not seen on this frame; the track may still be found again. */
   LOST: 4,
   /** ENDED - The track is over (lost for too long); its ID is never reused. */
   ENDED: 5,
+  /**
+   * IDENTIFIED - The track's identity (a name, or unknown when identity is unset) settled for the first time:
+   * credence_count agreeing embeddings. Alerts are decided on this event.
+   */
+  IDENTIFIED: 6,
+  /** FOUND - A lost track was seen again (same ID). */
+  FOUND: 7,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -31,6 +38,8 @@ export namespace TrackEventType {
   export type IDENTITY_CHANGED = typeof TrackEventType.IDENTITY_CHANGED;
   export type LOST = typeof TrackEventType.LOST;
   export type ENDED = typeof TrackEventType.ENDED;
+  export type IDENTIFIED = typeof TrackEventType.IDENTIFIED;
+  export type FOUND = typeof TrackEventType.FOUND;
   export type UNRECOGNIZED = typeof TrackEventType.UNRECOGNIZED;
 }
 
@@ -54,6 +63,12 @@ export function trackEventTypeFromJSON(object: any): TrackEventType {
     case 5:
     case "TRACK_EVENT_TYPE_ENDED":
       return TrackEventType.ENDED;
+    case 6:
+    case "TRACK_EVENT_TYPE_IDENTIFIED":
+      return TrackEventType.IDENTIFIED;
+    case 7:
+    case "TRACK_EVENT_TYPE_FOUND":
+      return TrackEventType.FOUND;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -75,6 +90,10 @@ export function trackEventTypeToJSON(object: TrackEventType): string {
       return "TRACK_EVENT_TYPE_LOST";
     case TrackEventType.ENDED:
       return "TRACK_EVENT_TYPE_ENDED";
+    case TrackEventType.IDENTIFIED:
+      return "TRACK_EVENT_TYPE_IDENTIFIED";
+    case TrackEventType.FOUND:
+      return "TRACK_EVENT_TYPE_FOUND";
     case TrackEventType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

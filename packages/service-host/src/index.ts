@@ -1,0 +1,3 @@
+export { busOptionsFrom, DEFAULT_NATS_URL } from "./bus-options.ts";
+export { hostService } from "./host.ts";
+export type { PipelineService, ServiceDeps, ServiceFactory } from "./service-deps.ts";

@@ -1,0 +1,19 @@
+import type { Bus } from "@facetracker/bus";
+import type { FaceTrackerConfig } from "@facetracker/config";
+import type { Logger, ServiceMetrics } from "@facetracker/service-kit";
+
+/** What every pipeline service is built from. */
+export interface ServiceDeps {
+  bus: Bus;
+  config: FaceTrackerConfig;
+  logger: Logger;
+  metrics: ServiceMetrics;
+}
+
+/** A running service: readiness checks for /healthz, and a graceful stop (drain what is in hand). */
+export interface PipelineService {
+  readiness(): Record<string, boolean | string>;
+  stop(): Promise<void>;
+}
+
+export type ServiceFactory = (deps: ServiceDeps) => Promise<PipelineService>;

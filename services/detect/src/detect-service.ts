@@ -1,0 +1,59 @@
+import { consumeMessages, ensureStreams, publishMessage, subject } from "@facetracker/bus";
+import { DetectStage, decodeJpeg } from "@facetracker/pipeline";
+import { Detections, Frame } from "@facetracker/proto";
+import { runtimeOptionsFrom } from "@facetracker/sdk";
+import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
+import { FaceAnalyzer } from "@facetracker/vision";
+
+/**
+ * Detect: consumes frames of every camera (durable consumer "detect", shared by all detect instances, so
+ * several instances split the work) and publishes each frame's faces, with landmarks and aligned crops,
+ * on ft.detections.<camera>.
+ */
+export async function startDetectService({
+  bus,
+  config,
+  logger,
+  metrics,
+}: ServiceDeps): Promise<PipelineService> {
+  const stage = new DetectStage(await FaceAnalyzer.create(runtimeOptionsFrom(config)), config);
+  const consumer = await consumeMessages({
+    js: bus.js,
+    stream: "FT_FRAMES",
+    durable: "detect",
+    filterSubject: "ft.frames.>",
+    type: Frame,
+    maxAckPending: 2,
+    deliverPolicy: "new",
+    ensureStream: () => ensureStreams(bus.jsm),
+    logger,
+    onDeadLetter: () => metrics.messagesDeadLettered.inc({ subject_kind: "frames" }),
+    handler: async (frame) => {
+      metrics.messagesIn.inc({ subject_kind: "frames" });
+      const started = performance.now();
+      const image = await decodeJpeg(frame.data);
+      const out = await metrics.time("detect", () => stage.run(frame.camera, image));
+      await publishMessage(bus.js, subject("detections", frame.camera), Detections, {
+        camera: frame.camera,
+        seq: frame.seq,
+        pts: frame.pts,
+        capturedAtMs: frame.capturedAtMs,
+        width: image.width,
+        height: image.height,
+        sceneCut: out.sceneCut,
+        detectMs: performance.now() - started,
+        faces: out.faces.map((f) => ({
+          box: { x1: f.box[0], y1: f.box[1], x2: f.box[2], y2: f.box[3] },
+          score: f.score,
+          landmarks: f.landmarks.map(([x, y]) => ({ x, y })),
+          alignedJpeg: Buffer.from(f.alignedJpeg),
+        })),
+      });
+      metrics.messagesOut.inc({ subject_kind: "detections" });
+    },
+  });
+  return {
+    readiness: () => ({ consumer: true }),
+    stop: () => consumer.stop(),
+  };
+}

@@ -1,0 +1,4 @@
+import { hostService } from "@facetracker/service-host";
+import { startDetectService } from "./detect-service.ts";
+
+hostService("detect", startDetectService);

@@ -1,0 +1,4 @@
+import { hostService } from "@facetracker/service-host";
+import { startTrackService } from "./track-service.ts";
+
+hostService("track", startTrackService);
