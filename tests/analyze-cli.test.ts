@@ -7,9 +7,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
+import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import sharp from "sharp";
-import { type Actor, locateFace, renderScene, sampleFaces } from "./helpers/synthetic-video.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const main = path.join(root, "packages/cli/src/main.ts");

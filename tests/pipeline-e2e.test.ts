@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { connectBus, consumeMessages } from "@facetracker/bus";
 import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
+import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { Alert, TrackEvent, TrackEventType } from "@facetracker/proto";
 import { FaceRecognizer } from "@facetracker/sdk";
@@ -17,7 +18,6 @@ import { startTrackService } from "@facetracker/service-track";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import sharp from "sharp";
 import { startPipeline } from "./helpers/pipeline-harness.ts";
-import { type Actor, locateFace, renderScene, sampleFaces } from "./helpers/synthetic-video.ts";
 
 describe("pipeline end to end on NATS JetStream (real nats-server, generated camera video)", () => {
   let dir: string;

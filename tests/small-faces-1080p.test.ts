@@ -4,15 +4,15 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { FaceTracker } from "@facetracker/sdk";
-import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
 import {
   type Actor,
   locateFace,
   renderScene,
   sampleFaces,
   type TruthFrame,
-} from "./helpers/synthetic-video.ts";
+} from "@facetracker/cli/synthetic-video";
+import { FaceTracker } from "@facetracker/sdk";
+import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
 
 const W = 1920;
 const H = 1080;

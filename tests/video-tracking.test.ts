@@ -4,16 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { FaceTracker, type FrameResult } from "@facetracker/sdk";
-import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
-import sharp from "sharp";
 import {
   type Actor,
   locateFace,
   renderScene,
   sampleFaces,
   type TruthFrame,
-} from "./helpers/synthetic-video.ts";
+} from "@facetracker/cli/synthetic-video";
+import { FaceTracker, type FrameResult } from "@facetracker/sdk";
+import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
+import sharp from "sharp";
 
 const W = 640;
 const H = 360;

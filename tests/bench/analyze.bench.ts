@@ -10,11 +10,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
+import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
 import { VideoSource } from "@facetracker/media";
 import { FaceTracker, type RunStats } from "@facetracker/sdk";
 import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
 import { facesDir, sharedData } from "../helpers/shared-data.ts";
-import { type Actor, locateFace, renderScene, sampleFaces } from "../helpers/synthetic-video.ts";
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), "ft-bench-analyze-"));
 const analyzer = await FaceAnalyzer.create();

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { CameraConfig } from "@facetracker/proto";
 import { CAMERA_BUCKET, type CameraChange, openCameraRegistry } from "./camera-registry.ts";
 import { type Bus, connectBus } from "./connection.ts";
-import { type NatsTestServer, startNatsServer } from "./testing/nats-server.ts";
+import { type NatsTestServer, startNatsServer } from "./testing/index.ts";
 import { waitFor } from "./testing/wait-for.ts";
 
 describe("camera registry (ft_cameras)", () => {

@@ -6,7 +6,7 @@ import { BusConnectionError, type BusStatus, connectBus } from "./connection.ts"
 import { consumeMessages } from "./consumer.ts";
 import { ensureStreams } from "./streams.ts";
 import { subject } from "./subjects.ts";
-import { startNatsServer } from "./testing/nats-server.ts";
+import { startNatsServer } from "./testing/index.ts";
 import { waitFor } from "./testing/wait-for.ts";
 
 function isRunning(pid: number): boolean {

@@ -10,7 +10,7 @@ import { type DeadLetter, readDeadLetter } from "./dead-letter.ts";
 import type { BusLogger } from "./logger.ts";
 import { ensureStreams } from "./streams.ts";
 import { subject } from "./subjects.ts";
-import { type NatsTestServer, startNatsServer } from "./testing/nats-server.ts";
+import { type NatsTestServer, startNatsServer } from "./testing/index.ts";
 import { waitFor } from "./testing/wait-for.ts";
 
 function collectingLogger(): BusLogger & {

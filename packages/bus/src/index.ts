@@ -37,6 +37,7 @@ export {
   readDeadLetter,
 } from "./dead-letter.ts";
 export { type BusLogger, stderrLogger } from "./logger.ts";
+export { type NatsServerChild, type NatsServerOptions, startNatsServer } from "./nats-server-child.ts";
 export {
   REPLY_ERROR_HEADER,
   RemoteError,

@@ -11,7 +11,7 @@ import {
   serveRequests,
 } from "./request-reply.ts";
 import { EMBED_QUEUE, EMBED_SUBJECT } from "./subjects.ts";
-import { type NatsTestServer, startNatsServer } from "./testing/nats-server.ts";
+import { type NatsTestServer, startNatsServer } from "./testing/index.ts";
 
 const quiet: BusLogger = { info() {}, warn() {}, error() {} };
 

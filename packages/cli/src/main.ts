@@ -9,6 +9,7 @@ import { analyzeCommand, analyzeUsage } from "./commands/analyze.ts";
 import { enrollCommand, enrollUsage } from "./commands/enroll.ts";
 import { galleryCommand, galleryUsage } from "./commands/gallery.ts";
 import { recognizeCommand, recognizeUsage } from "./commands/recognize.ts";
+import { upCommand, upUsage } from "./commands/up.ts";
 import { verifyCommand, verifyUsage } from "./commands/verify.ts";
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; usage: string; about: string }> = {
@@ -17,6 +18,11 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   gallery: { run: galleryCommand, usage: galleryUsage, about: "list, show, rename or delete identities" },
   verify: { run: verifyCommand, usage: verifyUsage, about: "compare two faces, or measure a pair list" },
   analyze: { run: analyzeCommand, usage: analyzeUsage, about: "track and name the faces of a video file" },
+  up: {
+    run: upCommand,
+    usage: upUsage,
+    about: "run the whole pipeline here (NATS, all services, live alerts)",
+  },
 };
 
 const help = `facetracker: face recognition and tracking

@@ -16,6 +16,9 @@ export class ConfigError extends Error {
 /** Environment variables read: FACETRACKER_<KEY>, nested keys joined with "__", e.g. FACETRACKER_QDRANT__URL. */
 export const ENV_PREFIX = "FACETRACKER_";
 
+/** FACETRACKER_* variables that are not configuration keys (FACETRACKER_CONFIG, _MODELS_DIR, _LOG_LEVEL, _HTTP_PORT). */
+const NOT_CONFIG_KEYS = new Set(["config", "models_dir", "log_level", "http_port"]);
+
 type Tree = Record<string, unknown>;
 
 const isTree = (v: unknown): v is Tree => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -73,7 +76,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Tree {
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
     const keyPath = name.slice(ENV_PREFIX.length).toLowerCase().split("__");
-    if (keyPath[0] === "config" || keyPath[0] === "models_dir") continue; // not configuration keys
+    if (NOT_CONFIG_KEYS.has(keyPath[0] as string)) continue;
     let value: unknown = raw;
     try {
       value = parseYaml(raw);

@@ -13,6 +13,8 @@ export interface ServiceDeps {
 /** A running service: readiness checks for /healthz, and a graceful stop (drain what is in hand). */
 export interface PipelineService {
   readiness(): Record<string, boolean | string>;
+  /** Nothing left to produce (every file camera ended): for finite runs. Absent: never idle. */
+  finished?(): boolean;
   stop(): Promise<void>;
 }
 

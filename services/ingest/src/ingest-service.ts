@@ -29,6 +29,7 @@ export async function startIngestService(deps: ServiceDeps): Promise<PipelineSer
   return {
     readiness: () =>
       Object.fromEntries(runs.map((r) => [`camera ${r.id}`, r.state === "failed" ? "failed" : true])),
+    finished: () => runs.every((r) => r.state === "ended" || r.state === "failed"),
     stop: async () => {
       await Promise.all(runs.map((r) => r.stop()));
     },
@@ -84,6 +85,7 @@ function startCamera(camera: CameraConfig, { bus, logger, metrics }: ServiceDeps
       ptsOffset += lastPts + 1 / (source.info.fps || 25);
     }
     if (run.state !== "failed") run.state = "ended";
+    log.info("camera finished", { state: run.state });
     queue.close();
   })();
 

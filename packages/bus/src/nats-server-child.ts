@@ -1,12 +1,13 @@
 /**
- * A private nats-server child for tests: JetStream on, a free port, a temporary store directory. Never
- * the machine's own server. stop() ends it (and removes the store); restart() keeps the port and store,
- * for reconnection tests. Children still running when the Node process exits are killed.
+ * A nats-server child process with JetStream: for the embedded run (`facetracker up`: a store directory
+ * under ./data, port 4222 when free) and for tests (a free port and a temporary store, never the machine's
+ * own server). stop() ends it (and removes a temporary store); restart() keeps the port and store, for
+ * reconnection tests. Children still running when the Node process exits are killed.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -20,13 +21,17 @@ export interface NatsServerOptions {
   executable?: string;
   /** How long to wait for the server to be ready, ms (default 15000). */
   startTimeoutMs?: number;
+  /** JetStream store directory, kept after stop(); default a temporary directory removed by stop(). */
+  storeDir?: string;
+  /** Port to listen on; default a free one. */
+  port?: number;
 }
 
-export interface NatsTestServer {
+export interface NatsServerChild {
   /** nats://127.0.0.1:<port> */
   readonly url: string;
   readonly port: number;
-  /** JetStream store directory (removed by stop()). */
+  /** JetStream store directory (a temporary one is removed by stop()). */
   readonly storeDir: string;
   /** Pid of the current server process. */
   readonly pid: number;
@@ -46,15 +51,19 @@ function killAll(): void {
   for (const dir of storeDirs) rmSync(dir, { recursive: true, force: true });
 }
 
-/** Kills the children when this process exits, or is interrupted or terminated (then re-raises). */
+/**
+ * Kills the children when this process exits; on SIGINT/SIGTERM too (then re-raises) unless another
+ * handler of that signal takes care of the shutdown.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once("exit", killAll);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, function onSignal() {
-      killAll();
+      // Another handler (e.g. `facetracker up`) stops things in order, the server last; alone, we do it.
       if (process.listenerCount(signal) === 1) {
+        killAll();
         process.removeListener(signal, onSignal);
         process.kill(process.pid, signal);
       }
@@ -129,12 +138,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
   running.delete(child);
 }
 
-/** Starts a private nats-server with JetStream on a free port of 127.0.0.1. */
-export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsTestServer> {
+/** Starts a nats-server with JetStream on 127.0.0.1. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerChild> {
   const executable = findExecutable(options.executable);
   const timeoutMs = options.startTimeoutMs ?? 15_000;
-  const storeDir = await mkdtemp(join(tmpdir(), "ft-nats-"));
-  storeDirs.add(storeDir);
+  const temporary = options.storeDir === undefined;
+  const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), "ft-nats-")));
+  if (temporary) storeDirs.add(storeDir);
+  else await mkdir(storeDir, { recursive: true });
   const auth: string[] = [];
   if (options.token !== undefined) auth.push("--auth", options.token);
   if (options.user !== undefined) auth.push("--user", options.user);
@@ -143,10 +154,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 
   let current: Started;
   try {
-    current = await spawnServer(executable, argsFor(-1), timeoutMs);
+    current = await spawnServer(executable, argsFor(options.port ?? -1), timeoutMs);
   } catch (error) {
-    storeDirs.delete(storeDir);
-    await rm(storeDir, { recursive: true, force: true });
+    if (temporary) {
+      storeDirs.delete(storeDir);
+      await rm(storeDir, { recursive: true, force: true });
+    }
     throw error;
   }
   const port = current.port;
@@ -163,8 +176,10 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       if (stopped) return;
       stopped = true;
       await stopChild(current.child);
-      storeDirs.delete(storeDir);
-      await rm(storeDir, { recursive: true, force: true });
+      if (temporary) {
+        storeDirs.delete(storeDir);
+        await rm(storeDir, { recursive: true, force: true });
+      }
     },
     async restart() {
       if (stopped) throw new Error("nats-server: restart() after stop()");
