@@ -70,4 +70,6 @@ log "ready: 'source scripts/env.sh' puts Node $(node --version) and pnpm on your
 if [ "$RUN_DEMO" = 1 ]; then
   log "running the demo: enroll and recognize sample photos"
   pnpm --silent demo
+  log "running the pipeline on a demo camera (nats-server + all services; ends with the video)"
+  pnpm --silent facetracker up --exit-when-done
 fi
