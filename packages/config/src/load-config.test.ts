@@ -45,6 +45,31 @@ describe("parseConfig", () => {
     ]);
   });
 
+  it("validates cameras: id form, unique ids, url", () => {
+    const ok = parseConfig({
+      cameras: [
+        { id: "lobby-1", url: "rtsp://cam/1" },
+        { id: "door", url: 0, fps: 10 },
+      ],
+    });
+    assert.equal(ok.cameras[0]?.loop, false);
+    assert.deepEqual(problems({ cameras: [{ id: "lobby 1", url: "x" }] }), [
+      "cameras.0.id: camera id: 1–64 letters, digits, '_' or '-'",
+    ]);
+    assert.deepEqual(
+      problems({
+        cameras: [
+          { id: "a", url: "x" },
+          { id: "a", url: "y" },
+        ],
+      }),
+      ["cameras: camera ids must be unique"],
+    );
+    assert.deepEqual(problems({ alerts: { alert_mode: "SOMETIMES" } }), [
+      'alerts.alert_mode: must be one of "NONE", "ON_UNKNOWNS", "ON_KNOWNS", "ON_ALL"',
+    ]);
+  });
+
   it("reports out-of-range numbers and every problem at once", () => {
     const p = problems({
       detection: { score_threshold: 1.5 },
