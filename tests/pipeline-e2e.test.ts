@@ -17,7 +17,7 @@ import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService } from "@facetracker/service-track";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import sharp from "sharp";
-import { startPipeline } from "./helpers/pipeline-harness.ts";
+import { counterValue, startPipeline } from "./helpers/pipeline-harness.ts";
 
 describe("pipeline end to end on NATS JetStream (real nats-server, generated camera video)", () => {
   let dir: string;
@@ -127,6 +127,123 @@ describe("pipeline end to end on NATS JetStream (real nats-server, generated cam
       await alertConsumer.stop();
       await pipeline.stop();
       await observer.close();
+    }
+  });
+});
+
+describe("pipeline robustness (real nats-server)", () => {
+  let dir: string;
+  let video: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ft-e2e-robust-"));
+    const analyzer = await FaceAnalyzer.create();
+    const pictures = (await sampleFaces(
+      analyzer,
+      samplePhotos(),
+      [
+        [0, 0],
+        [5, 0],
+        [2, 2],
+      ],
+      70,
+    )) as RgbImage[];
+    const actors: Actor[] = [];
+    for (const [i, picture] of pictures.entries()) {
+      actors.push({
+        name: `p${i}`,
+        picture,
+        faceInPicture: await locateFace(analyzer, picture),
+        position: (f) => [30 + i * 200 + (f % 40), 60 + i * 30],
+      });
+    }
+    video = path.join(dir, "hall.mp4");
+    await renderScene(video, { width: 640, height: 360, fps: 25, frames: 120, actors });
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("sets malformed messages aside on every input subject and goes on; two embed workers share the requests, and one leaving loses nothing", async () => {
+    const nats = await startNatsServer();
+    const config = parseConfig({
+      db_path: path.join(dir, "gallery-a"),
+      alerts: { alert_mode: "ON_ALL" },
+      cameras: [{ id: "hall", url: video }],
+    });
+    const observer = await connectBus({ servers: [nats.url], name: "test-observer" });
+    const alerts: Alert[] = [];
+    const pipeline = await startPipeline(nats.url, config, [
+      ["embed-1", startEmbedService],
+      ["alert", startAlertService],
+      ["track", startTrackService],
+      ["detect", startDetectService],
+    ]);
+    // A second embed worker. An embedded gallery directory has one writer (the LOCK file), so it gets its own
+    // (empty, like the first): with Qdrant every worker would share one gallery. Both galleries being empty,
+    // every face is unknown whichever worker answers.
+    const second = await startPipeline(nats.url, { ...config, db_path: path.join(dir, "gallery-b") }, [
+      ["embed-2", startEmbedService],
+    ]);
+    const alertConsumer = await consumeMessages({
+      js: observer.js,
+      stream: "FT_ALERTS",
+      filterSubject: "ft.alerts.hall",
+      type: Alert,
+      handler: (a) => {
+        alerts.push(a);
+      },
+    });
+    try {
+      // Garbage on each input subject first: each service counts it, sets it aside, and goes on.
+      for (const kind of ["frames", "detections", "tracks"]) {
+        await observer.js.publish(`ft.${kind}.hall`, new Uint8Array([0xff, 0x01, 0x02, 0x7f, 0x80]));
+      }
+      const ingest = await startPipeline(nats.url, config, [["ingest", startIngestService]]);
+      const dlq = await waitFor(
+        async () => {
+          const n = await Promise.all(
+            ["frames", "detections", "tracks"].map((k) =>
+              counterValue(
+                pipeline.metrics.get(k === "frames" ? "detect" : k === "detections" ? "track" : "alert"),
+                "messagesDeadLettered",
+                {
+                  subject_kind: k,
+                },
+              ),
+            ),
+          );
+          return n.every((v) => v === 1) ? n : undefined;
+        },
+        "one dead letter per input subject",
+        60_000,
+      );
+      assert.deepEqual(dlq, [1, 1, 1]);
+      const stored = await observer.jsm.streams.info("FT_DLQ");
+      assert.equal(stored.state.messages, 3, "the three messages are kept on ft.dlq.*");
+
+      // Both embed workers serve requests; then one leaves mid-run and the other takes over.
+      await waitFor(
+        async () =>
+          (await counterValue(pipeline.metrics.get("embed-1"), "messagesIn", { subject_kind: "embed" })) >
+            0 &&
+          (await counterValue(second.metrics.get("embed-2"), "messagesIn", { subject_kind: "embed" })) > 0,
+        "both embed workers received requests",
+        60_000,
+      );
+      await second.stop();
+      await waitFor(() => alerts.length >= 3, "an alert for each of the three faces", 90_000);
+      await ingest.stop();
+      assert.deepEqual(
+        [...new Set(alerts.map((a) => a.trackId))].length,
+        alerts.length,
+        "one alert per track",
+      );
+    } finally {
+      await alertConsumer.stop();
+      await pipeline.stop();
+      await observer.close();
+      await nats.stop();
     }
   });
 });

@@ -5,10 +5,16 @@
 import { type Bus, connectBus, ensureStreams } from "@facetracker/bus";
 import type { FaceTrackerConfig } from "@facetracker/config";
 import type { PipelineService, ServiceFactory } from "@facetracker/service-host";
-import { createLogger, createServiceMetrics, type LogStream } from "@facetracker/service-kit";
+import {
+  createLogger,
+  createServiceMetrics,
+  type LogStream,
+  type ServiceMetrics,
+} from "@facetracker/service-kit";
 
 export interface RunningPipeline {
   services: Map<string, PipelineService>;
+  metrics: Map<string, ServiceMetrics>;
   buses: Bus[];
   /** JSON log lines of every service. */
   logs: string[];
@@ -23,21 +29,25 @@ export async function startPipeline(
   const logs: string[] = [];
   const stream: LogStream = { write: (line: string) => logs.push(line) > 0 };
   const services = new Map<string, PipelineService>();
+  const metrics = new Map<string, ServiceMetrics>();
   const buses: Bus[] = [];
   for (const [name, factory] of factories) {
     const bus = await connectBus({ servers: [url], name: `test-${name}` });
     buses.push(bus);
     await ensureStreams(bus.jsm);
+    const m = createServiceMetrics(name, { defaultMetrics: false });
     const service = await factory({
       bus,
       config,
       logger: createLogger(name, { stream, level: "info" }),
-      metrics: createServiceMetrics(name, { defaultMetrics: false }),
+      metrics: m,
     });
     services.set(name, service);
+    metrics.set(name, m);
   }
   return {
     services,
+    metrics,
     buses,
     logs,
     stop: async () => {
@@ -45,4 +55,18 @@ export async function startPipeline(
       for (const bus of buses) await bus.close();
     },
   };
+}
+
+/** The value of a counter series with these labels (0 when absent). */
+export async function counterValue(
+  metrics: ServiceMetrics | undefined,
+  counter: "messagesIn" | "messagesOut" | "messagesDeadLettered",
+  labels: Record<string, string>,
+): Promise<number> {
+  if (!metrics) return 0;
+  const { values } = await metrics[counter].get();
+  const hit = values.find((v) =>
+    Object.entries(labels).every(([k, val]) => (v.labels as Record<string, string | number>)[k] === val),
+  );
+  return hit?.value ?? 0;
 }
