@@ -246,4 +246,58 @@ describe("pipeline robustness (real nats-server)", () => {
       await nats.stop();
     }
   });
+
+  it("survives a nats-server restart (file storage): services reconnect and go on, no alert lost or duplicated", async () => {
+    const nats = await startNatsServer();
+    const config = parseConfig({
+      db_path: path.join(dir, "gallery-c"),
+      alerts: { alert_mode: "ON_ALL" },
+      cameras: [{ id: "hall", url: video, loop: true }],
+    });
+    const observer = await connectBus({ servers: [nats.url], name: "test-observer" });
+    const alerts: Alert[] = [];
+    const pipeline = await startPipeline(nats.url, config, [
+      ["embed", startEmbedService],
+      ["alert", startAlertService],
+      ["track", startTrackService],
+      ["detect", startDetectService],
+      ["ingest", startIngestService],
+    ]);
+    const alertConsumer = await consumeMessages({
+      js: observer.js,
+      stream: "FT_ALERTS",
+      durable: "test-observer",
+      filterSubject: "ft.alerts.hall",
+      type: Alert,
+      handler: (a) => {
+        alerts.push(a);
+      },
+    });
+    const detectionsIn = () =>
+      counterValue(pipeline.metrics.get("track"), "messagesIn", { subject_kind: "detections" });
+    try {
+      await waitFor(() => alerts.length >= 3, "the first alerts", 90_000);
+      const before = await detectionsIn();
+      await nats.restart();
+      await waitFor(
+        async () => (await detectionsIn()) >= before + 50,
+        "detections flowing again after the restart",
+        90_000,
+      );
+    } finally {
+      await pipeline.services.get("ingest")?.stop();
+    }
+    try {
+      const ids = alerts.map((a) => a.id);
+      assert.equal(new Set(ids).size, ids.length, `no duplicate alert: ${ids}`);
+      const stored = await observer.jsm.streams.info("FT_ALERTS");
+      assert.equal(stored.state.messages, alerts.length, "every stored alert was delivered, and only once");
+      assert.ok(alerts.length >= 3);
+    } finally {
+      await alertConsumer.stop();
+      await pipeline.stop();
+      await observer.close();
+      await nats.stop();
+    }
+  });
 });

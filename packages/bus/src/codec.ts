@@ -14,16 +14,31 @@ export interface PublishMessageOptions {
   headers?: Record<string, string>;
   /** How long to wait for the stream's acknowledgement, ms (default: the client's, 5000). */
   timeoutMs?: number;
+  /**
+   * Brings the stream back when no stream takes the subject (a memory stream lost in a server restart),
+   * e.g. `() => ensureStreams(jsm)`; the message is then published again, once.
+   */
+  ensureStream?: () => Promise<unknown>;
+}
+
+/** The publish found no stream for its subject (JetStream answers "no responders"). */
+function isMissingStream(error: unknown): boolean {
+  const message =
+    error instanceof Error
+      ? `${error.message} ${String((error as { code?: unknown }).code ?? "")}`
+      : String(error);
+  return /no responders|503|stream not found/i.test(message);
 }
 
 /** Encodes `value` with `type` and publishes it to JetStream; resolves with the stream's acknowledgement. */
-export function publishMessage<T>(
+export async function publishMessage<T>(
   js: JetStreamClient,
   subject: string,
   type: MessageType<T>,
   value: T,
   options: PublishMessageOptions = {},
 ): Promise<PubAck> {
+  const payload = type.encode(value).finish();
   const publishOptions: Partial<JetStreamPublishOptions> = {};
   if (options.msgId !== undefined) publishOptions.msgID = options.msgId;
   if (options.timeoutMs !== undefined) publishOptions.timeout = options.timeoutMs;
@@ -32,5 +47,11 @@ export function publishMessage<T>(
     for (const [key, headerValue] of Object.entries(options.headers)) h.set(key, headerValue);
     publishOptions.headers = h;
   }
-  return js.publish(subject, type.encode(value).finish(), publishOptions);
+  try {
+    return await js.publish(subject, payload, publishOptions);
+  } catch (error) {
+    if (!options.ensureStream || !isMissingStream(error)) throw error;
+    await options.ensureStream();
+    return js.publish(subject, payload, publishOptions);
+  }
 }

@@ -77,7 +77,7 @@ export async function startAlertService({
           pts: event.pts,
           ...(b ? { box: b } : {}),
         },
-        { msgId: id },
+        { msgId: id, ensureStream: () => ensureStreams(bus.jsm) },
       );
       metrics.messagesOut.inc({ subject_kind: "alerts" });
       logger.info("alert", {

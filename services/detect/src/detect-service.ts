@@ -33,22 +33,28 @@ export async function startDetectService({
       const started = performance.now();
       const image = await decodeJpeg(frame.data);
       const out = await metrics.time("detect", () => stage.run(frame.camera, image));
-      await publishMessage(bus.js, subject("detections", frame.camera), Detections, {
-        camera: frame.camera,
-        seq: frame.seq,
-        pts: frame.pts,
-        capturedAtMs: frame.capturedAtMs,
-        width: image.width,
-        height: image.height,
-        sceneCut: out.sceneCut,
-        detectMs: performance.now() - started,
-        faces: out.faces.map((f) => ({
-          box: { x1: f.box[0], y1: f.box[1], x2: f.box[2], y2: f.box[3] },
-          score: f.score,
-          landmarks: f.landmarks.map(([x, y]) => ({ x, y })),
-          alignedJpeg: Buffer.from(f.alignedJpeg),
-        })),
-      });
+      await publishMessage(
+        bus.js,
+        subject("detections", frame.camera),
+        Detections,
+        {
+          camera: frame.camera,
+          seq: frame.seq,
+          pts: frame.pts,
+          capturedAtMs: frame.capturedAtMs,
+          width: image.width,
+          height: image.height,
+          sceneCut: out.sceneCut,
+          detectMs: performance.now() - started,
+          faces: out.faces.map((f) => ({
+            box: { x1: f.box[0], y1: f.box[1], x2: f.box[2], y2: f.box[3] },
+            score: f.score,
+            landmarks: f.landmarks.map(([x, y]) => ({ x, y })),
+            alignedJpeg: Buffer.from(f.alignedJpeg),
+          })),
+        },
+        { ensureStream: () => ensureStreams(bus.jsm) },
+      );
       metrics.messagesOut.inc({ subject_kind: "detections" });
     },
   });

@@ -1,4 +1,4 @@
-import { publishMessage, subject } from "@facetracker/bus";
+import { ensureStreams, publishMessage, subject } from "@facetracker/bus";
 import type { FaceTrackerConfig } from "@facetracker/config";
 import { VideoSource } from "@facetracker/media";
 import { DropOldestQueue, encodeFrameJpeg } from "@facetracker/pipeline";
@@ -109,7 +109,10 @@ function startCamera(camera: CameraConfig, { bus, logger, metrics }: ServiceDeps
             encoding: FrameEncoding.JPEG,
             data: Buffer.from(data),
           },
-          { msgId: `${camera.id}-${item.capturedAtMs}-${item.seq}` },
+          {
+            msgId: `${camera.id}-${item.capturedAtMs}-${item.seq}`,
+            ensureStream: () => ensureStreams(bus.jsm),
+          },
         );
         run.published++;
         metrics.messagesOut.inc({ subject_kind: "frames" });

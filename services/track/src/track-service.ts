@@ -142,34 +142,43 @@ export async function startTrackService({
             timeMs,
             thumbnailJpeg: Buffer.from(face?.alignedJpeg ?? new Uint8Array()),
           },
-          { msgId: `${d.camera}-${e.trackId}-${e.type}-${d.seq}` },
+          {
+            msgId: `${d.camera}-${e.trackId}-${e.type}-${d.seq}`,
+            ensureStream: () => ensureStreams(bus.jsm),
+          },
         );
         metrics.messagesOut.inc({ subject_kind: "tracks" });
       }
-      await publishMessage(bus.js, subject("snapshots", d.camera), TrackSnapshot, {
-        camera: d.camera,
-        seq: d.seq,
-        pts: d.pts,
-        timeMs,
-        width: d.width,
-        height: d.height,
-        tracks: frame.tracks.map((t) => ({
-          trackId: t.trackId,
-          state: stateKinds[t.state],
-          box: toBox(t.box),
-          ...(t.identity
-            ? {
-                identity: {
-                  id: t.identity.id,
-                  name: t.identity.name,
-                  attributes: t.identity.attributes,
-                  similarity: t.identity.similarity,
-                },
-              }
-            : {}),
-          embedded: t.embedded,
-        })),
-      });
+      await publishMessage(
+        bus.js,
+        subject("snapshots", d.camera),
+        TrackSnapshot,
+        {
+          camera: d.camera,
+          seq: d.seq,
+          pts: d.pts,
+          timeMs,
+          width: d.width,
+          height: d.height,
+          tracks: frame.tracks.map((t) => ({
+            trackId: t.trackId,
+            state: stateKinds[t.state],
+            box: toBox(t.box),
+            ...(t.identity
+              ? {
+                  identity: {
+                    id: t.identity.id,
+                    name: t.identity.name,
+                    attributes: t.identity.attributes,
+                    similarity: t.identity.similarity,
+                  },
+                }
+              : {}),
+            embedded: t.embedded,
+          })),
+        },
+        { ensureStream: () => ensureStreams(bus.jsm) },
+      );
       metrics.messagesOut.inc({ subject_kind: "snapshots" });
     },
   });
