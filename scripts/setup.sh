@@ -23,6 +23,8 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # 1. System packages: ffmpeg (video), protoc (protobuf code generation), nats-server (the bus).
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+# docker-compose only parses the compose files in the tests (no Docker engine is needed or used).
+command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { parseConfig } from "@facetracker/config";
+import { parse } from "yaml";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const composeFile = path.join(root, "docker-compose.yml");
+const pipeline = ["ingest", "detect", "embed", "track", "alert"];
+
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  container_name?: string;
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  volumes?: string[];
+}
+
+// No Docker engine runs here: the compose file is checked by parsing it (and by Debian's docker-compose
+// `config` when it is installed), not by running it.
+describe("docker compose for a site (validated by parsing)", () => {
+  const doc = parse(readFileSync(composeFile, "utf8"), { merge: true }) as {
+    services: Record<string, ComposeService>;
+  };
+
+  it("runs the infrastructure and every pipeline service from one image", () => {
+    for (const name of ["nats", "qdrant", "minio", "minio-bucket", "mediamtx", "apprise-api", ...pipeline]) {
+      assert.ok(doc.services[name], `service ${name}`);
+    }
+    for (const name of pipeline) {
+      const s = doc.services[name] as ComposeService;
+      assert.equal(s.image, "facetracker:latest", name);
+      assert.ok(s.healthcheck?.test.join(" ").includes("/healthz"), `${name} health check`);
+      assert.equal(s.container_name, undefined, `${name}: no fixed container name (scalable)`);
+      assert.equal(s.ports, undefined, `${name}: no fixed host port (scalable)`);
+      const entry = s.command?.[0] as string;
+      assert.ok(existsSync(path.join(root, entry)), `${name} runs ${entry}, which exists`);
+    }
+  });
+
+  it("mounts a configuration that FaceTracker accepts", () => {
+    const config = parseConfig(parse(readFileSync(path.join(root, "deploy/facetracker.yaml"), "utf8")));
+    assert.equal(config.gallery.backend, "qdrant");
+    assert.equal(config.nats.url, "nats://nats:4222");
+    for (const file of ["deploy/Dockerfile", "deploy/nats/nats.conf", "deploy/mediamtx/mediamtx.yml"]) {
+      assert.ok(existsSync(path.join(root, file)), file);
+    }
+  });
+
+  const dockerCompose = spawnSync("docker-compose", ["version", "--short"], { encoding: "utf8" });
+  const skip =
+    dockerCompose.status === 0
+      ? false
+      : "Debian's docker-compose is not installed: `docker-compose config` check skipped";
+  it("passes `docker-compose config`", { skip }, () => {
+    const r = spawnSync("docker-compose", ["-f", composeFile, "config", "-q"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+  });
+});
