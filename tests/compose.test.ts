@@ -28,7 +28,16 @@ describe("docker compose for a site (validated by parsing)", () => {
   };
 
   it("runs the infrastructure and every pipeline service from one image", () => {
-    for (const name of ["nats", "qdrant", "minio", "minio-bucket", "mediamtx", "apprise-api", ...pipeline]) {
+    for (const name of [
+      "nats",
+      "qdrant",
+      "minio",
+      "minio-bucket",
+      "mediamtx",
+      "apprise-api",
+      "api",
+      ...pipeline,
+    ]) {
       assert.ok(doc.services[name], `service ${name}`);
     }
     for (const name of pipeline) {
@@ -60,6 +69,7 @@ describe("docker compose for a site (validated by parsing)", () => {
     const r = spawnSync("docker-compose", ["-f", composeFile, "config", "-q"], {
       cwd: root,
       encoding: "utf8",
+      env: { ...process.env, FACETRACKER_API_TOKEN: "a-token-for-the-check" },
     });
     assert.equal(r.status, 0, r.stderr);
   });

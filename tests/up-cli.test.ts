@@ -59,7 +59,7 @@ describe("facetracker up (embedded run: own nats-server, all services in one pro
       assert.match(out, /up: started nats-server nats:\/\/127\.0\.0\.1:\d+/);
       assert.match(
         out,
-        /up: health http:\/\/127\.0\.0\.1:\d+\/healthz, metrics http:\/\/127\.0\.0\.1:\d+\/metrics/,
+        /up: gRPC API 127\.0\.0\.1:\d+, health http:\/\/127\.0\.0\.1:\d+\/healthz, metrics http:\/\/127\.0\.0\.1:\d+\/metrics/,
       );
       assert.match(out, /track {2}demo #1 confirmed unknown/);
       assert.match(out, /ALERT {2}demo #1: unknown face at .* \[ON_UNKNOWNS\]/);

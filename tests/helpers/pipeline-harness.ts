@@ -4,6 +4,7 @@
  */
 import { type Bus, connectBus, ensureStreams } from "@facetracker/bus";
 import type { FaceTrackerConfig } from "@facetracker/config";
+import type { Gallery } from "@facetracker/gallery";
 import type { PipelineService, ServiceFactory } from "@facetracker/service-host";
 import {
   createLogger,
@@ -25,35 +26,44 @@ export async function startPipeline(
   url: string,
   config: FaceTrackerConfig,
   factories: [string, ServiceFactory][],
+  gallery?: Gallery,
 ): Promise<RunningPipeline> {
   const logs: string[] = [];
   const stream: LogStream = { write: (line: string) => logs.push(line) > 0 };
   const services = new Map<string, PipelineService>();
   const metrics = new Map<string, ServiceMetrics>();
   const buses: Bus[] = [];
-  for (const [name, factory] of factories) {
-    const bus = await connectBus({ servers: [url], name: `test-${name}` });
-    buses.push(bus);
-    await ensureStreams(bus.jsm);
-    const m = createServiceMetrics(name, { defaultMetrics: false });
-    const service = await factory({
-      bus,
-      config,
-      logger: createLogger(name, { stream, level: "info" }),
-      metrics: m,
-    });
-    services.set(name, service);
-    metrics.set(name, m);
+  const stop = async () => {
+    for (const name of [...services.keys()].reverse()) await services.get(name)?.stop();
+    for (const bus of buses) await bus.close();
+  };
+  try {
+    for (const [name, factory] of factories) {
+      const bus = await connectBus({ servers: [url], name: `test-${name}` });
+      buses.push(bus);
+      await ensureStreams(bus.jsm);
+      const m = createServiceMetrics(name, { defaultMetrics: false });
+      const service = await factory({
+        bus,
+        config,
+        logger: createLogger(name, { stream, level: "info" }),
+        metrics: m,
+        ...(gallery ? { gallery } : {}),
+      });
+      services.set(name, service);
+      metrics.set(name, m);
+    }
+  } catch (error) {
+    // Whatever started is stopped, so a failing test does not leave services (and the process) running.
+    await stop();
+    throw error;
   }
   return {
     services,
     metrics,
     buses,
     logs,
-    stop: async () => {
-      for (const name of [...services.keys()].reverse()) await services.get(name)?.stop();
-      for (const bus of buses) await bus.close();
-    },
+    stop,
   };
 }
 

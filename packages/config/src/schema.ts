@@ -142,6 +142,21 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  api: z
+    .strictObject({
+      /** gRPC port of the api service. */
+      port: z.int().min(0).max(65535).default(50051),
+      /** Bearer token every API call must carry (authorization: Bearer <token>); unset = no authentication. */
+      token: z.string().min(8, "token: at least 8 characters").optional(),
+      /** Largest request (uploaded photos or video), bytes. */
+      max_upload_bytes: z
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
+      /** Folders whose files FindFacesInFile may read by path; none = paths refused (upload bytes instead). */
+      media_roots: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   enroll: z
     .strictObject({
       /** A new embedding this close to another identity's is refused as a duplicate (unless forced). */

@@ -1,5 +1,6 @@
 import type { Bus } from "@facetracker/bus";
 import type { FaceTrackerConfig } from "@facetracker/config";
+import type { Gallery } from "@facetracker/gallery";
 import type { Logger, ServiceMetrics } from "@facetracker/service-kit";
 
 /** What every pipeline service is built from. */
@@ -8,6 +9,11 @@ export interface ServiceDeps {
   config: FaceTrackerConfig;
   logger: Logger;
   metrics: ServiceMetrics;
+  /**
+   * A gallery shared by the services of one process (`facetracker up`): an embedded gallery directory has
+   * one writer, so in-process services use one instance. Absent: each service opens the configured one.
+   */
+  gallery?: Gallery;
 }
 
 /** A running service: readiness checks for /healthz, and a graceful stop (drain what is in hand). */

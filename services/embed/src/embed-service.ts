@@ -14,9 +14,10 @@ export async function startEmbedService({
   config,
   logger,
   metrics,
+  gallery: shared,
 }: ServiceDeps): Promise<PipelineService> {
   const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
-  const gallery = await openConfiguredGallery(config);
+  const gallery = shared ?? (await openConfiguredGallery(config));
   const stage = new EmbedStage(analyzer.embedder, gallery);
   const server = serveRequests(
     bus.nc,
@@ -48,7 +49,7 @@ export async function startEmbedService({
     readiness: () => ({ gallery: true }),
     stop: async () => {
       await server.stop();
-      await gallery.close();
+      if (!shared) await gallery.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import {
   type Bus,
@@ -10,7 +11,9 @@ import {
 } from "@facetracker/bus";
 import type { FaceTrackerConfig } from "@facetracker/config";
 import { Alert, TrackEvent, trackEventTypeToJSON } from "@facetracker/proto";
+import { openConfiguredGallery } from "@facetracker/sdk";
 import { startAlertService } from "@facetracker/service-alert";
+import { startApiService } from "@facetracker/service-api";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
 import { busOptionsFrom, type PipelineService, type ServiceFactory } from "@facetracker/service-host";
@@ -29,6 +32,7 @@ import { ensureDemoCamera } from "../demo-camera.ts";
 export const upUsage = "facetracker up [--config FILE] [--data DIR] [--exit-when-done]";
 
 const services: [string, ServiceFactory][] = [
+  ["api", startApiService],
   ["embed", startEmbedService],
   ["alert", startAlertService],
   ["track", startTrackService],
@@ -82,7 +86,13 @@ export async function upCommand(args: string[]): Promise<number> {
       `up: started nats-server ${url} (JetStream store ${path.relative(process.cwd(), nats.storeDir)})`,
     );
   }
-  config = { ...config, nats: { ...config.nats, url } };
+  config = {
+    ...config,
+    nats: { ...config.nats, url },
+    api: { ...config.api, port: await freePort(config.api.port) },
+  };
+  // One gallery for the services of this process (an embedded gallery directory has one writer).
+  const gallery = await openConfiguredGallery(config);
 
   // One registry for the whole process: the services share it (their series carry the stage label).
   const metrics = createServiceMetrics("facetracker");
@@ -96,6 +106,7 @@ export async function upCommand(args: string[]): Promise<number> {
     for (const s of started) await bounded(s.bus.close(), `${s.name} connection`);
     if (observer) await bounded(observer.close(), "observer connection");
     await http?.close();
+    await gallery.close();
     await nats?.stop();
   };
   try {
@@ -106,7 +117,7 @@ export async function upCommand(args: string[]): Promise<number> {
     for (const [name, factory] of services) {
       const bus = await connectBus(busOptionsFrom(config, `facetracker-${name}`));
       await ensureStreams(bus.jsm);
-      const service = await factory({ bus, config, logger: quietLogger(name), metrics });
+      const service = await factory({ bus, config, logger: quietLogger(name), metrics, gallery });
       started.push({ name, bus, service });
     }
     http = await startServiceHttp({
@@ -123,7 +134,9 @@ export async function upCommand(args: string[]): Promise<number> {
         return { ready: Object.values(checks).every((v) => v === true), checks };
       },
     });
-    console.log(`up: health ${http.url}/healthz, metrics ${http.url}/metrics`);
+    console.log(
+      `up: gRPC API 127.0.0.1:${config.api.port}, health ${http.url}/healthz, metrics ${http.url}/metrics`,
+    );
     console.log(
       `up: alerts are published on ${config.cameras.map((c) => `ft.alerts.${c.id}`).join(", ")} (stream FT_ALERTS); Ctrl-C stops`,
     );
@@ -157,6 +170,20 @@ async function bounded(step: Promise<unknown>, what: string): Promise<void> {
     timeout,
   ]);
   clearTimeout(timer);
+}
+
+/** `wanted` when it is free on this machine, else a free port. */
+async function freePort(wanted: number): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(undefined));
+      server.listen(port, "0.0.0.0", () => {
+        const { port: bound } = server.address() as AddressInfo;
+        server.close(() => resolve(bound));
+      });
+    });
+  return (await tryListen(wanted)) ?? ((await tryListen(0)) as number);
 }
 
 /** Port 4222 when free, else any free port. */

@@ -1,0 +1,257 @@
+import { randomUUID } from "node:crypto";
+import { rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {
+  allCamerasSubject,
+  consumeMessages,
+  ensureStreams,
+  type MessageConsumer,
+  subject,
+} from "@facetracker/bus";
+import { GalleryError, type IdentityInfo as GalleryIdentity } from "@facetracker/gallery";
+import {
+  Alert,
+  type FaceTrackerApiServer,
+  FaceTrackerApiService,
+  GalleryChanged,
+  GalleryChangeKind,
+  type IdentityInfo,
+  TrackEvent,
+} from "@facetracker/proto";
+import { FaceTracker } from "@facetracker/sdk";
+import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
+import {
+  type handleServerStreamingCall,
+  type Metadata,
+  Server,
+  ServerCredentials,
+  type ServerErrorResponse,
+  type ServerWritableStream,
+  status,
+} from "@grpc/grpc-js";
+import { resolveInsideRoots } from "./media-roots.ts";
+
+type Callback<T> = (error: Partial<ServerErrorResponse> | null, value?: T) => void;
+
+const grpcError = (code: status, details: string): Partial<ServerErrorResponse> => ({
+  code,
+  details,
+  message: details,
+});
+
+function galleryStatus(error: unknown): Partial<ServerErrorResponse> {
+  if (error instanceof GalleryError) {
+    const code =
+      error.code === "NOT_FOUND"
+        ? status.NOT_FOUND
+        : error.code === "NAME_TAKEN"
+          ? status.ALREADY_EXISTS
+          : error.code === "INVALID"
+            ? status.INVALID_ARGUMENT
+            : status.UNAVAILABLE;
+    return grpcError(code, error.message);
+  }
+  return grpcError(status.INTERNAL, error instanceof Error ? error.message : String(error));
+}
+
+const toInfo = (i: GalleryIdentity): IdentityInfo => ({
+  id: i.id,
+  name: i.name,
+  attributes: i.attributes,
+  embeddingCount: i.embeddingCount,
+  createdAtMs: Date.parse(i.createdAt),
+});
+
+/**
+ * The gRPC API (FaceTrackerApi, proto/facetracker/v1/api.proto): enroll people from photos, list, rename
+ * and delete identities, find faces in a file (a path inside api.media_roots, or uploaded bytes), and
+ * watch track events and alerts (server streaming, resumable from a stream sequence). With api.token set,
+ * every call must carry `authorization: Bearer <token>`. Gallery changes are broadcast on
+ * ft.gallery.changed. Camera registry calls are not served yet (UNIMPLEMENTED).
+ */
+export async function startApiService({
+  bus,
+  config,
+  logger,
+  metrics,
+  gallery: shared,
+}: ServiceDeps): Promise<PipelineService> {
+  const tracker = await FaceTracker.create(config, shared ? { gallery: shared } : {});
+  const gallery = tracker.gallery;
+  const watchers = new Set<MessageConsumer>();
+  const token = config.api.token;
+
+  const authorized = (metadata: Metadata): boolean =>
+    !token || metadata.get("authorization")[0] === `Bearer ${token}`;
+  const guard = <Req, Res>(
+    name: string,
+    fn: (request: Req) => Promise<Res>,
+  ): ((call: { request: Req; metadata: Metadata }, callback: Callback<Res>) => void) => {
+    return (call, callback) => {
+      metrics.messagesIn.inc({ subject_kind: `api_${name}` });
+      if (!authorized(call.metadata)) {
+        callback(grpcError(status.UNAUTHENTICATED, "missing or wrong bearer token"));
+        return;
+      }
+      fn(call.request).then(
+        (value) => callback(null, value),
+        (error: unknown) => {
+          const e =
+            (error as { code?: unknown }).code !== undefined &&
+            typeof (error as { code?: unknown }).code === "number"
+              ? (error as Partial<ServerErrorResponse>)
+              : galleryStatus(error);
+          logger.warn("api call failed", { call: name, error: e.details });
+          callback(e);
+        },
+      );
+    };
+  };
+
+  const announce = async (kind: GalleryChangeKind, identityId: string, name: string) => {
+    bus.nc.publish(
+      "ft.gallery.changed",
+      GalleryChanged.encode({ kind, identityId, name, embeddingId: "", timeMs: Date.now() }).finish(),
+    );
+  };
+
+  const watch =
+    <T>(
+      streamName: string,
+      kind: "tracks" | "alerts",
+      type: { decode(b: Uint8Array): T } & Parameters<typeof consumeMessages<T>>[0]["type"],
+    ): handleServerStreamingCall<{ camera: string; fromSeq: number }, T> =>
+    (call: ServerWritableStream<{ camera: string; fromSeq: number }, T>) => {
+      if (!authorized(call.metadata)) {
+        call.emit("error", grpcError(status.UNAUTHENTICATED, "missing or wrong bearer token"));
+        return;
+      }
+      const filterSubject = call.request.camera
+        ? subject(kind, call.request.camera)
+        : allCamerasSubject(kind);
+      void consumeMessages({
+        js: bus.js,
+        stream: streamName,
+        filterSubject,
+        type,
+        ...(call.request.fromSeq > 0
+          ? { startSeq: call.request.fromSeq }
+          : { deliverPolicy: "new" as const }),
+        ensureStream: () => ensureStreams(bus.jsm),
+        logger,
+        handler: (value) => {
+          call.write(value);
+        },
+      }).then(
+        (consumer) => {
+          watchers.add(consumer);
+          call.on("cancelled", () => {
+            watchers.delete(consumer);
+            void consumer.stop();
+          });
+        },
+        (error: Error) => call.emit("error", grpcError(status.UNAVAILABLE, error.message)),
+      );
+    };
+
+  const implementation: Partial<FaceTrackerApiServer> = {
+    enroll: guard("enroll", async (r) => {
+      if (!r.name.trim()) throw grpcError(status.INVALID_ARGUMENT, "name is empty");
+      if (r.images.length === 0) throw grpcError(status.INVALID_ARGUMENT, "no image given");
+      const report = await tracker.recognizer.enroll(
+        r.name,
+        r.images.map((b) => new Uint8Array(b)),
+        { attributes: r.attributes, force: r.force },
+      );
+      if (report.identityId && report.enrolled > 0)
+        await announce(GalleryChangeKind.ENROLLED, report.identityId, report.name);
+      return {
+        identityId: report.identityId ?? "",
+        enrolled: report.enrolled,
+        problems: report.outcomes
+          .filter((o) => o.status !== "enrolled")
+          .map((o) => `${o.image}: ${"reason" in o ? o.reason : "no face found"}`),
+      };
+    }),
+    listIdentities: guard("list_identities", async (r) => ({
+      identities: (await gallery.list()).filter((i) => i.name.includes(r.nameContains)).map(toInfo),
+    })),
+    renameIdentity: guard("rename_identity", async (r) => {
+      const renamed = await gallery.rename(r.identity, r.newName);
+      await announce(GalleryChangeKind.RENAMED, renamed.id, renamed.name);
+      return toInfo(renamed);
+    }),
+    deleteIdentity: guard("delete_identity", async (r) => {
+      const found = await gallery.get(r.identity);
+      const deleted = await gallery.deleteIdentity(r.identity);
+      if (deleted && found) await announce(GalleryChangeKind.DELETED, found.id, found.name);
+      return { deleted };
+    }),
+    findFacesInFile: guard("find_faces", async (r) => {
+      let file: string;
+      let temporary: string | undefined;
+      if (r.source?.$case === "path") {
+        const resolved = await resolveInsideRoots(r.source.value, config.api.media_roots);
+        if ("error" in resolved) throw grpcError(status.PERMISSION_DENIED, resolved.error);
+        file = resolved.path;
+      } else if (r.source?.$case === "data") {
+        temporary = path.join(os.tmpdir(), `ft-upload-${randomUUID()}`);
+        await writeFile(temporary, r.source.value);
+        file = temporary;
+      } else throw grpcError(status.INVALID_ARGUMENT, "give a path or the file's bytes");
+      try {
+        const found = await tracker.findFacesInFile(file);
+        return {
+          tracks: found.faces.map((f) => ({
+            trackId: f.trackId,
+            ...(f.identity
+              ? {
+                  identity: {
+                    id: f.identity.id,
+                    name: f.identity.name,
+                    attributes: f.identity.attributes,
+                    similarity: f.identity.similarity,
+                  },
+                }
+              : {}),
+            firstFrame: f.firstFrame,
+            lastFrame: f.lastFrame,
+            firstTime: f.firstTime,
+            lastTime: f.lastTime,
+            frames: f.frames,
+            thumbnailJpeg: Buffer.from(f.thumbnail ?? new Uint8Array()),
+          })),
+          stats: { ...found.stats },
+        };
+      } catch (error) {
+        throw grpcError(status.INVALID_ARGUMENT, (error as Error).message);
+      } finally {
+        if (temporary) await rm(temporary, { force: true });
+      }
+    }),
+    watchTracks: watch("FT_TRACKS", "tracks", TrackEvent),
+    watchAlerts: watch("FT_ALERTS", "alerts", Alert),
+  };
+
+  const server = new Server({
+    "grpc.max_receive_message_length": config.api.max_upload_bytes,
+    "grpc.max_send_message_length": 64 * 1024 * 1024,
+  });
+  server.addService(FaceTrackerApiService, implementation as FaceTrackerApiServer);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`0.0.0.0:${config.api.port}`, ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
+  );
+  logger.info("gRPC API listening", { port, auth: token ? "bearer token" : "none" });
+  return {
+    readiness: () => ({ grpc: true }),
+    port,
+    stop: async () => {
+      for (const w of watchers) await w.stop();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await tracker.close();
+    },
+  } as PipelineService & { port: number };
+}
