@@ -10,8 +10,12 @@ import { parseConfig } from "@facetracker/config";
 import { EmbeddedGallery } from "@facetracker/gallery";
 import {
   type Alert,
+  type CameraConfig,
+  type CameraId,
+  type CameraList,
   type DeleteIdentityRequest,
   type DeleteIdentityResponse,
+  type Empty,
   type EnrollRequest,
   type EnrollResponse,
   FaceTrackerApiClient,
@@ -45,6 +49,9 @@ function unaryMethods(client: FaceTrackerApiClient) {
       DeleteIdentityResponse
     >,
     findFacesInFile: client.findFacesInFile.bind(client) as Unary<FindFacesRequest, FindFacesResponse>,
+    addCamera: client.addCamera.bind(client) as Unary<CameraConfig, CameraConfig>,
+    removeCamera: client.removeCamera.bind(client) as Unary<CameraId, Empty>,
+    listCameras: client.listCameras.bind(client) as Unary<Empty, CameraList>,
   };
 }
 
@@ -88,11 +95,10 @@ describe("gRPC API end to end (real nats-server, services in process)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("enroll → watch alerts → a known face alerts as known; tokens, upload paths and media roots enforced", async () => {
+  it("enroll → add a camera → watch alerts → a known face alerts as known; tokens, upload paths and media roots enforced", async () => {
     const config = parseConfig({
       db_path: path.join(dir, "gallery"),
       alerts: { alert_mode: "ON_KNOWNS" },
-      cameras: [{ id: "door", url: video }],
       api: { port: 0, token: TOKEN, media_roots: [path.join(dir, "media")] },
     });
     const gallery = await EmbeddedGallery.open(config.db_path);
@@ -136,6 +142,26 @@ describe("gRPC API end to end (real nats-server, services in process)", () => {
       stream.on("error", () => {});
       await new Promise((r) => setTimeout(r, 300));
       const ingest = await startPipeline(nats.url, config, [["ingest", startIngestService]]);
+      // The camera comes through the API: ingest follows the camera registry.
+      await assert.rejects(
+        call(
+          api.addCamera,
+          { id: "front door", url: video, enabled: true, alertMode: "", liveMode: "", loop: false },
+          auth,
+        ),
+        (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /front door/.test(e.details),
+      );
+      const added = await call(
+        api.addCamera,
+        { id: "door", url: video, enabled: true, alertMode: "", liveMode: "", loop: false },
+        auth,
+      );
+      assert.equal(added.id, "door");
+      const listedCameras = await call(api.listCameras, {}, auth);
+      assert.deepEqual(
+        listedCameras.cameras.map((c) => c.id),
+        ["door"],
+      );
       try {
         await waitFor(() => alerts.length >= 1, "an alert through WatchAlerts", 60_000);
       } finally {
@@ -170,6 +196,8 @@ describe("gRPC API end to end (real nats-server, services in process)", () => {
       );
       const deleted = await call(api.deleteIdentity, { identity: "amy pond" }, auth);
       assert.equal(deleted.deleted, true);
+      await call(api.removeCamera, { id: "door" }, auth);
+      assert.deepEqual((await call(api.listCameras, {}, auth)).cameras, []);
     } finally {
       client.close();
       await pipeline.stop();

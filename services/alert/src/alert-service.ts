@@ -1,5 +1,11 @@
-import type { TrackEvent as StageEvent } from "@facetracker/alerts";
-import { consumeMessages, ensureStreams, publishMessage, subject } from "@facetracker/bus";
+import type { AlertMode, TrackEvent as StageEvent } from "@facetracker/alerts";
+import {
+  consumeMessages,
+  ensureStreams,
+  openCameraRegistry,
+  publishMessage,
+  subject,
+} from "@facetracker/bus";
 import { CameraAlertStage } from "@facetracker/pipeline";
 import { Alert, TrackEvent, TrackEventType } from "@facetracker/proto";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
@@ -26,8 +32,13 @@ export async function startAlertService({
   metrics,
 }: ServiceDeps): Promise<PipelineService> {
   const cameras = new Map<string, CameraAlertStage>();
-  const modeOf = (camera: string) =>
-    config.cameras.find((c) => c.id === camera)?.alert_mode ?? config.alerts.alert_mode;
+  const registry = await openCameraRegistry(bus.js);
+  const registered = new Map<string, string>();
+  /** The camera's alert mode: the configuration file's, else the registry's, else the site default. */
+  const modeOf = (camera: string): AlertMode =>
+    config.cameras.find((c) => c.id === camera)?.alert_mode ??
+    (registered.get(camera) as AlertMode | undefined) ??
+    config.alerts.alert_mode;
   const consumer = await consumeMessages({
     js: bus.js,
     stream: "FT_TRACKS",
@@ -44,6 +55,8 @@ export async function startAlertService({
       if (!type) return;
       let stage = cameras.get(event.camera);
       if (!stage) {
+        const entry = await registry.get(event.camera);
+        if (entry?.alertMode) registered.set(event.camera, entry.alertMode);
         stage = new CameraAlertStage(modeOf(event.camera), config.alerts.alert_once);
         cameras.set(event.camera, stage);
       }

@@ -7,8 +7,11 @@ import {
   consumeMessages,
   ensureStreams,
   type MessageConsumer,
+  openCameraRegistry,
   subject,
+  validateCameraId,
 } from "@facetracker/bus";
+import { alertModes } from "@facetracker/config";
 import { GalleryError, type IdentityInfo as GalleryIdentity } from "@facetracker/gallery";
 import {
   Alert,
@@ -68,7 +71,8 @@ const toInfo = (i: GalleryIdentity): IdentityInfo => ({
  * and delete identities, find faces in a file (a path inside api.media_roots, or uploaded bytes), and
  * watch track events and alerts (server streaming, resumable from a stream sequence). With api.token set,
  * every call must carry `authorization: Bearer <token>`. Gallery changes are broadcast on
- * ft.gallery.changed. Camera registry calls are not served yet (UNIMPLEMENTED).
+ * ft.gallery.changed. Cameras are added, replaced and removed in the camera registry (NATS KV), which
+ * the ingest service follows.
  */
 export async function startApiService({
   bus,
@@ -78,6 +82,7 @@ export async function startApiService({
   gallery: shared,
 }: ServiceDeps): Promise<PipelineService> {
   const tracker = await FaceTracker.create(config, shared ? { gallery: shared } : {});
+  const cameras = await openCameraRegistry(bus.js);
   const gallery = tracker.gallery;
   const watchers = new Set<MessageConsumer>();
   const token = config.api.token;
@@ -230,6 +235,27 @@ export async function startApiService({
         if (temporary) await rm(temporary, { force: true });
       }
     }),
+    addCamera: guard("add_camera", async (c) => {
+      try {
+        validateCameraId(c.id);
+      } catch (error) {
+        throw grpcError(status.INVALID_ARGUMENT, (error as Error).message);
+      }
+      if (!c.url.trim()) throw grpcError(status.INVALID_ARGUMENT, "camera url is empty");
+      if (c.alertMode && !(alertModes as readonly string[]).includes(c.alertMode)) {
+        throw grpcError(
+          status.INVALID_ARGUMENT,
+          `alert_mode must be one of ${alertModes.join(", ")}, got '${c.alertMode}'`,
+        );
+      }
+      await cameras.put(c);
+      return (await cameras.get(c.id)) ?? c;
+    }),
+    removeCamera: guard("remove_camera", async (c) => {
+      await cameras.remove(c.id);
+      return {};
+    }),
+    listCameras: guard("list_cameras", async () => ({ cameras: await cameras.list() })),
     watchTracks: watch("FT_TRACKS", "tracks", TrackEvent),
     watchAlerts: watch("FT_ALERTS", "alerts", Alert),
   };

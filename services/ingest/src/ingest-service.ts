@@ -1,12 +1,11 @@
-import { ensureStreams, publishMessage, subject } from "@facetracker/bus";
-import type { FaceTrackerConfig } from "@facetracker/config";
+import { ensureStreams, openCameraRegistry, publishMessage, subject } from "@facetracker/bus";
 import { VideoSource } from "@facetracker/media";
 import { DropOldestQueue, encodeFrameJpeg } from "@facetracker/pipeline";
 import { Frame, FrameEncoding } from "@facetracker/proto";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
 import type { RgbImage } from "@facetracker/vision";
 
-type CameraConfig = FaceTrackerConfig["cameras"][number];
+import { cameraFromProto, cameraToProto, type IngestCamera } from "./camera-config.ts";
 
 /** Frames waiting to be published per camera; beyond this the oldest is dropped (capture never waits). */
 const QUEUE_FRAMES = 4;
@@ -19,24 +18,50 @@ interface CameraRun {
 }
 
 /**
- * Ingest: reads every configured camera (an ffmpeg VideoSource) and publishes its frames as JPEG on
- * ft.frames.<camera>, with a sequence number, pts and capture time. Capture and publishing are decoupled
- * by a small drop-oldest queue: when the bus lags, the oldest frames are dropped and counted, so capture
- * never blocks and memory stays bounded. A file camera with `loop` plays at its own rate, forever.
+ * Ingest: reads every camera of the camera registry (NATS KV `ft_cameras`; the cameras of the
+ * configuration file are written to it at start) and publishes its frames as JPEG on
+ * ft.frames.<camera>, with a sequence number, pts and capture time. Cameras added, changed or removed in
+ * the registry at run time (the API's AddCamera/RemoveCamera) are started, restarted or stopped. Capture
+ * and publishing are decoupled by a small drop-oldest queue: when the bus lags, the oldest frames are
+ * dropped and counted, so capture never blocks and memory stays bounded. A file camera with `loop` plays
+ * at its own rate, forever.
  */
 export async function startIngestService(deps: ServiceDeps): Promise<PipelineService> {
-  const runs = deps.config.cameras.map((camera) => startCamera(camera, deps));
+  const registry = await openCameraRegistry(deps.bus.js);
+  // The configuration file is authoritative for its cameras: written (again) at every start.
+  for (const camera of deps.config.cameras) await registry.put(cameraToProto(camera));
+  const runs = new Map<string, CameraRun>();
+  let started = false;
+  const watch = await registry.watch();
+  const following = (async () => {
+    for await (const change of watch) {
+      const before = runs.get(change.id);
+      if (before) {
+        runs.delete(change.id);
+        await before.stop();
+      }
+      if (change.config?.enabled) {
+        runs.set(change.id, startCamera(cameraFromProto(change.config), deps));
+        deps.logger.info("camera started", { camera: change.id });
+      } else if (before) deps.logger.info("camera stopped", { camera: change.id });
+      started = true;
+    }
+  })();
   return {
     readiness: () =>
-      Object.fromEntries(runs.map((r) => [`camera ${r.id}`, r.state === "failed" ? "failed" : true])),
-    finished: () => runs.every((r) => r.state === "ended" || r.state === "failed"),
+      Object.fromEntries(
+        [...runs.values()].map((r) => [`camera ${r.id}`, r.state === "failed" ? "failed" : true]),
+      ),
+    finished: () => started && [...runs.values()].every((r) => r.state === "ended" || r.state === "failed"),
     stop: async () => {
-      await Promise.all(runs.map((r) => r.stop()));
+      watch.stop();
+      await following.catch(() => {});
+      await Promise.all([...runs.values()].map((r) => r.stop()));
     },
   };
 }
 
-function startCamera(camera: CameraConfig, { bus, logger, metrics }: ServiceDeps): CameraRun {
+function startCamera(camera: IngestCamera, { bus, logger, metrics }: ServiceDeps): CameraRun {
   const log = logger.child({ camera: camera.id });
   const queue = new DropOldestQueue<{ frame: RgbImage; seq: number; pts: number; capturedAtMs: number }>(
     QUEUE_FRAMES,

@@ -28,6 +28,8 @@ export interface CameraConfig {
   alertMode: string;
   /** Live stream mode: NONE, LOCAL or WEB (empty = the site default). */
   liveMode: string;
+  /** Play a file source at its own frame rate, over and over, like a live camera (demos, tests). */
+  loop: boolean;
 }
 
 /** Names one camera. */
@@ -52,6 +54,7 @@ function createBaseCameraConfig(): CameraConfig {
     enabled: false,
     alertMode: "",
     liveMode: "",
+    loop: false,
   };
 }
 
@@ -80,6 +83,9 @@ export const CameraConfig: MessageFns<CameraConfig> = {
     }
     if (message.liveMode !== "") {
       writer.uint32(66).string(message.liveMode);
+    }
+    if (message.loop !== false) {
+      writer.uint32(72).bool(message.loop);
     }
     return writer;
   },
@@ -161,6 +167,14 @@ export const CameraConfig: MessageFns<CameraConfig> = {
             message.liveMode = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.loop = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -191,6 +205,7 @@ export const CameraConfig: MessageFns<CameraConfig> = {
         : isSet(object.live_mode)
         ? globalThis.String(object.live_mode)
         : "",
+      loop: isSet(object.loop) ? globalThis.Boolean(object.loop) : false,
     };
   },
 
@@ -220,6 +235,9 @@ export const CameraConfig: MessageFns<CameraConfig> = {
     if (message.liveMode !== "") {
       obj.liveMode = message.liveMode;
     }
+    if (message.loop !== false) {
+      obj.loop = message.loop;
+    }
     return obj;
   },
 
@@ -236,6 +254,7 @@ export const CameraConfig: MessageFns<CameraConfig> = {
     message.enabled = object.enabled ?? false;
     message.alertMode = object.alertMode ?? "";
     message.liveMode = object.liveMode ?? "";
+    message.loop = object.loop ?? false;
     return message;
   },
 };
