@@ -7,6 +7,42 @@ import type { RgbImage } from "@facetracker/vision";
 
 import { cameraFromProto, cameraToProto, type IngestCamera } from "./camera-config.ts";
 
+/**
+ * How far detection may fall behind before ingest drops frames at the source: frames not yet delivered to
+ * the detect consumer, per camera. Two frames each keeps latency to a few frame intervals.
+ */
+const BACKLOG_FRAMES_PER_CAMERA = 2;
+
+/** Watches the detect consumer's backlog on FT_FRAMES (polled twice a second). */
+class DetectBacklog {
+  #pending = 0;
+  readonly #timer: NodeJS.Timeout;
+  readonly #cameras: () => number;
+
+  constructor(bus: ServiceDeps["bus"], cameras: () => number) {
+    this.#cameras = cameras;
+    this.#timer = setInterval(() => {
+      bus.jsm.consumers.info("FT_FRAMES", "detect").then(
+        (info) => {
+          this.#pending = info.num_pending;
+        },
+        () => {
+          this.#pending = 0; // no detect consumer yet: nothing to measure
+        },
+      );
+    }, 500);
+    this.#timer.unref();
+  }
+
+  lagging(): boolean {
+    return this.#pending > Math.max(4, BACKLOG_FRAMES_PER_CAMERA * this.#cameras());
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
 /** Frames waiting to be published per camera; beyond this the oldest is dropped (capture never waits). */
 const QUEUE_FRAMES = 4;
 
@@ -20,7 +56,8 @@ interface CameraRun {
 /**
  * Ingest: reads every camera of the camera registry (NATS KV `ft_cameras`; the cameras of the
  * configuration file are written to it at start) and publishes its frames as JPEG on
- * ft.frames.<camera>, with a sequence number, pts and capture time. Cameras added, changed or removed in
+ * ft.frames.<camera>, with a sequence number, pts and capture time. When detection falls behind (its
+ * consumer's backlog beyond two frames a camera), frames are dropped at the source and counted. Cameras added, changed or removed in
  * the registry at run time (the API's AddCamera/RemoveCamera) are started, restarted or stopped. Capture
  * and publishing are decoupled by a small drop-oldest queue: when the bus lags, the oldest frames are
  * dropped and counted, so capture never blocks and memory stays bounded. A file camera with `loop` plays
@@ -31,6 +68,7 @@ export async function startIngestService(deps: ServiceDeps): Promise<PipelineSer
   // The configuration file is authoritative for its cameras: written (again) at every start.
   for (const camera of deps.config.cameras) await registry.put(cameraToProto(camera));
   const runs = new Map<string, CameraRun>();
+  const backlog = new DetectBacklog(deps.bus, () => runs.size);
   let started = false;
   const watch = await registry.watch();
   const following = (async () => {
@@ -41,7 +79,7 @@ export async function startIngestService(deps: ServiceDeps): Promise<PipelineSer
         await before.stop();
       }
       if (change.config?.enabled) {
-        runs.set(change.id, startCamera(cameraFromProto(change.config), deps));
+        runs.set(change.id, startCamera(cameraFromProto(change.config), deps, backlog));
         deps.logger.info("camera started", { camera: change.id });
       } else if (before) deps.logger.info("camera stopped", { camera: change.id });
       started = true;
@@ -54,6 +92,7 @@ export async function startIngestService(deps: ServiceDeps): Promise<PipelineSer
       ),
     finished: () => started && [...runs.values()].every((r) => r.state === "ended" || r.state === "failed"),
     stop: async () => {
+      backlog.stop();
       watch.stop();
       await following.catch(() => {});
       await Promise.all([...runs.values()].map((r) => r.stop()));
@@ -61,7 +100,11 @@ export async function startIngestService(deps: ServiceDeps): Promise<PipelineSer
   };
 }
 
-function startCamera(camera: IngestCamera, { bus, logger, metrics }: ServiceDeps): CameraRun {
+function startCamera(
+  camera: IngestCamera,
+  { bus, logger, metrics }: ServiceDeps,
+  backlog: DetectBacklog,
+): CameraRun {
   const log = logger.child({ camera: camera.id });
   const queue = new DropOldestQueue<{ frame: RgbImage; seq: number; pts: number; capturedAtMs: number }>(
     QUEUE_FRAMES,
@@ -118,6 +161,11 @@ function startCamera(camera: IngestCamera, { bus, logger, metrics }: ServiceDeps
     for (;;) {
       const item = await queue.take();
       if (!item) return;
+      if (backlog.lagging()) {
+        // Detection is behind: drop at the source (counted) rather than let frames wait in the stream.
+        metrics.messagesDropped.inc({ reason: "downstream_lagging" });
+        continue;
+      }
       try {
         const data = await encodeFrameJpeg(item.frame);
         await publishMessage(
