@@ -1,47 +1,22 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
+import {
+  type Actor,
+  locateFace,
+  renderScene,
+  sampleFaces,
+  writeMirroredJpeg,
+} from "@facetracker/cli/synthetic-video";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
-import sharp from "sharp";
+import { runCli } from "./helpers/run-cli.ts";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const main = path.join(root, "packages/cli/src/main.ts");
-
-/** Runs the CLI; resolves with exit code and output (killed after `limitMs`: a hang fails the test). */
-function cli(
-  args: string[],
-  limitMs = 120_000,
-): Promise<{ code: number | null; out: string; err: string; pid: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], {
-      cwd: root,
-      env: { ...process.env, FACETRACKER_CONFIG: "" },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      err += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`facetracker ${args.join(" ")} did not finish in ${limitMs} ms`));
-    }, limitMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err, pid: child.pid as number });
-    });
-  });
-}
+const cli = (args: string[], limitMs?: number) => runCli(args, limitMs);
 
 /** ffmpeg processes whose command line mentions `needle` (orphans of a run). */
 function ffmpegProcessesWith(needle: string): string[] {
@@ -98,10 +73,7 @@ describe("facetracker analyze and enroll --from-video (generated video)", () => 
     await renderScene(video, { width: 640, height: 360, fps: 25, frames: 60, actors });
     // Only amy is enrolled, from a mirrored copy of her picture.
     const photo = path.join(dir, "amy.jpg");
-    await sharp(amy.data, { raw: { width: amy.width, height: amy.height, channels: 3 } })
-      .flop()
-      .jpeg()
-      .toFile(photo);
+    await writeMirroredJpeg(amy, photo);
     const r = await cli(["enroll", "--db", db, "--name", "amy", photo]);
     assert.equal(r.code, 0, r.err);
   });

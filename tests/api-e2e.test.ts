@@ -5,7 +5,13 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
+import {
+  type Actor,
+  locateFace,
+  renderScene,
+  sampleFaces,
+  writeMirroredJpeg,
+} from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { EmbeddedGallery } from "@facetracker/gallery";
 import {
@@ -34,7 +40,6 @@ import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService } from "@facetracker/service-track";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import sharp from "sharp";
 import { startPipeline } from "./helpers/pipeline-harness.ts";
 
 const TOKEN = "test-token-1234";
@@ -85,10 +90,7 @@ describe("gRPC API end to end (real nats-server, services in process)", () => {
     await import("node:fs/promises").then((fs) => fs.mkdir(path.dirname(video), { recursive: true }));
     await renderScene(video, { width: 640, height: 360, fps: 25, frames: 40, actors });
     photo = path.join(dir, "amy.jpg");
-    await sharp(amy.data, { raw: { width: amy.width, height: amy.height, channels: 3 } })
-      .flop()
-      .jpeg()
-      .toFile(photo);
+    await writeMirroredJpeg(amy, photo);
   });
   after(async () => {
     await nats?.stop();

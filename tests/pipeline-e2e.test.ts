@@ -6,7 +6,13 @@ import { after, before, describe, it } from "node:test";
 import { connectBus, consumeMessages } from "@facetracker/bus";
 import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
+import {
+  type Actor,
+  locateFace,
+  renderScene,
+  sampleFaces,
+  writeMirroredJpeg,
+} from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { Alert, TrackEvent, TrackEventType } from "@facetracker/proto";
 import { FaceRecognizer } from "@facetracker/sdk";
@@ -16,7 +22,6 @@ import { startEmbedService } from "@facetracker/service-embed";
 import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService } from "@facetracker/service-track";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
-import sharp from "sharp";
 import { counterValue, startPipeline } from "./helpers/pipeline-harness.ts";
 
 describe("pipeline end to end on NATS JetStream (real nats-server, generated camera video)", () => {
@@ -55,10 +60,7 @@ describe("pipeline end to end on NATS JetStream (real nats-server, generated cam
     video = path.join(dir, "lobby.mp4");
     await renderScene(video, { width: 640, height: 360, fps: 25, frames, actors });
     const photo = path.join(dir, "amy.jpg");
-    await sharp(amy.data, { raw: { width: amy.width, height: amy.height, channels: 3 } })
-      .flop()
-      .jpeg()
-      .toFile(photo);
+    await writeMirroredJpeg(amy, photo);
     const recognizer = await FaceRecognizer.create({ db_path: path.join(dir, "gallery") }, { analyzer });
     assert.equal((await recognizer.enroll("amy", [photo])).enrolled, 1);
     await recognizer.close();

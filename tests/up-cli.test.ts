@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { runCli } from "./helpers/run-cli.ts";
 
 function natsServersUsing(dir: string): string[] {
   try {
@@ -22,38 +20,10 @@ describe("facetracker up (embedded run: own nats-server, all services in one pro
   it("watches the demo camera, prints track events and alerts, and stops cleanly when the video ends", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ft-up-"));
     try {
-      const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>(
-        (resolve, reject) => {
-          const child = spawn(
-            process.execPath,
-            [
-              path.join(root, "packages/cli/src/main.ts"),
-              "up",
-              "--data",
-              dir,
-              "--db",
-              path.join(dir, "gallery"),
-              "--exit-when-done",
-            ],
-            { cwd: root, env: { ...process.env, FACETRACKER_CONFIG: "", NATS_URL: "" } },
-          );
-          let out = "";
-          let err = "";
-          child.stdout.on("data", (d) => {
-            out += d;
-          });
-          child.stderr.on("data", (d) => {
-            err += d;
-          });
-          const timer = setTimeout(() => {
-            child.kill("SIGKILL");
-            reject(new Error(`facetracker up did not finish in 180 s:\n${out}\n${err}`));
-          }, 180_000);
-          child.on("close", (c) => {
-            clearTimeout(timer);
-            resolve({ code: c, out, err });
-          });
-        },
+      const { code, out, err } = await runCli(
+        ["up", "--data", dir, "--db", path.join(dir, "gallery"), "--exit-when-done"],
+        180_000,
+        { NATS_URL: "" },
       );
       assert.equal(code, 0, err);
       assert.match(out, /up: started nats-server nats:\/\/127\.0\.0\.1:\d+/);

@@ -10,22 +10,14 @@ import {
   renderScene,
   sampleFaces,
   type TruthFrame,
+  writeMirroredJpeg,
 } from "@facetracker/cli/synthetic-video";
 import { FaceTracker, type FrameResult } from "@facetracker/sdk";
 import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
-import sharp from "sharp";
 
 const W = 640;
 const H = 360;
 const FPS = 25;
-
-async function mirrored(picture: RgbImage, file: string): Promise<string> {
-  await sharp(picture.data, { raw: { width: picture.width, height: picture.height, channels: 3 } })
-    .flop()
-    .jpeg({ quality: 90 })
-    .toFile(file);
-  return file;
-}
 
 describe("FaceTracker on a generated ground-truth video (registry face photos on known paths)", () => {
   let dir: string;
@@ -51,7 +43,7 @@ describe("FaceTracker on a generated ground-truth video (registry face photos on
     tracker = await FaceTracker.create({ db_path: path.join(dir, "gallery") }, { analyzer });
     for (const [i, name] of names.entries()) {
       const report = await tracker.recognizer.enroll(name, [
-        await mirrored(pictures[i] as RgbImage, path.join(dir, `${name}.jpg`)),
+        await writeMirroredJpeg(pictures[i] as RgbImage, path.join(dir, `${name}.jpg`)),
       ]);
       assert.equal(report.enrolled, 1, `${name}: ${JSON.stringify(report.outcomes)}`);
     }

@@ -7,7 +7,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { FaceRecognizer } from "@facetracker/sdk";
-import { decodeImage, drawLabels } from "@facetracker/vision";
+import { drawLabels, type RgbImage } from "@facetracker/vision";
 import { labelFor } from "./commands/recognize.ts";
 import { samplePhotos, writeSampleFaceVariants } from "./sample-faces.ts";
 
@@ -39,7 +39,7 @@ try {
       f.identity ? `${f.identity.name} (${f.identity.similarity.toFixed(2)})` : "unknown",
     );
     const annotated = path.join(out, `${path.parse(file).name}.annotated.jpg`);
-    await writeFile(annotated, await drawLabels(await decodeImage(file), r.faces.map(labelFor)));
+    await writeFile(annotated, await drawLabels(r.image as RgbImage, r.faces.map(labelFor)));
     console.log(`  ${path.basename(file)}: ${names.join(", ")}  →  ${rel(annotated)}`);
   }
   console.log(

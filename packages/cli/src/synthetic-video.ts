@@ -12,6 +12,7 @@ import {
   type RgbImage,
   resizeToTensor,
 } from "@facetracker/vision";
+import sharp from "sharp";
 
 export interface Actor {
   name: string;
@@ -161,4 +162,13 @@ export async function sampleFaces(
     out.push(facePicture(image, face.box, faceWidth));
   }
   return out;
+}
+
+/** Writes a mirrored JPEG copy of a picture (a different photo of the same face, for enrolling). */
+export async function writeMirroredJpeg(picture: RgbImage, file: string): Promise<string> {
+  await sharp(picture.data, { raw: { width: picture.width, height: picture.height, channels: 3 } })
+    .flop()
+    .jpeg({ quality: 90 })
+    .toFile(file);
+  return file;
 }

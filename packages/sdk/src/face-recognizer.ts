@@ -133,9 +133,9 @@ export class FaceRecognizer {
       }
       try {
         const faces = await this.#match(await this.analyzer.analyze(item.value, this.#analyzeOptions()));
-        yield { index: item.index, input: item.input, faces };
+        yield { index: item.index, input: item.input, faces, image: item.value };
       } catch (error) {
-        yield { index: item.index, input: item.input, faces: [], error: error as Error };
+        yield { index: item.index, input: item.input, faces: [], image: item.value, error: error as Error };
       }
     }
   }

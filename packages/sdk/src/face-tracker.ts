@@ -115,14 +115,37 @@ export class FaceTracker {
     input: string | number | AsyncIterable<FrameInput> | Iterable<FrameInput>,
     options: PredictOptions = {},
   ): AsyncGenerator<FrameResult> {
-    const source =
-      typeof input === "string" || typeof input === "number"
-        ? await this.openSource(input, options.source)
-        : undefined;
-    const frames: AsyncIterable<FrameInput> | Iterable<FrameInput> = source
-      ? source.frames()
-      : (input as Iterable<FrameInput>);
-    const run = new TrackingRun(this, source?.info.fps ?? options.frameRate ?? 30);
+    if (typeof input === "string" || typeof input === "number") {
+      const source = await this.openSource(input, options.source);
+      yield* this.#track(source.frames(), new TrackingRun(this, source.info.fps), options, source);
+    } else {
+      yield* this.#track(input, new TrackingRun(this, options.frameRate ?? 30), options);
+    }
+  }
+
+  /**
+   * The unique faces of a video file (or any source that ends): one entry per confirmed track with its
+   * identity, first/last sighting, best thumbnail and representative embeddings; plus run statistics.
+   */
+  async findFacesInFile(path: string, options: FindFacesOptions = {}): Promise<VideoFaces> {
+    const source = await this.openSource(path, options.source);
+    const total = source.info.frameCount;
+    options.onStart?.(source.info);
+    const run = new TrackingRun(this, source.info.fps);
+    for await (const result of this.#track(source.frames(), run, options, source)) {
+      await options.onFrame?.(result);
+      options.onProgress?.({ frame: run.stats.frames, ...(total ? { total } : {}), fps: run.currentFps() });
+    }
+    return { source: path, faces: await run.summaries(), stats: run.stats };
+  }
+
+  /** Runs frames through one tracking run, timing the wait for each frame; closes the source at the end. */
+  async *#track(
+    frames: AsyncIterable<FrameInput> | Iterable<FrameInput>,
+    run: TrackingRun,
+    options: PredictOptions,
+    source?: VideoSource,
+  ): AsyncGenerator<FrameResult> {
     this.lastStats = run.stats;
     try {
       let t = performance.now();
@@ -136,33 +159,6 @@ export class FaceTracker {
       await source?.close();
       run.finish();
     }
-  }
-
-  /**
-   * The unique faces of a video file (or any source that ends): one entry per confirmed track with its
-   * identity, first/last sighting, best thumbnail and representative embeddings; plus run statistics.
-   */
-  async findFacesInFile(path: string, options: FindFacesOptions = {}): Promise<VideoFaces> {
-    const source = await this.openSource(path, options.source);
-    const total = source.info.frameCount;
-    options.onStart?.(source.info);
-    const run = new TrackingRun(this, source.info.fps);
-    this.lastStats = run.stats;
-    try {
-      let t = performance.now();
-      for await (const frame of source.frames()) {
-        run.stats.stages.decode += performance.now() - t;
-        if (options.signal?.aborted) break;
-        const result = await run.process(frame);
-        await options.onFrame?.(result);
-        options.onProgress?.({ frame: run.stats.frames, ...(total ? { total } : {}), fps: run.currentFps() });
-        t = performance.now();
-      }
-    } finally {
-      await source.close();
-      run.finish();
-    }
-    return { source: path, faces: await run.summaries(), stats: run.stats };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Attributes } from "@facetracker/gallery";
-import type { Box, ImageInput, Point } from "@facetracker/vision";
+import type { Box, ImageInput, Point, RgbImage } from "@facetracker/vision";
 
 export interface IdentityMatch {
   id: string;
@@ -27,6 +27,8 @@ export interface BatchResult {
   index: number;
   input: ImageInput;
   faces: RecognizedFace[];
+  /** The decoded image (for drawing on it without decoding again); absent when it failed to decode. */
+  image?: RgbImage;
   /** Set when this image could not be processed (the batch goes on). */
   error?: Error;
 }

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { RecognizedFace } from "@facetracker/sdk";
-import { decodeImage, drawLabels, type Label } from "@facetracker/vision";
+import { drawLabels, type Label, type RgbImage } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { fmt, openRecognizer, parse, requireFiles } from "../common.ts";
 
@@ -25,8 +25,12 @@ export function labelFor(face: RecognizedFace): Label {
     : { box: face.box, text: "unknown", color: "#d73027" };
 }
 
-async function annotate(file: string, faces: RecognizedFace[], outDir: string): Promise<string> {
-  const image = await decodeImage(file);
+async function annotate(
+  file: string,
+  image: RgbImage,
+  faces: RecognizedFace[],
+  outDir: string,
+): Promise<string> {
   const png = /\.png$/i.test(file);
   const out = path.join(outDir, `${path.parse(file).name}.annotated.${png ? "png" : "jpg"}`);
   await writeFile(out, await drawLabels(image, faces.map(labelFor), png ? "png" : "jpeg"));
@@ -71,7 +75,7 @@ export async function recognizeCommand(args: string[]): Promise<number> {
         );
       }
       if (values.annotate) {
-        const out = await annotate(file, r.faces, values.annotate);
+        const out = await annotate(file, r.image as RgbImage, r.faces, values.annotate);
         if (!values.json) console.log(`  annotated: ${out}`);
       }
     }
