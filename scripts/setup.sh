@@ -20,13 +20,17 @@ export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false np
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# 1. System packages: ffmpeg (video), protoc (protobuf code generation), nats-server (the bus).
+# 1. System packages: ffmpeg (video), protoc (protobuf code generation), nats-server (the bus), apprise
+#    (notifications).
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 # docker-compose only parses the compose files in the tests (no Docker engine is needed or used).
 command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
+# apprise sends notifications in the embedded run; aiosmtpd is the SMTP server its e-mail test delivers to.
+command -v apprise >/dev/null 2>&1 || need_apt+=(apprise)
+command -v aiosmtpd >/dev/null 2>&1 || need_apt+=(python3-aiosmtpd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then
