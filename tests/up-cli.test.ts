@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { runCli } from "./helpers/run-cli.ts";
+import { waitFor } from "@facetracker/bus/testing";
+import { repoRoot, runCli } from "./helpers/run-cli.ts";
 
 function natsServersUsing(dir: string): string[] {
   try {
@@ -16,7 +17,18 @@ function natsServersUsing(dir: string): string[] {
   }
 }
 
-describe("facetracker up (embedded run: own nats-server, all services in one process)", () => {
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const servicePids = (out: string) =>
+  [...out.matchAll(/up: service (\S+) pid (\d+)/g)].map((m) => Number(m[2]));
+
+describe("facetracker up (embedded run: own nats-server, each service a process)", () => {
   it("watches the demo camera, prints track events and alerts, and stops cleanly when the video ends", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ft-up-"));
     try {
@@ -27,6 +39,8 @@ describe("facetracker up (embedded run: own nats-server, all services in one pro
       );
       assert.equal(code, 0, err);
       assert.match(out, /up: started nats-server nats:\/\/127\.0\.0\.1:\d+/);
+      const pids = servicePids(out);
+      assert.equal(pids.length, 6, `api, embed, alert, track, detect and ingest started:\n${out}`);
       assert.match(
         out,
         /up: gRPC API 127\.0\.0\.1:\d+, health http:\/\/127\.0\.0\.1:\d+\/healthz, metrics http:\/\/127\.0\.0\.1:\d+\/metrics/,
@@ -35,11 +49,45 @@ describe("facetracker up (embedded run: own nats-server, all services in one pro
       assert.match(out, /ALERT {2}demo #1: unknown face at .* \[ON_UNKNOWNS\]/);
       assert.ok(
         (out.match(/ALERT {2}demo #\d+/g) ?? []).length >= 3,
-        "the three people of the demo video alert",
+        `the three people of the demo video alert:\n${out}\n${err}`,
       );
       assert.match(out, /up: stopping/);
       assert.deepEqual(natsServersUsing(dir), [], "no nats-server left running");
+      assert.deepEqual(pids.filter(alive), [], "no service process left running");
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("service processes stop by themselves when `up` is killed (no orphans)", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ft-up-kill-"));
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, "packages/cli/src/main.ts"),
+        "up",
+        "--data",
+        dir,
+        "--db",
+        path.join(dir, "gallery"),
+      ],
+      { cwd: repoRoot, env: { ...process.env, FACETRACKER_CONFIG: "", NATS_URL: "" } },
+    );
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    try {
+      await waitFor(() => /Ctrl-C stops/.test(out), "up to start its services", 120_000);
+      const pids = servicePids(out);
+      assert.equal(pids.length, 6, out);
+      child.kill("SIGKILL");
+      await waitFor(() => pids.every((pid) => !alive(pid)), "every service process to exit", 30_000);
+    } finally {
+      child.kill("SIGKILL");
+      // nats-server does not notice a SIGKILLed parent: stop it here.
+      for (const line of natsServersUsing(dir)) process.kill(Number(line.split(" ")[0]), "SIGTERM");
+      await waitFor(() => natsServersUsing(dir).length === 0, "nats-server to stop", 10_000);
       await rm(dir, { recursive: true, force: true });
     }
   });

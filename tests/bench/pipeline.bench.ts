@@ -1,13 +1,16 @@
 /**
- * pnpm bench:pipeline [SECONDS]: N simulated cameras (a generated 720p video at 15 fps, paced in real time,
- * looping) through the pipeline services in one process on a private nats-server, for N = 1, 2, 4, 6.
- * Prints per run: frames/s per camera, dropped frames, latency from capture to the track snapshot (p50,
- * p95), embed requests per second, CPU (cores busy) and RSS of the process.
+ * pnpm bench:pipeline [SECONDS] [--single-process] [--cameras 1,2,4,6]: N simulated cameras (a generated
+ * 720p video at 15 fps, paced in real time, looping) through the pipeline services on a private
+ * nats-server. By default each service is its own process (as `facetracker up` runs them); with
+ * --single-process they share this one. Prints per run: frames/s per camera, dropped frames, latency from
+ * capture to the track snapshot (p50, p95), embed requests per second, and CPU (cores busy) and RSS per
+ * service process (and of nats-server).
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { connectBus, consumeMessages } from "@facetracker/bus";
+import { connectBus, consumeMessages, ensureStreams } from "@facetracker/bus";
 import { startNatsServer } from "@facetracker/bus/testing";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
 import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
@@ -17,12 +20,20 @@ import { TrackSnapshot } from "@facetracker/proto";
 import { startAlertService } from "@facetracker/service-alert";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
+import { type ServiceName, type ServiceProcess, spawnServiceProcess } from "@facetracker/service-host";
 import { startIngestService } from "@facetracker/service-ingest";
+import type { ServiceMetrics } from "@facetracker/service-kit";
 import { startTrackService } from "@facetracker/service-track";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { counterValue, startPipeline } from "../helpers/pipeline-harness.ts";
 
-const seconds = Number(process.argv[2] ?? 20);
+const args = process.argv.slice(2);
+const singleProcess = args.includes("--single-process");
+const camerasArg = args.indexOf("--cameras");
+const cameraCounts = camerasArg >= 0 ? (args[camerasArg + 1] ?? "").split(",").map(Number) : [1, 2, 4, 6];
+const seconds = Number(
+  args.find((a) => /^\d+(\.\d+)?$/.test(a) && args[args.indexOf(a) - 1] !== "--cameras") ?? 20,
+);
 const tmp = await mkdtemp(path.join(os.tmpdir(), "ft-bench-pipeline-"));
 const analyzer = await FaceAnalyzer.create();
 const pictures = (await sampleFaces(
@@ -52,28 +63,146 @@ const quantile = (xs: number[], q: number) => {
   return s.length ? (s[Math.min(s.length - 1, Math.floor(q * s.length))] as number) : Number.NaN;
 };
 
-const rows: Record<string, Record<string, string>> = {};
-for (const n of [1, 2, 4, 6]) {
-  const nats = await startNatsServer();
-  const gallery = await EmbeddedGallery.open(path.join(tmp, `gallery-${n}`));
-  const cameras = Array.from({ length: n }, (_, i) => ({ id: `cam${i + 1}`, url: video, loop: true }));
-  const config = parseConfig({
-    db_path: path.join(tmp, `gallery-${n}`),
-    cameras,
-    alerts: { alert_mode: "ON_ALL" },
-  });
+/** The sum of a Prometheus counter's series whose labels include `labels`, from /metrics text. */
+function scrape(text: string, metric: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`facetracker_${metric}`)) continue;
+    const m = /^(\w+)(\{([^}]*)\})? ([-+\deE.]+)$/.exec(line);
+    if (!m || m[1] !== `facetracker_${metric}`) continue;
+    const have = Object.fromEntries(
+      [...(m[3] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1] as string, x[2] as string]),
+    );
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
+  }
+  return sum;
+}
+
+/** Counters of a run, whatever its mode. */
+interface Probe {
+  frames(): Promise<number>;
+  tracked(): Promise<number>;
+  embeds(): Promise<number>;
+  dropped(): Promise<number>;
+  /** Seconds spent in the detect stage, and how many frames (Prometheus histogram sum and count). */
+  detectSeconds(): Promise<{ sum: number; count: number }>;
+  /** Per service: CPU seconds and RSS now. */
+  usage(): Record<string, { cpuSeconds: number; rssBytes: number }>;
+  stop(): Promise<void>;
+}
+
+function procStat(pid: number): { cpuSeconds: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { cpuSeconds: (Number(f[11]) + Number(f[12])) / 100, rssBytes: Number(f[21]) * 4096 };
+}
+
+async function startInProcess(
+  natsUrl: string,
+  config: ReturnType<typeof parseConfig>,
+  galleryDir: string,
+): Promise<Probe> {
+  const gallery = await EmbeddedGallery.open(galleryDir);
   const pipeline = await startPipeline(
-    nats.url,
+    natsUrl,
     config,
     [
       ["embed", startEmbedService],
       ["alert", startAlertService],
       ["track", startTrackService],
       ["detect", startDetectService],
+      ["ingest", startIngestService],
     ],
     gallery,
   );
+  const get = (name: string) => pipeline.metrics.get(name) as ServiceMetrics;
+  return {
+    frames: () => counterValue(get("ingest"), "messagesOut", { subject_kind: "frames" }),
+    tracked: () => counterValue(get("track"), "messagesIn", { subject_kind: "detections" }),
+    embeds: () => counterValue(get("embed"), "messagesIn", { subject_kind: "embed" }),
+    dropped: async () => (await get("ingest").messagesDropped.get()).values.reduce((s, v) => s + v.value, 0),
+    detectSeconds: async () => {
+      const { values } = await get("detect").stage.get();
+      const pick = (suffix: string) =>
+        values.find((v) => v.metricName?.endsWith(suffix) && v.labels.stage === "detect")?.value ?? 0;
+      return { sum: pick("_sum"), count: pick("_count") };
+    },
+    usage: () => {
+      const cpu = process.cpuUsage();
+      return {
+        "all services": { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage().rss },
+      };
+    },
+    stop: async () => {
+      await pipeline.stop();
+      await gallery.close();
+    },
+  };
+}
+
+async function startProcesses(
+  natsUrl: string,
+  config: ReturnType<typeof parseConfig>,
+  file: string,
+): Promise<Probe> {
+  await writeFile(file, JSON.stringify(config));
+  const env = { FACETRACKER_NATS__URL: natsUrl, FACETRACKER_LOG_LEVEL: "warn" };
+  const children = new Map<ServiceName, ServiceProcess>();
+  try {
+    for (const name of ["embed", "alert", "track", "detect", "ingest"] as const) {
+      children.set(
+        name,
+        await spawnServiceProcess({
+          name,
+          configFile: file,
+          env,
+          onLine: (line, stream) => {
+            if (stream === "stderr" || /"level":"(warn|error)"/.test(line))
+              console.error(`[${name}] ${line}`);
+          },
+        }),
+      );
+    }
+  } catch (error) {
+    for (const c of children.values()) await c.stop();
+    throw error;
+  }
+  const metricsOf = async (name: ServiceName) =>
+    (await fetch(`${(children.get(name) as ServiceProcess).httpUrl}/metrics`)).text();
+  return {
+    frames: async () => scrape(await metricsOf("ingest"), "messages_out_total", { subject_kind: "frames" }),
+    tracked: async () =>
+      scrape(await metricsOf("track"), "messages_in_total", { subject_kind: "detections" }),
+    embeds: async () => scrape(await metricsOf("embed"), "messages_in_total", { subject_kind: "embed" }),
+    dropped: async () => scrape(await metricsOf("ingest"), "messages_dropped_total"),
+    detectSeconds: async () => {
+      const text = await metricsOf("detect");
+      return {
+        sum: scrape(text, "stage_seconds_sum", { stage: "detect" }),
+        count: scrape(text, "stage_seconds_count", { stage: "detect" }),
+      };
+    },
+    usage: () =>
+      Object.fromEntries(
+        [...children.entries()].map(([name, c]) => [name, c.usage() ?? { cpuSeconds: 0, rssBytes: 0 }]),
+      ),
+    stop: async () => {
+      for (const name of ["ingest", "detect", "track", "alert", "embed"] as const)
+        await children.get(name)?.stop();
+    },
+  };
+}
+
+const rows: Record<string, Record<string, string>> = {};
+const perService: Record<string, Record<string, string>> = {};
+for (const n of cameraCounts) {
+  const nats = await startNatsServer();
+  const galleryDir = path.join(tmp, `gallery-${n}`);
+  await EmbeddedGallery.open(galleryDir).then((g) => g.close());
+  const cameras = Array.from({ length: n }, (_, i) => ({ id: `cam${i + 1}`, url: video, loop: true }));
+  const config = parseConfig({ db_path: galleryDir, cameras, alerts: { alert_mode: "ON_ALL" } });
   const observer = await connectBus({ servers: [nats.url], name: "bench-observer" });
+  await ensureStreams(observer.jsm);
   const latencies: number[] = [];
   const watcher = await consumeMessages({
     js: observer.js,
@@ -85,56 +214,58 @@ for (const n of [1, 2, 4, 6]) {
       latencies.push(Date.now() - s.timeMs);
     },
   });
-  const ingest = await startPipeline(nats.url, config, [["ingest", startIngestService]]);
+  const probe = singleProcess
+    ? await startInProcess(nats.url, config, galleryDir)
+    : await startProcesses(nats.url, config, path.join(tmp, `config-${n}.json`));
   await new Promise((r) => setTimeout(r, 3000)); // warm-up
-  const m = () => ({
-    frames: counterValue(ingest.metrics.get("ingest"), "messagesOut", { subject_kind: "frames" }),
-    tracked: counterValue(pipeline.metrics.get("track"), "messagesIn", { subject_kind: "detections" }),
-    embeds: counterValue(pipeline.metrics.get("embed"), "messagesIn", { subject_kind: "embed" }),
+  const take = async () => ({
+    frames: await probe.frames(),
+    tracked: await probe.tracked(),
+    embeds: await probe.embeds(),
+    dropped: await probe.dropped(),
+    detect: await probe.detectSeconds(),
+    usage: probe.usage(),
+    nats: procStat(nats.pid),
   });
-  const droppedNow = async () => {
-    const { values } = await (ingest.metrics.get("ingest")?.messagesDropped.get() ??
-      Promise.resolve({ values: [] }));
-    return values.reduce((s, v) => s + v.value, 0);
-  };
-  const start = {
-    frames: await m().frames,
-    tracked: await m().tracked,
-    embeds: await m().embeds,
-    dropped: await droppedNow(),
-  };
+  const start = await take();
   latencies.length = 0;
-  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const wall = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const end = {
-    frames: await m().frames,
-    tracked: await m().tracked,
-    embeds: await m().embeds,
-    dropped: await droppedNow(),
-  };
-  rows[`${n} camera${n > 1 ? "s" : ""}`] = {
+  const end = await take();
+  const label = `${n} camera${n > 1 ? "s" : ""}`;
+  let cores = 0;
+  const services: Record<string, string> = {};
+  for (const [name, u] of Object.entries({ ...end.usage, "nats-server": end.nats })) {
+    const before = name === "nats-server" ? start.nats : start.usage[name];
+    const busy = (u.cpuSeconds - (before?.cpuSeconds ?? 0)) / wall;
+    cores += busy;
+    services[name] = `${busy.toFixed(2)} cores, ${(u.rssBytes / 2 ** 20).toFixed(0)} MiB`;
+  }
+  perService[label] = services;
+  rows[label] = {
     "published fps/camera": ((end.frames - start.frames) / wall / n).toFixed(1),
     "tracked fps/camera": ((end.tracked - start.tracked) / wall / n).toFixed(1),
     "dropped at ingest": String(end.dropped - start.dropped),
     "latency p50 ms": quantile(latencies, 0.5).toFixed(0),
     "latency p95 ms": quantile(latencies, 0.95).toFixed(0),
+    "detect ms/frame": (
+      (1000 * (end.detect.sum - start.detect.sum)) /
+      Math.max(1, end.detect.count - start.detect.count)
+    ).toFixed(1),
     "embed req/s": ((end.embeds - start.embeds) / wall).toFixed(1),
-    "CPU cores": ((cpu.user + cpu.system) / 1e6 / wall).toFixed(2),
-    "RSS MiB": (process.memoryUsage().rss / 2 ** 20).toFixed(0),
+    "CPU cores (all)": cores.toFixed(2),
   };
-  await ingest.stop();
+  await probe.stop();
   await watcher.stop();
   await observer.close();
-  await pipeline.stop();
-  await gallery.close();
   await nats.stop();
-  console.log(`${n} camera(s):`, rows[`${n} camera${n > 1 ? "s" : ""}`]);
+  console.log(`${label}:`, rows[label], services);
 }
 console.log(
-  `\nbench:pipeline: 720p cameras at 15 fps, ${seconds} s each, all services in one process, ${os.cpus().length} cores`,
+  `\nbench:pipeline: 720p cameras at 15 fps, ${seconds} s each, ${singleProcess ? "all services in one process" : "one process per service"}, ${os.cpus().length} cores`,
 );
 console.table(rows);
+console.log("CPU (cores busy) and RSS per service:");
+console.table(perService);
 await rm(tmp, { recursive: true, force: true });

@@ -71,7 +71,12 @@ describe("publishMessage / consumeMessages", () => {
     filterSubject: string,
     type: MessageType<T>,
     handler: (value: T, info: MessageInfo) => void | Promise<void>,
-    extra: { logger?: BusLogger; onDeadLetter?: (letter: DeadLetter) => void } = {},
+    extra: {
+      logger?: BusLogger;
+      onDeadLetter?: (letter: DeadLetter) => void;
+      concurrency?: number;
+      maxAckPending?: number;
+    } = {},
   ): Promise<MessageConsumer> {
     const stream = filterSubject.startsWith("ft.alerts") ? "FT_ALERTS" : "FT_DETECTIONS";
     const c = await consumeMessages({ js: bus.js, stream, durable, filterSubject, type, handler, ...extra });
@@ -108,6 +113,35 @@ describe("publishMessage / consumeMessages", () => {
       "acks",
     );
     assert.equal(info.num_pending, 0);
+  });
+
+  it("runs up to `concurrency` handlers at once, started in stream order, and acknowledges each", async () => {
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const c = await consume(
+      "concurrent",
+      subject("detections", "cc"),
+      Detections,
+      async (value) => {
+        started.push(value.seq);
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        running--;
+      },
+      { concurrency: 3, maxAckPending: 4 },
+    );
+    for (let seq = 1; seq <= 9; seq++) {
+      await publishMessage(bus.js, subject("detections", "cc"), Detections, detections("cc", seq));
+    }
+    await waitFor(() => c.counters.processed === 9, "9 messages processed");
+    assert.deepEqual(started, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.ok(most > 1 && most <= 3, `handlers at once: ${most}`);
+    await waitFor(
+      async () => (await bus.jsm.consumers.info("FT_DETECTIONS", "concurrent")).num_ack_pending === 0,
+      "acks",
+    );
   });
 
   it("stores a message once per msgId (Nats-Msg-Id de-duplication)", async () => {

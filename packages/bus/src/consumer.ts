@@ -1,7 +1,7 @@
 /**
  * consumeMessages: a typed JetStream pull consumer. Each message is decoded with the generated type and
- * given to the handler, one at a time, in stream order. A handler that returns acknowledges the message;
- * a message that does not decode, or whose handler throws, is logged, republished to ft.dlq.<kind> and
+ * given to the handler, one at a time (or up to `concurrency` at once), in stream order. A handler that
+ * returns acknowledges the message; a message that does not decode, or whose handler throws, is logged, republished to ft.dlq.<kind> and
  * terminated, so one bad message never blocks the stream nor crashes the service. When the stream or
  * the consumer disappears (a memory stream after a server restart), the consumer is re-created.
  */
@@ -74,6 +74,12 @@ export interface ConsumeMessagesOptions<T> {
   logger?: BusLogger;
   /** Called after a message was dead-lettered. */
   onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * Handlers run at once, at most (default 1: one at a time). Messages still start in stream order; a
+   * handler that must publish in order waits for its predecessor (see OrderedSteps). Keep maxAckPending
+   * above it.
+   */
+  concurrency?: number;
 }
 
 export interface MessageConsumer {
@@ -228,7 +234,21 @@ export async function consumeMessages<T>(options: ConsumeMessagesOptions<T>): Pr
   const done = (async () => {
     while (messages && !stopped) {
       try {
-        for await (const m of messages) await handle(m);
+        const concurrency = Math.max(1, options.concurrency ?? 1);
+        const inFlight = new Set<Promise<void>>();
+        try {
+          for await (const m of messages) {
+            if (concurrency === 1) {
+              await handle(m);
+              continue;
+            }
+            const running: Promise<void> = handle(m).finally(() => inFlight.delete(running));
+            inFlight.add(running);
+            if (inFlight.size >= concurrency) await Promise.race(inFlight);
+          }
+        } finally {
+          await Promise.all(inFlight);
+        }
         return; // closed: by stop(), or with the connection
       } catch (error) {
         if (stopped) return;

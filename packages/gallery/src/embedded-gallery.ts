@@ -57,6 +57,12 @@ export interface EmbeddedGalleryOptions {
    * (default 1000).
    */
   compactMinDead?: number;
+  /**
+   * Open for reading only, alongside the one writer (another process): no lock is taken, nothing is
+   * repaired or created, a torn last record (an append in progress) is skipped, and every change throws
+   * GalleryError('READ_ONLY'). A directory that is not a gallery yet reads as empty. See GalleryFollower.
+   */
+  readOnly?: boolean;
 }
 
 /** What opening the gallery had to repair. */
@@ -94,6 +100,7 @@ export class EmbeddedGallery implements Gallery {
   readonly directory: string;
   readonly recovery: OpenRecovery;
   readonly #compactMinDead: number;
+  readonly #readOnly: boolean;
   readonly #identities = new Map<string, IdentityEntry>();
   readonly #byName = new Map<string, string>();
   readonly #embeddings = new Map<string, EmbeddingMeta>();
@@ -106,10 +113,11 @@ export class EmbeddedGallery implements Gallery {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(directory: string, dimension: number, compactMinDead: number) {
+  private constructor(directory: string, dimension: number, compactMinDead: number, readOnly: boolean) {
     this.directory = directory;
     this.dimension = dimension;
     this.#compactMinDead = compactMinDead;
+    this.#readOnly = readOnly;
     this.#index = new VectorIndex(dimension);
     this.recovery = {
       discardedJournalBytes: 0,
@@ -129,13 +137,18 @@ export class EmbeddedGallery implements Gallery {
       throw new GalleryError("INVALID", "the gallery directory must be a non-empty path");
     }
     const directory = resolve(dir);
+    if (options.readOnly) {
+      const gallery = new EmbeddedGallery(directory, dimension, compactMinDead, true);
+      await gallery.#loadReadOnly();
+      return gallery;
+    }
     try {
       await makeDirectory(directory);
     } catch (error) {
       throw ioError("create the gallery directory", directory, error);
     }
     const lock = await LockFile.acquire(join(directory, LOCK_FILE));
-    const gallery = new EmbeddedGallery(directory, dimension, compactMinDead);
+    const gallery = new EmbeddedGallery(directory, dimension, compactMinDead, false);
     gallery.#lock = lock;
     try {
       await gallery.#load();
@@ -351,6 +364,34 @@ export class EmbeddedGallery implements Gallery {
 
   // ---- loading
 
+  /** Reads the state without changing any file (see EmbeddedGalleryOptions.readOnly). */
+  async #loadReadOnly(): Promise<void> {
+    const metaPath = join(this.directory, META_FILE);
+    let text: string;
+    try {
+      text = await readFile(metaPath, "utf8");
+    } catch (error) {
+      if (errnoCode(error) === "ENOENT") return; // not created yet: empty
+      throw ioError("read", metaPath, error);
+    }
+    this.#checkMeta(metaPath, text);
+    const journalPath = join(this.directory, JOURNAL_FILE);
+    await readJournal(journalPath, (json, line) => {
+      let record: GalleryRecord;
+      try {
+        record = recordFromJson(json, this.dimension);
+        this.#apply(record);
+      } catch (error) {
+        throw new GalleryError(
+          "CORRUPT",
+          `${journalPath} is corrupt at line ${line}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      this.#journalUnits += recordUnits(record);
+    });
+  }
+
   async #load(): Promise<void> {
     await this.#loadOrCreateMeta();
     const tmp = join(this.directory, `${JOURNAL_FILE}.tmp`);
@@ -410,6 +451,11 @@ export class EmbeddedGallery implements Gallery {
       }
       return;
     }
+    this.#checkMeta(path, text);
+  }
+
+  /** Checks meta.json's text: format and dimension. */
+  #checkMeta(path: string, text: string): void {
     let meta: unknown;
     try {
       meta = JSON.parse(text);
@@ -696,6 +742,14 @@ export class EmbeddedGallery implements Gallery {
    * #closed before queueing, and close() queues behind them, so a queued mutation still finds the journal.
    */
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#readOnly) {
+      return Promise.reject(
+        new GalleryError(
+          "READ_ONLY",
+          `the gallery at ${this.directory} is open read-only (changes go through its one writer, the api service)`,
+        ),
+      );
+    }
     const run = this.#queue.then(fn);
     this.#queue = run.catch(() => {});
     return run;

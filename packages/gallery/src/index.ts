@@ -10,6 +10,7 @@ import { GalleryError } from "./types.ts";
 
 export type { EmbeddedGalleryOptions, OpenRecovery } from "./embedded-gallery.ts";
 export { EmbeddedGallery, GALLERY_FORMAT } from "./embedded-gallery.ts";
+export { GalleryFollower } from "./gallery-follower.ts";
 export type { QdrantGalleryOptions } from "./qdrant-gallery.ts";
 export { QdrantGallery } from "./qdrant-gallery.ts";
 export type {

@@ -98,7 +98,14 @@ export interface Gallery {
   close(): Promise<void>;
 }
 
-export type GalleryErrorCode = "NOT_FOUND" | "NAME_TAKEN" | "INVALID" | "CORRUPT" | "IO" | "LOCKED";
+export type GalleryErrorCode =
+  | "NOT_FOUND"
+  | "NAME_TAKEN"
+  | "INVALID"
+  | "CORRUPT"
+  | "IO"
+  | "LOCKED"
+  | "READ_ONLY";
 
 export class GalleryError extends Error {
   readonly code: GalleryErrorCode;

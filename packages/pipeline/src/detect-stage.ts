@@ -46,12 +46,22 @@ export class DetectStage {
   }
 
   async run(camera: string, frame: RgbImage): Promise<DetectOutput> {
+    const sceneCut = this.sceneCut(camera, frame);
+    return { faces: await this.faces(frame), sceneCut };
+  }
+
+  /** Whether the frame starts a new shot on this camera: call it for a camera's frames in order. */
+  sceneCut(camera: string, frame: RgbImage): boolean {
     let scenes = this.#scenes.get(camera);
     if (!scenes) {
       scenes = new SceneChangeDetector();
       this.#scenes.set(camera, scenes);
     }
-    const sceneCut = scenes.isCut(frame);
+    return scenes.isCut(frame);
+  }
+
+  /** The frame's faces (any order of calls: no per-camera state). */
+  async faces(frame: RgbImage): Promise<DetectedFace[]> {
     const analyzed = await this.#analyzer.analyze(frame, this.#options);
     const faces: DetectedFace[] = [];
     for (const f of analyzed) {
@@ -62,7 +72,7 @@ export class DetectStage {
         alignedJpeg: await encodeJpeg(f.aligned, 90),
       });
     }
-    return { faces, sceneCut };
+    return faces;
   }
 
   /** Forgets a camera (removed from the registry). */

@@ -23,6 +23,26 @@ describe("DropOldestQueue", () => {
     assert.throws(() => q.push("b"), /closed/);
   });
 
+  it("pushWhenRoom waits for room instead of dropping, and gives up on close", async () => {
+    const q = new DropOldestQueue<number>(1);
+    assert.equal(await q.pushWhenRoom(1), true);
+    let second = false;
+    const pushing = q.pushWhenRoom(2).then((ok) => {
+      second = ok;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(second, false, "waits while full");
+    assert.equal(await q.take(), 1);
+    await pushing;
+    assert.equal(second, true);
+    assert.equal(await q.take(), 2);
+    assert.equal(q.dropped, 0);
+    await q.pushWhenRoom(3);
+    const blocked = q.pushWhenRoom(4);
+    q.close();
+    assert.equal(await blocked, false);
+  });
+
   it("refuses a capacity below 1", () => {
     assert.throws(() => new DropOldestQueue(0), /capacity/);
   });

@@ -7,6 +7,7 @@ export class DropOldestQueue<T> {
   #items: T[] = [];
   #dropped = 0;
   #waiters: ((item: T | undefined) => void)[] = [];
+  #spaceWaiters: (() => void)[] = [];
   #closed = false;
 
   constructor(capacity: number) {
@@ -37,9 +38,23 @@ export class DropOldestQueue<T> {
     return this.#items.shift();
   }
 
+  /**
+   * Adds an item once there is room (nothing is dropped): for producers that can wait, such as a file read
+   * faster than real time. Resolves false when the queue was closed instead.
+   */
+  async pushWhenRoom(item: T): Promise<boolean> {
+    while (!this.#closed && this.#items.length >= this.capacity) {
+      await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+    }
+    if (this.#closed) return false;
+    this.push(item);
+    return true;
+  }
+
   /** The next item, waiting for one; undefined once the queue is closed and empty. */
   async take(): Promise<T | undefined> {
     const item = this.#items.shift();
+    this.#spaceWaiters.shift()?.();
     if (item !== undefined || this.#closed) return item;
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
@@ -47,5 +62,6 @@ export class DropOldestQueue<T> {
   close(): void {
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w(undefined);
+    for (const w of this.#spaceWaiters.splice(0)) w();
   }
 }

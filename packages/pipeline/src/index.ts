@@ -2,6 +2,7 @@ export { type DetectedFace, type DetectOutput, DetectStage } from "./detect-stag
 export { DropOldestQueue } from "./drop-oldest-queue.ts";
 export { type EmbedItem, type EmbedItemResult, EmbedStage } from "./embed-stage.ts";
 export { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";
+export { OrderedSteps } from "./ordered-steps.ts";
 export {
   CameraAlertStage,
   type CameraDetections,

@@ -10,15 +10,34 @@ import {
 import { busOptionsFrom } from "./bus-options.ts";
 import type { ServiceFactory } from "./service-deps.ts";
 
+/** How often a service started by a parent (FACETRACKER_PARENT_PID) checks that the parent still runs. */
+const PARENT_CHECK_MS = 1000;
+
+/** Whether process `pid` still runs (signal 0 probes without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * Runs one pipeline service as a process: loads the configuration (FACETRACKER_CONFIG + environment),
  * connects to NATS and makes sure the streams exist, serves /healthz and /metrics on
  * FACETRACKER_HTTP_PORT (default 0: a free port, logged), starts the service, and on SIGTERM/SIGINT
  * stops it (draining) and closes the connection.
+ *
+ * Started by `facetracker up` (see spawnServiceProcess): FACETRACKER_PARENT_PID makes it stop when that
+ * parent is gone (no orphan services after a crash of the parent), and FACETRACKER_EXIT_WHEN_DONE=1 makes
+ * it stop once the service has nothing left to produce (every file camera ended).
  */
 export function hostService(name: string, factory: ServiceFactory): void {
   const logger = createLogger(name);
-  runService({
+  const parentPid = envInt("FACETRACKER_PARENT_PID", 0, { min: 0, max: 2 ** 31 });
+  const exitWhenDone = process.env.FACETRACKER_EXIT_WHEN_DONE === "1";
+  const handle = runService({
     name,
     logger,
     start: async () => {
@@ -47,8 +66,14 @@ export function hostService(name: string, factory: ServiceFactory): void {
         },
       });
       logger.info("listening", { healthz: `${http.url}/healthz`, metrics: `${http.url}/metrics` });
+      const watch = setInterval(() => {
+        if (parentPid > 0 && !alive(parentPid)) void handle.stop("the parent process is gone");
+        else if (exitWhenDone && service.finished?.()) void handle.stop("done: every camera ended");
+      }, PARENT_CHECK_MS);
+      watch.unref();
       return {
         stop: async () => {
+          clearInterval(watch);
           await service.stop();
           await http.close();
           await bus.drain();

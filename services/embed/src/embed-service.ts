@@ -1,13 +1,20 @@
-import { EMBED_QUEUE, EMBED_SUBJECT, serveRequests } from "@facetracker/bus";
+import { EMBED_QUEUE, EMBED_SUBJECT, GALLERY_CHANGED_SUBJECT, serveRequests } from "@facetracker/bus";
+import { type Gallery, GalleryFollower } from "@facetracker/gallery";
 import { EmbedStage } from "@facetracker/pipeline";
 import { EmbedRequest, EmbedResult } from "@facetracker/proto";
 import { openConfiguredGallery, runtimeOptionsFrom } from "@facetracker/sdk";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
 import { FaceAnalyzer } from "@facetracker/vision";
 
+/** A follower re-reads the embedded gallery this often even without an announcement (a missed one). */
+const GALLERY_POLL_MS = 5000;
+
 /**
  * Embed worker: answers embed requests on ft.embed in the queue group "embed" (every worker added shares
  * the load, with no configuration): aligned crops → embeddings and their nearest gallery identities.
+ * In its own process with an embedded gallery, the worker follows the directory read-only (the api
+ * service is its one writer) and reloads it on each ft.gallery.changed announcement, so enrollments reach
+ * every worker without a restart; a Qdrant gallery is shared by the server.
  */
 export async function startEmbedService({
   bus,
@@ -17,7 +24,26 @@ export async function startEmbedService({
   gallery: shared,
 }: ServiceDeps): Promise<PipelineService> {
   const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
-  const gallery = shared ?? (await openConfiguredGallery(config));
+  let follower: GalleryFollower | undefined;
+  let gallery: Gallery;
+  if (shared) gallery = shared;
+  else if (config.gallery.backend === "embedded") {
+    follower = await GalleryFollower.open(config.db_path);
+    gallery = follower;
+  } else gallery = await openConfiguredGallery(config);
+  const refresh = (why: string) => {
+    follower?.refresh().then(
+      (reloaded) => {
+        if (reloaded) logger.info("gallery reloaded", { why, reloads: follower?.reloads });
+      },
+      (error: unknown) => logger.warn("gallery reload failed", { why, error: (error as Error).message }),
+    );
+  };
+  const changes = follower
+    ? bus.nc.subscribe(GALLERY_CHANGED_SUBJECT, { callback: () => refresh("announced") })
+    : undefined;
+  const poll = follower ? setInterval(() => refresh("poll"), GALLERY_POLL_MS) : undefined;
+  poll?.unref();
   const stage = new EmbedStage(analyzer.embedder, gallery);
   const server = serveRequests(
     bus.nc,
@@ -48,6 +74,8 @@ export async function startEmbedService({
   return {
     readiness: () => ({ gallery: true }),
     stop: async () => {
+      clearInterval(poll);
+      changes?.unsubscribe();
       await server.stop();
       if (!shared) await gallery.close();
     },

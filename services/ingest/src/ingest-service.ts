@@ -1,5 +1,5 @@
 import { ensureStreams, openCameraRegistry, publishMessage, subject } from "@facetracker/bus";
-import { VideoSource } from "@facetracker/media";
+import { isLiveSource, parseVideoSource, VideoSource } from "@facetracker/media";
 import { DropOldestQueue, encodeFrameJpeg } from "@facetracker/pipeline";
 import { Frame, FrameEncoding } from "@facetracker/proto";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
@@ -45,6 +45,15 @@ class DetectBacklog {
 
 /** Frames waiting to be published per camera; beyond this the oldest is dropped (capture never waits). */
 const QUEUE_FRAMES = 4;
+
+/** Whether the URL names a live source (a URL that does not parse is opened, and fails, as live). */
+function isLive(url: string | number): boolean {
+  try {
+    return isLiveSource(parseVideoSource(url).kind);
+  } catch {
+    return true;
+  }
+}
 
 interface CameraRun {
   id: string;
@@ -112,6 +121,12 @@ function startCamera(
   const abort = new AbortController();
   const run: CameraRun = { id: camera.id, state: "starting", published: 0, stop: async () => {} };
   let seq = 0;
+  /**
+   * A file that is not looped is read as fast as the pipeline takes it (no real-time pacing): every frame
+   * is processed, with backpressure instead of drops. Live sources and looped files (simulated cameras)
+   * run in real time and drop when the pipeline lags.
+   */
+  const ownPace = !camera.loop && !isLive(camera.url);
 
   const capture = (async () => {
     let ptsOffset = 0;
@@ -137,7 +152,10 @@ function startCamera(
         for await (const f of source.frames()) {
           if (abort.signal.aborted) break;
           lastPts = f.pts;
-          if (queue.push({ frame: f, seq: seq++, pts: ptsOffset + f.pts, capturedAtMs: Date.now() })) {
+          const item = { frame: f, seq: seq++, pts: ptsOffset + f.pts, capturedAtMs: Date.now() };
+          if (ownPace) {
+            if (!(await queue.pushWhenRoom(item))) break;
+          } else if (queue.push(item)) {
             metrics.messagesDropped.inc({ reason: "bus_lagging" });
           }
           metrics.queueDepth.set({ queue: `frames ${camera.id}` }, queue.size);
@@ -161,7 +179,10 @@ function startCamera(
     for (;;) {
       const item = await queue.take();
       if (!item) return;
-      if (backlog.lagging()) {
+      if (ownPace) {
+        // A file read as fast as the pipeline goes: wait for detection rather than drop.
+        while (backlog.lagging() && !abort.signal.aborted) await new Promise((r) => setTimeout(r, 50));
+      } else if (backlog.lagging()) {
         // Detection is behind: drop at the source (counted) rather than let frames wait in the stream.
         metrics.messagesDropped.inc({ reason: "downstream_lagging" });
         continue;

@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import {
@@ -16,7 +17,14 @@ import { startAlertService } from "@facetracker/service-alert";
 import { startApiService } from "@facetracker/service-api";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
-import { busOptionsFrom, type PipelineService, type ServiceFactory } from "@facetracker/service-host";
+import {
+  busOptionsFrom,
+  type PipelineService,
+  type ServiceFactory,
+  type ServiceName,
+  type ServiceProcess,
+  spawnServiceProcess,
+} from "@facetracker/service-host";
 import { startIngestService } from "@facetracker/service-ingest";
 import {
   createLogger,
@@ -26,10 +34,12 @@ import {
   startServiceHttp,
 } from "@facetracker/service-kit";
 import { startTrackService } from "@facetracker/service-track";
+import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
 import { ensureDemoCamera } from "../demo-camera.ts";
 
-export const upUsage = "facetracker up [--config FILE] [--data DIR] [--exit-when-done]";
+export const upUsage =
+  "facetracker up [--config FILE] [--data DIR] [--exit-when-done] [--embed-workers N] [--single-process]";
 
 const services: [string, ServiceFactory][] = [
   ["api", startApiService],
@@ -53,19 +63,52 @@ interface Started {
   service: PipelineService;
 }
 
+/** The services of one run, however they are hosted. */
+interface RunningServices {
+  /** Readiness checks of every service, by "service: check". */
+  readiness(): Promise<Record<string, boolean | string>>;
+  /** Every camera ended and ingest published all it read. */
+  finished(): boolean;
+  /** Lines telling where each service runs (printed at start). */
+  describe(): string[];
+  /** Stops in pipeline order (sources first), each bounded in time. */
+  stop(): Promise<void>;
+}
+
 /**
  * The embedded run: a nats-server child (JetStream, store under DATA/nats) unless NATS_URL or nats.url is
- * set, then every pipeline service in this process (each with its own NATS connection), one HTTP server
- * for /healthz and /metrics, and a live print of track events and alerts. Without a configured camera it
- * watches a demo video generated from the registry sample photos. Ctrl-C (or the end of every file
- * camera, with --exit-when-done) stops everything.
+ * set, then every pipeline service, each as its own process (as in a deployment: the stages use every
+ * core; `--embed-workers N` starts N embed workers), or all in this process with --single-process (each
+ * with its own NATS connection). One HTTP server for /healthz (every service ready) and a live print of
+ * track events and alerts. Without a configured camera it watches a demo video generated from the
+ * registry sample photos. Ctrl-C (or the end of every file camera, with --exit-when-done) stops
+ * everything; the service processes also stop by themselves if this one dies.
  */
 export async function upCommand(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { data: { type: "string" }, "exit-when-done": { type: "boolean" } },
+    {
+      data: { type: "string" },
+      "exit-when-done": { type: "boolean" },
+      "embed-workers": { type: "string" },
+      "single-process": { type: "boolean" },
+    },
     upUsage,
   );
+  const embedWorkers = Number(values["embed-workers"] ?? 1);
+  if (!Number.isInteger(embedWorkers) || embedWorkers < 1 || embedWorkers > 64) {
+    throw new CliError(
+      `--embed-workers must be a whole number from 1 to 64, got ${JSON.stringify(values["embed-workers"])}\nusage: ${upUsage}`,
+      2,
+    );
+  }
+  const singleProcess = values["single-process"] ?? false;
+  if (singleProcess && embedWorkers > 1) {
+    throw new CliError(
+      `--embed-workers needs service processes (not --single-process)\nusage: ${upUsage}`,
+      2,
+    );
+  }
   const dataDir = path.resolve(values.data ?? "data");
   let config: FaceTrackerConfig = configFrom(values);
   const log = createLogger("up");
@@ -91,49 +134,32 @@ export async function upCommand(args: string[]): Promise<number> {
     nats: { ...config.nats, url },
     api: { ...config.api, port: await freePort(config.api.port) },
   };
-  // One gallery for the services of this process (an embedded gallery directory has one writer).
-  const gallery = await openConfiguredGallery(config);
-
-  // One registry for the whole process: the services share it (their series carry the stage label).
-  const metrics = createServiceMetrics("facetracker");
-  const started: Started[] = [];
   const consumers: MessageConsumer[] = [];
+  let running: RunningServices | undefined;
   let http: Awaited<ReturnType<typeof startServiceHttp>> | undefined;
   let observer: Bus | undefined;
-  const stopAll = async () => {
-    for (const c of consumers) await bounded(c.stop(), "observer");
-    for (const s of [...started].reverse()) await bounded(s.service.stop(), s.name);
-    for (const s of started) await bounded(s.bus.close(), `${s.name} connection`);
-    if (observer) await bounded(observer.close(), "observer connection");
-    await http?.close();
-    await gallery.close();
-    await nats?.stop();
-  };
   try {
     // The observer first, so it sees the first events.
     observer = await connectBus(busOptionsFrom(config, "facetracker-up-observer"));
     await ensureStreams(observer.jsm);
     consumers.push(await printTrackEvents(observer), await printAlerts(observer));
-    for (const [name, factory] of services) {
-      const bus = await connectBus(busOptionsFrom(config, `facetracker-${name}`));
-      await ensureStreams(bus.jsm);
-      const service = await factory({ bus, config, logger: quietLogger(name), metrics, gallery });
-      started.push({ name, bus, service });
-    }
+    running = singleProcess
+      ? await startInProcess(config)
+      : await startProcesses(config, path.join(dataDir, "run"), embedWorkers, exitWhenDone);
+    const services = running;
+    // One registry for this process: in --single-process mode the services share it (their series carry
+    // the stage label); with service processes each serves its own /metrics (listed at start).
     http = await startServiceHttp({
       port: envInt("FACETRACKER_HTTP_PORT", 0, { min: 0, max: 65535 }),
       host: "127.0.0.1",
       service: "facetracker",
-      registry: metrics.registry,
-      readiness: () => {
-        const checks = Object.fromEntries(
-          started.flatMap((s) =>
-            Object.entries(s.service.readiness()).map(([k, v]) => [`${s.name}: ${k}`, v]),
-          ),
-        );
+      registry: sharedMetrics.registry,
+      readiness: async () => {
+        const checks = await services.readiness();
         return { ready: Object.values(checks).every((v) => v === true), checks };
       },
     });
+    for (const line of services.describe()) console.log(`up: ${line}`);
     console.log(
       `up: gRPC API 127.0.0.1:${config.api.port}, health ${http.url}/healthz, metrics ${http.url}/metrics`,
     );
@@ -144,13 +170,153 @@ export async function upCommand(args: string[]): Promise<number> {
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
-      if (exitWhenDone) void waitUntilDone(started, log).then(resolve);
+      if (exitWhenDone && observer) void waitUntilDone(services, observer, log).then(resolve);
     });
     console.log("up: stopping");
     return 0;
   } finally {
-    await stopAll();
+    for (const c of consumers) await bounded(c.stop(), "observer");
+    await running?.stop();
+    if (observer) await bounded(observer.close(), "observer connection");
+    await http?.close();
+    await nats?.stop();
   }
+}
+
+/** Metrics of this process: the services' in --single-process mode. */
+const sharedMetrics = createServiceMetrics("facetracker");
+
+/** Every service in this process, sharing one gallery (an embedded gallery directory has one writer). */
+async function startInProcess(config: FaceTrackerConfig): Promise<RunningServices> {
+  const gallery = await openConfiguredGallery(config);
+  const started: Started[] = [];
+  const stop = async () => {
+    for (const s of [...started].reverse()) await bounded(s.service.stop(), s.name);
+    for (const s of started) await bounded(s.bus.close(), `${s.name} connection`);
+    await gallery.close();
+  };
+  try {
+    for (const [name, factory] of services) {
+      const bus = await connectBus(busOptionsFrom(config, `facetracker-${name}`));
+      await ensureStreams(bus.jsm);
+      const service = await factory({
+        bus,
+        config,
+        logger: quietLogger(name),
+        metrics: sharedMetrics,
+        gallery,
+      });
+      started.push({ name, bus, service });
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    readiness: async () =>
+      Object.fromEntries(
+        started.flatMap((s) => Object.entries(s.service.readiness()).map(([k, v]) => [`${s.name}: ${k}`, v])),
+      ),
+    finished: () => started.find((s) => s.name === "ingest")?.service.finished?.() ?? false,
+    describe: () => [
+      `services ${started.map((s) => s.name).join(", ")} in this process (pid ${process.pid})`,
+    ],
+    stop,
+  };
+}
+
+/**
+ * Every service as a child process (`node services/<name>/src/main.ts`) reading the resolved
+ * configuration from RUNDIR/config.json. The api service is the embedded gallery's one writer; embed
+ * workers follow it read-only. A service that dies is started again (after 1 s, then up to 30 s).
+ */
+async function startProcesses(
+  config: FaceTrackerConfig,
+  runDir: string,
+  embedWorkers: number,
+  exitWhenDone: boolean,
+): Promise<RunningServices> {
+  await mkdir(runDir, { recursive: true });
+  const configFile = path.join(runDir, "config.json");
+  await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  const env: Record<string, string> = {
+    FACETRACKER_LOG_LEVEL: process.env.FACETRACKER_LOG_LEVEL ?? "warn",
+  };
+  const plan: { name: ServiceName; instance?: string }[] = [
+    { name: "api" },
+    ...Array.from({ length: embedWorkers }, (_, i) => ({
+      name: "embed" as const,
+      ...(embedWorkers > 1 ? { instance: String(i + 1) } : {}),
+    })),
+    { name: "alert" },
+    { name: "track" },
+    { name: "detect" },
+    { name: "ingest" },
+  ];
+  const children = new Map<string, ServiceProcess>();
+  let stopping = false;
+  let ingestDone = false;
+  const launch = async (p: (typeof plan)[number], restarts = 0): Promise<ServiceProcess> => {
+    const child = await spawnServiceProcess({
+      name: p.name,
+      ...(p.instance ? { instance: p.instance } : {}),
+      configFile,
+      env: { ...env, ...(p.name === "ingest" && exitWhenDone ? { FACETRACKER_EXIT_WHEN_DONE: "1" } : {}) },
+      onLine: (line) => {
+        if (/"level":"(warn|error|fatal)"/.test(line) || !line.startsWith("{")) {
+          console.error(`[${p.instance ? `${p.name}-${p.instance}` : p.name}] ${line}`);
+        }
+      },
+    });
+    children.set(child.id, child);
+    void child.exited.then(async (code) => {
+      if (stopping) return;
+      if (p.name === "ingest" && exitWhenDone && code === 0) {
+        ingestDone = true;
+        return;
+      }
+      const delay = Math.min(1000 * 2 ** restarts, 30_000);
+      console.error(`up: service ${child.id} exited (${code}); starting it again in ${delay / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (stopping) return;
+      await launch(p, restarts + 1).catch((error: Error) =>
+        console.error(`up: cannot restart ${child.id}: ${error.message}`),
+      );
+    });
+    return child;
+  };
+  const stop = async () => {
+    stopping = true;
+    // Sources first, so each stage drains what the one before it sent.
+    for (const child of [...children.values()].reverse()) await bounded(child.stop(10_000), child.id);
+  };
+  try {
+    for (const p of plan) await launch(p);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    readiness: async () => {
+      const checks: Record<string, boolean | string> = {};
+      for (const child of children.values()) {
+        try {
+          const response = await fetch(`${child.httpUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+          checks[child.id] = response.ok || (await response.text());
+        } catch (error) {
+          checks[child.id] =
+            (child.id === "ingest" && ingestDone) || `unreachable: ${(error as Error).message}`;
+        }
+      }
+      return checks;
+    },
+    finished: () => ingestDone,
+    describe: () =>
+      [...children.values()].map(
+        (c) => `service ${c.id} pid ${c.pid}: health ${c.httpUrl}/healthz, metrics ${c.httpUrl}/metrics`,
+      ),
+    stop,
+  };
 }
 
 /** Waits for a stop step, at most 10 s (then goes on: the process is ending anyway). */
@@ -236,17 +402,14 @@ async function printAlerts(bus: Bus): Promise<MessageConsumer> {
 }
 
 /** Resolves once every camera has ended and every stage has processed what was published. */
-async function waitUntilDone(started: Started[], log: Logger): Promise<void> {
-  const ingest = started.find((s) => s.name === "ingest");
-  const js = started[0]?.bus.jsm;
-  if (!ingest || !js) return;
+async function waitUntilDone(services: RunningServices, observer: Bus, log: Logger): Promise<void> {
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
-    if (!ingest.service.finished?.()) continue;
+    if (!services.finished()) continue;
     let pending = 0;
     for (const [stream, durable] of durables) {
       try {
-        const info = await js.consumers.info(stream, durable);
+        const info = await observer.jsm.consumers.info(stream, durable);
         pending += info.num_pending + info.num_ack_pending;
       } catch (error) {
         log.warn("consumer info", { stream, durable, error: error as Error });
