@@ -92,4 +92,42 @@ describe("AlertRules", () => {
     assert.ok(every.decide(identified(1, null)));
     assert.ok(every.decide({ ...identified(1, alice), type: "identity_changed" }));
   });
+
+  it("matrix: 4 modes × known/unknown × alert_once (a face that turns out to be someone else)", () => {
+    for (const mode of alertModes) {
+      for (const once of [true, false]) {
+        const rules = new AlertRules({ mode, once });
+        const got = [
+          rules.decide(identified(1, null)) !== null,
+          rules.decide({ ...identified(1, alice), type: "identity_changed" }) !== null,
+          rules.decide(identified(2, bob)) !== null,
+        ];
+        const unknownAlerts = mode === "ON_UNKNOWNS" || mode === "ON_ALL";
+        const knownAlerts = mode === "ON_KNOWNS" || mode === "ON_ALL";
+        const expected = [unknownAlerts, knownAlerts && (!once || !unknownAlerts), knownAlerts];
+        assert.deepEqual(got, expected, `${mode} once=${once}`);
+      }
+    }
+  });
+
+  it("cools down per identity across its tracks; unknown faces are not cooled down", () => {
+    const rules = new AlertRules({ mode: "ON_ALL", cooldownMs: 60_000 });
+    assert.ok(rules.decide(identified(1, alice), 1_000));
+    assert.equal(rules.decide(identified(2, alice), 30_000), null, "alice again within the cooldown");
+    assert.ok(rules.decide(identified(3, bob), 30_000), "another identity is not affected");
+    assert.ok(rules.decide(identified(4, null), 30_000));
+    assert.ok(rules.decide(identified(5, null), 31_000), "unknown faces alert per track");
+    assert.ok(rules.decide(identified(6, alice), 61_001), "after the cooldown");
+  });
+
+  it("mutes and always-alerts identities by name, whatever the mode (NONE stays silent)", () => {
+    const rules = new AlertRules({ mode: "ON_UNKNOWNS", mute: ["bob"], always: ["alice", "bob"] });
+    assert.ok(rules.decide(identified(1, alice)), "alice always");
+    assert.equal(rules.decide(identified(2, bob)), null, "mute wins over always");
+    const muted = new AlertRules({ mode: "ON_ALL", mute: ["alice"] });
+    assert.equal(muted.decide(identified(1, alice)), null);
+    assert.ok(muted.decide(identified(2, null)));
+    const none = new AlertRules({ mode: "NONE", always: ["alice"] });
+    assert.equal(none.decide(identified(1, alice)), null);
+  });
 });

@@ -43,18 +43,18 @@ describe("streams", () => {
 
   it("gives each stream the specified subjects, storage and limits", async () => {
     await ensureStreams(bus.jsm);
-    const expected: Record<string, [string, string, number, number]> = {
+    const expected: Record<string, [string | string[], string, number, number]> = {
       FT_FRAMES: ["ft.frames.>", "memory", 10 * SECOND_NS, 512 * MiB],
       FT_DETECTIONS: ["ft.detections.>", "memory", 30 * SECOND_NS, 256 * MiB],
       FT_SNAPSHOTS: ["ft.snapshots.>", "memory", 30 * SECOND_NS, 64 * MiB],
       FT_TRACKS: ["ft.tracks.>", "file", 7 * DAY_NS, 4096 * MiB],
-      FT_ALERTS: ["ft.alerts.>", "file", 30 * DAY_NS, 4096 * MiB],
+      FT_ALERTS: [["ft.alerts.>", "ft.deliveries.>"], "file", 30 * DAY_NS, 4096 * MiB],
       FT_CLIPS: ["ft.clips.>", "file", 30 * DAY_NS, 256 * MiB],
       FT_DLQ: ["ft.dlq.>", "file", 7 * DAY_NS, 1024 * MiB],
     };
     for (const [name, [subjects, storage, maxAge, maxBytes]] of Object.entries(expected)) {
       const { config } = await bus.jsm.streams.info(name);
-      assert.deepEqual(config.subjects, [subjects], name);
+      assert.deepEqual(config.subjects, Array.isArray(subjects) ? subjects : [subjects], name);
       assert.equal(config.storage, storage, name);
       assert.equal(config.max_age, maxAge, name);
       assert.equal(config.max_bytes, maxBytes, name);

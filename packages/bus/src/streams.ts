@@ -82,13 +82,17 @@ export const STREAM_SPECS: Readonly<Record<StreamKey, StreamSpec>> = Object.free
     maxMsgSize: 1 * MiB,
     replicas: 1,
   }),
-  alerts: spec("alerts", "FT_ALERTS", "alerts, what users subscribe to", {
-    storage: "file",
-    maxAgeMs: 30 * DAY,
-    maxBytes: 4 * GiB,
-    maxMsgSize: 1 * MiB,
-    replicas: 1,
-  }),
+  alerts: {
+    ...spec("alerts", "FT_ALERTS", "alerts, what users subscribe to, and their delivery status", {
+      storage: "file",
+      maxAgeMs: 30 * DAY,
+      maxBytes: 4 * GiB,
+      maxMsgSize: 1 * MiB,
+      replicas: 1,
+    }),
+    // AlertDelivery: what became of each alert's notification and clip.
+    subjects: ["ft.alerts.>", "ft.deliveries.>"],
+  },
   clips: spec("clips", "FT_CLIPS", "recorded clips around alerts", {
     storage: "file",
     maxAgeMs: 30 * DAY,

@@ -11,6 +11,7 @@ export const CAMERA_SUBJECT_KINDS = [
   "tracks",
   "snapshots",
   "alerts",
+  "deliveries",
   "clips",
 ] as const;
 export type CameraSubjectKind = (typeof CAMERA_SUBJECT_KINDS)[number];

@@ -17,7 +17,14 @@ export class ConfigError extends Error {
 export const ENV_PREFIX = "FACETRACKER_";
 
 /** FACETRACKER_* variables that are not configuration keys (FACETRACKER_CONFIG, _MODELS_DIR, _LOG_LEVEL, _HTTP_PORT, _PARENT_PID, _EXIT_WHEN_DONE). */
-const NOT_CONFIG_KEYS = new Set(["config", "models_dir", "log_level", "http_port", "parent_pid", "exit_when_done"]);
+const NOT_CONFIG_KEYS = new Set([
+  "config",
+  "models_dir",
+  "log_level",
+  "http_port",
+  "parent_pid",
+  "exit_when_done",
+]);
 
 type Tree = Record<string, unknown>;
 

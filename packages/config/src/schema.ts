@@ -16,6 +16,31 @@ const roi = z
   .tuple([z.number().min(0), z.number().min(0), z.number().min(0), z.number().min(0)])
   .refine(([x1, y1, x2, y2]) => x2 > x1 && y2 > y1, "roi must be [x1, y1, x2, y2] with x2 > x1 and y2 > y1");
 
+/** Placeholders of notification templates (see @facetracker/notify). */
+export const templatePlaceholders = [
+  "time",
+  "camera",
+  "identity",
+  "similarity",
+  "track_id",
+  "url",
+  "count",
+  "identities",
+] as const;
+const template = z
+  .string()
+  .min(1)
+  .superRefine((text, ctx) => {
+    for (const m of text.matchAll(/\$\{([^}]*)\}/g)) {
+      if (!(templatePlaceholders as readonly string[]).includes(m[1] as string)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown placeholder \${${m[1]}} (known: ${templatePlaceholders.map((p) => `\${${p}}`).join(" ")})`,
+        });
+      }
+    }
+  });
+
 export const configSchema = z.strictObject({
   /** Camera index or device (/dev/videoN), file path, rtsp:// or http(s):// URL. */
   video_source: z
@@ -108,8 +133,75 @@ export const configSchema = z.strictObject({
       alert_mode: z.enum(alertModes).default("ON_UNKNOWNS"),
       /** At most one alert per track. */
       alert_once: z.boolean().default(true),
+      /**
+       * After an alert for a known identity on a camera, no other alert for that identity on that camera for
+       * this long (its new tracks included), seconds; 0 = off. Unknown faces have no identity to cool down.
+       */
+      cooldown_s: z.number().min(0).max(86_400).default(0),
+      /** Identities (names) never alerted on, whatever the mode. */
+      mute: z.array(z.string().min(1)).default([]),
+      /** Identities (names) always alerted on, whatever the mode (except NONE); mute wins over always. */
+      always: z.array(z.string().min(1)).default([]),
+      /** Frames of the clip recorded around an alert (half before the trigger, half after); 0 = no clips. */
+      clip_duration: z.int().min(0).max(9000).default(100),
+      /** Also store a copy of each clip with boxes, track IDs and names drawn. */
+      clip_annotated: z.boolean().default(false),
+      /**
+       * Apprise URLs the notifications go to (mailto://, slack://, json:// …; see docs/alerts.md); empty =
+       * no notifications. One URL or a list.
+       */
+      notification_config: z
+        .union([z.string().min(1), z.array(z.string().min(1))])
+        .transform((v) => (typeof v === "string" ? [v] : v))
+        .default([]),
+      /** Message body template (Markdown): ${time} ${camera} ${identity} ${similarity} ${track_id} ${url}. */
+      notification_message: template.optional(),
+      /** Title template, same placeholders. */
+      notification_title: template.optional(),
+      /** Time one delivery attempt may take, seconds. */
+      notification_timeout_s: z.number().positive().max(600).default(30),
+      /** Attempts after the first when a delivery fails (with exponential backoff). */
+      notification_retries: z.int().min(0).max(20).default(3),
+      /** Alerts of one camera within this window go out as one message, seconds; 0 = one message each. */
+      notification_group_s: z.number().min(0).max(600).default(2),
+      /**
+       * Wait this long for the alert's clip before notifying, so the message carries its URL, seconds
+       * (0 = notify at once, without a clip URL). Default: the clip's post-roll plus a margin.
+       */
+      notification_clip_wait_s: z.number().min(0).max(600).optional(),
+      /**
+       * Where notifications are sent from: the local `apprise` command (default), or an Apprise API server
+       * (the compose deployment's apprise-api container), e.g. http://apprise:8000.
+       */
+      apprise_api_url: z.url().optional(),
     })
     .prefault({}),
+  /** Where alert clips are stored: a local directory, or an S3/MinIO endpoint with a bucket. */
+  storage: z
+    .strictObject({
+      /** A local directory, or an http(s):// S3 endpoint (MinIO, AWS …). */
+      endpoint: z.string().min(1).default("./data/clips"),
+      bucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "bucket: 3–63 lowercase letters, digits, '.' or '-'")
+        .optional(),
+      access_key: z.string().min(1).optional(),
+      secret_key: z.string().min(1).optional(),
+      region: z.string().min(1).default("us-east-1"),
+      /** Lifetime of the presigned clip URLs given in alerts and notifications, seconds. */
+      url_expiration_s: z.int().min(1).max(604_800).default(86_400),
+      /** Clips kept while S3 is unreachable, and the local store itself: spool directory. */
+      spool_path: z.string().min(1).default("./data/clip-spool"),
+      /** Local storage: clips older than this are removed, days (0 = keep). */
+      retention_days: z.number().min(0).default(30),
+      /** Local storage: oldest clips removed above this total size, GiB (0 = no limit). */
+      max_total_gb: z.number().min(0).default(20),
+    })
+    .prefault({})
+    .refine(
+      (s) => !/^https?:\/\//.test(s.endpoint) || (s.bucket && s.access_key && s.secret_key),
+      "an S3 endpoint needs bucket, access_key and secret_key",
+    ),
   /** Cameras of the pipeline (`facetracker up` and the ingest service); more can be added at run time. */
   cameras: z
     .array(

@@ -5,7 +5,7 @@
  * numbers (e.g. `TrackEventType.CONFIRMED`), with `<enum>ToJSON`/`<enum>FromJSON` for their names.
  */
 
-export { Alert } from "./gen/facetracker/v1/alert.ts";
+export { Alert, AlertDelivery } from "./gen/facetracker/v1/alert.ts";
 export {
   DeleteIdentityRequest,
   DeleteIdentityResponse,

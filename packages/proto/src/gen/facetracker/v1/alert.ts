@@ -36,6 +36,33 @@ export interface Alert {
   box?: Box | undefined;
 }
 
+/**
+ * What became of an alert's notification and clip; published on ft.deliveries.<camera> (stream
+ * FT_ALERTS, durable) each time one of them settles, so the alert stream records every alert's delivery.
+ */
+export interface AlertDelivery {
+  /** ID of the Alert. */
+  alertId: string;
+  /** Camera ID. */
+  camera: string;
+  /** Notification: "sent", "failed", "disabled" (no notification_config) or "" (not settled yet). */
+  notificationStatus: string;
+  /** Why the notification failed (empty otherwise). */
+  notificationError: string;
+  /** Delivery attempts made. */
+  notificationAttempts: number;
+  /** Clip: "stored", "failed", "disabled" (clip_duration 0) or "" (not settled yet). */
+  clipStatus: string;
+  /** Why the clip failed (empty otherwise). */
+  clipError: string;
+  /** Storage key of the clip (.mp4). */
+  clipKey: string;
+  /** URL of the clip (file:// or presigned, may expire). */
+  clipUrl: string;
+  /** When this status was recorded, milliseconds since the Unix epoch. */
+  timeMs: number;
+}
+
 function createBaseAlert(): Alert {
   return {
     id: "",
@@ -287,6 +314,266 @@ export const Alert: MessageFns<Alert> = {
     message.mode = object.mode ?? "";
     message.pts = object.pts ?? 0;
     message.box = (object.box !== undefined && object.box !== null) ? Box.fromPartial(object.box) : undefined;
+    return message;
+  },
+};
+
+function createBaseAlertDelivery(): AlertDelivery {
+  return {
+    alertId: "",
+    camera: "",
+    notificationStatus: "",
+    notificationError: "",
+    notificationAttempts: 0,
+    clipStatus: "",
+    clipError: "",
+    clipKey: "",
+    clipUrl: "",
+    timeMs: 0,
+  };
+}
+
+export const AlertDelivery: MessageFns<AlertDelivery> = {
+  encode(message: AlertDelivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alertId !== "") {
+      writer.uint32(10).string(message.alertId);
+    }
+    if (message.camera !== "") {
+      writer.uint32(18).string(message.camera);
+    }
+    if (message.notificationStatus !== "") {
+      writer.uint32(26).string(message.notificationStatus);
+    }
+    if (message.notificationError !== "") {
+      writer.uint32(34).string(message.notificationError);
+    }
+    if (message.notificationAttempts !== 0) {
+      writer.uint32(40).uint32(message.notificationAttempts);
+    }
+    if (message.clipStatus !== "") {
+      writer.uint32(50).string(message.clipStatus);
+    }
+    if (message.clipError !== "") {
+      writer.uint32(58).string(message.clipError);
+    }
+    if (message.clipKey !== "") {
+      writer.uint32(66).string(message.clipKey);
+    }
+    if (message.clipUrl !== "") {
+      writer.uint32(74).string(message.clipUrl);
+    }
+    if (message.timeMs !== 0) {
+      writer.uint32(80).int64(message.timeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlertDelivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlertDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.camera = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.notificationStatus = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.notificationError = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.notificationAttempts = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.clipStatus = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.clipError = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.clipKey = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.clipUrl = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.timeMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AlertDelivery {
+    return {
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
+      notificationStatus: isSet(object.notificationStatus)
+        ? globalThis.String(object.notificationStatus)
+        : isSet(object.notification_status)
+        ? globalThis.String(object.notification_status)
+        : "",
+      notificationError: isSet(object.notificationError)
+        ? globalThis.String(object.notificationError)
+        : isSet(object.notification_error)
+        ? globalThis.String(object.notification_error)
+        : "",
+      notificationAttempts: isSet(object.notificationAttempts)
+        ? globalThis.Number(object.notificationAttempts)
+        : isSet(object.notification_attempts)
+        ? globalThis.Number(object.notification_attempts)
+        : 0,
+      clipStatus: isSet(object.clipStatus)
+        ? globalThis.String(object.clipStatus)
+        : isSet(object.clip_status)
+        ? globalThis.String(object.clip_status)
+        : "",
+      clipError: isSet(object.clipError)
+        ? globalThis.String(object.clipError)
+        : isSet(object.clip_error)
+        ? globalThis.String(object.clip_error)
+        : "",
+      clipKey: isSet(object.clipKey)
+        ? globalThis.String(object.clipKey)
+        : isSet(object.clip_key)
+        ? globalThis.String(object.clip_key)
+        : "",
+      clipUrl: isSet(object.clipUrl)
+        ? globalThis.String(object.clipUrl)
+        : isSet(object.clip_url)
+        ? globalThis.String(object.clip_url)
+        : "",
+      timeMs: isSet(object.timeMs)
+        ? globalThis.Number(object.timeMs)
+        : isSet(object.time_ms)
+        ? globalThis.Number(object.time_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: AlertDelivery): unknown {
+    const obj: any = {};
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.camera !== "") {
+      obj.camera = message.camera;
+    }
+    if (message.notificationStatus !== "") {
+      obj.notificationStatus = message.notificationStatus;
+    }
+    if (message.notificationError !== "") {
+      obj.notificationError = message.notificationError;
+    }
+    if (message.notificationAttempts !== 0) {
+      obj.notificationAttempts = Math.round(message.notificationAttempts);
+    }
+    if (message.clipStatus !== "") {
+      obj.clipStatus = message.clipStatus;
+    }
+    if (message.clipError !== "") {
+      obj.clipError = message.clipError;
+    }
+    if (message.clipKey !== "") {
+      obj.clipKey = message.clipKey;
+    }
+    if (message.clipUrl !== "") {
+      obj.clipUrl = message.clipUrl;
+    }
+    if (message.timeMs !== 0) {
+      obj.timeMs = Math.round(message.timeMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AlertDelivery>, I>>(base?: I): AlertDelivery {
+    return AlertDelivery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AlertDelivery>, I>>(object: I): AlertDelivery {
+    const message = createBaseAlertDelivery();
+    message.alertId = object.alertId ?? "";
+    message.camera = object.camera ?? "";
+    message.notificationStatus = object.notificationStatus ?? "";
+    message.notificationError = object.notificationError ?? "";
+    message.notificationAttempts = object.notificationAttempts ?? 0;
+    message.clipStatus = object.clipStatus ?? "";
+    message.clipError = object.clipError ?? "";
+    message.clipKey = object.clipKey ?? "";
+    message.clipUrl = object.clipUrl ?? "";
+    message.timeMs = object.timeMs ?? 0;
     return message;
   },
 };

@@ -20,10 +20,30 @@ export interface ClipEvent {
   endMs: number;
   /** Number of frames in the clip. */
   frames: number;
+  /** Every alert the clip covers (alerts on one camera that overlap extend one clip); alert_id is the first. */
+  alertIds: string[];
+  /** Storage key of the .json side file (per-frame results). */
+  jsonKey: string;
+  /** Storage key of the annotated copy (empty when none). */
+  annotatedKey: string;
+  /** Frame rate of the clip. */
+  fps: number;
 }
 
 function createBaseClipEvent(): ClipEvent {
-  return { camera: "", alertId: "", key: "", url: "", startMs: 0, endMs: 0, frames: 0 };
+  return {
+    camera: "",
+    alertId: "",
+    key: "",
+    url: "",
+    startMs: 0,
+    endMs: 0,
+    frames: 0,
+    alertIds: [],
+    jsonKey: "",
+    annotatedKey: "",
+    fps: 0,
+  };
 }
 
 export const ClipEvent: MessageFns<ClipEvent> = {
@@ -48,6 +68,18 @@ export const ClipEvent: MessageFns<ClipEvent> = {
     }
     if (message.frames !== 0) {
       writer.uint32(56).uint32(message.frames);
+    }
+    for (const v of message.alertIds) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.jsonKey !== "") {
+      writer.uint32(74).string(message.jsonKey);
+    }
+    if (message.annotatedKey !== "") {
+      writer.uint32(82).string(message.annotatedKey);
+    }
+    if (message.fps !== 0) {
+      writer.uint32(89).double(message.fps);
     }
     return writer;
   },
@@ -121,6 +153,38 @@ export const ClipEvent: MessageFns<ClipEvent> = {
             message.frames = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.alertIds.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.jsonKey = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.annotatedKey = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.fps = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -154,6 +218,22 @@ export const ClipEvent: MessageFns<ClipEvent> = {
         ? globalThis.Number(object.end_ms)
         : 0,
       frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
+      alertIds: globalThis.Array.isArray(object?.alertIds)
+        ? object.alertIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.alert_ids)
+        ? object.alert_ids.map((e: any) => globalThis.String(e))
+        : [],
+      jsonKey: isSet(object.jsonKey)
+        ? globalThis.String(object.jsonKey)
+        : isSet(object.json_key)
+        ? globalThis.String(object.json_key)
+        : "",
+      annotatedKey: isSet(object.annotatedKey)
+        ? globalThis.String(object.annotatedKey)
+        : isSet(object.annotated_key)
+        ? globalThis.String(object.annotated_key)
+        : "",
+      fps: isSet(object.fps) ? globalThis.Number(object.fps) : 0,
     };
   },
 
@@ -180,6 +260,18 @@ export const ClipEvent: MessageFns<ClipEvent> = {
     if (message.frames !== 0) {
       obj.frames = Math.round(message.frames);
     }
+    if (message.alertIds?.length) {
+      obj.alertIds = message.alertIds;
+    }
+    if (message.jsonKey !== "") {
+      obj.jsonKey = message.jsonKey;
+    }
+    if (message.annotatedKey !== "") {
+      obj.annotatedKey = message.annotatedKey;
+    }
+    if (message.fps !== 0) {
+      obj.fps = floatToJson(message.fps);
+    }
     return obj;
   },
 
@@ -195,9 +287,17 @@ export const ClipEvent: MessageFns<ClipEvent> = {
     message.startMs = object.startMs ?? 0;
     message.endMs = object.endMs ?? 0;
     message.frames = object.frames ?? 0;
+    message.alertIds = object.alertIds?.map((e) => e) || [];
+    message.jsonKey = object.jsonKey ?? "";
+    message.annotatedKey = object.annotatedKey ?? "";
+    message.fps = object.fps ?? 0;
     return message;
   },
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

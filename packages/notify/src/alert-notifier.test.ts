@@ -1,0 +1,234 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${name}` in plain strings is the template syntax
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Alert } from "./alert-message.ts";
+import { AlertNotifier, type DeliveryResult } from "./alert-notifier.ts";
+import { AppriseCliTransport } from "./apprise-cli-transport.ts";
+import { appriseMissing } from "./testing/apprise-available.ts";
+import { startHttpReceiver } from "./testing/http-receiver.ts";
+
+const noApprise = appriseMissing();
+const jpeg = (n: number) => new Uint8Array([0xff, 0xd8, 0xff, 0xe0, n, 0xff, 0xd9]);
+let nextId = 0;
+const alert = (camera: string, identity: string | null, over: Partial<Alert> = {}): Alert => ({
+  id: `alert-${++nextId}`,
+  camera,
+  trackId: nextId,
+  identity,
+  similarity: 0.8,
+  timeMs: Date.UTC(2026, 0, 31, 12, 0, 0) + nextId,
+  thumbnailJpeg: jpeg(nextId),
+  ...over,
+});
+const payloadOf = (body: Buffer) => JSON.parse(body.toString("utf8"));
+const fastBackoff = { initialMs: 10, maxMs: 40, factor: 2 };
+
+describe("AlertNotifier with the apprise command and a json:// receiver", { skip: noApprise }, () => {
+  it("a burst of 3 alerts on one camera is one message naming 3 faces; another camera is separate", async () => {
+    const receiver = await startHttpReceiver();
+    const results: DeliveryResult[] = [];
+    const notifier = new AlertNotifier({
+      urls: [`json://127.0.0.1:${receiver.port}/alerts`],
+      transport: new AppriseCliTransport(),
+      groupWindowMs: 1500,
+      onResult: (r) => results.push(r),
+    });
+    try {
+      const burst = [
+        alert("cam-1", "alice", { clipUrl: "http://clips.test/cam-1/1.mp4" }),
+        alert("cam-1", "bob"),
+        alert("cam-1", null),
+      ];
+      const other = alert("cam-2", "carol", { clipUrl: "http://clips.test/cam-2/9.mp4" });
+      const pending = [...burst.map((a) => notifier.notify(a)), notifier.notify(other)];
+      assert.equal(notifier.pendingAlerts, 4);
+      const [r1, r2, r3, r4] = await Promise.all(pending);
+
+      assert.equal(receiver.requests.length, 2);
+      const payloads = receiver.requests.map((r) => payloadOf(r.body));
+      const group = payloads.find((p) => p.title.includes("cam-1"));
+      const single = payloads.find((p) => p.title.includes("cam-2"));
+      assert.equal(group.title, "FaceTracker: 3 faces on cam-1");
+      assert.match(group.message, /\*\*3 faces\*\* seen on \*\*cam-1\*\*: alice, bob, unknown/);
+      assert.ok(group.message.includes("http://clips.test/cam-1/1.mp4"));
+      assert.equal(group.attachments.length, 3);
+      assert.deepEqual(
+        group.attachments.map((a: { base64: string }) => new Uint8Array(Buffer.from(a.base64, "base64"))),
+        burst.map((a) => a.thumbnailJpeg),
+      );
+      assert.equal(single.title, "FaceTracker: carol on cam-2");
+      assert.match(single.message, /\*\*carol\*\* seen on \*\*cam-2\*\*/);
+      assert.ok(single.message.includes("[http://clips.test/cam-2/9.mp4](http://clips.test/cam-2/9.mp4)"));
+      assert.equal(single.attachments.length, 1);
+
+      assert.equal(r1, r2, "the alerts of a group share one result");
+      assert.equal(r2, r3);
+      assert.deepEqual(
+        r1?.alertIds,
+        burst.map((a) => a.id),
+      );
+      assert.equal(r1?.status, "sent");
+      assert.equal(r1?.attempts, 1);
+      assert.equal(typeof r1?.sentAtMs, "number");
+      assert.deepEqual(r4?.alertIds, [other.id]);
+      assert.equal(r4?.status, "sent");
+      assert.equal(results.length, 2, "onResult once per message");
+    } finally {
+      await notifier.close();
+      await receiver.close();
+    }
+  });
+
+  it("a failing endpoint is retried with backoff, then failed with a reason; other cameras still go out", async () => {
+    const receiver = await startHttpReceiver((request) =>
+      payloadOf(request.body).title.includes("cam-bad") ? { status: 500, body: "broken" } : { status: 200 },
+    );
+    const notifier = new AlertNotifier({
+      urls: [`json://127.0.0.1:${receiver.port}/`],
+      transport: new AppriseCliTransport(),
+      groupWindowMs: 0,
+      retries: 2,
+      backoff: fastBackoff,
+    });
+    try {
+      const bad = notifier.notify(alert("cam-bad", "alice"));
+      const good = notifier.notify(alert("cam-good", "bob"));
+      const [badResult, goodResult] = await Promise.all([bad, good]);
+      assert.equal(badResult.status, "failed");
+      assert.equal(badResult.attempts, 3);
+      assert.match(badResult.error ?? "", /apprise exited with code 1/);
+      assert.match(badResult.error ?? "", /500/);
+      assert.equal(badResult.sentAtMs, undefined);
+      const titles = receiver.requests.map((r) => payloadOf(r.body).title as string);
+      assert.equal(
+        titles.filter((t) => t.includes("cam-bad")).length,
+        3,
+        "1 attempt + 2 retries at the receiver",
+      );
+      assert.equal(goodResult.status, "sent");
+      assert.equal(goodResult.attempts, 1);
+      assert.equal(titles.filter((t) => t.includes("cam-good")).length, 1);
+    } finally {
+      await notifier.close();
+      await receiver.close();
+    }
+  });
+
+  it("an error that retrying cannot fix (unsupported URL) is not retried", async () => {
+    const notifier = new AlertNotifier({
+      urls: ["nosuchservice://user:pw@host"],
+      transport: new AppriseCliTransport(),
+      groupWindowMs: 0,
+      retries: 3,
+      backoff: fastBackoff,
+    });
+    const result = await notifier.notify(alert("cam-1", "alice"));
+    assert.equal(result.status, "failed");
+    assert.equal(result.attempts, 1);
+    assert.match(result.error ?? "", /Unsupported URL: nosuchservice:\/\/user:/);
+    await notifier.close();
+  });
+
+  it("verifyUrls() checks the URLs with apprise without sending, naming one it cannot load", async () => {
+    const receiver = await startHttpReceiver();
+    try {
+      const good = `json://127.0.0.1:${receiver.port}/`;
+      const transport = new AppriseCliTransport();
+      await new AlertNotifier({ urls: [good], transport }).verifyUrls();
+      const mixed = new AlertNotifier({ urls: [good, "nosuchservice://u:s3cr3tpw@host"], transport });
+      await assert.rejects(mixed.verifyUrls(), (error: Error) => {
+        assert.match(error.message, /1 of 2 loaded.*Unsupported URL: nosuchservice:\/\/u:/);
+        assert.ok(!error.message.includes("s3cr3tpw"));
+        return true;
+      });
+      assert.equal(receiver.requests.length, 0, "a dry run sends nothing");
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("an attempt that outlives timeoutMs is stopped (apprise killed) and recorded as timed out", async () => {
+    const receiver = await startHttpReceiver(() => "hold");
+    const notifier = new AlertNotifier({
+      urls: [`json://127.0.0.1:${receiver.port}/?rto=120`],
+      transport: new AppriseCliTransport({ killGraceMs: 500 }),
+      groupWindowMs: 0,
+      timeoutMs: 3000,
+      retries: 0,
+    });
+    try {
+      const result = await notifier.notify(alert("cam-1", "alice"));
+      assert.equal(result.status, "failed");
+      assert.equal(result.attempts, 1);
+      assert.match(result.error ?? "", /timed out after 3000 ms/);
+      // If apprise got as far as connecting, its connection is gone: the process was killed.
+      for (const request of receiver.requests) await request.closed;
+    } finally {
+      await notifier.close();
+      await receiver.close();
+    }
+  });
+
+  it("close() sends the groups still waiting, waits for them, and refuses later alerts", async () => {
+    const receiver = await startHttpReceiver();
+    const notifier = new AlertNotifier({
+      urls: [`json://127.0.0.1:${receiver.port}/`],
+      transport: new AppriseCliTransport(),
+      groupWindowMs: 600_000,
+    });
+    try {
+      const first = notifier.notify(alert("cam-1", "alice"));
+      const second = notifier.notify(alert("cam-1", "bob"));
+      await notifier.close();
+      assert.equal(receiver.requests.length, 1);
+      assert.equal(payloadOf((await receiver.request(0)).body).title, "FaceTracker: 2 faces on cam-1");
+      assert.equal((await first).status, "sent");
+      assert.equal(await first, await second);
+      assert.equal(notifier.deliveriesInFlight, 0);
+      const late = await notifier.notify(alert("cam-1", "carol"));
+      assert.equal(late.status, "failed");
+      assert.equal(late.attempts, 0);
+      assert.equal(late.error, "notifier is closed");
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe("AlertNotifier configuration and input checks", () => {
+  const transport = new AppriseCliTransport();
+  const urls = ["json://127.0.0.1:9/"];
+
+  it("a template with an unknown placeholder fails at construction, naming it", () => {
+    assert.throws(
+      () => new AlertNotifier({ urls, transport, bodyTemplate: "**${identity}** at ${camra}" }),
+      /bodyTemplate: unknown placeholder \$\{camra\} on line 1/,
+    );
+  });
+
+  it("empty or malformed URLs and bad numbers fail at construction", () => {
+    assert.throws(() => new AlertNotifier({ urls: [], transport }), /no Apprise URLs configured/);
+    assert.throws(
+      () => new AlertNotifier({ urls: ["mailto:user:secret@host"], transport }),
+      /Apprise URL #1 is not of the form scheme:\/\/…: <unparseable URL>/,
+    );
+    assert.throws(
+      () => new AlertNotifier({ urls, transport, retries: -1 }),
+      /retries must be a whole number ≥ 0/,
+    );
+    assert.throws(() => new AlertNotifier({ urls, transport, timeoutMs: 0 }), /timeoutMs must be > 0/);
+    assert.throws(
+      () => new AlertNotifier({ urls, transport, backoff: { factor: 0.5 } }),
+      /backoff.factor must be ≥ 1/,
+    );
+  });
+
+  it("an invalid alert is a failed result, not an exception", async () => {
+    const notifier = new AlertNotifier({ urls, transport });
+    const result = await notifier.notify({ ...alert("cam-1", "alice"), camera: "" });
+    assert.equal(result.status, "failed");
+    assert.equal(result.attempts, 0);
+    assert.match(result.error ?? "", /invalid alert: alert.camera must be a non-empty string/);
+    await notifier.close();
+  });
+});

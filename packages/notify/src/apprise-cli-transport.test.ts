@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { AppriseCliTransport } from "./apprise-cli-transport.ts";
+import { type Notification, NotificationError } from "./notification.ts";
+import { appriseMissing } from "./testing/apprise-available.ts";
+import { type HttpReceiver, startHttpReceiver } from "./testing/http-receiver.ts";
+import { decodeBody, leafParts, parseMime } from "./testing/mime.ts";
+import { aiosmtpdMissing, type SmtpServer, startSmtpServer } from "./testing/smtp-server.ts";
+
+const noApprise = appriseMissing();
+const noSmtp = noApprise ?? aiosmtpdMissing();
+const thumbnail = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0, 255, 0xff, 0xd9]);
+const clipUrl = "http://clips.example.test/clips/cam-1/track-7.mp4";
+
+const notification: Notification = {
+  title: "FaceTracker: alice on cam-1",
+  body: `**alice** seen on **cam-1**\n\n- Similarity: 0.91\n- Clip: [${clipUrl}](${clipUrl})`,
+  format: "markdown",
+  attachments: [{ name: "alice-cam-1-track7.jpg", data: thumbnail, mimeType: "image/jpeg" }],
+};
+
+const longSignal = () => AbortSignal.timeout(60_000);
+
+describe("AppriseCliTransport (real apprise command)", { skip: noApprise }, () => {
+  let receiver: HttpReceiver;
+  let tempDir: string;
+
+  before(async () => {
+    tempDir = await mkdtemp(join(tmpdir(), "notify-cli-test-"));
+  });
+  after(async () => {
+    await rm(tempDir, { recursive: true, force: true });
+  });
+
+  it("posts title, markdown body and the thumbnail to a json:// receiver; removes its temp files", async () => {
+    receiver = await startHttpReceiver();
+    try {
+      const transport = new AppriseCliTransport({ tempDir });
+      await transport.send([`json://127.0.0.1:${receiver.port}/hooks/alerts`], notification, longSignal());
+      assert.equal(receiver.requests.length, 1);
+      const request = await receiver.request(0);
+      assert.equal(request.method, "POST");
+      assert.equal(request.path, "/hooks/alerts");
+      assert.match(String(request.headers["content-type"]), /application\/json/);
+      const payload = JSON.parse(request.body.toString("utf8"));
+      assert.equal(payload.version, "1.0");
+      assert.equal(payload.title, notification.title);
+      assert.equal(payload.type, "info");
+      assert.match(payload.message, /\*\*alice\*\* seen on \*\*cam-1\*\*/);
+      assert.ok(payload.message.includes(clipUrl), "clip URL in the message");
+      assert.equal(payload.attachments.length, 1);
+      assert.equal(payload.attachments[0].filename, "alice-cam-1-track7.jpg");
+      assert.equal(payload.attachments[0].mimetype, "image/jpeg");
+      assert.deepEqual(new Uint8Array(Buffer.from(payload.attachments[0].base64, "base64")), thumbnail);
+      assert.deepEqual(await readdir(tempDir), [], "the private attachment directory is removed");
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("keeps the body literal even when it looks like an option or holds quotes and newlines", async () => {
+    receiver = await startHttpReceiver();
+    try {
+      const odd: Notification = {
+        title: "--title=-x",
+        body: "-b 'quoted' \"double\" $HOME `cmd`\nsecond line",
+        format: "text",
+        attachments: [],
+      };
+      await new AppriseCliTransport().send([`json://127.0.0.1:${receiver.port}/`], odd, longSignal());
+      const payload = JSON.parse((await receiver.request(0)).body.toString("utf8"));
+      assert.equal(payload.title, odd.title);
+      assert.equal(payload.message, odd.body);
+      assert.deepEqual(payload.attachments, []);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("a non-zero apprise exit rejects with its output, secrets of the URL masked", async () => {
+    const transport = new AppriseCliTransport();
+    const url = "bogus://admin:hunter22secret@example.com/path";
+    await assert.rejects(transport.send([url], notification, longSignal()), (error: unknown) => {
+      assert.ok(error instanceof NotificationError);
+      assert.match(error.message, /apprise exited with code 1/);
+      assert.ok(error.message.includes("sending to bogus://admin:***@example.com/path"), error.message);
+      // apprise 1.2.0 prints the URL it cannot parse with its own masking (h...t); ours masks the rest.
+      assert.match(error.message, /Unparseable URL bogus:\/\/admin:/);
+      assert.ok(!error.message.includes("hunter22secret"), error.message);
+      assert.equal(error.retryable, false, "an unparseable URL is not worth retrying");
+      return true;
+    });
+  });
+
+  it("a failing endpoint rejects with apprise's reason and the masked URL", async () => {
+    receiver = await startHttpReceiver(() => ({ status: 500, body: "boom" }));
+    try {
+      const url = `json://bob:pa55word@127.0.0.1:${receiver.port}/x`;
+      await assert.rejects(
+        new AppriseCliTransport().send([url], notification, longSignal()),
+        (error: unknown) => {
+          assert.ok(error instanceof NotificationError);
+          assert.match(error.message, /exited with code 1/);
+          assert.match(error.message, /500/);
+          assert.ok(error.message.includes(`json://bob:***@127.0.0.1:${receiver.port}/x`), error.message);
+          assert.ok(!error.message.includes("pa55word"), error.message);
+          assert.equal(error.retryable, true);
+          return true;
+        },
+      );
+      assert.equal(receiver.requests.length, 1);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("aborting stops the apprise child (its connection closes) and removes the temp files", async () => {
+    receiver = await startHttpReceiver(() => "hold");
+    try {
+      const controller = new AbortController();
+      const transport = new AppriseCliTransport({ tempDir });
+      // rto=120: apprise itself would wait 2 minutes for the answer, so only the abort can end it.
+      const sending = transport.send(
+        [`json://127.0.0.1:${receiver.port}/?rto=120`],
+        notification,
+        controller.signal,
+      );
+      const request = await receiver.request(0);
+      controller.abort(new Error("test abort"));
+      await assert.rejects(sending, /apprise stopped before finishing \(test abort\)/);
+      await request.closed;
+      assert.deepEqual(await readdir(tempDir), []);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("a missing apprise command is a clear, non-retryable error", async () => {
+    const transport = new AppriseCliTransport({ command: join(tempDir, "no-such-apprise") });
+    await assert.rejects(
+      transport.send(["json://127.0.0.1:9/"], notification, longSignal()),
+      (error: unknown) => {
+        assert.ok(error instanceof NotificationError);
+        assert.match(error.message, /cannot run .*no-such-apprise: not found/);
+        assert.equal(error.retryable, false);
+        return true;
+      },
+    );
+  });
+
+  it("refuses an empty URL list (apprise would fall back to its config files)", async () => {
+    await assert.rejects(
+      new AppriseCliTransport().send([], notification, longSignal()),
+      /no Apprise URLs configured/,
+    );
+  });
+
+  it("verifyUrls accepts loadable URLs and names an unparseable one with its secret masked", async () => {
+    const transport = new AppriseCliTransport();
+    await transport.verifyUrls(["json://127.0.0.1:9/x", "mailto://127.0.0.1:25?from=a@example.com"]);
+    await assert.rejects(
+      transport.verifyUrls(["json://127.0.0.1:9/x", "nosuch://user:topsecret1@host"]),
+      (error) => {
+        assert.ok(error instanceof NotificationError);
+        assert.match(error.message, /1 of 2 loaded/);
+        assert.match(error.message, /Unparseable URL nosuch:\/\/user:/);
+        assert.ok(!error.message.includes("topsecret1"));
+        return true;
+      },
+    );
+  });
+});
+
+describe("AppriseCliTransport → mailto:// → real SMTP server (aiosmtpd)", { skip: noSmtp }, () => {
+  let smtp: SmtpServer;
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "notify-smtp-test-"));
+    smtp = await startSmtpServer(dir);
+  });
+  after(async () => {
+    await smtp?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("delivers a mail with the subject, the HTML body with the clip link and the thumbnail attached", async () => {
+    const url = `mailto://127.0.0.1:${smtp.port}?from=facetracker@example.com&to=security@example.com`;
+    await new AppriseCliTransport().send([url], notification, longSignal());
+    const messages = await smtp.messages();
+    assert.equal(messages.length, 1);
+    const mail = parseMime(messages[0] as string);
+    assert.equal(mail.headers.get("subject"), notification.title);
+    assert.equal(mail.headers.get("to"), "security@example.com");
+    assert.equal(mail.headers.get("from"), "facetracker@example.com");
+    assert.match(mail.headers.get("content-type") ?? "", /^multipart\/mixed/);
+    const leaves = leafParts(mail);
+    const html = leaves.find((p) => p.headers.get("content-type")?.startsWith("text/html"));
+    assert.ok(html, "an HTML part (markdown converted by apprise)");
+    const htmlText = decodeBody(html).toString("utf8");
+    assert.match(htmlText, /<strong>alice<\/strong>/);
+    assert.ok(htmlText.includes(`href="${clipUrl}"`), htmlText);
+    const image = leaves.find((p) => p.headers.get("content-type")?.startsWith("image/jpeg"));
+    assert.ok(image, "the thumbnail part");
+    assert.match(
+      image.headers.get("content-disposition") ?? "",
+      /attachment; filename="alice-cam-1-track7\.jpg"/,
+    );
+    assert.deepEqual(new Uint8Array(decodeBody(image)), thumbnail);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The embedded transport: runs the `apprise` command once per notification. Attachments are written
+ * to a private temporary directory (mode 0700, removed afterwards) and passed with `--attach`.
+ */
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkAppriseUrls } from "./apprise-urls.ts";
+import { attachmentFileNames } from "./attachment-names.ts";
+import { type ChildRunResult, ChildStartError, runChild } from "./child-run.ts";
+import { type Notification, NotificationError, type NotificationTransport } from "./notification.ts";
+import { textTail } from "./text-tail.ts";
+import { describeUrls, redactSecrets } from "./url-redaction.ts";
+
+/** Options of AppriseCliTransport. */
+export interface AppriseCliTransportOptions {
+  /** The apprise command: a path or a name looked up on PATH (default "apprise"). */
+  command?: string;
+  /** Where the private per-notification attachment directories are created (default: os.tmpdir()). */
+  tempDir?: string;
+  /** Time between SIGTERM and SIGKILL when an attempt is aborted (default 2000 ms). */
+  killGraceMs?: number;
+}
+
+const INSTALL_HINT =
+  "install Apprise (Debian package apprise, or pip install apprise) or set the command path";
+
+const EXIT_MEANINGS: Record<number, string> = {
+  1: "a notification failed or a URL could not be loaded",
+  2: "invalid command-line arguments",
+  3: "no service was notified",
+};
+
+/** Sends notifications by running the Apprise command-line tool. */
+export class AppriseCliTransport implements NotificationTransport {
+  /** The command that is run. */
+  readonly command: string;
+  readonly #tempDir: string;
+  readonly #killGraceMs: number;
+
+  constructor(options: AppriseCliTransportOptions = {}) {
+    this.command = options.command ?? "apprise";
+    this.#tempDir = options.tempDir ?? tmpdir();
+    this.#killGraceMs = options.killGraceMs ?? 2000;
+  }
+
+  /**
+   * Runs `apprise --title … --body … --input-format … --attach … -- URL…`; rejects with a
+   * NotificationError carrying apprise's output tail (secrets masked) when it exits non-zero, and
+   * stops the child when `signal` aborts.
+   */
+  async send(urls: string[], notification: Notification, signal: AbortSignal): Promise<void> {
+    checkAppriseUrls(urls);
+    if (signal.aborted) throw abortError(signal, urls);
+    const dir = await mkdtemp(join(this.#tempDir, "facetracker-notify-"));
+    try {
+      const names = attachmentFileNames(notification.attachments);
+      const paths = names.map((name) => join(dir, name));
+      await Promise.all(
+        notification.attachments.map((attachment, i) =>
+          writeFile(paths[i] as string, attachment.data, { mode: 0o600 }),
+        ),
+      );
+      const args = [
+        "-v",
+        `--input-format=${notification.format}`,
+        `--title=${notification.title}`,
+        `--body=${notification.body}`,
+        ...paths.map((path) => `--attach=${path}`),
+        "--",
+        ...urls,
+      ];
+      const result = await this.#run(args, signal, urls);
+      if (result.aborted) throw abortError(signal, urls);
+      if (result.code !== 0) throw exitError(result, urls);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Checks at start-up that apprise can load every URL (`apprise --dry-run`, nothing is sent); rejects
+   * naming the URLs it cannot parse (secrets masked).
+   */
+  async verifyUrls(urls: string[], signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<void> {
+    checkAppriseUrls(urls);
+    const result = await this.#run(["-v", "--dry-run", "--", ...urls], signal, urls);
+    if (result.aborted) throw abortError(signal, urls);
+    const output = redactSecrets(result.output, urls);
+    const errors = output.split("\n").filter((line) => / - ERROR - /.test(line));
+    const loaded = output.split("\n").filter((line) => /^\s*\d+\.\s+\S/.test(line)).length;
+    if (result.code !== 0 || errors.length > 0 || loaded < urls.length) {
+      const detail =
+        errors.map((line) => line.replace(/^.* - ERROR - /, "")).join("; ") || textTail(output, 500);
+      throw new NotificationError(
+        `apprise cannot use the notification URLs (${loaded} of ${urls.length} loaded): ${detail}`,
+        { retryable: false },
+      );
+    }
+  }
+
+  async #run(args: string[], signal: AbortSignal, urls: string[]): Promise<ChildRunResult> {
+    try {
+      return await runChild(this.command, args, { signal, killGraceMs: this.#killGraceMs });
+    } catch (error) {
+      if (error instanceof ChildStartError) {
+        throw new NotificationError(`${error.message} (${INSTALL_HINT})`, { retryable: false, cause: error });
+      }
+      throw new NotificationError(`apprise failed for ${describeUrls(urls)}: ${String(error)}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+  }
+}
+
+function abortError(signal: AbortSignal, urls: string[]): NotificationError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  return new NotificationError(`apprise stopped before finishing (${reason}) for ${describeUrls(urls)}`, {
+    retryable: true,
+    cause: signal.reason,
+  });
+}
+
+function exitError(result: ChildRunResult, urls: string[]): NotificationError {
+  const how =
+    result.code === null
+      ? `was killed by ${result.signal ?? "a signal"}`
+      : `exited with code ${result.code}${EXIT_MEANINGS[result.code] ? ` (${EXIT_MEANINGS[result.code]})` : ""}`;
+  const output = textTail(redactSecrets(result.output, urls), 1500);
+  // None of the URLs could be loaded ("Unparseable URL …", "Unsupported URL …"): retrying cannot help.
+  const nothingLoaded = /There are no service\(s\) to notify/i.test(result.output);
+  return new NotificationError(
+    `apprise ${how} sending to ${describeUrls(urls)}${output ? `: ${output}` : " (no output)"}`,
+    { retryable: !nothingLoaded && result.code !== 2 && result.code !== 3 },
+  );
+}

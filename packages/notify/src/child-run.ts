@@ -1,0 +1,105 @@
+/**
+ * Runs a short-lived command to completion, capturing its output; aborting the signal stops it
+ * (SIGTERM, then SIGKILL after a grace period) and still waits for it to end, so no child outlives
+ * its use. Children still running when Node exits are killed.
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+
+/** How a run ended. `aborted` is true when the signal stopped it. */
+export interface ChildRunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** stdout and stderr interleaved, at most the last `maxOutputChars` characters. */
+  output: string;
+  aborted: boolean;
+}
+
+/** The command could not be started (not found, not executable). */
+export class ChildStartError extends Error {
+  readonly code: string | undefined;
+
+  constructor(command: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const why = code === "ENOENT" ? "not found" : code === "EACCES" ? "permission denied" : String(cause);
+    super(`cannot run ${command}: ${why}`, { cause });
+    this.name = "ChildStartError";
+    this.code = code;
+  }
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killAllNow(): void {
+  for (const child of running) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Options of runChild. */
+export interface ChildRunOptions {
+  signal: AbortSignal;
+  /** Time between SIGTERM and SIGKILL when aborted (default 2000 ms). */
+  killGraceMs?: number;
+  maxOutputChars?: number;
+}
+
+/** Runs `command args` with stdin closed; resolves when it has exited and its pipes are closed. */
+export async function runChild(
+  command: string,
+  args: string[],
+  options: ChildRunOptions,
+): Promise<ChildRunResult> {
+  const { signal, killGraceMs = 2000, maxOutputChars = 64 * 1024 } = options;
+  if (!exitHookInstalled) {
+    process.on("exit", killAllNow);
+    exitHookInstalled = true;
+  }
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", resolve);
+      child.once("error", reject);
+    });
+  } catch (error) {
+    throw new ChildStartError(command, error);
+  }
+  running.add(child);
+  child.on("error", () => {});
+
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    if (output.length > maxOutputChars * 2) output = output.slice(-maxOutputChars);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+
+  let aborted = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    aborted = true;
+    child.kill("SIGTERM");
+    killTimer = setTimeout(() => child.kill("SIGKILL"), killGraceMs);
+  };
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("close", (code: number | null, exitSignal: NodeJS.Signals | null) =>
+      resolve({ code, signal: exitSignal }),
+    );
+  });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const status = await closed;
+    return { ...status, output: output.slice(-maxOutputChars), aborted };
+  } finally {
+    running.delete(child);
+    signal.removeEventListener("abort", onAbort);
+    if (killTimer) clearTimeout(killTimer);
+  }
+}
