@@ -10,3 +10,4 @@ export {
   type RemoteIdentify,
   type TrackStageOutput,
 } from "./track-stage.ts";
+export { ClipWaiter } from "./clip-waiter.ts";

@@ -1,4 +1,4 @@
-import type { AlertMode, TrackEvent as StageEvent } from "@facetracker/alerts";
+import { type AlertMode, AlertRules, type TrackEvent as StageEvent } from "@facetracker/alerts";
 import {
   consumeMessages,
   ensureStreams,
@@ -6,9 +6,9 @@ import {
   publishMessage,
   subject,
 } from "@facetracker/bus";
-import { CameraAlertStage } from "@facetracker/pipeline";
 import { Alert, TrackEvent, TrackEventType } from "@facetracker/proto";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
+import { startAlertNotifications } from "./alert-notifications.ts";
 
 const stageTypes: Partial<Record<number, StageEvent["type"]>> = {
   [TrackEventType.CONFIRMED]: "confirmed",
@@ -21,9 +21,11 @@ const stageTypes: Partial<Record<number, StageEvent["type"]>> = {
 
 /**
  * Alert: consumes track events of every camera (durable consumer "alert") and publishes an alert on
- * ft.alerts.<camera> for each track whose settled identity matches the camera's alert_mode (once per
- * track with alert_once). Alerts carry the camera, track ID, identity or unknown, similarity, time and the
- * face thumbnail; their ID doubles as the JetStream de-duplication ID, so a replay publishes no duplicate.
+ * ft.alerts.<camera> for each track whose settled identity matches the camera's rules (alert_mode, once
+ * per track with alert_once, a per-identity cooldown, mute and always lists). Alerts carry the camera,
+ * track ID, identity or unknown, similarity, time and the face thumbnail; their ID doubles as the
+ * JetStream de-duplication ID, so a replay publishes no duplicate. The notifications of the alerts go out
+ * from here too (see alert-notifications.ts).
  */
 export async function startAlertService({
   bus,
@@ -31,7 +33,7 @@ export async function startAlertService({
   logger,
   metrics,
 }: ServiceDeps): Promise<PipelineService> {
-  const cameras = new Map<string, CameraAlertStage>();
+  const cameras = new Map<string, AlertRules>();
   const registry = await openCameraRegistry(bus.js);
   const registered = new Map<string, string>();
   /** The camera's alert mode: the configuration file's, else the registry's, else the site default. */
@@ -57,20 +59,29 @@ export async function startAlertService({
       if (!stage) {
         const entry = await registry.get(event.camera);
         if (entry?.alertMode) registered.set(event.camera, entry.alertMode);
-        stage = new CameraAlertStage(modeOf(event.camera), config.alerts.alert_once);
+        stage = new AlertRules({
+          mode: modeOf(event.camera),
+          once: config.alerts.alert_once,
+          cooldownMs: config.alerts.cooldown_s * 1000,
+          mute: config.alerts.mute,
+          always: config.alerts.always,
+        });
         cameras.set(event.camera, stage);
       }
       const b = event.box;
-      const decision = stage.run({
-        type,
-        trackId: event.trackId,
-        frame: event.seq,
-        pts: event.pts,
-        box: b ? [b.x1, b.y1, b.x2, b.y2] : null,
-        identity: event.identity
-          ? { id: event.identity.id, name: event.identity.name, similarity: event.identity.similarity }
-          : null,
-      });
+      const decision = stage.decide(
+        {
+          type,
+          trackId: event.trackId,
+          frame: event.seq,
+          pts: event.pts,
+          box: b ? [b.x1, b.y1, b.x2, b.y2] : null,
+          identity: event.identity
+            ? { id: event.identity.id, name: event.identity.name, similarity: event.identity.similarity }
+            : null,
+        },
+        event.timeMs,
+      );
       if (!decision) return;
       const id = `${event.camera}-${event.trackId}-${event.seq}`;
       await publishMessage(
@@ -100,8 +111,12 @@ export async function startAlertService({
       });
     },
   });
+  const notifications = await startAlertNotifications({ bus, config, logger, metrics });
   return {
-    readiness: () => ({ consumer: true }),
-    stop: () => consumer.stop(),
+    readiness: () => ({ consumer: true, notifications: true }),
+    stop: async () => {
+      await consumer.stop();
+      await notifications.stop();
+    },
   };
 }

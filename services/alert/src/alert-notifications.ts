@@ -1,0 +1,155 @@
+import { type Bus, consumeMessages, ensureStreams, publishMessage, subject } from "@facetracker/bus";
+import type { FaceTrackerConfig } from "@facetracker/config";
+import {
+  AlertNotifier,
+  AppriseApiTransport,
+  AppriseCliTransport,
+  type DeliveryResult,
+  type NotificationTransport,
+} from "@facetracker/notify";
+import { ClipWaiter } from "@facetracker/pipeline";
+import { Alert, AlertDelivery, ClipEvent } from "@facetracker/proto";
+import type { Logger, ServiceMetrics } from "@facetracker/service-kit";
+
+/** Alerts waiting for their clip and notification at once, at most (each holds one unacknowledged message). */
+const ALERTS_IN_WORK = 64;
+/** Margin added to the clip's post-roll when waiting for a clip by default, seconds. */
+const CLIP_WAIT_MARGIN_S = 10;
+
+/**
+ * How long a notification waits for its alert's clip: notification_clip_wait_s, else the clip's post-roll
+ * (half of clip_duration at the slowest configured camera rate, 15 fps by default) plus a margin; no
+ * wait when there are no clips.
+ */
+export function clipWaitMs(config: FaceTrackerConfig): number {
+  const a = config.alerts;
+  if (a.notification_clip_wait_s !== undefined) return a.notification_clip_wait_s * 1000;
+  if (a.clip_duration === 0) return 0;
+  const fps = Math.min(15, ...config.cameras.map((c) => c.fps ?? 15));
+  return (a.clip_duration / 2 / fps + CLIP_WAIT_MARGIN_S) * 1000;
+}
+
+/** The configured notification transport: an Apprise API server, or the local `apprise` command. */
+export function notificationTransport(config: FaceTrackerConfig): NotificationTransport {
+  const api = config.alerts.apprise_api_url;
+  return api ? new AppriseApiTransport({ baseUrl: api }) : new AppriseCliTransport();
+}
+
+/**
+ * The notifications of the alerts: a durable consumer ("notify") of FT_ALERTS takes each alert, waits
+ * (bounded) for its clip so the message carries the clip URL, sends it through Apprise (grouped per
+ * camera, retried with backoff) and records the outcome as an AlertDelivery on ft.deliveries.<camera>. An
+ * alert is acknowledged only once its notification settled (sent or failed), so a restart of the service
+ * notifies what was pending (at least once). Without notification_config each alert is recorded as
+ * "disabled".
+ */
+export async function startAlertNotifications({
+  bus,
+  config,
+  logger,
+  metrics,
+  transport = notificationTransport(config),
+}: {
+  bus: Bus;
+  config: FaceTrackerConfig;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  transport?: NotificationTransport;
+}): Promise<{ stop(): Promise<void> }> {
+  const a = config.alerts;
+  const urls = a.notification_config;
+  const notifier =
+    urls.length > 0
+      ? new AlertNotifier({
+          urls,
+          transport,
+          ...(a.notification_title ? { titleTemplate: a.notification_title } : {}),
+          ...(a.notification_message ? { bodyTemplate: a.notification_message } : {}),
+          timeoutMs: a.notification_timeout_s * 1000,
+          retries: a.notification_retries,
+          groupWindowMs: a.notification_group_s * 1000,
+        })
+      : undefined;
+  const waitMs = clipWaitMs(config);
+  const clips = new ClipWaiter();
+  const clipWatcher = await consumeMessages({
+    js: bus.js,
+    stream: "FT_CLIPS",
+    filterSubject: "ft.clips.>",
+    // Clips of the last minutes too, for alerts still waiting after a restart.
+    deliverPolicy: "last_per_subject",
+    type: ClipEvent,
+    ensureStream: () => ensureStreams(bus.jsm),
+    logger,
+    handler: (clip) => {
+      clips.ready(clip.alertIds.length > 0 ? clip.alertIds : [clip.alertId], clip.url);
+    },
+  });
+
+  const record = async (delivery: Partial<AlertDelivery> & { alertId: string; camera: string }) => {
+    await publishMessage(
+      bus.js,
+      subject("deliveries", delivery.camera),
+      AlertDelivery,
+      AlertDelivery.fromPartial({ ...delivery, timeMs: Date.now() }),
+      { msgId: `${delivery.alertId}-notification`, ensureStream: () => ensureStreams(bus.jsm) },
+    );
+  };
+
+  const consumer = await consumeMessages({
+    js: bus.js,
+    stream: "FT_ALERTS",
+    durable: "notify",
+    filterSubject: "ft.alerts.>",
+    type: Alert,
+    deliverPolicy: "new",
+    maxAckPending: ALERTS_IN_WORK + 1,
+    concurrency: ALERTS_IN_WORK,
+    ensureStream: () => ensureStreams(bus.jsm),
+    logger,
+    onDeadLetter: () => metrics.messagesDeadLettered.inc({ subject_kind: "alerts" }),
+    handler: async (alert) => {
+      if (!notifier) {
+        await record({ alertId: alert.id, camera: alert.camera, notificationStatus: "disabled" });
+        return;
+      }
+      const clipUrl = (await clips.wait(alert.id, waitMs)) || undefined;
+      const result: DeliveryResult = await notifier.notify({
+        id: alert.id,
+        camera: alert.camera,
+        trackId: alert.trackId,
+        identity: alert.identity?.name ?? null,
+        similarity: alert.similarity,
+        timeMs: alert.timeMs,
+        ...(clipUrl ? { clipUrl } : {}),
+        ...(alert.thumbnailJpeg.length > 0 ? { thumbnailJpeg: alert.thumbnailJpeg } : {}),
+      });
+      metrics.messagesOut.inc({ subject_kind: `notification_${result.status}` });
+      if (result.status === "failed") {
+        logger.warn("notification failed", {
+          alert: alert.id,
+          camera: alert.camera,
+          attempts: result.attempts,
+          error: result.error,
+        });
+      }
+      await record({
+        alertId: alert.id,
+        camera: alert.camera,
+        notificationStatus: result.status,
+        notificationError: result.error ?? "",
+        notificationAttempts: result.attempts,
+        clipUrl: clipUrl ?? "",
+      });
+    },
+  });
+  return {
+    stop: async () => {
+      // Alerts waiting for a clip are notified now (without it), then the consumer drains.
+      clips.cancelAll();
+      await consumer.stop();
+      await notifier?.close();
+      await clipWatcher.stop();
+    },
+  };
+}
