@@ -49,8 +49,76 @@ interface Known {
   identity: TrackIdentityLike | null;
 }
 
+/** Format version of {@link TrackEventDeriverSnapshot}. */
+export const TRACK_EVENTS_SNAPSHOT_VERSION = 1;
+
+/** What a deriver knows of each live track, as plain JSON. */
+export interface TrackEventDeriverSnapshot {
+  v: typeof TRACK_EVENTS_SNAPSHOT_VERSION;
+  known: {
+    trackId: number;
+    state: TrackLike["state"];
+    /** The identity has been settled once. */
+    settled: boolean;
+    /** The last settled identity (null: unknown or none yet). */
+    identityId: string | null;
+    box: TrackLike["box"];
+    identity: TrackIdentityLike | null;
+  }[];
+}
+
+const STATES: readonly TrackLike["state"][] = ["tentative", "confirmed", "lost"];
+
 export class TrackEventDeriver {
   readonly #known = new Map<number, Known>();
+
+  /** The deriver's state, JSON-able: per live track, what the last frame said of it. */
+  snapshot(): TrackEventDeriverSnapshot {
+    return {
+      v: TRACK_EVENTS_SNAPSHOT_VERSION,
+      known: [...this.#known].map(([trackId, k]) => ({
+        trackId,
+        state: k.state,
+        settled: k.settled,
+        identityId: k.identityId,
+        box: [...k.box],
+        identity: k.identity ? { ...k.identity } : null,
+      })),
+    };
+  }
+
+  /** Replaces the state with a snapshot's; throws (changing nothing) for another version or a malformed one. */
+  restore(snapshot: TrackEventDeriverSnapshot): void {
+    const s = snapshot as Partial<TrackEventDeriverSnapshot> | null;
+    if (typeof s !== "object" || s === null || s.v !== TRACK_EVENTS_SNAPSHOT_VERSION) {
+      throw new Error(
+        `TrackEventDeriver snapshot: unsupported format version ${JSON.stringify(s?.v)} (this build reads version ${TRACK_EVENTS_SNAPSHOT_VERSION})`,
+      );
+    }
+    if (!Array.isArray(s.known)) throw new Error("TrackEventDeriver.known: expected an array");
+    const known = new Map<number, Known>();
+    for (const [i, k] of s.known.entries()) {
+      const valid =
+        Number.isInteger(k?.trackId) &&
+        STATES.includes(k.state) &&
+        typeof k.settled === "boolean" &&
+        (k.identityId === null || typeof k.identityId === "string") &&
+        Array.isArray(k.box) &&
+        k.box.length === 4 &&
+        k.box.every(Number.isFinite) &&
+        (k.identity === null || typeof k.identity?.id === "string");
+      if (!valid) throw new Error(`TrackEventDeriver.known[${i}]: not a track's state`);
+      known.set(k.trackId, {
+        state: k.state,
+        settled: k.settled,
+        identityId: k.identityId,
+        box: [...k.box],
+        identity: k.identity ? { ...k.identity } : null,
+      });
+    }
+    this.#known.clear();
+    for (const [id, k] of known) this.#known.set(id, k);
+  }
 
   /** The events this frame brings, in a stable order (by track ID, then type). */
   next(frame: FrameLike): TrackEvent[] {

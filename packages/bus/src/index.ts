@@ -48,6 +48,8 @@ export {
   type ServeRequestsOptions,
   serveRequests,
 } from "./request-reply.ts";
+export { openStateBucket, type StateBucket, type StateBucketOptions } from "./state-bucket.ts";
+export { consumerAckFloor, type ReplayStreamOptions, replayStream } from "./stream-replay.ts";
 export {
   type EnsuredStream,
   ensureStream,

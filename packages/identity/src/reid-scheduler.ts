@@ -1,3 +1,5 @@
+import { expectIdentityVersion, finite, IDENTITY_SNAPSHOT_VERSION } from "./snapshot.ts";
+
 /**
  * Adaptive re-identification schedule for one track (DeGirum's ReID expiration filter): a new track is
  * embedded at once, then after gaps of 1, 2, 4, 8 … frames, capped at `maxGap` (`reid_expiration_frames`).
@@ -12,6 +14,15 @@ export interface ReidScheduleOptions {
 }
 
 export type ResetReason = "identity_changed" | "unknown" | "face_changed";
+
+/** A schedule's state as plain JSON (its options are not included). */
+export interface ReidSchedulerSnapshot {
+  v: typeof IDENTITY_SNAPSHOT_VERSION;
+  /** Frame of the last embedding; null before the first. */
+  lastFrame: number | null;
+  gap: number;
+  resets: number;
+}
 
 export class ReidScheduler {
   readonly #options: ReidScheduleOptions;
@@ -50,6 +61,26 @@ export class ReidScheduler {
     } else if (!first) {
       this.#gap = Math.min(this.#gap * 2, this.#options.maxGap);
     }
+  }
+
+  snapshot(): ReidSchedulerSnapshot {
+    return {
+      v: IDENTITY_SNAPSHOT_VERSION,
+      lastFrame: this.#lastFrame ?? null,
+      gap: this.#gap,
+      resets: this.#resets,
+    };
+  }
+
+  /** Replaces the state with a snapshot's; throws (changing nothing) for another version or a malformed one. */
+  restore(snapshot: ReidSchedulerSnapshot): void {
+    const s = expectIdentityVersion("ReidScheduler", snapshot);
+    const lastFrame = s.lastFrame === null ? undefined : finite("ReidScheduler.lastFrame", s.lastFrame);
+    const gap = finite("ReidScheduler.gap", s.gap);
+    const resets = finite("ReidScheduler.resets", s.resets);
+    this.#lastFrame = lastFrame;
+    this.#gap = gap;
+    this.#resets = resets;
   }
 
   /** Makes the track due at once (e.g. the face changed a lot); the backoff restarts. */

@@ -1,3 +1,5 @@
+import { expectIdentityVersion, finite, IDENTITY_SNAPSHOT_VERSION } from "./snapshot.ts";
+
 /**
  * The identity of a track from all its embeddings. Each embedding gives, for the few nearest identities of
  * the gallery, a similarity. Every identity keeps a decayed average of its similarity over the track's
@@ -37,6 +39,20 @@ interface Evidence {
   /** Decayed sum of similarities and of weights. */
   sum: number;
   weight: number;
+}
+
+/** A track identity's evidence and decision state as plain JSON (its options are not included). */
+export interface TrackIdentitySnapshot {
+  v: typeof IDENTITY_SNAPSHOT_VERSION;
+  /** Per identity, in the order first seen (the order breaks ties between leaders). */
+  evidence: { id: string; name: string; sum: number; weight: number }[];
+  totalWeight: number;
+  current: { id: string; name: string } | null;
+  /** The candidate leading for a change: absent when none, `{ id: null }` for unknown. */
+  pending: { id: string | null } | null;
+  streak: number;
+  embeddings: number;
+  confidence: number;
 }
 
 export class TrackIdentity {
@@ -117,6 +133,56 @@ export class TrackIdentity {
       changed,
       settled: this.#pending === undefined && this.#streak >= this.#options.credence,
     };
+  }
+
+  snapshot(): TrackIdentitySnapshot {
+    return {
+      v: IDENTITY_SNAPSHOT_VERSION,
+      evidence: [...this.#evidence].map(([id, e]) => ({ id, name: e.name, sum: e.sum, weight: e.weight })),
+      totalWeight: this.#totalWeight,
+      current: this.#current ? { ...this.#current } : null,
+      pending: this.#pending === undefined ? null : { id: this.#pending },
+      streak: this.#streak,
+      embeddings: this.#embeddings,
+      confidence: this.#confidence,
+    };
+  }
+
+  /** Replaces the state with a snapshot's; throws (changing nothing) for another version or a malformed one. */
+  restore(snapshot: TrackIdentitySnapshot): void {
+    const s = expectIdentityVersion("TrackIdentity", snapshot);
+    if (!Array.isArray(s.evidence)) throw new Error("TrackIdentity.evidence: expected an array");
+    const evidence = new Map<string, Evidence>();
+    for (const [i, e] of (s.evidence as TrackIdentitySnapshot["evidence"]).entries()) {
+      if (typeof e?.id !== "string" || typeof e.name !== "string") {
+        throw new Error(`TrackIdentity.evidence[${i}]: expected an id and a name`);
+      }
+      evidence.set(e.id, {
+        name: e.name,
+        sum: finite(`TrackIdentity.evidence[${i}].sum`, e.sum),
+        weight: finite(`TrackIdentity.evidence[${i}].weight`, e.weight),
+      });
+    }
+    const current = s.current as TrackIdentitySnapshot["current"];
+    if (current !== null && (typeof current?.id !== "string" || typeof current.name !== "string")) {
+      throw new Error("TrackIdentity.current: expected null or an id and a name");
+    }
+    const pending = s.pending as TrackIdentitySnapshot["pending"];
+    if (pending !== null && typeof pending?.id !== "string" && pending?.id !== null) {
+      throw new Error("TrackIdentity.pending: expected null or { id: string | null }");
+    }
+    const totalWeight = finite("TrackIdentity.totalWeight", s.totalWeight);
+    const streak = finite("TrackIdentity.streak", s.streak);
+    const embeddings = finite("TrackIdentity.embeddings", s.embeddings);
+    const confidence = finite("TrackIdentity.confidence", s.confidence);
+    this.#evidence.clear();
+    for (const [id, e] of evidence) this.#evidence.set(id, e);
+    this.#totalWeight = totalWeight;
+    this.#current = current ? { id: current.id, name: current.name } : null;
+    this.#pending = pending === null ? undefined : pending.id;
+    this.#streak = streak;
+    this.#embeddings = embeddings;
+    this.#confidence = confidence;
   }
 
   /** Renames an identity in the evidence (the gallery renamed it). */

@@ -27,6 +27,20 @@ export interface TrackStageOutput {
   events: TrackEvent[];
 }
 
+/** Format version of {@link CameraTrackStageSnapshot}. */
+export const TRACK_STAGE_SNAPSHOT_VERSION = 1;
+
+/**
+ * A camera's tracking state as plain JSON, to go on after a restart: the tracking session (tracker,
+ * per-track memory) and what the event deriver knows of each track.
+ */
+export interface CameraTrackStageSnapshot {
+  v: typeof TRACK_STAGE_SNAPSHOT_VERSION;
+  camera: string;
+  session: ReturnType<TrackingSession["snapshot"]>;
+  events: ReturnType<TrackEventDeriver["snapshot"]>;
+}
+
 /**
  * Track stage of one camera: detections (with landmarks and aligned crops) → the tracking session
  * (credence, filters, re-identification schedule, identity) → per-frame tracks and track events.
@@ -35,7 +49,7 @@ export interface TrackStageOutput {
 export class CameraTrackStage {
   readonly camera: string;
   readonly #session: TrackingSession;
-  readonly #events = new TrackEventDeriver();
+  #events = new TrackEventDeriver();
   readonly #jpegOf = new WeakMap<RgbImage, Uint8Array>();
 
   constructor(
@@ -47,11 +61,44 @@ export class CameraTrackStage {
     this.#session = new TrackingSession(config, {
       frameRate: options.frameRate,
       identify: (faces) => options.identify(faces.map((f) => this.#jpegOf.get(f) as Uint8Array)),
+      // A camera runs for ever and is never summarised: keep only what the live tracks need.
+      keepSummaries: false,
     });
   }
 
   get counters() {
     return this.#session.counters;
+  }
+
+  /** The stage's state, JSON-able (see {@link CameraTrackStageSnapshot}). */
+  snapshot(): CameraTrackStageSnapshot {
+    return {
+      v: TRACK_STAGE_SNAPSHOT_VERSION,
+      camera: this.camera,
+      session: this.#session.snapshot(),
+      events: this.#events.snapshot(),
+    };
+  }
+
+  /**
+   * Replaces the stage's state with a snapshot's (of the same camera, taken with the same configuration).
+   * Throws, leaving the stage as it was, for another format version, another camera or a malformed
+   * snapshot.
+   */
+  restore(snapshot: CameraTrackStageSnapshot): void {
+    const s = snapshot as Partial<CameraTrackStageSnapshot> | null;
+    if (typeof s !== "object" || s === null || s.v !== TRACK_STAGE_SNAPSHOT_VERSION) {
+      throw new Error(
+        `CameraTrackStage snapshot: unsupported format version ${JSON.stringify(s?.v)} (this build reads version ${TRACK_STAGE_SNAPSHOT_VERSION})`,
+      );
+    }
+    if (s.camera !== this.camera) {
+      throw new Error(`CameraTrackStage snapshot: of camera ${JSON.stringify(s.camera)}, not ${this.camera}`);
+    }
+    const events = new TrackEventDeriver();
+    events.restore(s.events as CameraTrackStageSnapshot["events"]);
+    this.#session.restore(s.session as CameraTrackStageSnapshot["session"]);
+    this.#events = events;
   }
 
   async run(d: CameraDetections): Promise<TrackStageOutput> {

@@ -1,6 +1,19 @@
 import { isFrontal } from "@facetracker/filters";
-import type { ReidScheduler, TrackIdentity } from "@facetracker/identity";
+import type {
+  ReidScheduler,
+  ReidSchedulerSnapshot,
+  TrackIdentity,
+  TrackIdentitySnapshot,
+} from "@facetracker/identity";
+import { expectArray, expectNumber, expectNumbers, SnapshotError } from "@facetracker/tracking";
 import { type Box, cropImage, type Point, type RgbImage } from "@facetracker/vision";
+import {
+  decodeFloat32,
+  decodeImage,
+  encodeFloat32,
+  encodeImage,
+  type ImageSnapshot,
+} from "./snapshot-codec.ts";
 
 /** Most embeddings kept per track (evenly thinned beyond that) for representative embeddings. */
 const MAX_KEPT_EMBEDDINGS = 64;
@@ -15,6 +28,28 @@ export interface BestFace {
   crop: RgbImage;
   /** 112×112 aligned crop (what the embedder saw). */
   aligned: RgbImage;
+}
+
+/** A track memory as plain JSON: embeddings and images as base64 of their bytes (part of a session snapshot). */
+export interface TrackMemorySnapshot {
+  trackletId: number;
+  trackId: number;
+  scheduler: ReidSchedulerSnapshot;
+  identity: TrackIdentitySnapshot;
+  /** Kept embeddings (for representative embeddings), then the last few (appearance jumps). */
+  embeddings: string[];
+  recent: string[];
+  embeddingCount: number;
+  keepEvery: number;
+  best: (Omit<BestFace, "crop" | "aligned"> & { crop: ImageSnapshot; aligned: ImageSnapshot }) | null;
+  firstFrame: number;
+  lastFrame: number;
+  firstTime: number;
+  lastTime: number;
+  frames: number;
+  lastBox: Box | null;
+  identitySettled: boolean;
+  attributes: Record<string, string>;
 }
 
 /**
@@ -79,12 +114,15 @@ export class TrackMemory {
     return best;
   }
 
-  /** Keeps embeddings evenly spread over the track, at most MAX_KEPT_EMBEDDINGS. */
-  keepEmbedding(vector: Float32Array): void {
+  /**
+   * Records an embedding among the recent ones and, with `keep` (for representative embeddings), keeps
+   * embeddings evenly spread over the track, at most MAX_KEPT_EMBEDDINGS.
+   */
+  keepEmbedding(vector: Float32Array, keep = true): void {
     this.recent.push(vector);
     if (this.recent.length > RECENT_EMBEDDINGS) this.recent.shift();
     this.embeddingCount++;
-    if ((this.embeddingCount - 1) % this.#keepEvery !== 0) return;
+    if (!keep || (this.embeddingCount - 1) % this.#keepEvery !== 0) return;
     this.embeddings.push(vector);
     if (this.embeddings.length >= MAX_KEPT_EMBEDDINGS) {
       const thinned = this.embeddings.filter((_, i) => i % 2 === 0);
@@ -110,6 +148,89 @@ export class TrackMemory {
     const quality = size * score * (isFrontal(landmarks) ? 1 : 0.5);
     if (this.best && this.best.quality >= quality) return;
     this.best = { quality, frame, box, crop: crop(), aligned };
+  }
+
+  snapshot(): TrackMemorySnapshot {
+    const best = this.best;
+    return {
+      trackletId: this.trackletId,
+      trackId: this.trackId,
+      scheduler: this.scheduler.snapshot(),
+      identity: this.identity.snapshot(),
+      embeddings: this.embeddings.map(encodeFloat32),
+      recent: this.recent.map(encodeFloat32),
+      embeddingCount: this.embeddingCount,
+      keepEvery: this.#keepEvery,
+      best: best
+        ? {
+            quality: best.quality,
+            frame: best.frame,
+            box: [...best.box],
+            crop: encodeImage(best.crop),
+            aligned: encodeImage(best.aligned),
+          }
+        : null,
+      firstFrame: this.firstFrame,
+      lastFrame: this.lastFrame,
+      firstTime: this.firstTime,
+      lastTime: this.lastTime,
+      frames: this.frames,
+      lastBox: this.lastBox ? [...this.lastBox] : null,
+      identitySettled: this.identitySettled,
+      attributes: { ...this.attributes },
+    };
+  }
+
+  /**
+   * The memory a {@link snapshot} was taken of, with `scheduler` and `identity` (built with the session's
+   * options) restored from it. Throws on a malformed snapshot.
+   */
+  static fromSnapshot(
+    s: TrackMemorySnapshot,
+    scheduler: ReidScheduler,
+    identity: TrackIdentity,
+    what = "track memory",
+  ): TrackMemory {
+    scheduler.restore(s.scheduler);
+    identity.restore(s.identity);
+    const n = (field: keyof TrackMemorySnapshot, integer = false) =>
+      expectNumber(`${what}.${field}`, s[field], integer);
+    const memory = new TrackMemory(
+      n("trackletId", true),
+      n("firstFrame"),
+      n("firstTime"),
+      scheduler,
+      identity,
+    );
+    memory.trackId = n("trackId", true);
+    memory.lastFrame = n("lastFrame");
+    memory.lastTime = n("lastTime");
+    memory.frames = n("frames", true);
+    memory.embeddingCount = n("embeddingCount", true);
+    memory.#keepEvery = n("keepEvery", true);
+    const vectors = (field: "embeddings" | "recent") =>
+      expectArray(`${what}.${field}`, s[field]).map((e, i) => decodeFloat32(e, `${what}.${field}[${i}]`));
+    memory.embeddings.push(...vectors("embeddings"));
+    memory.recent.push(...vectors("recent"));
+    if (s.best !== null) {
+      const b = s.best;
+      memory.best = {
+        quality: expectNumber(`${what}.best.quality`, b?.quality),
+        frame: expectNumber(`${what}.best.frame`, b.frame),
+        box: expectNumbers(`${what}.best.box`, b.box, 4) as Box,
+        crop: decodeImage(b.crop, `${what}.best.crop`),
+        aligned: decodeImage(b.aligned, `${what}.best.aligned`),
+      };
+    }
+    if (s.lastBox !== null) memory.lastBox = expectNumbers(`${what}.lastBox`, s.lastBox, 4) as Box;
+    if (typeof s.identitySettled !== "boolean")
+      throw new SnapshotError(`${what}.identitySettled: expected a boolean`);
+    memory.identitySettled = s.identitySettled;
+    if (typeof s.attributes !== "object" || s.attributes === null) {
+      throw new SnapshotError(`${what}.attributes: expected an object`);
+    }
+    memory.attributes = { ...s.attributes };
+    return memory;
   }
 }
 

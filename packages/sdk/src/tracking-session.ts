@@ -2,9 +2,16 @@ import type { FaceTrackerConfig } from "@facetracker/config";
 import { type FaceFilterConfig, needsLandmarks, rejectingFilter } from "@facetracker/filters";
 import type { Attributes } from "@facetracker/gallery";
 import { faceChanged, ReidScheduler, representativeEmbeddings, TrackIdentity } from "@facetracker/identity";
-import { ByteTracker, type TrackView } from "@facetracker/tracking";
+import {
+  ByteTracker,
+  type ByteTrackerSnapshot,
+  expectArray,
+  expectNumber,
+  expectVersion,
+  type TrackView,
+} from "@facetracker/tracking";
 import { type Box, type Detection, encodeJpeg, type Point, type RgbImage } from "@facetracker/vision";
-import { TrackMemory } from "./track-memory.ts";
+import { TrackMemory, type TrackMemorySnapshot } from "./track-memory.ts";
 import type { FaceSummary, TrackIdentityResult, TrackResult } from "./tracking-types.ts";
 
 /**
@@ -73,6 +80,36 @@ export interface SessionFrame {
   ended: number[];
 }
 
+/** Format version of {@link TrackingSessionSnapshot}. */
+export const SESSION_SNAPSHOT_VERSION = 1;
+
+/**
+ * A session's state as plain JSON (its configuration is not included): the tracker, and per track its
+ * memory (re-identification schedule, identity evidence, embeddings as base64 of their bytes, best face,
+ * sightings). Restored into a session built with the same configuration, it goes on exactly as the
+ * original would have.
+ */
+export interface TrackingSessionSnapshot {
+  v: typeof SESSION_SNAPSHOT_VERSION;
+  tracker: ByteTrackerSnapshot;
+  counters: SessionCounters;
+  /** Memories of the live tracks, in the order they started. */
+  tracks: TrackMemorySnapshot[];
+  /** Memories of ended confirmed tracks, for summaries (none without `keepSummaries`). */
+  finished: TrackMemorySnapshot[];
+}
+
+export interface TrackingSessionOptions {
+  frameRate: number;
+  identify: Identify;
+  /**
+   * Keep what {@link TrackingSession.summaries} reports (default true): ended tracks, representative
+   * embeddings, best faces. Off for a session that runs for ever and never summarises (a camera in the
+   * track service): its memory and its snapshots then stay bounded by the live tracks.
+   */
+  keepSummaries?: boolean;
+}
+
 interface Due {
   result: TrackResult;
   view: TrackView;
@@ -105,9 +142,11 @@ export class TrackingSession {
   readonly #filters: FaceFilterConfig;
   readonly #memory = new Map<number, TrackMemory>();
   readonly #finished: TrackMemory[] = [];
+  readonly #keepSummaries: boolean;
 
-  constructor(config: FaceTrackerConfig, options: { frameRate: number; identify: Identify }) {
+  constructor(config: FaceTrackerConfig, options: TrackingSessionOptions) {
     this.#config = config;
+    this.#keepSummaries = options.keepSummaries ?? true;
     this.#threshold = config.cosine_similarity_threshold;
     this.#identify = options.identify;
     this.#filters = config.face_filters;
@@ -196,7 +235,7 @@ export class TrackingSession {
       this.#memory.delete(gone.trackletId);
       if (memory && gone.id > 0) {
         memory.trackId = gone.id;
-        this.#finished.push(memory);
+        if (this.#keepSummaries) this.#finished.push(memory);
         ended.push(gone.id);
       }
     }
@@ -227,16 +266,18 @@ export class TrackingSession {
       frame.index,
       changed ? "identity_changed" : decision.settled ? undefined : "unknown",
     );
-    memory.keepEmbedding(id.embedding);
+    memory.keepEmbedding(id.embedding, this.#keepSummaries);
     const i = view.detectionIndex as number;
-    memory.offerFace(
-      frame.index,
-      view.box,
-      view.score,
-      landmarks,
-      aligned,
-      () => frame.faceCrop?.(i) ?? aligned,
-    );
+    if (this.#keepSummaries) {
+      memory.offerFace(
+        frame.index,
+        view.box,
+        view.score,
+        landmarks,
+        aligned,
+        () => frame.faceCrop?.(i) ?? aligned,
+      );
+    }
     this.counters.embeddings++;
     result.embedded = true;
     result.identity = identityResult(memory);
@@ -244,18 +285,20 @@ export class TrackingSession {
   }
 
   #remember(trackletId: number, frame: number, pts: number): TrackMemory {
-    const memory = new TrackMemory(
-      trackletId,
-      frame,
-      pts,
-      new ReidScheduler({
-        enabled: this.#config.face_filters.enable_reid_expiration_filter,
-        maxGap: this.#config.face_filters.reid_expiration_frames,
-      }),
-      new TrackIdentity({ threshold: this.#threshold, credence: this.#config.credence_count }),
-    );
+    const memory = new TrackMemory(trackletId, frame, pts, this.#scheduler(), this.#trackIdentity());
     this.#memory.set(trackletId, memory);
     return memory;
+  }
+
+  #scheduler(): ReidScheduler {
+    return new ReidScheduler({
+      enabled: this.#config.face_filters.enable_reid_expiration_filter,
+      maxGap: this.#config.face_filters.reid_expiration_frames,
+    });
+  }
+
+  #trackIdentity(): TrackIdentity {
+    return new TrackIdentity({ threshold: this.#threshold, credence: this.#config.credence_count });
   }
 
   /** The track's face is someone else: the track ends and a new one, with a new ID, starts on this frame. */
@@ -264,7 +307,7 @@ export class TrackingSession {
     if (!replacement) return { view, memory };
     this.#memory.delete(view.trackletId);
     if (memory.trackId > 0) {
-      this.#finished.push(memory);
+      if (this.#keepSummaries) this.#finished.push(memory);
       ended.push(memory.trackId);
     }
     const fresh = this.#remember(replacement.trackletId, index, pts);
@@ -274,7 +317,53 @@ export class TrackingSession {
     return { view: replacement, memory: fresh };
   }
 
-  /** One summary per confirmed track (ended or still live), by track ID. */
+  /** The session's state, JSON-able (see {@link TrackingSessionSnapshot}). */
+  snapshot(): TrackingSessionSnapshot {
+    return {
+      v: SESSION_SNAPSHOT_VERSION,
+      tracker: this.#tracker.snapshot(),
+      counters: { ...this.counters },
+      tracks: [...this.#memory.values()].map((m) => m.snapshot()),
+      finished: this.#finished.map((m) => m.snapshot()),
+    };
+  }
+
+  /**
+   * Replaces this session's state with a snapshot's (taken by a session with the same configuration).
+   * Throws, leaving the session as it was, for another format version or a malformed snapshot.
+   */
+  restore(snapshot: TrackingSessionSnapshot): void {
+    const s = expectVersion("TrackingSession", snapshot, SESSION_SNAPSHOT_VERSION);
+    const memories = (field: "tracks" | "finished") =>
+      expectArray(`TrackingSession.${field}`, s[field]).map((m, i) =>
+        TrackMemory.fromSnapshot(
+          m as TrackMemorySnapshot,
+          this.#scheduler(),
+          this.#trackIdentity(),
+          `TrackingSession.${field}[${i}]`,
+        ),
+      );
+    const live = memories("tracks");
+    const finished = memories("finished");
+    const counters = s.counters as Partial<SessionCounters> | undefined;
+    const restored = Object.fromEntries(
+      Object.keys(this.counters).map((k) => [
+        k,
+        expectNumber(`TrackingSession.counters.${k}`, counters?.[k as keyof SessionCounters]),
+      ]),
+    ) as unknown as SessionCounters;
+    this.#tracker.restore(s.tracker as ByteTrackerSnapshot);
+    Object.assign(this.counters, restored);
+    this.#memory.clear();
+    for (const m of live) this.#memory.set(m.trackletId, m);
+    this.#finished.length = 0;
+    this.#finished.push(...finished);
+  }
+
+  /**
+   * One summary per confirmed track (ended or still live), by track ID. Without `keepSummaries`, only the
+   * live tracks, without thumbnails or embeddings.
+   */
   async summaries(): Promise<FaceSummary[]> {
     const all = [...this.#finished, ...[...this.#memory.values()].filter((m) => m.trackId > 0)];
     const out: FaceSummary[] = [];

@@ -21,8 +21,23 @@
 import { iouMatrix, linearAssignment } from "./assignment.ts";
 import { boxArea, isValidBox } from "./box.ts";
 import { KalmanFilter } from "./kalman-filter.ts";
-import { Track } from "./track.ts";
+import { expectArray, expectNumber, expectVersion, TRACKER_SNAPSHOT_VERSION } from "./snapshot.ts";
+import { Track, type TrackSnapshot } from "./track.ts";
 import type { Detection, TrackerUpdate, TrackView } from "./types.ts";
+
+/**
+ * A tracker's state (not its options) as plain JSON: every live track with its Kalman state, the frame
+ * number and the ID counters. Restored into a tracker built with the same options, it goes on exactly as
+ * the original would have.
+ */
+export interface ByteTrackerSnapshot {
+  v: typeof TRACKER_SNAPSHOT_VERSION;
+  frame: number;
+  nextTrackletId: number;
+  nextId: number;
+  /** Live tracks (tentative, confirmed, lost), in creation order. */
+  tracks: TrackSnapshot[];
+}
 
 export interface TrackerOptions {
   /** Detections scoring at or above this go to the first association (and may start tracks). Default 0.5. */
@@ -123,6 +138,35 @@ export class ByteTracker {
     track.confirm(this.#nextId++, this.#frame);
     this.#tracks[i] = track;
     return track.view(this.#frame);
+  }
+
+  /** The tracker's state, JSON-able (see {@link ByteTrackerSnapshot}). */
+  snapshot(): ByteTrackerSnapshot {
+    return {
+      v: TRACKER_SNAPSHOT_VERSION,
+      frame: this.#frame,
+      nextTrackletId: this.#nextTrackletId,
+      nextId: this.#nextId,
+      tracks: this.#tracks.map((t) => t.snapshot()),
+    };
+  }
+
+  /**
+   * Replaces this tracker's state with a snapshot's (its options stay). Throws a SnapshotError, leaving
+   * the tracker as it was, for another format version or a malformed snapshot.
+   */
+  restore(snapshot: ByteTrackerSnapshot): void {
+    const s = expectVersion("ByteTracker", snapshot, TRACKER_SNAPSHOT_VERSION);
+    const tracks = expectArray("ByteTracker.tracks", s.tracks).map((t, i) =>
+      Track.fromSnapshot(this.#filter, t as TrackSnapshot, `ByteTracker.tracks[${i}]`),
+    );
+    const frame = expectNumber("ByteTracker.frame", s.frame, true);
+    const nextTrackletId = expectNumber("ByteTracker.nextTrackletId", s.nextTrackletId, true);
+    const nextId = expectNumber("ByteTracker.nextId", s.nextId, true);
+    this.#tracks = tracks;
+    this.#frame = frame;
+    this.#nextTrackletId = nextTrackletId;
+    this.#nextId = nextId;
   }
 
   /** Processes one frame's detections (an empty array for a frame without any). */

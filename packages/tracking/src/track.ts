@@ -1,8 +1,28 @@
 /** One tracked face (ByteTrack's STrack): Kalman state plus bookkeeping. Internal to the package. */
 
 import { type Box, boxToXyah, xyahToBox } from "./box.ts";
-import type { KalmanFilter, KalmanState } from "./kalman-filter.ts";
+import { type KalmanFilter, type KalmanState, STATE_SIZE } from "./kalman-filter.ts";
+import { expectNumber, expectNumbers, SnapshotError } from "./snapshot.ts";
 import type { Detection, TrackState, TrackView } from "./types.ts";
+
+/** A track's whole state as plain JSON (numbers survive JSON.stringify → JSON.parse exactly). */
+export interface TrackSnapshot {
+  trackletId: number;
+  startFrame: number;
+  id: number;
+  state: TrackState;
+  score: number;
+  hits: number;
+  lastFrame: number;
+  confirmedAt: number | null;
+  detectionIndex: number | null;
+  matchedBox: Box | null;
+  /** Kalman mean (8) and covariance (8×8, row-major). */
+  mean: number[];
+  covariance: number[];
+}
+
+const STATES: readonly TrackState[] = ["tentative", "confirmed", "lost"];
 
 export class Track {
   readonly trackletId: number;
@@ -66,6 +86,50 @@ export class Track {
     this.id = id;
     this.state = "confirmed";
     this.confirmedAt = frame;
+  }
+
+  snapshot(): TrackSnapshot {
+    return {
+      trackletId: this.trackletId,
+      startFrame: this.startFrame,
+      id: this.id,
+      state: this.state,
+      score: this.score,
+      hits: this.hits,
+      lastFrame: this.lastFrame,
+      confirmedAt: this.confirmedAt ?? null,
+      detectionIndex: this.detectionIndex,
+      matchedBox: this.matchedBox ? [...this.matchedBox] : null,
+      mean: [...this.#kalman.mean],
+      covariance: [...this.#kalman.covariance],
+    };
+  }
+
+  /** The track a {@link snapshot} was taken of (throws a SnapshotError when it is malformed). */
+  static fromSnapshot(filter: KalmanFilter, s: TrackSnapshot, what = "track"): Track {
+    if (!STATES.includes(s.state)) throw new SnapshotError(`${what}.state: unknown state ${String(s.state)}`);
+    const mean = expectNumbers(`${what}.mean`, s.mean, STATE_SIZE);
+    const covariance = expectNumbers(`${what}.covariance`, s.covariance, STATE_SIZE * STATE_SIZE);
+    const matchedBox =
+      s.matchedBox === null ? null : (expectNumbers(`${what}.matchedBox`, s.matchedBox, 4) as Box);
+    const track = new Track(
+      filter,
+      expectNumber(`${what}.trackletId`, s.trackletId, true),
+      { box: matchedBox ?? [0, 0, 1, 1], score: expectNumber(`${what}.score`, s.score) },
+      -1,
+      expectNumber(`${what}.startFrame`, s.startFrame, true),
+    );
+    track.id = expectNumber(`${what}.id`, s.id, true);
+    track.state = s.state;
+    track.hits = expectNumber(`${what}.hits`, s.hits, true);
+    track.lastFrame = expectNumber(`${what}.lastFrame`, s.lastFrame, true);
+    track.confirmedAt =
+      s.confirmedAt === null ? undefined : expectNumber(`${what}.confirmedAt`, s.confirmedAt, true);
+    track.detectionIndex =
+      s.detectionIndex === null ? null : expectNumber(`${what}.detectionIndex`, s.detectionIndex, true);
+    track.matchedBox = matchedBox ? [...matchedBox] : null;
+    track.#kalman = { mean: Float64Array.from(mean), covariance: Float64Array.from(covariance) };
+    return track;
   }
 
   view(frame: number): TrackView {

@@ -1,189 +1,155 @@
-import type { TrackEvent as StageEvent } from "@facetracker/alerts";
-import {
-  consumeMessages,
-  EMBED_SUBJECT,
-  ensureStreams,
-  publishMessage,
-  requestMessage,
-  subject,
-} from "@facetracker/bus";
-import { type CameraDetections, CameraTrackStage } from "@facetracker/pipeline";
-import {
-  Detections,
-  EmbedRequest,
-  EmbedResult,
-  TrackEvent,
-  TrackEventType,
-  TrackSnapshot,
-  TrackStateKind,
-} from "@facetracker/proto";
-import type { TrackResult } from "@facetracker/sdk";
+import { consumeMessages, consumerAckFloor, ensureStreams, replayStream, subject } from "@facetracker/bus";
+import { CameraTrackStage } from "@facetracker/pipeline";
+import { Detections } from "@facetracker/proto";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
-import { type Box, iou } from "@facetracker/vision";
+import { type CameraRun, CameraRuns, DETECTIONS_STREAM } from "./camera-runs.ts";
+import { remoteIdentify } from "./embed-client.ts";
+import { publishTrackOutput, stageInput } from "./track-output.ts";
+import { openTrackStateStore } from "./track-state.ts";
 
-/** How long the tracker waits for the embed workers before treating the faces as not identified. */
-const EMBED_TIMEOUT_MS = 10_000;
+/** How often each camera's tracking state is saved (when it changed since the last save), ms. */
+export const STATE_SAVE_INTERVAL_MS = 1000;
+/**
+ * Ack wait of the "track" consumer, ms: a message in hand when an instance died is delivered again after
+ * this long (a handler still working keeps its message: the consumer tells the server every half wait).
+ */
+export const TRACK_ACK_WAIT_MS = 10_000;
 
-const eventTypes: Record<StageEvent["type"], TrackEventType> = {
-  confirmed: TrackEventType.CONFIRMED,
-  identified: TrackEventType.IDENTIFIED,
-  identity_changed: TrackEventType.IDENTITY_CHANGED,
-  lost: TrackEventType.LOST,
-  found: TrackEventType.FOUND,
-  ended: TrackEventType.ENDED,
-};
+const DURABLE = "track";
 
-const stateKinds: Record<TrackResult["state"], TrackStateKind> = {
-  tentative: TrackStateKind.TENTATIVE,
-  confirmed: TrackStateKind.CONFIRMED,
-  lost: TrackStateKind.LOST,
-};
-
-const toBox = (b: Box) => ({ x1: b[0], y1: b[1], x2: b[2], y2: b[3] });
+export interface TrackServiceOptions {
+  /** Default STATE_SAVE_INTERVAL_MS. */
+  saveIntervalMs?: number;
+  /** Default TRACK_ACK_WAIT_MS. */
+  ackWaitMs?: number;
+}
 
 /**
  * Track: consumes detections of every camera (durable consumer "track"), runs one tracking stage per
  * camera (credence, filters, re-identification schedule, identity), asks the embed workers for the faces
  * due on each frame (one request per frame), and publishes track events on ft.tracks.<camera> and a
  * per-frame snapshot of the live tracks on ft.snapshots.<camera>.
+ *
+ * Restarts: each camera's tracking state is saved to the ft_track_state bucket (see track-state.ts) from
+ * its first frame on, then about every second, and on a graceful stop once the consumer is drained, with
+ * the FT_DETECTIONS sequence of the last message it includes. A new instance restores every camera, then
+ * replays from FT_DETECTIONS the messages the consumer acknowledged after the last save (a crash between
+ * two saves), publishing nothing (their events were published before they were acknowledged), and only
+ * then consumes: a redelivered message the state already includes is acknowledged without processing.
+ * Tracks therefore keep their IDs across restarts and no track is confirmed or identified twice; an event
+ * published again anyway (a message in hand at a crash) has the same Nats-Msg-Id and is de-duplicated. A
+ * saved state that cannot be used (another format version) is logged and that camera starts afresh.
  */
-export async function startTrackService({
-  bus,
-  config,
-  logger,
-  metrics,
-}: ServiceDeps): Promise<PipelineService> {
-  const cameras = new Map<string, CameraTrackStage>();
-  const stageFor = (camera: string): CameraTrackStage => {
-    let stage = cameras.get(camera);
-    if (!stage) {
-      stage = new CameraTrackStage(camera, config, {
+export async function startTrackService(
+  deps: ServiceDeps,
+  options: TrackServiceOptions = {},
+): Promise<PipelineService> {
+  const { bus, config, logger, metrics } = deps;
+  const cameras = await CameraRuns.open({
+    bus,
+    logger,
+    store: await openTrackStateStore(bus.js),
+    newStage: (camera) =>
+      new CameraTrackStage(camera, config, {
         frameRate: config.cameras.find((c) => c.id === camera)?.fps ?? 25,
-        identify: async (jpegs) => {
-          const reply = await metrics.time("embed_request", () =>
-            requestMessage(
-              bus.nc,
-              EMBED_SUBJECT,
-              EmbedRequest,
-              EmbedResult,
-              {
-                camera,
-                seq: 0,
-                topK: 3,
-                items: jpegs.map((j, k) => ({ trackKey: k, alignedJpeg: Buffer.from(j) })),
-              },
-              EMBED_TIMEOUT_MS,
-            ),
-          );
-          if (reply.error) throw new Error(`embed workers: ${reply.error}`);
-          return reply.items.map((item) => ({
-            embedding: Float32Array.from(item.vector),
-            matches: item.matches,
-          }));
-        },
-      });
-      cameras.set(camera, stage);
-    }
-    return stage;
+        identify: remoteIdentify(bus, metrics, camera),
+      }),
+  });
+
+  // Message handling and saving take turns: a state is never saved in the middle of a frame.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = tail.then(work);
+    tail = next.catch(() => {});
+    return next;
   };
 
+  /** Runs one detections message through its camera's stage; `live`: publish what it yields. */
+  const track = async (d: Detections, streamSeq: number, live: boolean): Promise<void> => {
+    const run = cameras.run(d.camera);
+    if (await cameras.alreadyTaken(run, streamSeq)) {
+      metrics.messagesDropped.inc({ reason: "already_tracked" });
+      return;
+    }
+    run.lastSeq = streamSeq; // taken in, even if the stage fails half-way: never applied twice
+    const input = stageInput(d);
+    const output = await metrics.time("track", () => run.stage.run(input));
+    if (live) await publishTrackOutput(bus, metrics, d, input, output);
+    if (run.savedSeq === 0) await cameras.save(run); // a new camera: saved from its first frame on
+  };
+
+  /** The camera's messages the consumer acknowledged after its last save (a crash between two saves). */
+  const catchUp = async (run: CameraRun, ackFloor: number): Promise<void> => {
+    const fromSeq = run.lastSeq + 1;
+    try {
+      const replayed = await replayStream({
+        jsm: bus.jsm,
+        stream: DETECTIONS_STREAM,
+        subject: subject("detections", run.camera),
+        afterSeq: run.lastSeq,
+        upToSeq: ackFloor,
+        type: Detections,
+        handler: (d, info) =>
+          track(d, info.streamSeq, false).catch((error: unknown) => {
+            logger.warn("replay: a detections message failed", {
+              camera: run.camera,
+              seq: info.streamSeq,
+              error: error as Error,
+            });
+          }),
+      });
+      logger.info("replayed the detections acknowledged after the last save", {
+        camera: run.camera,
+        fromSeq,
+        toSeq: ackFloor,
+        replayed,
+      });
+    } catch (error) {
+      logger.warn("cannot replay the detections acknowledged after the last save; going on from there", {
+        camera: run.camera,
+        fromSeq,
+        error: error as Error,
+      });
+    }
+    await cameras.save(run);
+  };
+
+  await cameras.restoreSaved();
+  const ackFloor = await consumerAckFloor(bus.jsm, DETECTIONS_STREAM, DURABLE);
+  for (const run of cameras.all()) {
+    if (run.lastSeq > 0 && run.lastSeq < ackFloor) await catchUp(run, ackFloor);
+  }
+
+  const timer = setInterval(
+    () => void serially(() => cameras.saveChanged()),
+    options.saveIntervalMs ?? STATE_SAVE_INTERVAL_MS,
+  );
+  timer.unref();
+  void bus.nc.closed().then(() => clearInterval(timer));
   const consumer = await consumeMessages({
     js: bus.js,
-    stream: "FT_DETECTIONS",
-    durable: "track",
+    stream: DETECTIONS_STREAM,
+    durable: DURABLE,
     filterSubject: "ft.detections.>",
     type: Detections,
     maxAckPending: 1,
+    ackWaitMs: options.ackWaitMs ?? TRACK_ACK_WAIT_MS,
     deliverPolicy: "new",
     ensureStream: () => ensureStreams(bus.jsm),
     logger,
     onDeadLetter: () => metrics.messagesDeadLettered.inc({ subject_kind: "detections" }),
-    handler: async (d) => {
-      metrics.messagesIn.inc({ subject_kind: "detections" });
-      const input: CameraDetections = {
-        seq: d.seq,
-        pts: d.pts,
-        width: d.width,
-        height: d.height,
-        sceneCut: d.sceneCut,
-        faces: d.faces.map((f) => ({
-          box: [f.box?.x1 ?? 0, f.box?.y1 ?? 0, f.box?.x2 ?? 0, f.box?.y2 ?? 0],
-          score: f.score,
-          landmarks: f.landmarks.map((p) => [p.x, p.y]),
-          alignedJpeg: f.alignedJpeg,
-        })),
-      };
-      const { frame, events } = await metrics.time("track", () => stageFor(d.camera).run(input));
-      const timeMs = d.capturedAtMs;
-      for (const e of events) {
-        const face = e.box ? input.faces.find((f) => iou(f.box, e.box as Box) > 0.99) : undefined;
-        await publishMessage(
-          bus.js,
-          subject("tracks", d.camera),
-          TrackEvent,
-          {
-            camera: d.camera,
-            trackId: e.trackId,
-            type: eventTypes[e.type],
-            ...(e.box ? { box: toBox(e.box) } : {}),
-            score: 0,
-            ...(e.identity
-              ? {
-                  identity: {
-                    id: e.identity.id,
-                    name: e.identity.name,
-                    attributes: {},
-                    similarity: e.identity.similarity,
-                  },
-                }
-              : {}),
-            seq: d.seq,
-            pts: d.pts,
-            timeMs,
-            thumbnailJpeg: Buffer.from(face?.alignedJpeg ?? new Uint8Array()),
-          },
-          {
-            msgId: `${d.camera}-${e.trackId}-${e.type}-${d.seq}`,
-            ensureStream: () => ensureStreams(bus.jsm),
-          },
-        );
-        metrics.messagesOut.inc({ subject_kind: "tracks" });
-      }
-      await publishMessage(
-        bus.js,
-        subject("snapshots", d.camera),
-        TrackSnapshot,
-        {
-          camera: d.camera,
-          seq: d.seq,
-          pts: d.pts,
-          timeMs,
-          width: d.width,
-          height: d.height,
-          tracks: frame.tracks.map((t) => ({
-            trackId: t.trackId,
-            state: stateKinds[t.state],
-            box: toBox(t.box),
-            ...(t.identity
-              ? {
-                  identity: {
-                    id: t.identity.id,
-                    name: t.identity.name,
-                    attributes: t.identity.attributes,
-                    similarity: t.identity.similarity,
-                  },
-                }
-              : {}),
-            embedded: t.embedded,
-          })),
-        },
-        { ensureStream: () => ensureStreams(bus.jsm) },
-      );
-      metrics.messagesOut.inc({ subject_kind: "snapshots" });
-    },
+    handler: (d, info) =>
+      serially(() => {
+        metrics.messagesIn.inc({ subject_kind: "detections" });
+        return track(d, info.streamSeq, true);
+      }),
   });
   return {
     readiness: () => ({ consumer: true }),
-    stop: () => consumer.stop(),
+    stop: async () => {
+      await consumer.stop();
+      clearInterval(timer);
+      await serially(() => cameras.saveChanged());
+    },
   };
 }

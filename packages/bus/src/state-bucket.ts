@@ -1,0 +1,60 @@
+/**
+ * A key-value bucket of JSON values (file storage, only the latest value kept per key): where a service
+ * keeps state it must find again after a restart, e.g. the track service's per-camera tracking state.
+ */
+
+import { type JetStreamClient, StorageType } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+export interface StateBucketOptions {
+  description?: string;
+  /** Copies kept in a cluster (default 1). */
+  replicas?: number;
+}
+
+export interface StateBucket {
+  readonly name: string;
+  /** Stores `value` as JSON under `key` (replacing the previous value); returns the revision. */
+  put(key: string, value: unknown): Promise<number>;
+  /** The value under `key`, parsed; undefined when none (or deleted). Throws when it is not JSON. */
+  get(key: string): Promise<unknown>;
+  /** Every key that holds a value, sorted. */
+  keys(): Promise<string[]>;
+  delete(key: string): Promise<void>;
+}
+
+/** Opens the bucket, creating it when missing (idempotent: an existing bucket is opened as it is). */
+export async function openStateBucket(
+  connection: NatsConnection | JetStreamClient,
+  name: string,
+  options: StateBucketOptions = {},
+): Promise<StateBucket> {
+  const kv = await new Kvm(connection).create(name, {
+    storage: StorageType.File,
+    history: 1,
+    replicas: options.replicas ?? 1,
+    ...(options.description !== undefined ? { description: options.description } : {}),
+  });
+  return {
+    name,
+    put: (key, value) => kv.put(key, JSON.stringify(value)),
+    async get(key) {
+      const entry = await kv.get(key);
+      if (entry?.operation !== "PUT") return undefined;
+      try {
+        return JSON.parse(entry.string());
+      } catch (error) {
+        throw new Error(`${name}/${key}: the stored value is not JSON (${(error as Error).message})`);
+      }
+    },
+    async keys() {
+      const keys: string[] = [];
+      for await (const key of await kv.keys()) keys.push(key);
+      return keys.sort();
+    },
+    async delete(key) {
+      await kv.delete(key);
+    },
+  };
+}

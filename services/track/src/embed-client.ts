@@ -1,0 +1,35 @@
+/** The track stage's identification through the embed workers on the bus (one request per frame). */
+
+import { type Bus, EMBED_SUBJECT, requestMessage } from "@facetracker/bus";
+import type { RemoteIdentify } from "@facetracker/pipeline";
+import { EmbedRequest, EmbedResult } from "@facetracker/proto";
+import type { ServiceDeps } from "@facetracker/service-host";
+
+/** How long the tracker waits for the embed workers before treating the faces as not identified. */
+const EMBED_TIMEOUT_MS = 10_000;
+
+/** Embeds a camera's aligned crops (JPEG) and matches them against the gallery, three nearest each. */
+export function remoteIdentify(bus: Bus, metrics: ServiceDeps["metrics"], camera: string): RemoteIdentify {
+  return async (jpegs) => {
+    const reply = await metrics.time("embed_request", () =>
+      requestMessage(
+        bus.nc,
+        EMBED_SUBJECT,
+        EmbedRequest,
+        EmbedResult,
+        {
+          camera,
+          seq: 0,
+          topK: 3,
+          items: jpegs.map((j, k) => ({ trackKey: k, alignedJpeg: Buffer.from(j) })),
+        },
+        EMBED_TIMEOUT_MS,
+      ),
+    );
+    if (reply.error) throw new Error(`embed workers: ${reply.error}`);
+    return reply.items.map((item) => ({
+      embedding: Float32Array.from(item.vector),
+      matches: item.matches,
+    }));
+  };
+}
