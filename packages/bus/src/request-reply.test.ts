@@ -28,7 +28,7 @@ function embedWorker(nc: NatsConnection, worker: string, handled: string[]): Req
       return EmbedResult.fromPartial({
         items: request.items.map((item) => ({
           trackKey: item.trackKey,
-          vector: [item.alignedJpeg.length, 0.5],
+          vector: [item.alignedRgb.length, 0.5],
         })),
       });
     },
@@ -68,7 +68,7 @@ describe("request/reply in a queue group", () => {
           EmbedRequest.fromPartial({
             camera: "cam1",
             seq: i + 1,
-            items: [{ trackKey: i, alignedJpeg: Buffer.alloc(i + 1) }],
+            items: [{ trackKey: i, alignedRgb: Buffer.alloc(i + 1) }],
           }),
           10_000,
         ),

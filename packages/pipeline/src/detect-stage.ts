@@ -3,7 +3,6 @@ import { analyzeOptionsFrom } from "@facetracker/sdk";
 import {
   type AnalyzeOptions,
   type Box,
-  encodeJpeg,
   type FaceAnalyzer,
   type Point,
   type RgbImage,
@@ -15,8 +14,8 @@ export interface DetectedFace {
   score: number;
   /** 5 landmarks (ArcFace order). */
   landmarks: Point[];
-  /** 112×112 aligned crop, JPEG. */
-  alignedJpeg: Uint8Array;
+  /** 112×112 aligned crop, raw RGB24. */
+  alignedRgb: Uint8Array;
 }
 
 export interface DetectOutput {
@@ -69,7 +68,7 @@ export class DetectStage {
         box: f.box,
         score: f.score,
         landmarks: f.landmarks,
-        alignedJpeg: await encodeJpeg(f.aligned, 90),
+        alignedRgb: f.aligned.data,
       });
     }
     return faces;

@@ -1,12 +1,13 @@
 import type { Gallery } from "@facetracker/gallery";
 import type { GalleryMatch } from "@facetracker/sdk";
 import type { FaceEmbedder } from "@facetracker/vision";
-import { decodeJpeg } from "./jpeg.ts";
+import { ALIGNED_RGB_BYTES, alignedImage } from "./aligned-crop.ts";
 
 export interface EmbedItem {
   /** Opaque key the caller uses to pair results with requests. */
   key: number;
-  alignedJpeg: Uint8Array;
+  /** 112×112 aligned crop, raw RGB24. */
+  alignedRgb: Uint8Array;
 }
 
 export interface EmbedItemResult {
@@ -15,7 +16,7 @@ export interface EmbedItemResult {
   matches: GalleryMatch[];
 }
 
-/** Embed stage: aligned face crops (JPEG) → L2-normalised embeddings and their nearest gallery identities. */
+/** Embed stage: aligned face crops (raw RGB) → L2-normalised embeddings and their nearest gallery identities. */
 export class EmbedStage {
   readonly #embedder: FaceEmbedder;
   readonly #gallery: Gallery;
@@ -30,11 +31,12 @@ export class EmbedStage {
   async run(items: EmbedItem[]): Promise<EmbedItemResult[]> {
     const out: EmbedItemResult[] = [];
     for (const item of items) {
-      const face = await decodeJpeg(item.alignedJpeg);
-      if (face.width !== 112 || face.height !== 112) {
-        throw new Error(`item ${item.key}: aligned face must be 112×112, got ${face.width}×${face.height}`);
+      if (item.alignedRgb.length !== ALIGNED_RGB_BYTES) {
+        throw new Error(
+          `item ${item.key}: aligned face must be 112×112 RGB (${ALIGNED_RGB_BYTES} bytes), got ${item.alignedRgb.length} bytes`,
+        );
       }
-      const vector = await this.#embedder.embed(face);
+      const vector = await this.#embedder.embed(alignedImage(item.alignedRgb));
       const hits = await this.#gallery.search(vector, { k: this.#k });
       out.push({
         key: item.key,

@@ -1,3 +1,4 @@
+export { ALIGNED_RGB_BYTES, ALIGNED_SIZE, alignedImage } from "./aligned-crop.ts";
 export { type DetectedFace, type DetectOutput, DetectStage } from "./detect-stage.ts";
 export { DropOldestQueue } from "./drop-oldest-queue.ts";
 export { type EmbedItem, type EmbedItemResult, EmbedStage } from "./embed-stage.ts";

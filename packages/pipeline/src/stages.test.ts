@@ -42,9 +42,9 @@ describe("pipeline stages in one process (real models, registry sample photo)", 
     let requests = 0;
     const track = new CameraTrackStage("cam1", config, {
       frameRate: 10,
-      identify: async (jpegs) => {
+      identify: async (crops) => {
         requests++;
-        const results = await embed.run(jpegs.map((alignedJpeg, key) => ({ key, alignedJpeg })));
+        const results = await embed.run(crops.map((c, key) => ({ key, alignedRgb: c.data })));
         return results.map((r) => ({ embedding: r.vector, matches: r.matches }));
       },
     });
@@ -56,7 +56,9 @@ describe("pipeline stages in one process (real models, registry sample photo)", 
       const frame = await decodeJpeg(jpeg);
       const detected = await detect.run("cam1", frame);
       assert.equal(detected.faces.length, 3);
-      assert.ok(detected.faces.every((f) => f.landmarks.length === 5 && f.alignedJpeg.length > 500));
+      assert.ok(
+        detected.faces.every((f) => f.landmarks.length === 5 && f.alignedRgb.length === 112 * 112 * 3),
+      );
       last = await track.run({ seq, pts: seq / 10, width: frame.width, height: frame.height, ...detected });
       for (const e of last.events) {
         const d = alerts.run(e);
@@ -76,7 +78,10 @@ describe("pipeline stages in one process (real models, registry sample photo)", 
 
   it("the embed stage refuses a crop that is not an aligned face", async () => {
     const embed = new EmbedStage(analyzer.embedder, gallery);
-    const wrong = await encodeFrameJpeg({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) });
-    await assert.rejects(embed.run([{ key: 7, alignedJpeg: wrong }]), /item 7: aligned face must be 112×112/);
+    const wrong = new Uint8Array(64 * 64 * 3);
+    await assert.rejects(
+      embed.run([{ key: 7, alignedRgb: wrong }]),
+      /item 7: aligned face must be 112×112 RGB \(37632 bytes\), got 12288 bytes/,
+    );
   });
 });

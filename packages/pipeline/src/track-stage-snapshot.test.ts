@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parseConfig } from "@facetracker/config";
 import type { Identification } from "@facetracker/sdk";
-import type { Box, Point } from "@facetracker/vision";
-import { encodeFrameJpeg } from "./jpeg.ts";
+import type { Box, Point, RgbImage } from "@facetracker/vision";
 import { type CameraDetections, CameraTrackStage, type TrackStageOutput } from "./track-stage.ts";
 
 // The track stage of one camera (session + track events) resumed from a JSON snapshot, with scripted
@@ -32,7 +31,7 @@ describe("CameraTrackStage snapshots", () => {
   before(async () => {
     for (let person = 0; person < names.length; person++) {
       const data = new Uint8Array(112 * 112 * 3).fill(40 + 60 * person);
-      crops.push(await encodeFrameJpeg({ width: 112, height: 112, data }));
+      crops.push(data);
     }
     // Three faces moving on straight lines, each missed now and then (lost, found); the unknown one
     // (face 1) leaves after frame 35 (lost, then ended).
@@ -56,15 +55,15 @@ describe("CameraTrackStage snapshots", () => {
             box,
             score: 0.8 + 0.01 * ((seq * 7 + face) % 15),
             landmarks: landmarksOf(box),
-            alignedJpeg: crops[face] as Uint8Array,
+            alignedRgb: crops[face] as Uint8Array,
           };
         }),
     }));
   });
 
-  const identify = async (jpegs: Uint8Array[]): Promise<Identification[]> =>
-    jpegs.map((jpeg) => {
-      const person = crops.indexOf(jpeg);
+  const identify = async (faces: RgbImage[]): Promise<Identification[]> =>
+    faces.map((face) => {
+      const person = crops.indexOf(face.data);
       assert.ok(person >= 0, "the stage hands the embedder the crops it was given");
       const embedding = new Float32Array(8);
       embedding[person] = 1;

@@ -8,7 +8,7 @@ import {
 import type { FaceTrackerConfig } from "@facetracker/config";
 import { type Identification, type SessionFrame, TrackingSession } from "@facetracker/sdk";
 import type { Box, Point, RgbImage } from "@facetracker/vision";
-import { decodeJpeg } from "./jpeg.ts";
+import { ALIGNED_RGB_BYTES, alignedImage } from "./aligned-crop.ts";
 
 export interface CameraDetections {
   seq: number;
@@ -16,11 +16,11 @@ export interface CameraDetections {
   width: number;
   height: number;
   sceneCut: boolean;
-  faces: { box: Box; score: number; landmarks: Point[]; alignedJpeg: Uint8Array }[];
+  faces: { box: Box; score: number; landmarks: Point[]; alignedRgb: Uint8Array }[];
 }
 
 /** Sends aligned crops (JPEG) to the embed workers; one result per crop, in order. */
-export type RemoteIdentify = (alignedJpegs: Uint8Array[]) => Promise<Identification[]>;
+export type RemoteIdentify = (alignedCrops: RgbImage[]) => Promise<Identification[]>;
 
 export interface TrackStageOutput {
   frame: SessionFrame;
@@ -50,7 +50,6 @@ export class CameraTrackStage {
   readonly camera: string;
   readonly #session: TrackingSession;
   #events = new TrackEventDeriver();
-  readonly #jpegOf = new WeakMap<RgbImage, Uint8Array>();
 
   constructor(
     camera: string,
@@ -60,7 +59,7 @@ export class CameraTrackStage {
     this.camera = camera;
     this.#session = new TrackingSession(config, {
       frameRate: options.frameRate,
-      identify: (faces) => options.identify(faces.map((f) => this.#jpegOf.get(f) as Uint8Array)),
+      identify: (faces) => options.identify(faces),
       // A camera runs for ever and is never summarised: keep only what the live tracks need.
       keepSummaries: false,
     });
@@ -111,10 +110,13 @@ export class CameraTrackStage {
       detections: d.faces.map((f) => ({ box: f.box, score: f.score })),
       landmarks: async (i) => d.faces[i]?.landmarks ?? [],
       aligned: async (i) => {
-        const jpeg = d.faces[i]?.alignedJpeg as Uint8Array;
-        const image = await decodeJpeg(jpeg);
-        this.#jpegOf.set(image, jpeg);
-        return image;
+        const data = d.faces[i]?.alignedRgb;
+        if (data?.length !== ALIGNED_RGB_BYTES) {
+          throw new Error(
+            `face ${i}: aligned crop must be 112×112 RGB (${ALIGNED_RGB_BYTES} bytes), got ${data?.length ?? 0}`,
+          );
+        }
+        return alignedImage(data);
       },
     });
     return { frame, events: this.#events.next(frame) };

@@ -63,7 +63,7 @@ describe("generated messages", () => {
             { x: 45, y: 110 },
             { x: 75, y: 110 },
           ],
-          alignedJpeg: Buffer.from("jpeg"),
+          alignedRgb: Buffer.from("rgb"),
         },
       ],
     });

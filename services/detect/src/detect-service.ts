@@ -78,7 +78,7 @@ export async function startDetectService({
           box: { x1: f.box[0], y1: f.box[1], x2: f.box[2], y2: f.box[3] },
           score: f.score,
           landmarks: f.landmarks.map(([x, y]) => ({ x, y })),
-          alignedJpeg: Buffer.from(f.alignedJpeg),
+          alignedRgb: Buffer.from(f.alignedRgb.buffer, f.alignedRgb.byteOffset, f.alignedRgb.length),
         })),
       },
       { ensureStream: () => ensureStreams(bus.jsm) },

@@ -55,7 +55,7 @@ export async function startEmbedService({
       metrics.messagesIn.inc({ subject_kind: "embed" });
       const started = performance.now();
       const results = await metrics.time("embed", () =>
-        stage.run(request.items.map((i) => ({ key: i.trackKey, alignedJpeg: i.alignedJpeg }))),
+        stage.run(request.items.map((i) => ({ key: i.trackKey, alignedRgb: i.alignedRgb }))),
       );
       metrics.messagesOut.inc({ subject_kind: "embed" });
       return {

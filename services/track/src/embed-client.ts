@@ -8,9 +8,9 @@ import type { ServiceDeps } from "@facetracker/service-host";
 /** How long the tracker waits for the embed workers before treating the faces as not identified. */
 const EMBED_TIMEOUT_MS = 10_000;
 
-/** Embeds a camera's aligned crops (JPEG) and matches them against the gallery, three nearest each. */
+/** Embeds a camera's aligned crops (raw RGB) and matches them against the gallery, three nearest each. */
 export function remoteIdentify(bus: Bus, metrics: ServiceDeps["metrics"], camera: string): RemoteIdentify {
-  return async (jpegs) => {
+  return async (crops) => {
     const reply = await metrics.time("embed_request", () =>
       requestMessage(
         bus.nc,
@@ -21,7 +21,10 @@ export function remoteIdentify(bus: Bus, metrics: ServiceDeps["metrics"], camera
           camera,
           seq: 0,
           topK: 3,
-          items: jpegs.map((j, k) => ({ trackKey: k, alignedJpeg: Buffer.from(j) })),
+          items: crops.map((c, k) => ({
+            trackKey: k,
+            alignedRgb: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length),
+          })),
         },
         EMBED_TIMEOUT_MS,
       ),

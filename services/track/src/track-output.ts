@@ -2,7 +2,7 @@
 
 import type { TrackEvent as StageEvent } from "@facetracker/alerts";
 import { type Bus, ensureStreams, publishMessage, subject } from "@facetracker/bus";
-import type { CameraDetections, TrackStageOutput } from "@facetracker/pipeline";
+import { alignedImage, type CameraDetections, type TrackStageOutput } from "@facetracker/pipeline";
 import {
   type Detections,
   TrackEvent,
@@ -12,7 +12,7 @@ import {
 } from "@facetracker/proto";
 import type { TrackResult } from "@facetracker/sdk";
 import type { ServiceDeps } from "@facetracker/service-host";
-import { type Box, iou } from "@facetracker/vision";
+import { type Box, encodeJpeg, iou } from "@facetracker/vision";
 
 const eventTypes: Record<StageEvent["type"], TrackEventType> = {
   confirmed: TrackEventType.CONFIRMED,
@@ -29,6 +29,13 @@ const stateKinds: Record<TrackResult["state"], TrackStateKind> = {
   lost: TrackStateKind.LOST,
 };
 
+/** Events that carry a face thumbnail (JPEG of the aligned crop): the others leave it empty. */
+const THUMBNAIL_EVENTS: ReadonlySet<StageEvent["type"]> = new Set([
+  "confirmed",
+  "identified",
+  "identity_changed",
+]);
+
 const toBox = (b: Box) => ({ x1: b[0], y1: b[1], x2: b[2], y2: b[3] });
 
 /** A detections message as the track stage takes it. */
@@ -43,7 +50,7 @@ export function stageInput(d: Detections): CameraDetections {
       box: [f.box?.x1 ?? 0, f.box?.y1 ?? 0, f.box?.x2 ?? 0, f.box?.y2 ?? 0],
       score: f.score,
       landmarks: f.landmarks.map((p) => [p.x, p.y]),
-      alignedJpeg: f.alignedJpeg,
+      alignedRgb: f.alignedRgb,
     })),
   };
 }
@@ -86,7 +93,9 @@ export async function publishTrackOutput(
         seq: d.seq,
         pts: d.pts,
         timeMs,
-        thumbnailJpeg: Buffer.from(face?.alignedJpeg ?? new Uint8Array()),
+        thumbnailJpeg: Buffer.from(
+          face && THUMBNAIL_EVENTS.has(e.type) ? await encodeJpeg(alignedImage(face.alignedRgb), 90) : [],
+        ),
       },
       {
         msgId: `${d.camera}-${e.trackId}-${e.type}-${d.seq}`,

@@ -8,8 +8,8 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 export interface EmbedItem {
   /** Key chosen by the requester to find the result again (e.g. the tracker's internal tracklet ID). */
   trackKey: number;
-  /** The 112×112 aligned face crop, JPEG. */
-  alignedJpeg: Buffer;
+  /** The 112×112 aligned face crop, raw RGB24 (37,632 bytes, row-major). */
+  alignedRgb: Buffer;
 }
 
 /** A batch of faces to embed and match; request on ft.embed (queue group "embed"). */
@@ -64,7 +64,7 @@ export interface EmbedResult {
 }
 
 function createBaseEmbedItem(): EmbedItem {
-  return { trackKey: 0, alignedJpeg: Buffer.alloc(0) };
+  return { trackKey: 0, alignedRgb: Buffer.alloc(0) };
 }
 
 export const EmbedItem: MessageFns<EmbedItem> = {
@@ -72,8 +72,8 @@ export const EmbedItem: MessageFns<EmbedItem> = {
     if (message.trackKey !== 0) {
       writer.uint32(8).uint32(message.trackKey);
     }
-    if (message.alignedJpeg.length !== 0) {
-      writer.uint32(18).bytes(message.alignedJpeg);
+    if (message.alignedRgb.length !== 0) {
+      writer.uint32(18).bytes(message.alignedRgb);
     }
     return writer;
   },
@@ -104,7 +104,7 @@ export const EmbedItem: MessageFns<EmbedItem> = {
               break;
             }
 
-            message.alignedJpeg = Buffer.from(reader.bytes());
+            message.alignedRgb = Buffer.from(reader.bytes());
             continue;
           }
         }
@@ -126,10 +126,10 @@ export const EmbedItem: MessageFns<EmbedItem> = {
         : isSet(object.track_key)
         ? globalThis.Number(object.track_key)
         : 0,
-      alignedJpeg: isSet(object.alignedJpeg)
-        ? Buffer.from(bytesFromBase64(object.alignedJpeg))
-        : isSet(object.aligned_jpeg)
-        ? Buffer.from(bytesFromBase64(object.aligned_jpeg))
+      alignedRgb: isSet(object.alignedRgb)
+        ? Buffer.from(bytesFromBase64(object.alignedRgb))
+        : isSet(object.aligned_rgb)
+        ? Buffer.from(bytesFromBase64(object.aligned_rgb))
         : Buffer.alloc(0),
     };
   },
@@ -139,8 +139,8 @@ export const EmbedItem: MessageFns<EmbedItem> = {
     if (message.trackKey !== 0) {
       obj.trackKey = Math.round(message.trackKey);
     }
-    if (message.alignedJpeg.length !== 0) {
-      obj.alignedJpeg = base64FromBytes(message.alignedJpeg);
+    if (message.alignedRgb.length !== 0) {
+      obj.alignedRgb = base64FromBytes(message.alignedRgb);
     }
     return obj;
   },
@@ -151,7 +151,7 @@ export const EmbedItem: MessageFns<EmbedItem> = {
   fromPartial<I extends Exact<DeepPartial<EmbedItem>, I>>(object: I): EmbedItem {
     const message = createBaseEmbedItem();
     message.trackKey = object.trackKey ?? 0;
-    message.alignedJpeg = object.alignedJpeg ?? Buffer.alloc(0);
+    message.alignedRgb = object.alignedRgb ?? Buffer.alloc(0);
     return message;
   },
 };
