@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { ClipStorageConfigError, ClipStorageError, InvalidClipKeyError } from "@facetracker/clips";
 import { ConfigError } from "@facetracker/config";
 import { GalleryError } from "@facetracker/gallery";
 import { MediaError } from "@facetracker/media";
@@ -6,6 +7,7 @@ import { ModelFileError } from "@facetracker/models";
 import { ImageError } from "@facetracker/vision";
 import { CliError } from "./cli-error.ts";
 import { analyzeCommand, analyzeUsage } from "./commands/analyze.ts";
+import { clipsCommand, clipsUsage } from "./commands/clips.ts";
 import { enrollCommand, enrollUsage } from "./commands/enroll.ts";
 import { galleryCommand, galleryUsage } from "./commands/gallery.ts";
 import { recognizeCommand, recognizeUsage } from "./commands/recognize.ts";
@@ -17,7 +19,12 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   recognize: { run: recognizeCommand, usage: recognizeUsage, about: "find and name the faces in photos" },
   gallery: { run: galleryCommand, usage: galleryUsage, about: "list, show, rename or delete identities" },
   verify: { run: verifyCommand, usage: verifyUsage, about: "compare two faces, or measure a pair list" },
-  analyze: { run: analyzeCommand, usage: analyzeUsage, about: "track and name the faces of a video file" },
+  analyze: {
+    run: analyzeCommand,
+    usage: analyzeUsage,
+    about: "track and name the faces of a video file or stored clip",
+  },
+  clips: { run: clipsCommand, usage: clipsUsage, about: "list, download or delete stored alert clips" },
   up: {
     run: upCommand,
     usage: upUsage,
@@ -68,7 +75,10 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof GalleryError ||
       error instanceof ModelFileError ||
       error instanceof ImageError ||
-      error instanceof MediaError;
+      error instanceof MediaError ||
+      error instanceof ClipStorageError ||
+      error instanceof ClipStorageConfigError ||
+      error instanceof InvalidClipKeyError;
     console.error(
       `facetracker: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}`,
     );

@@ -1,3 +1,4 @@
+import { clipBaseKey } from "@facetracker/clips";
 import {
   type FaceTrackerConfig,
   type FaceTrackerConfigInput,
@@ -17,6 +18,7 @@ import {
 } from "@facetracker/vision";
 import { FaceRecognizer } from "./face-recognizer.ts";
 import { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
+import { type FetchClipOptions, StoredClips, type StoredClipsOptions } from "./stored-clips.ts";
 import { faceWithMargin } from "./track-memory.ts";
 import { TrackingSession } from "./tracking-session.ts";
 import type {
@@ -51,6 +53,23 @@ export interface FindFacesOptions extends PredictOptions {
   onProgress?: (progress: { frame: number; total?: number; fps: number }) => void;
   /** Called with each frame's result (e.g. to draw an annotated video). */
   onFrame?: (result: FrameResult) => void | Promise<void>;
+}
+
+export interface FindFacesInClipOptions extends FindFacesOptions, FetchClipOptions {
+  /** Read the clip from these stored clips (not closed here) instead of opening `config.storage`. */
+  clips?: StoredClips;
+}
+
+/** What findFacesInClip returns: findFacesInFile's result, `source` naming the clip, and the clip's keys. */
+export interface ClipFaces extends VideoFaces {
+  clip: {
+    /** The clip's base key, e.g. "cam1/2026-11-24/101500-a1b2". */
+    key: string;
+    /** The key of the video analysed, e.g. "cam1/2026-11-24/101500-a1b2.mp4". */
+    videoKey: string;
+    /** The storage it was read from (describe()). */
+    storage: string;
+  };
 }
 
 const emptyStages = (): StageMillis => ({
@@ -91,6 +110,18 @@ export class FaceTracker {
   /** Configuration from a YAML file + FACETRACKER_* environment (as the CLI loads it). */
   static async fromConfig(load: LoadOptions = {}, options: FaceTrackerOptions = {}): Promise<FaceTracker> {
     return FaceTracker.create(loadConfig(load), options);
+  }
+
+  /**
+   * The stored alert clips of `config.storage` (a local directory or an S3 bucket): list, download and
+   * delete clips, or get a clip's video as a local file. Nothing is contacted until used, and no bucket is
+   * created. Needs no models; close() it after use.
+   */
+  static openStoredClips(
+    config: FaceTrackerConfigInput | FaceTrackerConfig = {},
+    options: StoredClipsOptions = {},
+  ): StoredClips {
+    return StoredClips.open(parseConfig(config).storage, options);
   }
 
   get gallery(): Gallery {
@@ -137,6 +168,35 @@ export class FaceTracker {
       options.onProgress?.({ frame: run.stats.frames, ...(total ? { total } : {}), fps: run.currentFps() });
     }
     return { source: path, faces: await run.summaries(), stats: run.stats };
+  }
+
+  /**
+   * findFacesInFile for a stored alert clip: `clip` is a key of the configured storage (`config.storage`)
+   * — the video's ("cam1/2026-11-24/101500-a1b2.mp4") or the clip's base key (its .mp4 is analysed) —,
+   * "clip:KEY", or "s3://BUCKET/KEY" (the configured bucket, or another bucket of the configured S3
+   * endpoint). A clip in a local directory is read in place; one in S3 is downloaded to a temporary file,
+   * removed afterwards. `source` in the result is "s3://BUCKET/KEY" (S3) or the local file.
+   * Throws ClipStorageError: code "NoSuchKey" ("no clip KEY in STORAGE") for a missing clip, `unreachable`
+   * when the S3 endpoint cannot be reached; InvalidClipKeyError for a malformed key.
+   */
+  async findFacesInClip(clip: string, options: FindFacesInClipOptions = {}): Promise<ClipFaces> {
+    const clips = options.clips ?? StoredClips.open(this.config.storage);
+    try {
+      return await clips.withVideo(
+        clip,
+        async (video) => {
+          const result = await this.findFacesInFile(video.path, options);
+          return {
+            ...result,
+            source: video.source,
+            clip: { key: clipBaseKey(video.key), videoKey: video.key, storage: video.storage },
+          };
+        },
+        options,
+      );
+    } finally {
+      if (!options.clips) await clips.close();
+    }
   }
 
   /** Runs frames through one tracking run, timing the wait for each frame; closes the source at the end. */

@@ -1,5 +1,6 @@
 export { bestThreshold, type ScoredPair, statsAt, type ThresholdStats } from "./calibration.ts";
 export { FaceRecognizer, openConfiguredGallery, type RecognizerOptions } from "./face-recognizer.ts";
+export type { ClipFaces, FindFacesInClipOptions } from "./face-tracker.ts";
 export {
   FaceTracker,
   type FaceTrackerOptions,
@@ -9,6 +10,19 @@ export {
 export { embedLargestFace } from "./largest-face.ts";
 export { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
 export { prefetch } from "./prefetch.ts";
+export {
+  type ClipReference,
+  type FetchClipOptions,
+  groupClipObjects,
+  isClipReference,
+  type ListClipsOptions,
+  type LocalClipVideo,
+  parseClipReference,
+  type StoredClip,
+  StoredClips,
+  type StoredClipsOptions,
+  videoKeyOf,
+} from "./stored-clips.ts";
 export { faceWithMargin } from "./track-memory.ts";
 export {
   APPEARANCE_JUMP,

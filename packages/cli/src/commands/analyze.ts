@@ -7,9 +7,11 @@ import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
 import { ProgressReporter } from "../progress.ts";
 import { renderReport } from "../report-html.ts";
+import { isClipReference } from "./clips.ts";
 
 export const analyzeUsage =
-  "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] VIDEO";
+  "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] VIDEO\n" +
+  "       (VIDEO: a file, an rtsp:// or http(s):// stream, clip:KEY of the configured clip storage, or s3://BUCKET/KEY)";
 
 /** The --json document: tracks with identity and first/last sighting, and run statistics. */
 export function analysisToJson(result: VideoFaces) {
@@ -91,13 +93,22 @@ export async function analyzeCommand(args: string[]): Promise<number> {
           await writer.write(await drawLabelsRaw(r.image, labels));
         }
       : undefined;
-    const result = await tracker.findFacesInFile(video, {
-      onStart: (info) => {
+    const options = {
+      onStart: (info: { fps: number }) => {
         fps = info.fps;
       },
-      onProgress: (p) => progress?.update(p.frame, p.total, p.fps),
+      onProgress: (p: { frame: number; total?: number; fps: number }) =>
+        progress?.update(p.frame, p.total, p.fps),
       ...(onFrame ? { onFrame } : {}),
-    });
+    };
+    const result = isClipReference(video)
+      ? await tracker.findFacesInClip(video, {
+          ...options,
+          onDownload: (d) => {
+            if (!values.quiet) console.error(`downloading ${d.key} from ${d.storage}`);
+          },
+        })
+      : await tracker.findFacesInFile(video, options);
     await writer?.close();
     progress?.finish(
       `${result.stats.frames} frames, ${result.faces.length} tracks, ${result.stats.embeddings} embeddings, ${result.stats.fps.toFixed(1)} fps`,

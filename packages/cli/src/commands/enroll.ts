@@ -3,9 +3,11 @@ import { FaceTracker } from "@facetracker/sdk";
 import { CliError } from "../cli-error.ts";
 import { configFrom, openRecognizer, parse } from "../common.ts";
 import { ProgressReporter } from "../progress.ts";
+import { isClipReference } from "./clips.ts";
 
 export const enrollUsage = `facetracker enroll [--db DIR] --name NAME [--attr KEY=VALUE]... [--force] [--json] PHOTO...
-       facetracker enroll [--db DIR] --name NAME --from-video VIDEO --track ID [--track ID]... [--force]`;
+       facetracker enroll [--db DIR] --name NAME --from-video VIDEO --track ID [--track ID]... [--force]
+       (VIDEO: as for analyze: a file, a stream, clip:KEY or s3://BUCKET/KEY)`;
 
 function parseAttributes(list: string[] | undefined): Record<string, string> | undefined {
   if (!list?.length) return undefined;
@@ -97,9 +99,11 @@ async function enrollFromVideo(
   const tracker = await FaceTracker.create(configFrom(values));
   try {
     const progress = new ProgressReporter(path.basename(video));
-    const result = await tracker.findFacesInFile(video, {
-      onProgress: (p) => progress.update(p.frame, p.total, p.fps),
-    });
+    const onProgress = (p: { frame: number; total?: number; fps: number }) =>
+      progress.update(p.frame, p.total, p.fps);
+    const result = isClipReference(video)
+      ? await tracker.findFacesInClip(video, { onProgress })
+      : await tracker.findFacesInFile(video, { onProgress });
     progress.finish(`${result.stats.frames} frames, ${result.faces.length} tracks`);
     const faces = trackIds.map((id) => {
       const face = result.faces.find((f) => f.trackId === id);
