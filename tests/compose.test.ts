@@ -9,7 +9,7 @@ import { parse } from "yaml";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const composeFile = path.join(root, "docker-compose.yml");
-const pipeline = ["ingest", "detect", "embed", "track", "alert"];
+const pipeline = ["ingest", "detect", "embed", "track", "alert", "clip-recorder"];
 
 interface ComposeService {
   image?: string;
@@ -18,6 +18,7 @@ interface ComposeService {
   ports?: string[];
   healthcheck?: { test: string[] };
   volumes?: string[];
+  environment?: Record<string, string>;
 }
 
 // No Docker engine runs here: the compose file is checked by parsing it (and by Debian's docker-compose
@@ -52,7 +53,16 @@ describe("docker compose for a site (validated by parsing)", () => {
   });
 
   it("mounts a configuration that FaceTracker accepts", () => {
-    const config = parseConfig(parse(readFileSync(path.join(root, "deploy/facetracker.yaml"), "utf8")));
+    // The MinIO keys come from the environment of every service (FACETRACKER_STORAGE__*).
+    const yaml = parse(readFileSync(path.join(root, "deploy/facetracker.yaml"), "utf8"));
+    const env = doc.services.alert?.environment as Record<string, string>;
+    assert.ok(env.FACETRACKER_STORAGE__ACCESS_KEY && env.FACETRACKER_STORAGE__SECRET_KEY, "storage keys");
+    const config = parseConfig({
+      ...yaml,
+      storage: { ...yaml.storage, access_key: "k", secret_key: "s" },
+    });
+    assert.equal(config.storage.bucket, "facetracker-clips");
+    assert.equal(config.alerts.apprise_api_url, "http://apprise-api:8000");
     assert.equal(config.gallery.backend, "qdrant");
     assert.equal(config.nats.url, "nats://nats:4222");
     for (const file of ["deploy/Dockerfile", "deploy/nats/nats.conf", "deploy/mediamtx/mediamtx.yml"]) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -40,7 +40,11 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
       assert.equal(code, 0, err);
       assert.match(out, /up: started nats-server nats:\/\/127\.0\.0\.1:\d+/);
       const pids = servicePids(out);
-      assert.equal(pids.length, 6, `api, embed, alert, track, detect and ingest started:\n${out}`);
+      assert.equal(
+        pids.length,
+        7,
+        `api, embed, alert, clip-recorder, track, detect and ingest started:\n${out}`,
+      );
       assert.match(
         out,
         /up: gRPC API 127\.0\.0\.1:\d+, health http:\/\/127\.0\.0\.1:\d+\/healthz, metrics http:\/\/127\.0\.0\.1:\d+\/metrics/,
@@ -52,6 +56,10 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
         `the three people of the demo video alert:\n${out}\n${err}`,
       );
       assert.match(out, /up: stopping/);
+      const clips = (await readdir(path.join(dir, "clips"), { recursive: true })).filter((f) =>
+        f.endsWith(".mp4"),
+      );
+      assert.equal(clips.length, 3, `a clip per alert in DATA/clips: ${clips}`);
       assert.deepEqual(natsServersUsing(dir), [], "no nats-server left running");
       assert.deepEqual(pids.filter(alive), [], "no service process left running");
     } finally {
@@ -80,7 +88,7 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
     try {
       await waitFor(() => /Ctrl-C stops/.test(out), "up to start its services", 120_000);
       const pids = servicePids(out);
-      assert.equal(pids.length, 6, out);
+      assert.equal(pids.length, 7, out);
       child.kill("SIGKILL");
       await waitFor(() => pids.every((pid) => !alive(pid)), "every service process to exit", 30_000);
     } finally {

@@ -1,4 +1,39 @@
 export { ALIGNED_RGB_BYTES, ALIGNED_SIZE, alignedImage } from "./aligned-crop.ts";
+export { decodeClipFrame } from "./clip-frames.ts";
+export {
+  type ClipPlacement,
+  ClipPlanner,
+  type ClipPlannerOptions,
+  type ClipTrigger,
+  clipRolls,
+  clipWindow,
+  type FrameVerdict,
+  type OfferedFrame,
+  PlannedClip,
+} from "./clip-planner.ts";
+export {
+  buildClipResults,
+  type ClipAlertInfo,
+  type ClipCloseReason,
+  type ClipFrameInfo,
+  type ClipFrameResult,
+  type ClipResults,
+  type ClipResultsInput,
+  type ClipSnapshot,
+  type ClipTrack,
+  type ClipTrackResult,
+  type ClipTrackState,
+  chooseClipFps,
+  DEFAULT_CLIP_FPS,
+  estimateFps,
+  type FpsSource,
+  KNOWN_COLOR,
+  MAX_CLIP_FPS,
+  snapshotLabels,
+  UNKNOWN_COLOR,
+  windowCoverage,
+} from "./clip-results.ts";
+export { ClipWaiter } from "./clip-waiter.ts";
 export { type DetectedFace, type DetectOutput, DetectStage } from "./detect-stage.ts";
 export { DropOldestQueue } from "./drop-oldest-queue.ts";
 export { type EmbedItem, type EmbedItemResult, EmbedStage } from "./embed-stage.ts";
@@ -11,4 +46,3 @@ export {
   type RemoteIdentify,
   type TrackStageOutput,
 } from "./track-stage.ts";
-export { ClipWaiter } from "./clip-waiter.ts";

@@ -10,11 +10,12 @@ import {
   type NatsServerChild,
   startNatsServer,
 } from "@facetracker/bus";
-import type { FaceTrackerConfig } from "@facetracker/config";
+import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
 import { Alert, TrackEvent, trackEventTypeToJSON } from "@facetracker/proto";
 import { openConfiguredGallery } from "@facetracker/sdk";
 import { startAlertService } from "@facetracker/service-alert";
 import { startApiService } from "@facetracker/service-api";
+import { startClipRecorderService } from "@facetracker/service-clip-recorder";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
 import {
@@ -45,6 +46,7 @@ const services: [string, ServiceFactory][] = [
   ["api", startApiService],
   ["embed", startEmbedService],
   ["alert", startAlertService],
+  ["clip-recorder", startClipRecorderService],
   ["track", startTrackService],
   ["detect", startDetectService],
   ["ingest", startIngestService],
@@ -55,6 +57,8 @@ const durables: [string, string][] = [
   ["FT_FRAMES", "detect"],
   ["FT_DETECTIONS", "track"],
   ["FT_TRACKS", "alert"],
+  ["FT_ALERTS", "notify"],
+  ["FT_ALERTS", "clip-recorder"],
 ];
 
 interface Started {
@@ -119,6 +123,19 @@ export async function upCommand(args: string[]): Promise<number> {
     config = { ...config, cameras: [{ id: "demo", url: demo, loop: !exitWhenDone }] };
     console.log(`up: no camera configured: watching the demo camera ${path.relative(process.cwd(), demo)}`);
   }
+
+  // Clips and their spool go under the data directory unless configured elsewhere.
+  const defaults = parseConfig({}).storage;
+  config = {
+    ...config,
+    storage: {
+      ...config.storage,
+      ...(config.storage.endpoint === defaults.endpoint ? { endpoint: path.join(dataDir, "clips") } : {}),
+      ...(config.storage.spool_path === defaults.spool_path
+        ? { spool_path: path.join(dataDir, "clip-spool") }
+        : {}),
+    },
+  };
 
   let nats: NatsServerChild | undefined;
   let url = config.nats.url ?? process.env.NATS_URL;
@@ -249,6 +266,7 @@ async function startProcesses(
       ...(embedWorkers > 1 ? { instance: String(i + 1) } : {}),
     })),
     { name: "alert" },
+    { name: "clip-recorder" },
     { name: "track" },
     { name: "detect" },
     { name: "ingest" },

@@ -1,0 +1,4 @@
+import { hostService } from "@facetracker/service-host";
+import { startClipRecorderService } from "./clip-recorder-service.ts";
+
+hostService("clip-recorder", startClipRecorderService);
