@@ -1,11 +1,11 @@
 /**
- * One ffmpeg run decoding a source to raw RGB24 frames: frames from stdout (frame-reader), their stream
- * timestamps from showinfo lines on stderr (showinfo-timestamps), and the last warnings and errors for
- * messages.
+ * One ffmpeg run decoding a source to frames on stdout (raw RGB24 split by frame-reader, or JPEG images
+ * split by jpeg-stream-reader), their stream timestamps from showinfo lines on stderr
+ * (showinfo-timestamps), and the last warnings and errors for messages.
  */
 
 import { type ExitStatus, GuardedProcess } from "./child-process-guard.ts";
-import { readFrames } from "./frame-reader.ts";
+import type { FrameReadResult } from "./frame-reader.ts";
 import { ShowinfoTimestamps } from "./showinfo-timestamps.ts";
 import { LineSplitter, StderrTail } from "./stderr-lines.ts";
 
@@ -15,15 +15,23 @@ export interface DecodedFrame {
   streamS: number | undefined;
 }
 
+/**
+ * Splits ffmpeg's stdout into frames, pull-based (readFrames for fixed-size raw frames, readJpegImages for
+ * JPEG images); returns what an incomplete last frame left over.
+ */
+export type FrameSplitter = (
+  chunks: AsyncIterable<Uint8Array>,
+) => AsyncGenerator<Uint8Array, FrameReadResult>;
+
 export class DecoderProcess {
   readonly #process: GuardedProcess;
-  readonly #frameSize: number;
+  readonly #split: FrameSplitter;
   readonly #timestamps = new ShowinfoTimestamps();
   readonly #tail = new StderrTail();
 
-  private constructor(guarded: GuardedProcess, frameSize: number) {
+  private constructor(guarded: GuardedProcess, split: FrameSplitter) {
     this.#process = guarded;
-    this.#frameSize = frameSize;
+    this.#split = split;
     const stderr = guarded.child.stderr;
     if (stderr === null) throw new Error("ffmpeg stderr is not piped");
     const splitter = new LineSplitter();
@@ -41,10 +49,10 @@ export class DecoderProcess {
     });
   }
 
-  /** Starts ffmpeg with `args` (see decodeArgs) producing frames of `frameSize` bytes. */
-  static async start(ffmpegPath: string, args: string[], frameSize: number): Promise<DecoderProcess> {
+  /** Starts ffmpeg with `args` (see decodeArgs), its stdout cut into frames by `split`. */
+  static async start(ffmpegPath: string, args: string[], split: FrameSplitter): Promise<DecoderProcess> {
     const guarded = await GuardedProcess.spawn(ffmpegPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    return new DecoderProcess(guarded, frameSize);
+    return new DecoderProcess(guarded, split);
   }
 
   get pid(): number {
@@ -55,10 +63,10 @@ export class DecoderProcess {
   async *frames(): AsyncGenerator<DecodedFrame> {
     const stdout = this.#process.child.stdout;
     if (stdout === null) throw new Error("ffmpeg stdout is not piped");
-    const reader = readFrames(stdout, this.#frameSize);
+    const reader = this.#split(stdout);
     try {
       for (;;) {
-        let next: IteratorResult<Uint8Array, { trailingBytes: number }>;
+        let next: IteratorResult<Uint8Array, FrameReadResult>;
         try {
           next = await reader.next();
         } catch (error) {

@@ -1,5 +1,9 @@
-/** Argument lists for ffprobe (probe), ffmpeg decoding to raw RGB24 frames, and ffmpeg encoding to MP4. */
+/**
+ * Argument lists for ffprobe (probe), ffmpeg decoding to raw RGB24 frames or to JPEG images, and ffmpeg
+ * encoding to MP4.
+ */
 
+import { DEFAULT_JPEG_QUALITY, IDENTITY_QSCALE, jpegQuantTables } from "./jpeg-quality.ts";
 import type { ParsedVideoSource } from "./source-spec.ts";
 
 export type RtspTransport = "tcp" | "udp";
@@ -50,27 +54,113 @@ export function probeArgs(source: ParsedVideoSource, options: InputOptions): str
   ];
 }
 
+/** What a decoded frame's bytes are: raw RGB24 pixels, or the frame encoded as a baseline JPEG image. */
+export type VideoFrameEncoding = "rgb24" | "jpeg";
+
+/** What the probe said of the decoded pictures: lets the jpeg output pick its cheaper colour conversion. */
+export interface InputPicture {
+  width: number;
+  height: number;
+  /** ffprobe's pix_fmt, color_space and color_range, when known. */
+  pixelFormat?: string;
+  colorSpace?: string;
+  colorRange?: string;
+}
+
+/** YCbCr matrices (ffprobe's names) the colorspace filter converts from; others go through swscale. */
+const COLORSPACE_FILTER_MATRICES = new Set(["bt709", "bt470bg", "smpte170m", "smpte240m", "fcc", "bt2020nc"]);
+
+/**
+ * Filters making full-range BT.601 yuvj420p frames of `width` × `height` (JFIF's YCbCr, what libjpeg
+ * assumes), converted from the source's matrix and range as the rgb24 output's are (a stream that declares
+ * no matrix is taken as BT.601, as swscale does). When resizing, swscale converts in the same pass. At the
+ * source's size, swscale would need a full filtering pass for the range alone (about 2.5 ms a 720p frame),
+ * so 8-bit 4:2:0 video of even size goes through the colorspace filter (a matrix over the planes, about a
+ * tenth of that) and a scale that only relabels the full-range yuv420p as yuvj420p (a plane copy; it still
+ * scales if the stream changes size).
+ */
+function jpegFilters(width: number, height: number, input: InputPicture | undefined): string[] {
+  const yuvj = `scale=${width}:${height}`;
+  const matrix = input?.colorSpace ?? "bt470bg";
+  if (
+    input === undefined ||
+    input.width !== width ||
+    input.height !== height ||
+    input.pixelFormat !== "yuv420p" ||
+    width % 2 !== 0 ||
+    height % 2 !== 0 ||
+    !COLORSPACE_FILTER_MATRICES.has(matrix)
+  ) {
+    return [`${yuvj}:out_color_matrix=bt601:out_range=full`, "format=yuvj420p"];
+  }
+  // fast=1 with equal primaries and transfer in and out: the YCbCr matrix and the range only.
+  const colorspace = [
+    `ispace=${matrix}`,
+    `irange=${input.colorRange === "pc" ? "pc" : "tv"}`,
+    "space=bt470bg",
+    "range=pc",
+    ...["iprimaries=bt709", "primaries=bt709", "itrc=bt709", "trc=bt709", "fast=1", "format=yuv420p"],
+  ];
+  return [`colorspace=${colorspace.join(":")}`, `${yuvj}:in_range=full:out_range=full`, "format=yuvj420p"];
+}
+
+/**
+ * The mjpeg encoder writing baseline JPEG (JFIF, yuvj420p) with libjpeg's quantization tables for
+ * `quality` (see jpeg-quality.ts), one image per packet, raw on stdout. One encoder thread: frame threads
+ * save no CPU on one camera's frames and cost about 9 MB a process (720p).
+ */
+function jpegOutput(quality: number): string[] {
+  const { luma, chroma } = jpegQuantTables(quality);
+  return [
+    ...["-c:v", "mjpeg", "-threads", "1", "-pix_fmt", "yuvj420p", "-color_range", "pc"],
+    ...[
+      "-q:v",
+      String(IDENTITY_QSCALE),
+      "-intra_matrix",
+      luma.join(","),
+      "-chroma_intra_matrix",
+      chroma.join(","),
+    ],
+    ...["-f", "mjpeg"],
+  ];
+}
+
 export interface DecodeOptions extends InputOptions {
   /** Output frame size (the source's, or the resolution override). */
   width: number;
   height: number;
   /** Constant output rate (fps filter: frames dropped or duplicated); undefined keeps the source's timing. */
   fps?: number;
+  /** What is written on stdout (default "rgb24"). */
+  output?: VideoFrameEncoding;
+  /** JPEG quality of the "jpeg" output, libjpeg's 1-100 (default DEFAULT_JPEG_QUALITY). */
+  jpegQuality?: number;
+  /** The source's pictures as probed; without it the jpeg output converts colours the slower, safe way. */
+  input?: InputPicture;
 }
 
 /**
- * ffmpeg decoding the first video stream to raw RGB24 frames of a fixed size on stdout. The filter chain
- * ends with showinfo, whose stderr lines give each frame's timestamp; `-fps_mode passthrough` makes
- * ffmpeg write exactly the frames showinfo saw (no duplication or dropping at the output), and
- * `-flush_packets 1` writes each frame out at once (no frame held back in ffmpeg's output buffer).
+ * ffmpeg decoding the first video stream to frames of a fixed size on stdout: raw RGB24, or ("jpeg") one
+ * baseline JPEG image per frame from the mjpeg encoder. The filter chain ends with showinfo, whose stderr
+ * lines give each frame's timestamp; `-fps_mode passthrough` makes ffmpeg write exactly the frames
+ * showinfo saw (no duplication or dropping at the output), and `-flush_packets 1` writes each frame out at
+ * once (no frame held back in ffmpeg's output buffer).
+ *
+ * JPEG images are full-range BT.601 YCbCr 4:2:0 (JFIF, what libjpeg assumes when decoding), converted
+ * from the source's matrix and range (see jpegFilters), so the colours decoded from the JPEG match those of
+ * the rgb24 output.
  */
 export function decodeArgs(source: ParsedVideoSource, options: DecodeOptions): string[] {
+  const { width, height } = options;
+  const jpeg = (options.output ?? "rgb24") === "jpeg";
   const filters = [
     ...(options.fps === undefined ? [] : [`fps=${options.fps}`]),
-    `scale=${options.width}:${options.height}`,
-    "format=rgb24",
+    ...(jpeg ? jpegFilters(width, height, options.input) : [`scale=${width}:${height}`, "format=rgb24"]),
     "showinfo=checksum=0",
   ];
+  const output = jpeg
+    ? jpegOutput(options.jpegQuality ?? DEFAULT_JPEG_QUALITY)
+    : ["-pix_fmt", "rgb24", "-f", "rawvideo"];
   return [
     "-hide_banner",
     "-nostdin",
@@ -87,10 +177,7 @@ export function decodeArgs(source: ParsedVideoSource, options: DecodeOptions): s
     filters.join(","),
     "-fps_mode",
     "passthrough",
-    "-pix_fmt",
-    "rgb24",
-    "-f",
-    "rawvideo",
+    ...output,
     "-flush_packets",
     "1",
     "pipe:1",

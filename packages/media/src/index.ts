@@ -1,19 +1,28 @@
 /**
  * @facetracker/media: video input and output over ffmpeg child processes. VideoSource decodes a file, an
- * RTSP/HTTP stream or a V4L2 camera into RGB24 frames (reconnecting live sources), VideoWriter encodes
- * RGB24 frames to H.264 MP4, probeVideo describes a source.
+ * RTSP/HTTP stream or a V4L2 camera into RGB24 frames, or JPEG images encoded by ffmpeg (reconnecting live
+ * sources), VideoWriter encodes RGB24 frames to H.264 MP4, probeVideo describes a source.
  */
 
 export type { ReconnectOptions } from "./backoff.ts";
 export { runningChildPids } from "./child-process-guard.ts";
 export type { MediaErrorCode } from "./errors.ts";
 export { MediaError } from "./errors.ts";
-export type { RtspTransport } from "./ffmpeg-args.ts";
+export type { RtspTransport, VideoFrameEncoding } from "./ffmpeg-args.ts";
+export { DEFAULT_JPEG_QUALITY } from "./jpeg-quality.ts";
+export type { JpegReadOptions } from "./jpeg-stream-reader.ts";
+export { JpegStreamError, readJpegImages } from "./jpeg-stream-reader.ts";
 export type { ProbeOptions, VideoProbe } from "./probe.ts";
 export { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
 export type { ParsedVideoSource, SourceKind } from "./source-spec.ts";
 export { isLiveSource, maskCredentials, parseVideoSource } from "./source-spec.ts";
-export type { SourceEvent, VideoFrame, VideoSourceInfo, VideoSourceOptions } from "./video-source.ts";
+export type {
+  SourceEvent,
+  VideoFrame,
+  VideoOutputOptions,
+  VideoSourceInfo,
+  VideoSourceOptions,
+} from "./video-source.ts";
 export { FALLBACK_FPS, VideoSource } from "./video-source.ts";
 export type { VideoWriterOptions } from "./video-writer.ts";
 export { VideoWriter, X264_PRESETS } from "./video-writer.ts";

@@ -36,6 +36,7 @@ describe("probeVideo", () => {
       codec: "h264",
       durationS: 1,
       frameCount: 15,
+      pixelFormat: "yuv420p",
     });
     const mkv = await testVideo(join(dir, "a.mkv"), {
       seconds: 1,
@@ -50,6 +51,15 @@ describe("probeVideo", () => {
       info.durationS !== undefined && Math.abs(info.durationS - 1) < 0.1,
       `duration ${info.durationS}`,
     );
+  });
+
+  it("gives the colour matrix and range a stream declares", async () => {
+    const tagged = await testVideo(join(dir, "bt709.mp4"), {
+      seconds: 0.2,
+      extra: ["-colorspace", "bt709", "-color_range", "tv"],
+    });
+    const info = await probeVideo(tagged);
+    assert.deepEqual([info.pixelFormat, info.colorSpace, info.colorRange], ["yuv420p", "bt709", "tv"]);
   });
 
   it("accepts a parsed source and rejects a bad timeout", async () => {

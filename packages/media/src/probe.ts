@@ -33,6 +33,12 @@ export interface VideoProbe extends ParsedVideoSource {
   durationS?: number;
   /** Number of frames, when the container records it (MP4 does, Matroska and live streams do not). */
   frameCount?: number;
+  /** Decoded pixel format ("yuv420p", "yuvj422p", ...), when known. */
+  pixelFormat?: string;
+  /** YCbCr matrix the stream declares ("bt709", "smpte170m", ...); absent when it declares none. */
+  colorSpace?: string;
+  /** "tv" (limited) or "pc" (full) when the stream declares it. */
+  colorRange?: string;
 }
 
 export const DEFAULT_TIMEOUT_S = 10;
@@ -48,6 +54,9 @@ interface ProbeStream {
   r_frame_rate?: string;
   duration?: string;
   nb_frames?: string;
+  pix_fmt?: string;
+  color_space?: string;
+  color_range?: string;
   disposition?: { attached_pic?: number };
 }
 
@@ -204,5 +213,15 @@ function describeVideo(source: ParsedVideoSource, label: string, shown: string, 
     codec: video.codec_name ?? "unknown",
     ...(durationS === undefined ? {} : { durationS }),
     ...(frameCount === undefined ? {} : { frameCount: Math.round(frameCount) }),
+    ...known("pixelFormat", video.pix_fmt),
+    ...known("colorSpace", video.color_space),
+    ...known("colorRange", video.color_range),
   };
+}
+
+/** `{ [key]: value }` for a value ffprobe knows ("unknown" and absent ones give `{}`). */
+function known<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value === undefined || value === "" || value === "unknown"
+    ? {}
+    : ({ [key]: value } as { [P in K]?: string });
 }

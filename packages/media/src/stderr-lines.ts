@@ -24,6 +24,15 @@ export class LineSplitter {
 }
 
 /**
+ * Warnings ffmpeg prints about the way this package runs it, which say nothing about the source: kept out
+ * of error messages.
+ */
+const BENIGN_WARNINGS: readonly RegExp[] = [
+  // swscale converting to yuvj420p, the full-range format of the mjpeg encoder (the range is set explicitly).
+  /deprecated pixel format used, make sure you did set range correctly/,
+];
+
+/**
  * The last `limit` warning/error lines of an ffmpeg run with `-loglevel level+...` ("[error] ..."), without
  * the level tags; lines without a level tag (ffprobe's plain `-v error` output) are kept too.
  */
@@ -44,7 +53,7 @@ export class StderrTail {
       text = levelled[1] === undefined ? (levelled[3] ?? "") : `${levelled[1]}: ${levelled[3] ?? ""}`;
     }
     text = text.trim();
-    if (text === "") return;
+    if (text === "" || BENIGN_WARNINGS.some((pattern) => pattern.test(text))) return;
     this.#lines.push(text.length > 400 ? `${text.slice(0, 400)}...` : text);
     if (this.#lines.length > this.#limit) this.#lines.shift();
   }

@@ -30,6 +30,15 @@ describe("StderrTail", () => {
     assert.equal(tail.toString(), "second; third");
   });
 
+  it("leaves out swscale's warning about yuvj420p (the jpeg output's own format)", () => {
+    const tail = new StderrTail();
+    tail.add(
+      "[swscaler @ 0x5595f1c7a000] [swscaler @ 0x5595f1c86f40] [warning] deprecated pixel format used, make sure you did set range correctly",
+    );
+    tail.add("[mjpeg @ 0x1] [error] real trouble");
+    assert.deepEqual(tail.lines, ["mjpeg: real trouble"]);
+  });
+
   it("keeps untagged lines (ffprobe -v error output)", () => {
     const tail = new StderrTail();
     tail.add("file:/x.txt: Invalid data found when processing input");

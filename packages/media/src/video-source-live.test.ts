@@ -121,6 +121,40 @@ describe("VideoSource on network sources", () => {
     for (const pid of pids) assert.ok(await isGone(pid), `ffmpeg ${pid} still runs`);
   });
 
+  it("reconnects in jpeg output too: whole JPEG images across connections", { timeout: 60_000 }, async () => {
+    const web = await server((_req, res) => sendClip(res));
+    const events: SourceEvent[] = [];
+    const source = await VideoSource.open(`${web.url}/live.ts`, {
+      output: "jpeg",
+      timeoutS: 5,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+      onEvent: (event) => events.push(event),
+    });
+    const frames: VideoFrame<"jpeg">[] = [];
+    const pids = new Set<number>();
+    for await (const frame of source.frames()) {
+      frames.push(frame);
+      if (source.pid !== undefined) pids.add(source.pid);
+      if (frames.length === 30) break;
+    }
+    assert.deepEqual(
+      frames.map((f) => f.index),
+      Array.from({ length: 30 }, (_, i) => i),
+    );
+    for (const [i, frame] of frames.entries()) {
+      assert.equal(frame.encoding, "jpeg");
+      const { data } = frame;
+      assert.deepEqual([data[0], data[1], data.at(-2), data.at(-1)], [0xff, 0xd8, 0xff, 0xd9], `frame ${i}`);
+      if (i > 0) assert.ok(frame.pts > (frames[i - 1]?.pts ?? 0), `pts of frame ${i} does not increase`);
+    }
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["reconnecting", "reconnected"],
+    );
+    assert.equal(pids.size, 2, "one ffmpeg per connection");
+    for (const pid of pids) assert.ok(await isGone(pid), `ffmpeg ${pid} still runs`);
+  });
+
   it("gives up with UNREACHABLE after maxAttempts failed reconnections", { timeout: 60_000 }, async () => {
     const web = await server((_req, res) => sendClip(res));
     const events: SourceEvent[] = [];

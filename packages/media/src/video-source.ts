@@ -1,14 +1,19 @@
 /**
- * A video source (file, RTSP or HTTP stream, V4L2 camera) decoded by an ffmpeg child process into raw
- * RGB24 frames read from a pipe. Files end at their end; live sources reconnect with exponential backoff.
+ * A video source (file, RTSP or HTTP stream, V4L2 camera) decoded by an ffmpeg child process into frames
+ * read from a pipe: raw RGB24 pixels, or (output "jpeg") each frame encoded as a JPEG image by ffmpeg, for
+ * callers that pass frames on without looking at the pixels. Files end at their end; live sources
+ * reconnect with exponential backoff.
  */
 
 import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelayMs, sleep } from "./backoff.ts";
 import { classifyFailure } from "./classify-failure.ts";
-import { type DecodedFrame, DecoderProcess } from "./decoder-process.ts";
+import { type DecodedFrame, DecoderProcess, type FrameSplitter } from "./decoder-process.ts";
 import { MediaError } from "./errors.ts";
 import { requireExecutable } from "./executable.ts";
-import { decodeArgs, type RtspTransport } from "./ffmpeg-args.ts";
+import { decodeArgs, type InputPicture, type RtspTransport, type VideoFrameEncoding } from "./ffmpeg-args.ts";
+import { readFrames } from "./frame-reader.ts";
+import { checkJpegQuality, DEFAULT_JPEG_QUALITY } from "./jpeg-quality.ts";
+import { JpegStreamError, readJpegImages } from "./jpeg-stream-reader.ts";
 import { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
 import {
   describeSource,
@@ -54,6 +59,17 @@ export interface VideoSourceOptions {
   realtime?: boolean;
 }
 
+/** The choice of what frames carry, given to VideoSource.open with the other options. */
+export interface VideoOutputOptions {
+  /**
+   * "rgb24" (default): decoded pixels. "jpeg": each frame encoded by ffmpeg (mjpeg) as a baseline JPEG image
+   * (full-range BT.601 4:2:0, colours as in rgb24), far cheaper to pass on than pixels to encode in Node.
+   */
+  output?: VideoFrameEncoding;
+  /** JPEG quality 1-100 on libjpeg's (sharp's) scale, for output "jpeg" only (default 80). */
+  jpegQuality?: number;
+}
+
 export interface VideoSourceInfo {
   kind: SourceKind;
   input: string;
@@ -67,14 +83,16 @@ export interface VideoSourceInfo {
   codec: string;
 }
 
-export interface VideoFrame {
+/** A frame of a VideoSource; `E` (and `encoding`) says what `data` holds, RGB24 pixels unless asked. */
+export interface VideoFrame<E extends VideoFrameEncoding = "rgb24"> {
   /** 0 for the first frame, +1 for each frame, across reconnects. */
   index: number;
   /** Presentation time in seconds from the first frame (see timeline.ts), never decreasing. */
   pts: number;
   width: number;
   height: number;
-  /** RGB24, row-major, width × height × 3 bytes. */
+  encoding: E;
+  /** "rgb24": row-major RGB, width × height × 3 bytes. "jpeg": one baseline JPEG image (JFIF). */
   data: Uint8Array;
 }
 
@@ -88,14 +106,16 @@ interface ResolvedOptions {
   ffmpegPath: string;
   ffprobePath: string;
   realtime: boolean;
+  output: VideoFrameEncoding;
+  jpegQuality: number;
 }
 
 function invalid(message: string): MediaError {
   return new MediaError("INVALID_ARGUMENT", message);
 }
 
-function resolveOptions(options: VideoSourceOptions): ResolvedOptions {
-  const { fps, resolution, timeoutS = DEFAULT_TIMEOUT_S, rtspTransport = "tcp" } = options;
+function resolveOptions(options: VideoSourceOptions & VideoOutputOptions): ResolvedOptions {
+  const { fps, resolution, timeoutS = DEFAULT_TIMEOUT_S, rtspTransport = "tcp", output = "rgb24" } = options;
   if (fps !== undefined && !(Number.isFinite(fps) && fps > 0 && fps <= 1000)) {
     throw invalid(`fps must be a number in (0, 1000], got ${fps}`);
   }
@@ -112,6 +132,17 @@ function resolveOptions(options: VideoSourceOptions): ResolvedOptions {
   }
   if (rtspTransport !== "tcp" && rtspTransport !== "udp") {
     throw invalid(`rtspTransport must be "tcp" or "udp", got ${JSON.stringify(rtspTransport)}`);
+  }
+  if (output !== "rgb24" && output !== "jpeg") {
+    throw invalid(`output must be "rgb24" or "jpeg", got ${JSON.stringify(output)}`);
+  }
+  if (options.jpegQuality !== undefined) {
+    if (output !== "jpeg") throw invalid(`jpegQuality applies to output "jpeg" only, not "${output}"`);
+    try {
+      checkJpegQuality(options.jpegQuality);
+    } catch (error) {
+      throw invalid((error as Error).message);
+    }
   }
   const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
   for (const key of ["initialDelayMs", "maxDelayMs"] as const) {
@@ -133,14 +164,19 @@ function resolveOptions(options: VideoSourceOptions): ResolvedOptions {
     ffmpegPath: options.ffmpegPath ?? "ffmpeg",
     ffprobePath: options.ffprobePath ?? "ffprobe",
     realtime: options.realtime ?? false,
+    output,
+    jpegQuality: options.jpegQuality ?? DEFAULT_JPEG_QUALITY,
   };
 }
 
-export class VideoSource {
+/** The frames of a VideoSource of output `E`; `data` is RGB24 pixels or a JPEG image (see VideoFrame). */
+export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
   readonly info: VideoSourceInfo;
   readonly #source: ParsedVideoSource;
   readonly #label: string;
   readonly #options: ResolvedOptions;
+  /** The source's pictures as probed (for the jpeg output's colour conversion). */
+  readonly #picture: InputPicture;
   readonly #stop = new AbortController();
   #decoder: DecoderProcess | undefined;
   /** The ffmpeg run being started, for close() to stop it even before frames() has it. */
@@ -148,11 +184,17 @@ export class VideoSource {
   #iterated = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(source: ParsedVideoSource, info: VideoSourceInfo, options: ResolvedOptions) {
+  private constructor(
+    source: ParsedVideoSource,
+    info: VideoSourceInfo,
+    options: ResolvedOptions,
+    picture: InputPicture,
+  ) {
     this.#source = source;
     this.#label = describeSource(source);
     this.info = info;
     this.#options = options;
+    this.#picture = picture;
   }
 
   /**
@@ -161,7 +203,24 @@ export class VideoSource {
    * NO_VIDEO_STREAM, UNREACHABLE, UNAUTHORIZED, DECODE, INVALID_ARGUMENT): the first connection is not
    * retried, only a source lost after opening is.
    */
-  static async open(spec: string | number, options: VideoSourceOptions = {}): Promise<VideoSource> {
+  static open(
+    spec: string | number,
+    options?: VideoSourceOptions & { output?: "rgb24"; jpegQuality?: undefined },
+  ): Promise<VideoSource>;
+  /** Frames encoded as JPEG images by ffmpeg (output "jpeg"), `data` ready to store or send. */
+  static open(
+    spec: string | number,
+    options: VideoSourceOptions & { output: "jpeg"; jpegQuality?: number },
+  ): Promise<VideoSource<"jpeg">>;
+  /** The output chosen at run time: frame.encoding tells which. */
+  static open(
+    spec: string | number,
+    options: VideoSourceOptions & VideoOutputOptions,
+  ): Promise<VideoSource<VideoFrameEncoding>>;
+  static async open(
+    spec: string | number,
+    options: VideoSourceOptions & VideoOutputOptions = {},
+  ): Promise<VideoSource<VideoFrameEncoding>> {
     const resolved = resolveOptions(options);
     const source = parseVideoSource(spec);
     await requireExecutable(resolved.ffprobePath, "ffprobe");
@@ -188,7 +247,15 @@ export class VideoSource {
       ...(frameCount === undefined ? {} : { frameCount }),
       codec: probe.codec,
     };
-    return new VideoSource(source, info, resolved);
+    const { pixelFormat, colorSpace, colorRange } = probe;
+    const picture: InputPicture = {
+      width: probe.width,
+      height: probe.height,
+      ...(pixelFormat === undefined ? {} : { pixelFormat }),
+      ...(colorSpace === undefined ? {} : { colorSpace }),
+      ...(colorRange === undefined ? {} : { colorRange }),
+    };
+    return new VideoSource(source, info, resolved, picture);
   }
 
   /** Pid of the ffmpeg process decoding now (undefined before iterating and between reconnects). */
@@ -206,7 +273,7 @@ export class VideoSource {
    * reconnect.maxAttempts attempts in a row failed (MediaError("UNREACHABLE")). Leaving the loop early
    * stops ffmpeg.
    */
-  frames(): AsyncGenerator<VideoFrame> {
+  frames(): AsyncGenerator<VideoFrame<E>> {
     if (this.#iterated) throw invalid(`frames() of ${this.#label} was already called`);
     this.#iterated = true;
     return this.#run();
@@ -228,9 +295,11 @@ export class VideoSource {
     await Promise.all([starting?.stop(), this.#decoder?.stop()]);
   }
 
-  async *#run(): AsyncGenerator<VideoFrame> {
+  async *#run(): AsyncGenerator<VideoFrame<E>> {
     const { width, height, fps } = this.info;
     const options = this.#options;
+    // The type parameter is the output asked for in open() (its overloads tie the two together).
+    const encoding = options.output as E;
     const live = isLiveSource(this.#source.kind);
     const args = decodeArgs(this.#source, {
       width,
@@ -239,14 +308,22 @@ export class VideoSource {
       rtspTransport: options.rtspTransport,
       timeoutS: options.timeoutS,
       realtime: options.realtime,
+      output: options.output,
+      jpegQuality: options.jpegQuality,
+      input: this.#picture,
     });
+    const split: FrameSplitter =
+      options.output === "jpeg"
+        ? // A JPEG image is far smaller than the raw frame; the bound only stops a stream without image ends.
+          (chunks) => readJpegImages(chunks, { maxImageBytes: width * height * 4 + 1024 * 1024 })
+        : (chunks) => readFrames(chunks, width * height * 3);
     const timeline = new Timeline(fps);
     let index = 0;
     /** The reconnect attempt under way (0: the first connection). */
     let attempt = 0;
     try {
       while (!this.closed) {
-        this.#starting = DecoderProcess.start(options.ffmpegPath, args, width * height * 3);
+        this.#starting = DecoderProcess.start(options.ffmpegPath, args, split);
         const decoder = await this.#starting;
         this.#decoder = decoder;
         if (this.closed) return;
@@ -267,8 +344,18 @@ export class VideoSource {
             if (received === 0 && attempt > 0) options.onEvent?.({ type: "reconnected", attempt });
             received++;
             const pts = timeline.map(next.value.streamS, performance.now());
-            yield { index: index++, pts, width, height, data: next.value.data };
+            yield { index: index++, pts, width, height, encoding, data: next.value.data };
           }
+        } catch (error) {
+          if (!(error instanceof JpegStreamError)) throw error;
+          throw new MediaError(
+            "DECODE",
+            `cannot decode ${this.#label}: ffmpeg wrote no valid JPEG: ${error.message}`,
+            {
+              cause: error,
+              source: maskCredentials(this.#source.input),
+            },
+          );
         } finally {
           await frames.return(undefined);
         }

@@ -1,9 +1,8 @@
 import { ensureStreams, openCameraRegistry, publishMessage, subject } from "@facetracker/bus";
-import { isLiveSource, parseVideoSource, VideoSource } from "@facetracker/media";
-import { DropOldestQueue, encodeFrameJpeg } from "@facetracker/pipeline";
+import { isLiveSource, parseVideoSource, type VideoFrame, VideoSource } from "@facetracker/media";
+import { DropOldestQueue } from "@facetracker/pipeline";
 import { Frame, FrameEncoding } from "@facetracker/proto";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
-import type { RgbImage } from "@facetracker/vision";
 
 import { cameraFromProto, cameraToProto, type IngestCamera } from "./camera-config.ts";
 
@@ -65,12 +64,13 @@ interface CameraRun {
 /**
  * Ingest: reads every camera of the camera registry (NATS KV `ft_cameras`; the cameras of the
  * configuration file are written to it at start) and publishes its frames as JPEG on
- * ft.frames.<camera>, with a sequence number, pts and capture time. When detection falls behind (its
- * consumer's backlog beyond two frames a camera), frames are dropped at the source and counted. Cameras added, changed or removed in
- * the registry at run time (the API's AddCamera/RemoveCamera) are started, restarted or stopped. Capture
- * and publishing are decoupled by a small drop-oldest queue: when the bus lags, the oldest frames are
- * dropped and counted, so capture never blocks and memory stays bounded. A file camera with `loop` plays
- * at its own rate, forever.
+ * ft.frames.<camera>, with a sequence number, pts and capture time. ffmpeg encodes the JPEG images
+ * (VideoSource output "jpeg"): ingest never holds pixels, it passes the images on as they come. When
+ * detection falls behind (its consumer's backlog beyond two frames a camera), frames are dropped at the
+ * source and counted. Cameras added, changed or removed in the registry at run time (the API's
+ * AddCamera/RemoveCamera) are started, restarted or stopped. Capture and publishing are decoupled by a small
+ * drop-oldest queue: when the bus lags, the oldest frames are dropped and counted, so capture never blocks
+ * and memory stays bounded. A file camera with `loop` plays at its own rate, forever.
  */
 export async function startIngestService(deps: ServiceDeps): Promise<PipelineService> {
   const registry = await openCameraRegistry(deps.bus.js);
@@ -115,9 +115,12 @@ function startCamera(
   backlog: DetectBacklog,
 ): CameraRun {
   const log = logger.child({ camera: camera.id });
-  const queue = new DropOldestQueue<{ frame: RgbImage; seq: number; pts: number; capturedAtMs: number }>(
-    QUEUE_FRAMES,
-  );
+  const queue = new DropOldestQueue<{
+    frame: VideoFrame<"jpeg">;
+    seq: number;
+    pts: number;
+    capturedAtMs: number;
+  }>(QUEUE_FRAMES);
   const abort = new AbortController();
   const run: CameraRun = { id: camera.id, state: "starting", published: 0, stop: async () => {} };
   let seq = 0;
@@ -131,9 +134,10 @@ function startCamera(
   const capture = (async () => {
     let ptsOffset = 0;
     while (!abort.signal.aborted) {
-      let source: VideoSource;
+      let source: VideoSource<"jpeg">;
       try {
         source = await VideoSource.open(camera.url, {
+          output: "jpeg",
           ...(camera.fps ? { fps: camera.fps } : {}),
           ...(camera.resolution
             ? { resolution: { width: camera.resolution[0], height: camera.resolution[1] } }
@@ -188,7 +192,7 @@ function startCamera(
         continue;
       }
       try {
-        const data = await encodeFrameJpeg(item.frame);
+        const { data } = item.frame;
         await publishMessage(
           bus.js,
           subject("frames", camera.id),
@@ -201,7 +205,8 @@ function startCamera(
             width: item.frame.width,
             height: item.frame.height,
             encoding: FrameEncoding.JPEG,
-            data: Buffer.from(data),
+            // A view, not a copy: each JPEG frame owns its buffer.
+            data: Buffer.from(data.buffer, data.byteOffset, data.length),
           },
           {
             msgId: `${camera.id}-${item.capturedAtMs}-${item.seq}`,
