@@ -266,6 +266,11 @@ export const configSchema = z.strictObject({
       spin_wait: z.boolean().default(false),
       /** Images decoded ahead of inference by recognizeBatch. */
       prefetch: z.int().min(1).max(64).default(4),
+      /**
+       * Worker threads of a detect service, each with its own models (onnxruntime runs on the calling
+       * thread, so one thread is one core at most); 0 = one per core.
+       */
+      detect_workers: z.int().min(0).max(64).default(0),
     })
     .prefault({}),
 });

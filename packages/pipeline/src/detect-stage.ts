@@ -7,6 +7,7 @@ import {
   type Point,
   type RgbImage,
   SceneChangeDetector,
+  sceneThumbnail,
 } from "@facetracker/vision";
 
 export interface DetectedFace {
@@ -32,7 +33,7 @@ export interface DetectOutput {
 export class DetectStage {
   readonly #analyzer: FaceAnalyzer;
   readonly #options: AnalyzeOptions;
-  readonly #scenes = new Map<string, SceneChangeDetector>();
+  readonly #scenes = new CameraSceneCuts();
 
   constructor(analyzer: FaceAnalyzer, config: FaceTrackerConfig) {
     this.#analyzer = analyzer;
@@ -51,12 +52,12 @@ export class DetectStage {
 
   /** Whether the frame starts a new shot on this camera: call it for a camera's frames in order. */
   sceneCut(camera: string, frame: RgbImage): boolean {
-    let scenes = this.#scenes.get(camera);
-    if (!scenes) {
-      scenes = new SceneChangeDetector();
-      this.#scenes.set(camera, scenes);
-    }
-    return scenes.isCut(frame);
+    return this.sceneCutThumbnail(camera, sceneThumbnail(frame));
+  }
+
+  /** sceneCut for a frame already reduced by sceneThumbnail (in a detect worker thread). */
+  sceneCutThumbnail(camera: string, thumbnail: Float32Array): boolean {
+    return this.#scenes.isCut(camera, thumbnail);
   }
 
   /** The frame's faces (any order of calls: no per-camera state). */
@@ -75,6 +76,25 @@ export class DetectStage {
   }
 
   /** Forgets a camera (removed from the registry). */
+  forget(camera: string): void {
+    this.#scenes.forget(camera);
+  }
+}
+
+/** Shot-cut detection of many cameras: one SceneChangeDetector each, fed the camera's frames in order. */
+export class CameraSceneCuts {
+  readonly #scenes = new Map<string, SceneChangeDetector>();
+
+  /** Whether this frame (its sceneThumbnail) starts a new shot on the camera. */
+  isCut(camera: string, thumbnail: Float32Array): boolean {
+    let scenes = this.#scenes.get(camera);
+    if (!scenes) {
+      scenes = new SceneChangeDetector();
+      this.#scenes.set(camera, scenes);
+    }
+    return scenes.isCutThumbnail(thumbnail);
+  }
+
   forget(camera: string): void {
     this.#scenes.delete(camera);
   }

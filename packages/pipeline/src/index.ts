@@ -34,7 +34,8 @@ export {
   windowCoverage,
 } from "./clip-results.ts";
 export { ClipWaiter } from "./clip-waiter.ts";
-export { type DetectedFace, type DetectOutput, DetectStage } from "./detect-stage.ts";
+export { CameraSceneCuts, type DetectedFace, type DetectOutput, DetectStage } from "./detect-stage.ts";
+export { type DetectedFrame, DetectWorkerPool } from "./detect-worker-pool.ts";
 export { DropOldestQueue } from "./drop-oldest-queue.ts";
 export { type EmbedItem, type EmbedItemResult, EmbedStage } from "./embed-stage.ts";
 export { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";

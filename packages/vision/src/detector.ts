@@ -38,7 +38,6 @@ export const DEFAULT_DETECT: Required<Omit<DetectOptions, "roi">> = {
 /** UltraFace-style detector (fixed 320×240 input): face boxes and scores. */
 export class FaceDetector {
   readonly #session: Session;
-  readonly #input = new Float32Array(3 * DETECTOR_INPUT.width * DETECTOR_INPUT.height);
 
   private constructor(session: Session) {
     this.#session = session;
@@ -51,8 +50,11 @@ export class FaceDetector {
   /** Raw candidates above the score threshold in image pixels, before NMS (for tiled detection). */
   async candidates(image: RgbImage, roi: Box, scoreThreshold: number): Promise<Detection[]> {
     const { width: W, height: H } = DETECTOR_INPUT;
-    resizeToTensor(image, roi, W, H, 127, 128, this.#input);
-    const out = await this.#session.run({ input: new Tensor("float32", this.#input, [1, 3, H, W]) });
+    // A fresh input per call: onnxruntime runs asynchronously, so a shared buffer would be overwritten by
+    // a concurrent call while the model still reads it (measured: faces of two frames mixed).
+    const input = new Float32Array(3 * W * H);
+    resizeToTensor(image, roi, W, H, 127, 128, input);
+    const out = await this.#session.run({ input: new Tensor("float32", input, [1, 3, H, W]) });
     const scores = out.scores?.data as Float32Array;
     const boxes = out.boxes?.data as Float32Array;
     if (!scores || !boxes || scores.length !== ANCHORS * 2)

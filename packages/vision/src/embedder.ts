@@ -28,7 +28,6 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 /** Face embedder: aligned 112×112 RGB crops → L2-normalised 512-d vectors. */
 export class FaceEmbedder {
   readonly #session: Session;
-  readonly #input = new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE);
 
   private constructor(session: Session) {
     this.#session = session;
@@ -44,9 +43,11 @@ export class FaceEmbedder {
         `embedder: expected a ${ALIGNED_SIZE}×${ALIGNED_SIZE} aligned face, got ${face.width}×${face.height}`,
       );
     }
-    imageToTensor(face, 127, 128, this.#input);
+    // A fresh input per call: onnxruntime runs asynchronously (see FaceDetector.candidates).
+    const input = new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE);
+    imageToTensor(face, 127, 128, input);
     const out = await this.#session.run({
-      input: new Tensor("float32", this.#input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]),
+      input: new Tensor("float32", input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]),
     });
     const first = Object.values(out)[0];
     const data = first?.data as Float32Array | undefined;

@@ -27,6 +27,21 @@ describe("FaceAnalyzer on sample photos (real models)", () => {
     }
   });
 
+  it("gives concurrent calls the same faces as calls one at a time (onnxruntime runs asynchronously)", async () => {
+    const sample2 = await decodeImage(resolveFile("sample2"));
+    const alone = [await analyzer.analyze(sample1), await analyzer.analyze(sample2)];
+    const together = await Promise.all([
+      analyzer.analyze(sample1),
+      analyzer.analyze(sample2),
+      analyzer.analyze(sample1),
+    ]);
+    const summary = (faces: Awaited<ReturnType<FaceAnalyzer["analyze"]>>) =>
+      faces.map((f) => [f.box.map(Math.round), Array.from(f.embedding ?? []).slice(0, 4)]);
+    assert.deepEqual(summary(together[0] ?? []), summary(alone[0] ?? []));
+    assert.deepEqual(summary(together[1] ?? []), summary(alone[1] ?? []));
+    assert.deepEqual(summary(together[2] ?? []), summary(alone[0] ?? []));
+  });
+
   it("places the five landmarks inside the face in anatomical order", async () => {
     for (const f of await analyzer.analyze(sample1, { embed: false })) {
       const [le, re, nose, lm, rm] = f.landmarks as [Point, Point, Point, Point, Point];

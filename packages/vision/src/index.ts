@@ -39,7 +39,7 @@ export {
 export { fivePoints, LandmarkModel, landmarkCrop } from "./landmarks.ts";
 export type { RuntimeOptions } from "./onnx-session.ts";
 export { imageToTensor, resizeGreyToTensor, resizeToTensor, warpSimilarity } from "./sampling.ts";
-export { SceneChangeDetector } from "./scene-change.ts";
+export { SceneChangeDetector, sceneThumbnail } from "./scene-change.ts";
 export {
   AUTO_TILING_ABOVE,
   DEFAULT_TILING,

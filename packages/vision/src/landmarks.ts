@@ -8,7 +8,6 @@ const SIZE = 64;
 /** 68-point landmark model on a 64×64 grey crop of the face box. */
 export class LandmarkModel {
   readonly #session: Session;
-  readonly #input = new Float32Array(SIZE * SIZE);
 
   private constructor(session: Session) {
     this.#session = session;
@@ -21,8 +20,10 @@ export class LandmarkModel {
   /** The 68 landmarks of the face in `box`, in image pixels. */
   async predict(image: RgbImage, box: Box): Promise<Point[]> {
     const crop = landmarkCrop(box, image.width, image.height);
-    resizeGreyToTensor(image, crop, SIZE, SIZE, 256, this.#input);
-    const out = await this.#session.run({ input: new Tensor("float32", this.#input, [1, 1, SIZE, SIZE]) });
+    // A fresh input per call: onnxruntime runs asynchronously (see FaceDetector.candidates).
+    const input = new Float32Array(SIZE * SIZE);
+    resizeGreyToTensor(image, crop, SIZE, SIZE, 256, input);
+    const out = await this.#session.run({ input: new Tensor("float32", input, [1, 1, SIZE, SIZE]) });
     const xy = out.output?.data as Float32Array;
     if (xy?.length !== 136) throw new Error("landmarks: unexpected output shape");
     const w = crop[2] - crop[0];

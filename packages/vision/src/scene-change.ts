@@ -16,7 +16,11 @@ export class SceneChangeDetector {
 
   /** True when this frame starts a new shot (never for the first frame). */
   isCut(frame: RgbImage): boolean {
-    const thumb = thumbnail(frame);
+    return this.isCutThumbnail(sceneThumbnail(frame));
+  }
+
+  /** isCut for a frame reduced by sceneThumbnail (elsewhere, e.g. in a worker thread). */
+  isCutThumbnail(thumb: Float32Array): boolean {
     const prev = this.#previous;
     this.#previous = thumb;
     if (!prev) return false;
@@ -29,7 +33,8 @@ export class SceneChangeDetector {
 const TW = 32;
 const TH = 18;
 
-function thumbnail(frame: RgbImage): Float32Array {
+/** The 32×18 grey thumbnail (0…1) that shot cuts are detected on. */
+export function sceneThumbnail(frame: RgbImage): Float32Array {
   const out = new Float32Array(TW * TH);
   const { width, height, data } = frame;
   for (let ty = 0; ty < TH; ty++) {

@@ -1,20 +1,14 @@
 import { consumeMessages, ensureStreams, publishMessage, subject } from "@facetracker/bus";
-import { type DetectOutput, DetectStage, decodeJpeg, OrderedSteps } from "@facetracker/pipeline";
+import { CameraSceneCuts, type DetectOutput, DetectWorkerPool, OrderedSteps } from "@facetracker/pipeline";
 import { Detections, Frame } from "@facetracker/proto";
-import { runtimeOptionsFrom } from "@facetracker/sdk";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
-import { FaceAnalyzer } from "@facetracker/vision";
-
-/**
- * Frames in work at once: decoding (libvips threads) and the models (onnxruntime threads) of one frame
- * overlap the JavaScript work of the next, so a detect process keeps more than one core busy.
- */
-const FRAMES_IN_WORK = 2;
 
 /**
  * Detect: consumes frames of every camera (durable consumer "detect", shared by all detect instances, so
  * several instances split the work) and publishes each frame's faces, with landmarks and aligned crops,
- * on ft.detections.<camera>, in the order the frames came (a few frames are in work at once).
+ * on ft.detections.<camera>, in the order the frames came. Decoding and the models run in worker threads
+ * (runtime.detect_workers, one per core by default: onnxruntime computes on the calling thread), two
+ * frames per worker in work at once; the shot-cut detector and publishing follow frame order.
  */
 export async function startDetectService({
   bus,
@@ -22,16 +16,19 @@ export async function startDetectService({
   logger,
   metrics,
 }: ServiceDeps): Promise<PipelineService> {
-  const stage = new DetectStage(await FaceAnalyzer.create(runtimeOptionsFrom(config)), config);
+  const pool = await DetectWorkerPool.start(config);
+  const framesInWork = 2 * pool.size;
+  const scenes = new CameraSceneCuts();
   const order = new OrderedSteps();
+  logger.info("detect workers started", { workers: pool.size });
   const consumer = await consumeMessages({
     js: bus.js,
     stream: "FT_FRAMES",
     durable: "detect",
     filterSubject: "ft.frames.>",
     type: Frame,
-    maxAckPending: FRAMES_IN_WORK + 1,
-    concurrency: FRAMES_IN_WORK,
+    maxAckPending: framesInWork + 1,
+    concurrency: framesInWork,
     deliverPolicy: "new",
     ensureStream: () => ensureStreams(bus.jsm),
     logger,
@@ -40,19 +37,24 @@ export async function startDetectService({
       metrics.messagesIn.inc({ subject_kind: "frames" });
       const started = performance.now();
       await order.run(
-        async () => {
-          const image = await decodeJpeg(frame.data);
-          return { image, faces: await metrics.time("detect", () => stage.faces(image)) };
-        },
+        () => metrics.time("detect", () => pool.detect(frame.data)),
         // In frame order: the shot-cut detector compares each frame with the camera's previous one.
-        ({ image, faces }) =>
-          publish(frame, image, { faces, sceneCut: stage.sceneCut(frame.camera, image) }, started),
+        (detected) =>
+          publish(
+            frame,
+            detected,
+            { faces: detected.faces, sceneCut: scenes.isCut(frame.camera, detected.thumbnail) },
+            started,
+          ),
       );
     },
   });
   return {
-    readiness: () => ({ consumer: true }),
-    stop: () => consumer.stop(),
+    readiness: () => ({ consumer: true, workers: pool.alive > 0 || "no detect worker running" }),
+    stop: async () => {
+      await consumer.stop();
+      await pool.close();
+    },
   };
 
   async function publish(
