@@ -108,6 +108,43 @@ describe("request/reply in a queue group", () => {
     await worker.stop();
   });
 
+  it("handles up to `concurrency` requests at once when asked to", async () => {
+    let running = 0;
+    let most = 0;
+    const worker = serveRequests(
+      connections[0] as NatsConnection,
+      "ft.test.concurrent",
+      "concurrent",
+      EmbedRequest,
+      EmbedResult,
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        running--;
+        return EmbedResult.fromPartial({});
+      },
+      { logger: quiet, concurrency: 3 },
+    );
+    try {
+      await Promise.all(
+        Array.from({ length: 9 }, (_, i) =>
+          requestMessage(
+            client,
+            "ft.test.concurrent",
+            EmbedRequest,
+            EmbedResult,
+            EmbedRequest.fromPartial({ camera: "c", seq: i }),
+            5000,
+          ),
+        ),
+      );
+      assert.equal(most, 3);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("says when nobody serves the subject", async () => {
     await assert.rejects(
       requestMessage(client, "ft.nobody", EmbedRequest, EmbedResult, EmbedRequest.fromPartial({}), 5000),

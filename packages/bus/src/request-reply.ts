@@ -51,11 +51,16 @@ export interface RequestServer {
 
 export interface ServeRequestsOptions {
   logger?: BusLogger;
+  /**
+   * Requests handled at once, at most (default 1). More lets a handler gather the requests that wait
+   * into one batch (the embed workers do).
+   */
+  concurrency?: number;
 }
 
 /**
- * Answers requests on `subject` as a member of `queue`, one at a time (a worker with one model; run
- * more workers for more throughput).
+ * Answers requests on `subject` as a member of `queue`, one at a time unless `concurrency` says more
+ * (run more workers for more throughput).
  */
 export function serveRequests<Req, Rep>(
   nc: NatsConnection,
@@ -104,8 +109,15 @@ export function serveRequests<Req, Rep>(
     counters.replied++;
   }
 
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   const done = (async () => {
-    for await (const m of subscription) await handle(m);
+    const inFlight = new Set<Promise<void>>();
+    for await (const m of subscription) {
+      const running: Promise<void> = handle(m).finally(() => inFlight.delete(running));
+      inFlight.add(running);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
   })();
 
   return {

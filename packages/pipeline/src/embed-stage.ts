@@ -28,14 +28,19 @@ export class EmbedStage {
     this.#k = k;
   }
 
+  /** Throws, naming the item, when it is not an aligned crop. */
+  static check(item: EmbedItem): void {
+    if (item.alignedRgb.length !== ALIGNED_RGB_BYTES) {
+      throw new Error(
+        `item ${item.key}: aligned face must be 112×112 RGB (${ALIGNED_RGB_BYTES} bytes), got ${item.alignedRgb.length} bytes`,
+      );
+    }
+  }
+
   async run(items: EmbedItem[]): Promise<EmbedItemResult[]> {
     const out: EmbedItemResult[] = [];
     for (const item of items) {
-      if (item.alignedRgb.length !== ALIGNED_RGB_BYTES) {
-        throw new Error(
-          `item ${item.key}: aligned face must be 112×112 RGB (${ALIGNED_RGB_BYTES} bytes), got ${item.alignedRgb.length} bytes`,
-        );
-      }
+      EmbedStage.check(item);
       const vector = await this.#embedder.embed(alignedImage(item.alignedRgb));
       const hits = await this.#gallery.search(vector, { k: this.#k });
       out.push({

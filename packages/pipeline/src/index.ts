@@ -39,6 +39,7 @@ export { type DetectedFrame, DetectWorkerPool } from "./detect-worker-pool.ts";
 export { DropOldestQueue } from "./drop-oldest-queue.ts";
 export { type EmbedItem, type EmbedItemResult, EmbedStage } from "./embed-stage.ts";
 export { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";
+export { MicroBatcher } from "./micro-batcher.ts";
 export { OrderedSteps } from "./ordered-steps.ts";
 export {
   CameraAlertStage,

@@ -1,10 +1,15 @@
 import { EMBED_QUEUE, EMBED_SUBJECT, GALLERY_CHANGED_SUBJECT, serveRequests } from "@facetracker/bus";
 import { type Gallery, GalleryFollower } from "@facetracker/gallery";
-import { EmbedStage } from "@facetracker/pipeline";
+import { type EmbedItem, EmbedStage, MicroBatcher } from "@facetracker/pipeline";
 import { EmbedRequest, EmbedResult } from "@facetracker/proto";
 import { openConfiguredGallery, runtimeOptionsFrom } from "@facetracker/sdk";
 import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
 import { FaceAnalyzer } from "@facetracker/vision";
+
+/** Requests a worker takes at once (they wait for the running batch and form the next). */
+const REQUESTS_IN_HAND = 8;
+/** Crops in one batch at most. */
+const MAX_BATCH_ITEMS = 64;
 
 /** A follower re-reads the embedded gallery this often even without an announcement (a missed one). */
 const GALLERY_POLL_MS = 5000;
@@ -12,6 +17,7 @@ const GALLERY_POLL_MS = 5000;
 /**
  * Embed worker: answers embed requests on ft.embed in the queue group "embed" (every worker added shares
  * the load, with no configuration): aligned crops → embeddings and their nearest gallery identities.
+ * Requests that wait while a batch runs are gathered into the next batch (MicroBatcher).
  * In its own process with an embedded gallery, the worker follows the directory read-only (the api
  * service is its one writer) and reloads it on each ft.gallery.changed announcement, so enrollments reach
  * every worker without a restart; a Qdrant gallery is shared by the server.
@@ -45,6 +51,11 @@ export async function startEmbedService({
   const poll = follower ? setInterval(() => refresh("poll"), GALLERY_POLL_MS) : undefined;
   poll?.unref();
   const stage = new EmbedStage(analyzer.embedder, gallery);
+  // Requests that arrive while a batch runs are embedded and matched together in the next one.
+  const batcher = new MicroBatcher((items: EmbedItem[]) => {
+    metrics.queueDepth.set({ queue: "embed batch" }, items.length);
+    return metrics.time("embed", () => stage.run(items));
+  }, MAX_BATCH_ITEMS);
   const server = serveRequests(
     bus.nc,
     EMBED_SUBJECT,
@@ -54,9 +65,10 @@ export async function startEmbedService({
     async (request) => {
       metrics.messagesIn.inc({ subject_kind: "embed" });
       const started = performance.now();
-      const results = await metrics.time("embed", () =>
-        stage.run(request.items.map((i) => ({ key: i.trackKey, alignedRgb: i.alignedRgb }))),
-      );
+      const items = request.items.map((i) => ({ key: i.trackKey, alignedRgb: i.alignedRgb }));
+      // A bad crop fails its own request only, not the batch it would join.
+      for (const item of items) EmbedStage.check(item);
+      const results = await batcher.submit(items);
       metrics.messagesOut.inc({ subject_kind: "embed" });
       return {
         items: results.map((r) => ({
@@ -69,7 +81,7 @@ export async function startEmbedService({
         embedMs: performance.now() - started,
       };
     },
-    { logger },
+    { logger, concurrency: REQUESTS_IN_HAND },
   );
   return {
     readiness: () => ({ gallery: true }),
