@@ -8,6 +8,7 @@ export {
 } from "./load-config.ts";
 export {
   alertModes,
+  liveModes,
   configSchema,
   type FaceTrackerConfig,
   type FaceTrackerConfigInput,

@@ -10,6 +10,7 @@ const probability = (what: string) => z.number().min(0, `${what} must be ≥ 0`)
 export const galleryBackends = ["embedded", "qdrant"] as const;
 export const alertModes = ["NONE", "ON_UNKNOWNS", "ON_KNOWNS", "ON_ALL"] as const;
 export const providers = ["cpu", "cuda"] as const;
+export const liveModes = ["NONE", "LOCAL", "WEB"] as const;
 
 const point = z.tuple([z.number(), z.number()]);
 const roi = z
@@ -214,6 +215,16 @@ export const configSchema = z.strictObject({
         /** Play a file source at its own frame rate, looping, like a live camera. */
         loop: z.boolean().default(false),
         alert_mode: z.enum(alertModes).optional(),
+        /** This camera's restream: mode (default: live_stream.mode) and RTSP path (default: the camera id). */
+        live_stream: z
+          .strictObject({
+            mode: z.enum(liveModes).optional(),
+            rtsp_url: z
+              .string()
+              .regex(/^[A-Za-z0-9_./-]{1,128}$/, "rtsp_url: a path of letters, digits, '_', '-', '.', '/'")
+              .optional(),
+          })
+          .optional(),
       }),
     )
     .default([])
@@ -247,6 +258,22 @@ export const configSchema = z.strictObject({
         .default(64 * 1024 * 1024),
       /** Folders whose files FindFacesInFile may read by path; none = paths refused (upload bytes instead). */
       media_roots: z.array(z.string().min(1)).default([]),
+      /** HTTP port of the operators' web page (live view, tracks, alerts, gallery); 0 = a free port. */
+      http_port: z.int().min(0).max(65535).default(8080),
+    })
+    .prefault({}),
+  /** The annotated live stream of each camera (restream service); per camera in cameras[].live_stream. */
+  live_stream: z
+    .strictObject({
+      /** NONE: no restream; LOCAL: a window on this machine (ffplay); WEB: RTSP to MediaMTX (browser via WebRTC/HLS). */
+      mode: z.enum(liveModes).default("NONE"),
+      /** RTSP server the WEB streams are published to (MediaMTX). */
+      rtsp_server: z
+        .string()
+        .regex(/^rtsps?:\/\//, "rtsp_server must be an rtsp:// URL")
+        .default("rtsp://127.0.0.1:8554"),
+      /** Frame rate of the restream at most (frames beyond are dropped). */
+      max_fps: z.number().positive().max(60).default(15),
     })
     .prefault({}),
   enroll: z
