@@ -31,6 +31,10 @@ command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_a
 # apprise sends notifications in the embedded run; aiosmtpd is the SMTP server its e-mail test delivers to.
 command -v apprise >/dev/null 2>&1 || need_apt+=(apprise)
 command -v aiosmtpd >/dev/null 2>&1 || need_apt+=(python3-aiosmtpd)
+# The live view: chromium drives the web page tests; rtsp-server-perl is the RTSP server the restream
+# test publishes to.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v rtsp-server-perl >/dev/null 2>&1 || need_apt+=(rtsp-server-perl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then
