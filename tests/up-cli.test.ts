@@ -55,6 +55,7 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
         (out.match(/ALERT {2}demo #\d+/g) ?? []).length >= 3,
         `the three people of the demo video alert:\n${out}\n${err}`,
       );
+      assert.match(out, /CLIP {3}demo demo-1-\d+: file:\/\/.*\.mp4/);
       assert.match(out, /up: stopping/);
       const clips = (await readdir(path.join(dir, "clips"), { recursive: true })).filter((f) =>
         f.endsWith(".mp4"),

@@ -11,7 +11,7 @@ import {
   startNatsServer,
 } from "@facetracker/bus";
 import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
-import { Alert, TrackEvent, trackEventTypeToJSON } from "@facetracker/proto";
+import { Alert, AlertDelivery, TrackEvent, trackEventTypeToJSON } from "@facetracker/proto";
 import { openConfiguredGallery } from "@facetracker/sdk";
 import { startAlertService } from "@facetracker/service-alert";
 import { startApiService } from "@facetracker/service-api";
@@ -159,7 +159,11 @@ export async function upCommand(args: string[]): Promise<number> {
     // The observer first, so it sees the first events.
     observer = await connectBus(busOptionsFrom(config, "facetracker-up-observer"));
     await ensureStreams(observer.jsm);
-    consumers.push(await printTrackEvents(observer), await printAlerts(observer));
+    consumers.push(
+      await printTrackEvents(observer),
+      await printAlerts(observer),
+      await printDeliveries(observer),
+    );
     running = singleProcess
       ? await startInProcess(config)
       : await startProcesses(config, path.join(dataDir, "run"), embedWorkers, exitWhenDone);
@@ -415,6 +419,28 @@ async function printAlerts(bus: Bus): Promise<MessageConsumer> {
       console.log(
         `ALERT  ${a.camera} #${a.trackId}: ${who} at ${new Date(a.timeMs).toISOString()} [${a.mode}]`,
       );
+    },
+  });
+}
+
+/** What became of each alert's clip and notification ("disabled" ones are not printed). */
+async function printDeliveries(bus: Bus): Promise<MessageConsumer> {
+  return consumeMessages({
+    js: bus.js,
+    stream: "FT_ALERTS",
+    filterSubject: "ft.deliveries.>",
+    deliverPolicy: "new",
+    type: AlertDelivery,
+    handler: (d) => {
+      if (d.clipStatus === "stored") console.log(`CLIP   ${d.camera} ${d.alertId}: ${d.clipUrl}`);
+      else if (d.clipStatus === "failed")
+        console.log(`CLIP   ${d.camera} ${d.alertId} failed: ${d.clipError}`);
+      if (d.notificationStatus === "sent") console.log(`NOTIFY ${d.camera} ${d.alertId}: sent`);
+      else if (d.notificationStatus === "failed") {
+        console.log(
+          `NOTIFY ${d.camera} ${d.alertId} failed after ${d.notificationAttempts} attempts: ${d.notificationError}`,
+        );
+      }
     },
   });
 }
