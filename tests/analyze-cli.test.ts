@@ -5,15 +5,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import {
-  type Actor,
-  locateFace,
-  renderScene,
-  sampleFaces,
-  writeMirroredJpeg,
-} from "@facetracker/cli/synthetic-video";
-import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { writeMirroredJpeg } from "@facetracker/cli/synthetic-video";
+import { renderLobby } from "./helpers/lobby-video.ts";
 import { runCli } from "./helpers/run-cli.ts";
 
 const cli = (args: string[], limitMs?: number) => runCli(args, limitMs);
@@ -45,32 +38,8 @@ describe("facetracker analyze and enroll --from-video (generated video)", () => 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ft-analyze-"));
     db = path.join(dir, "gallery");
-    const analyzer = await FaceAnalyzer.create();
-    const [amy, bea] = (await sampleFaces(
-      analyzer,
-      samplePhotos(),
-      [
-        [0, 0],
-        [5, 0],
-      ],
-      70,
-    )) as [RgbImage, RgbImage];
-    const actors: Actor[] = [
-      {
-        name: "amy",
-        picture: amy,
-        faceInPicture: await locateFace(analyzer, amy),
-        position: (f) => [40 + 2 * f, 40],
-      },
-      {
-        name: "bea",
-        picture: bea,
-        faceInPicture: await locateFace(analyzer, bea),
-        position: () => [420, 150],
-      },
-    ];
     video = path.join(dir, "lobby.mp4");
-    await renderScene(video, { width: 640, height: 360, fps: 25, frames: 60, actors });
+    const { amy } = await renderLobby(video, { frames: 60 });
     // Only amy is enrolled, from a mirrored copy of her picture.
     const photo = path.join(dir, "amy.jpg");
     await writeMirroredJpeg(amy, photo);

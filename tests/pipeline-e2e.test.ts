@@ -22,6 +22,7 @@ import { startEmbedService } from "@facetracker/service-embed";
 import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService } from "@facetracker/service-track";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { renderLobby } from "./helpers/lobby-video.ts";
 import { counterValue, startPipeline } from "./helpers/pipeline-harness.ts";
 
 describe("pipeline end to end on NATS JetStream (real nats-server, generated camera video)", () => {
@@ -33,32 +34,12 @@ describe("pipeline end to end on NATS JetStream (real nats-server, generated cam
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ft-e2e-"));
     nats = await startNatsServer();
-    const analyzer = await FaceAnalyzer.create();
-    const [amy, bea] = (await sampleFaces(
-      analyzer,
-      samplePhotos(),
-      [
-        [0, 0],
-        [5, 0],
-      ],
-      70,
-    )) as [RgbImage, RgbImage];
-    const actors: Actor[] = [
-      {
-        name: "amy",
-        picture: amy,
-        faceInPicture: await locateFace(analyzer, amy),
-        position: (f) => [60 + 2 * f, 50],
-      },
-      {
-        name: "bea",
-        picture: bea,
-        faceInPicture: await locateFace(analyzer, bea),
-        position: () => [420, 140],
-      },
-    ];
     video = path.join(dir, "lobby.mp4");
-    await renderScene(video, { width: 640, height: 360, fps: 25, frames, actors });
+    const { analyzer, amy } = await renderLobby(video, {
+      frames,
+      amy: (f) => [60 + 2 * f, 50],
+      bea: () => [420, 140],
+    });
     const photo = path.join(dir, "amy.jpg");
     await writeMirroredJpeg(amy, photo);
     const recognizer = await FaceRecognizer.create({ db_path: path.join(dir, "gallery") }, { analyzer });

@@ -9,12 +9,10 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
 import { ClipStorageError, clipKey, LocalClipStorage, S3ClipStorage } from "@facetracker/clips";
 import { type S3TestServer, startS3Server } from "@facetracker/clips/testing";
 import { FaceTracker } from "@facetracker/sdk";
-import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { renderLobby } from "./helpers/lobby-video.ts";
 import { runCli } from "./helpers/run-cli.ts";
 
 interface JsonTrack {
@@ -44,35 +42,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** The generated lobby video: amy walks, bea stands; two tracks over 50 frames. */
-async function renderLobby(file: string): Promise<void> {
-  const analyzer = await FaceAnalyzer.create();
-  const [amy, bea] = (await sampleFaces(
-    analyzer,
-    samplePhotos(),
-    [
-      [0, 0],
-      [5, 0],
-    ],
-    70,
-  )) as [RgbImage, RgbImage];
-  const actors: Actor[] = [
-    {
-      name: "amy",
-      picture: amy,
-      faceInPicture: await locateFace(analyzer, amy),
-      position: (f) => [40 + 2 * f, 40],
-    },
-    {
-      name: "bea",
-      picture: bea,
-      faceInPicture: await locateFace(analyzer, bea),
-      position: () => [420, 150],
-    },
-  ];
-  await renderScene(file, { width: 640, height: 360, fps: 25, frames: 50, actors });
-}
-
 describe("stored clips in S3 (s3rver): list, analyze, findFacesInClip, download, enroll, delete", () => {
   let dir: string;
   let video: string;
@@ -89,7 +58,7 @@ describe("stored clips in S3 (s3rver): list, analyze, findFacesInClip, download,
     dir = await mkdtemp(path.join(os.tmpdir(), "ft-stored-clips-"));
     db = path.join(dir, "gallery");
     video = path.join(dir, "lobby.mp4");
-    await renderLobby(video);
+    await renderLobby(video, { frames: 50 }); // amy walks, bea stands: two tracks
     results = path.join(dir, "lobby.json");
     await writeFile(results, `${JSON.stringify({ frames: [], alert: "cam1-3-42" })}\n`);
     s3 = await startS3Server();
@@ -404,7 +373,7 @@ describe("stored clips in a local directory: list and analyze clip:KEY", () => {
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ft-local-clips-"));
     video = path.join(dir, "lobby.mp4");
-    await renderLobby(video);
+    await renderLobby(video, { frames: 50 }); // amy walks, bea stands: two tracks
     const storage = new LocalClipStorage(path.join(dir, "clips"));
     await storage.put(`${base}.mp4`, video, "video/mp4");
     configFile = path.join(dir, "config.yaml");

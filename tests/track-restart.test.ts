@@ -14,14 +14,7 @@ import {
   type StateBucket,
 } from "@facetracker/bus";
 import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import {
-  type Actor,
-  locateFace,
-  renderScene,
-  sampleFaces,
-  writeMirroredJpeg,
-} from "@facetracker/cli/synthetic-video";
+import { writeMirroredJpeg } from "@facetracker/cli/synthetic-video";
 import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
 import {
   Alert,
@@ -37,7 +30,7 @@ import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
 import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService, type TrackServiceOptions } from "@facetracker/service-track";
-import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { renderLobby } from "./helpers/lobby-video.ts";
 import { counterValue, type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 
 // The track service stopped and started again mid-run, on a real nats-server with the whole pipeline and a
@@ -86,27 +79,12 @@ describe("track service restart (real nats-server, generated looping camera)", (
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ft-track-restart-"));
     nats = await startNatsServer();
-    const analyzer = await FaceAnalyzer.create();
-    const [amy, bea] = (await sampleFaces(
-      analyzer,
-      samplePhotos(),
-      [
-        [0, 0],
-        [5, 0],
-      ],
-      70,
-    )) as [RgbImage, RgbImage];
-    const actors: Actor[] = [
-      { name: "amy", picture: amy, faceInPicture: await locateFace(analyzer, amy), position: () => [80, 60] },
-      {
-        name: "bea",
-        picture: bea,
-        faceInPicture: await locateFace(analyzer, bea),
-        position: () => [420, 140],
-      },
-    ];
     const video = path.join(dir, "lobby.mp4");
-    await renderScene(video, { width: 640, height: 360, fps: 25, frames: 25, actors });
+    const { analyzer, amy } = await renderLobby(video, {
+      frames: 25,
+      amy: () => [80, 60],
+      bea: () => [420, 140],
+    });
     const photo = path.join(dir, "amy.jpg");
     await writeMirroredJpeg(amy, photo);
     const recognizer = await FaceRecognizer.create({ db_path: path.join(dir, "gallery") }, { analyzer });

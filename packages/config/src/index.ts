@@ -8,10 +8,10 @@ export {
 } from "./load-config.ts";
 export {
   alertModes,
-  liveModes,
   configSchema,
   type FaceTrackerConfig,
   type FaceTrackerConfigInput,
   galleryBackends,
+  liveModes,
   providers,
 } from "./schema.ts";

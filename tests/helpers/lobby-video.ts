@@ -1,0 +1,53 @@
+/**
+ * The generated "lobby" video of the end-to-end tests: two people cut from the registry sample photos,
+ * amy (whom most tests enroll) and bea (who stays unknown), 640×360 at 25 fps.
+ */
+import { samplePhotos } from "@facetracker/cli/sample-faces";
+import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
+import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+
+type Path = (frame: number) => [number, number];
+
+export interface LobbyOptions {
+  frames: number;
+  /** amy's top-left corner on each frame (default: walks right from [40, 40]). */
+  amy?: Path;
+  /** bea's top-left corner on each frame (default: stands at [420, 150]). */
+  bea?: Path;
+}
+
+export interface Lobby {
+  analyzer: FaceAnalyzer;
+  /** The two faces as placed in the video (amy's makes an enrollment photo: writeMirroredJpeg). */
+  amy: RgbImage;
+  bea: RgbImage;
+}
+
+export async function renderLobby(file: string, options: LobbyOptions): Promise<Lobby> {
+  const analyzer = await FaceAnalyzer.create();
+  const [amy, bea] = (await sampleFaces(
+    analyzer,
+    samplePhotos(),
+    [
+      [0, 0],
+      [5, 0],
+    ],
+    70,
+  )) as [RgbImage, RgbImage];
+  const actors: Actor[] = [
+    {
+      name: "amy",
+      picture: amy,
+      faceInPicture: await locateFace(analyzer, amy),
+      position: options.amy ?? ((f) => [40 + 2 * f, 40]),
+    },
+    {
+      name: "bea",
+      picture: bea,
+      faceInPicture: await locateFace(analyzer, bea),
+      position: options.bea ?? (() => [420, 150]),
+    },
+  ];
+  await renderScene(file, { width: 640, height: 360, fps: 25, frames: options.frames, actors });
+  return { analyzer, amy, bea };
+}
