@@ -101,7 +101,7 @@ describe("gRPC API end to end (real nats-server, services in process)", () => {
     const config = parseConfig({
       db_path: path.join(dir, "gallery"),
       alerts: { alert_mode: "ON_KNOWNS" },
-      api: { port: 0, token: TOKEN, media_roots: [path.join(dir, "media")] },
+      api: { port: 0, http_port: 0, token: TOKEN, media_roots: [path.join(dir, "media")] },
     });
     const gallery = await EmbeddedGallery.open(config.db_path);
     const pipeline = await startPipeline(
@@ -210,7 +210,7 @@ describe("gRPC API end to end (real nats-server, services in process)", () => {
   it("refuses an upload above api.max_upload_bytes", async () => {
     const config = parseConfig({
       db_path: path.join(dir, "gallery-2"),
-      api: { port: 0, max_upload_bytes: 4096 },
+      api: { port: 0, http_port: 0, max_upload_bytes: 4096 },
     });
     const pipeline = await startPipeline(nats.url, config, [["api", startApiService]]);
     const port = (pipeline.services.get("api") as unknown as { port: number }).port;

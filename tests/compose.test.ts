@@ -9,7 +9,7 @@ import { parse } from "yaml";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const composeFile = path.join(root, "docker-compose.yml");
-const pipeline = ["ingest", "detect", "embed", "track", "alert", "clip-recorder"];
+const pipeline = ["ingest", "detect", "embed", "track", "alert", "clip-recorder", "restream"];
 
 interface ComposeService {
   image?: string;
@@ -63,6 +63,7 @@ describe("docker compose for a site (validated by parsing)", () => {
     });
     assert.equal(config.storage.bucket, "facetracker-clips");
     assert.equal(config.alerts.apprise_api_url, "http://apprise-api:8000");
+    assert.equal(config.live_stream.rtsp_server, "rtsp://mediamtx:8554");
     assert.equal(config.gallery.backend, "qdrant");
     assert.equal(config.nats.url, "nats://nats:4222");
     for (const file of ["deploy/Dockerfile", "deploy/nats/nats.conf", "deploy/mediamtx/mediamtx.yml"]) {

@@ -97,7 +97,7 @@ describe("services as processes (real nats-server, one process per service)", ()
     const config = parseConfig({
       db_path: path.join(dir, "gallery"),
       alerts: { alert_mode: "ON_ALL" },
-      api: { port: apiPort },
+      api: { port: apiPort, http_port: 0 },
       cameras: [],
     });
     const configFile = path.join(dir, "config.json");

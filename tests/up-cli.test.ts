@@ -42,9 +42,10 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
       const pids = servicePids(out);
       assert.equal(
         pids.length,
-        7,
-        `api, embed, alert, clip-recorder, track, detect and ingest started:\n${out}`,
+        8,
+        `api, embed, alert, clip-recorder, track, detect, restream and ingest started:\n${out}`,
       );
+      assert.match(out, /up: web page http:\/\/127\.0\.0\.1:\d+\//);
       assert.match(
         out,
         /up: gRPC API 127\.0\.0\.1:\d+, health http:\/\/127\.0\.0\.1:\d+\/healthz, metrics http:\/\/127\.0\.0\.1:\d+\/metrics/,
@@ -89,7 +90,7 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
     try {
       await waitFor(() => /Ctrl-C stops/.test(out), "up to start its services", 120_000);
       const pids = servicePids(out);
-      assert.equal(pids.length, 7, out);
+      assert.equal(pids.length, 8, out);
       child.kill("SIGKILL");
       await waitFor(() => pids.every((pid) => !alive(pid)), "every service process to exit", 30_000);
     } finally {

@@ -38,7 +38,20 @@ export { CameraSceneCuts, type DetectedFace, type DetectOutput, DetectStage } fr
 export { type DetectedFrame, DetectWorkerPool } from "./detect-worker-pool.ts";
 export { DropOldestQueue } from "./drop-oldest-queue.ts";
 export { type EmbedItem, type EmbedItemResult, EmbedStage } from "./embed-stage.ts";
+export { FrameRateCap } from "./frame-rate-cap.ts";
 export { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";
+export {
+  drawLiveFrame,
+  IDENTIFYING_COLOR,
+  LiveFramePairer,
+  type LiveFramePairerOptions,
+  type LiveFrameRef,
+  type LivePairing,
+  type LiveSnapshot,
+  LOST_COLOR,
+  liveLabels,
+  type PairedFrame,
+} from "./live-annotator.ts";
 export { MicroBatcher } from "./micro-batcher.ts";
 export { OrderedSteps } from "./ordered-steps.ts";
 export {

@@ -10,7 +10,16 @@ import { readdirSync, readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-export const SERVICE_NAMES = ["api", "embed", "alert", "clip-recorder", "track", "detect", "ingest"] as const;
+export const SERVICE_NAMES = [
+  "api",
+  "embed",
+  "alert",
+  "clip-recorder",
+  "track",
+  "detect",
+  "restream",
+  "ingest",
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export interface ServiceProcessOptions {

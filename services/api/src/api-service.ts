@@ -34,6 +34,7 @@ import {
   status,
 } from "@grpc/grpc-js";
 import { resolveInsideRoots } from "./media-roots.ts";
+import { startWebServer, type WebServer } from "./web/web-server.ts";
 
 type Callback<T> = (error: Partial<ServerErrorResponse> | null, value?: T) => void;
 
@@ -72,7 +73,7 @@ const toInfo = (i: GalleryIdentity): IdentityInfo => ({
  * watch track events and alerts (server streaming, resumable from a stream sequence). With api.token set,
  * every call must carry `authorization: Bearer <token>`. Gallery changes are broadcast on
  * ft.gallery.changed. Cameras are added, replaced and removed in the camera registry (NATS KV), which
- * the ingest service follows.
+ * the ingest service follows. The operators' web page is served on api.http_port (web/web-server.ts).
  */
 export async function startApiService({
   bus,
@@ -271,13 +272,24 @@ export async function startApiService({
     ),
   );
   logger.info("gRPC API listening", { port, auth: token ? "bearer token" : "none" });
+  let web: WebServer;
+  try {
+    web = await startWebServer({ bus, config, logger, tracker, cameras, announce });
+  } catch (error) {
+    server.forceShutdown();
+    await tracker.close();
+    throw error;
+  }
   return {
     readiness: () => ({ grpc: true }),
     port,
+    /** Port of the operators' web page (api.http_port); undefined when it could not be bound. */
+    httpPort: web.port,
     stop: async () => {
+      await web.close();
       for (const w of watchers) await w.stop();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await tracker.close();
     },
-  } as PipelineService & { port: number };
+  } as PipelineService & { port: number; httpPort: number | undefined };
 }

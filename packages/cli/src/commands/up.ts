@@ -34,6 +34,7 @@ import {
   type Logger,
   startServiceHttp,
 } from "@facetracker/service-kit";
+import { startRestreamService } from "@facetracker/service-restream";
 import { startTrackService } from "@facetracker/service-track";
 import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
@@ -49,6 +50,7 @@ const services: [string, ServiceFactory][] = [
   ["clip-recorder", startClipRecorderService],
   ["track", startTrackService],
   ["detect", startDetectService],
+  ["restream", startRestreamService],
   ["ingest", startIngestService],
 ];
 
@@ -149,7 +151,11 @@ export async function upCommand(args: string[]): Promise<number> {
   config = {
     ...config,
     nats: { ...config.nats, url },
-    api: { ...config.api, port: await freePort(config.api.port) },
+    api: {
+      ...config.api,
+      port: await freePort(config.api.port),
+      http_port: await freePort(config.api.http_port),
+    },
   };
   const consumers: MessageConsumer[] = [];
   let running: RunningServices | undefined;
@@ -183,6 +189,9 @@ export async function upCommand(args: string[]): Promise<number> {
     for (const line of services.describe()) console.log(`up: ${line}`);
     console.log(
       `up: gRPC API 127.0.0.1:${config.api.port}, health ${http.url}/healthz, metrics ${http.url}/metrics`,
+    );
+    console.log(
+      `up: web page http://127.0.0.1:${config.api.http_port}/ (live view, tracks, alerts, gallery)`,
     );
     console.log(
       `up: alerts are published on ${config.cameras.map((c) => `ft.alerts.${c.id}`).join(", ")} (stream FT_ALERTS); Ctrl-C stops`,
@@ -273,6 +282,7 @@ async function startProcesses(
     { name: "clip-recorder" },
     { name: "track" },
     { name: "detect" },
+    { name: "restream" },
     { name: "ingest" },
   ];
   const children = new Map<string, ServiceProcess>();

@@ -1,0 +1,11 @@
+/** JPEG decoding for enrolling a face picture (the aligned crops travel as JPEG thumbnails). */
+
+import { decodeImage, type RgbImage } from "@facetracker/vision";
+
+/** A decoded image: RGB24, row-major. */
+export type RgbPixels = RgbImage;
+
+/** Decodes a JPEG (or PNG/WebP) to RGB pixels. */
+export function decodePicture(bytes: Uint8Array, label: string): Promise<RgbPixels> {
+  return decodeImage(bytes, label);
+}

@@ -1,0 +1,145 @@
+/**
+ * The operators' page: cameras (tabs) with the live view and its tracks, the alert timeline and the face
+ * gallery, kept current by two event streams (/api/live/<camera> and /api/events). Plain ES modules,
+ * served as they are by the api service.
+ */
+
+import { AlertTimeline } from "./alert-timeline.js";
+import { api } from "./api.js";
+import { byId, el } from "./dom.js";
+import { errorMessage, showError } from "./errors.js";
+import { GalleryPanel } from "./gallery-panel.js";
+import { LiveView } from "./live-view.js";
+import { TrackList } from "./track-list.js";
+
+/**
+ * @typedef {{ id: string, source: string, enabled: boolean, alertMode: string, liveMode: string,
+ *   player: { webrtc: string, hls: string } | null }} Camera
+ */
+
+const tracks = new TrackList(byId("track-list"), byId("tracks-empty"));
+const timeline = new AlertTimeline(byId("alert-list"), byId("alerts-empty"));
+const gallery = new GalleryPanel(byId("gallery-list"), byId("gallery-empty"), byId("gallery-count"));
+const canvas = /** @type {HTMLCanvasElement} */ (byId("live-canvas"));
+const player = /** @type {HTMLIFrameElement} */ (byId("live-player"));
+const live = new LiveView(
+  canvas,
+  byId("live-status"),
+  (frame) => tracks.update(frame.camera, frame.tracks),
+  showError,
+);
+
+/** @type {Camera[]} */
+let cameras = [];
+
+/**
+ * Shows a camera: its live view, its tracks, and links to its MediaMTX player when it has one.
+ * @param {string} id
+ */
+function selectCamera(id) {
+  const camera = cameras.find((c) => c.id === id);
+  if (!camera) return;
+  for (const button of byId("camera-tabs").querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.camera === id));
+  }
+  if (location.hash !== `#${encodeURIComponent(id)}`)
+    history.replaceState(null, "", `#${encodeURIComponent(id)}`);
+  tracks.clear(id);
+  showFrames(camera);
+  const links = byId("player-links");
+  links.replaceChildren();
+  if (camera.player) {
+    const { webrtc, hls } = camera.player;
+    links.append(
+      el("button", {
+        type: "button",
+        class: "quiet",
+        text: "Restream (WebRTC)",
+        onclick: () => (player.hidden ? showPlayer(webrtc) : showFrames(camera)),
+      }),
+      el("a", { href: webrtc, target: "_blank", rel: "noopener", text: "WebRTC ↗" }),
+      el("a", { href: hls, target: "_blank", rel: "noopener", text: "HLS ↗" }),
+    );
+  }
+}
+
+/** @param {Camera} camera */
+function showFrames(camera) {
+  player.hidden = true;
+  player.removeAttribute("src");
+  canvas.hidden = false;
+  live.show(camera.id);
+}
+
+/** @param {string} url */
+function showPlayer(url) {
+  live.stop();
+  canvas.hidden = true;
+  player.src = url;
+  player.hidden = false;
+  byId("live-status").textContent = "MediaMTX restream (annotated by the restream service).";
+}
+
+async function loadCameras() {
+  try {
+    ({ cameras } = await api("GET", "/api/cameras"));
+  } catch (error) {
+    showError(`The cameras cannot be listed: ${errorMessage(error)}`);
+    return;
+  }
+  const tabs = byId("camera-tabs");
+  tabs.replaceChildren(
+    ...cameras.map((c) =>
+      el("button", {
+        type: "button",
+        "data-camera": c.id,
+        "aria-pressed": "false",
+        title: `${c.source} · alerts ${c.alertMode}${c.enabled ? "" : " · disabled"}`,
+        text: c.id,
+        onclick: () => selectCamera(c.id),
+      }),
+    ),
+  );
+  if (cameras.length === 0) {
+    byId("live-status").textContent =
+      "No camera yet: add one in the configuration (cameras) or with the API (AddCamera).";
+    return;
+  }
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  selectCamera(cameras.some((c) => c.id === wanted) ? wanted : /** @type {Camera} */ (cameras[0]).id);
+}
+
+/** Alerts and gallery changes, as they happen. */
+function followEvents() {
+  const badge = byId("connection");
+  const source = new EventSource("/api/events");
+  source.addEventListener("open", () => {
+    badge.dataset.state = "live";
+    badge.textContent = "live";
+  });
+  source.addEventListener("alerts", (event) => {
+    timeline.setAll(JSON.parse(/** @type {MessageEvent} */ (event).data));
+  });
+  source.addEventListener("alert", (event) => {
+    timeline.upsert(JSON.parse(/** @type {MessageEvent} */ (event).data));
+  });
+  source.addEventListener("gallery", () => void gallery.reload());
+  source.addEventListener("error", () => {
+    badge.dataset.state = "down";
+    badge.textContent = "disconnected: retrying…";
+    api("GET", "/api/session").catch(() => {});
+  });
+}
+
+async function start() {
+  try {
+    const session = await api("GET", "/api/session");
+    byId("logout").hidden = !session.tokenRequired;
+  } catch (error) {
+    showError(errorMessage(error));
+  }
+  followEvents();
+  await Promise.all([loadCameras(), gallery.reload()]);
+}
+
+void start();

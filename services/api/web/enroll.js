@@ -1,0 +1,48 @@
+/**
+ * "Enroll…" on a track or an alert: type a name, and the face the pipeline saw (its aligned crop) is
+ * added to the gallery under that name. A face that already matches someone else is refused unless
+ * "enroll anyway" is checked (the box appears with the refusal).
+ */
+
+import { ApiError, api } from "./api.js";
+import { el } from "./dom.js";
+import { errorMessage } from "./errors.js";
+
+/**
+ * @param {{ alertId: string } | { camera: string, trackId: number }} face which face to enroll
+ * @param {(result: { name: string, identityId: string, created: boolean }) => void} [onEnrolled]
+ * @returns {HTMLElement}
+ */
+export function enrollForm(face, onEnrolled) {
+  const name = /** @type {HTMLInputElement} */ (
+    el("input", { type: "text", name: "name", placeholder: "Name", autocomplete: "off", required: true })
+  );
+  const force = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", name: "force" }));
+  const forceLabel = el("label", { hidden: true }, force, " enroll anyway");
+  const button = /** @type {HTMLButtonElement} */ (el("button", { type: "submit", text: "Enroll" }));
+  const message = el("p", { class: "form-error", role: "status" });
+  const form = el("form", { class: "inline-form" }, name, forceLabel, button, message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    message.className = "form-error";
+    message.textContent = "";
+    try {
+      const result = await api("POST", "/api/enroll", { name: name.value, force: force.checked, ...face });
+      message.className = "form-ok";
+      message.textContent = result.created ? `Enrolled as ${result.name}.` : `Face added to ${result.name}.`;
+      name.value = "";
+      force.checked = false;
+      forceLabel.hidden = true;
+      onEnrolled?.(result);
+    } catch (error) {
+      message.textContent = errorMessage(error);
+      if (error instanceof ApiError && error.status === 409 && /matches/.test(error.message)) {
+        forceLabel.hidden = false;
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el("details", { class: "enroll" }, el("summary", { text: "Enroll…" }), form);
+}
