@@ -126,6 +126,8 @@ describe("request/reply in a queue group", () => {
       },
       { logger: quiet, concurrency: 3 },
     );
+    // The subscription reaches the server before the first request.
+    await (connections[0] as NatsConnection).flush();
     try {
       await Promise.all(
         Array.from({ length: 9 }, (_, i) =>
