@@ -1,58 +1,30 @@
-import { mkdir, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import {
   type Bus,
   connectBus,
-  consumeMessages,
   ensureStreams,
   type MessageConsumer,
   type NatsServerChild,
   startNatsServer,
 } from "@facetracker/bus";
 import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
-import { Alert, AlertDelivery, TrackEvent, trackEventTypeToJSON } from "@facetracker/proto";
-import { openConfiguredGallery } from "@facetracker/sdk";
-import { startAlertService } from "@facetracker/service-alert";
-import { startApiService } from "@facetracker/service-api";
-import { startClipRecorderService } from "@facetracker/service-clip-recorder";
-import { startDetectService } from "@facetracker/service-detect";
-import { startEmbedService } from "@facetracker/service-embed";
-import {
-  busOptionsFrom,
-  type PipelineService,
-  type ServiceFactory,
-  type ServiceName,
-  type ServiceProcess,
-  spawnServiceProcess,
-} from "@facetracker/service-host";
-import { startIngestService } from "@facetracker/service-ingest";
-import {
-  createLogger,
-  createServiceMetrics,
-  envInt,
-  type Logger,
-  startServiceHttp,
-} from "@facetracker/service-kit";
-import { startRestreamService } from "@facetracker/service-restream";
-import { startTrackService } from "@facetracker/service-track";
+import { busOptionsFrom } from "@facetracker/service-host";
+import { createLogger, envInt, type Logger, startServiceHttp } from "@facetracker/service-kit";
 import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
 import { ensureDemoCamera } from "../demo-camera.ts";
+import { printAlerts, printDeliveries, printTrackEvents } from "./up-printers.ts";
+import {
+  bounded,
+  type RunningServices,
+  sharedMetrics,
+  startInProcess,
+  startProcesses,
+} from "./up-services.ts";
 
 export const upUsage =
   "facetracker up [--config FILE] [--data DIR] [--exit-when-done] [--embed-workers N] [--single-process]";
-
-const services: [string, ServiceFactory][] = [
-  ["api", startApiService],
-  ["embed", startEmbedService],
-  ["alert", startAlertService],
-  ["clip-recorder", startClipRecorderService],
-  ["track", startTrackService],
-  ["detect", startDetectService],
-  ["restream", startRestreamService],
-  ["ingest", startIngestService],
-];
 
 /** The durable consumers that must be caught up before a finite run is over. */
 const durables: [string, string][] = [
@@ -62,24 +34,6 @@ const durables: [string, string][] = [
   ["FT_ALERTS", "notify"],
   ["FT_ALERTS", "clip-recorder"],
 ];
-
-interface Started {
-  name: string;
-  bus: Bus;
-  service: PipelineService;
-}
-
-/** The services of one run, however they are hosted. */
-interface RunningServices {
-  /** Readiness checks of every service, by "service: check". */
-  readiness(): Promise<Record<string, boolean | string>>;
-  /** Every camera ended and ingest published all it read. */
-  finished(): boolean;
-  /** Lines telling where each service runs (printed at start). */
-  describe(): string[];
-  /** Stops in pipeline order (sources first), each bounded in time. */
-  stop(): Promise<void>;
-}
 
 /**
  * The embedded run: a nats-server child (JetStream, store under DATA/nats) unless NATS_URL or nats.url is
@@ -213,163 +167,6 @@ export async function upCommand(args: string[]): Promise<number> {
   }
 }
 
-/** Metrics of this process: the services' in --single-process mode. */
-const sharedMetrics = createServiceMetrics("facetracker");
-
-/** Every service in this process, sharing one gallery (an embedded gallery directory has one writer). */
-async function startInProcess(config: FaceTrackerConfig): Promise<RunningServices> {
-  const gallery = await openConfiguredGallery(config);
-  const started: Started[] = [];
-  const stop = async () => {
-    for (const s of [...started].reverse()) await bounded(s.service.stop(), s.name);
-    for (const s of started) await bounded(s.bus.close(), `${s.name} connection`);
-    await gallery.close();
-  };
-  try {
-    for (const [name, factory] of services) {
-      const bus = await connectBus(busOptionsFrom(config, `facetracker-${name}`));
-      await ensureStreams(bus.jsm);
-      const service = await factory({
-        bus,
-        config,
-        logger: quietLogger(name),
-        metrics: sharedMetrics,
-        gallery,
-      });
-      started.push({ name, bus, service });
-    }
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return {
-    readiness: async () =>
-      Object.fromEntries(
-        started.flatMap((s) => Object.entries(s.service.readiness()).map(([k, v]) => [`${s.name}: ${k}`, v])),
-      ),
-    finished: () => started.find((s) => s.name === "ingest")?.service.finished?.() ?? false,
-    describe: () => [
-      `services ${started.map((s) => s.name).join(", ")} in this process (pid ${process.pid})`,
-    ],
-    stop,
-  };
-}
-
-/**
- * Every service as a child process (`node services/<name>/src/main.ts`) reading the resolved
- * configuration from RUNDIR/config.json. The api service is the embedded gallery's one writer; embed
- * workers follow it read-only. A service that dies is started again (after 1 s, then up to 30 s).
- */
-async function startProcesses(
-  config: FaceTrackerConfig,
-  runDir: string,
-  embedWorkers: number,
-  exitWhenDone: boolean,
-): Promise<RunningServices> {
-  await mkdir(runDir, { recursive: true });
-  const configFile = path.join(runDir, "config.json");
-  await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  const env: Record<string, string> = {
-    FACETRACKER_LOG_LEVEL: process.env.FACETRACKER_LOG_LEVEL ?? "warn",
-  };
-  const plan: { name: ServiceName; instance?: string }[] = [
-    { name: "api" },
-    ...Array.from({ length: embedWorkers }, (_, i) => ({
-      name: "embed" as const,
-      ...(embedWorkers > 1 ? { instance: String(i + 1) } : {}),
-    })),
-    { name: "alert" },
-    { name: "clip-recorder" },
-    { name: "track" },
-    { name: "detect" },
-    { name: "restream" },
-    { name: "ingest" },
-  ];
-  const children = new Map<string, ServiceProcess>();
-  let stopping = false;
-  let ingestDone = false;
-  const launch = async (p: (typeof plan)[number], restarts = 0): Promise<ServiceProcess> => {
-    const child = await spawnServiceProcess({
-      name: p.name,
-      ...(p.instance ? { instance: p.instance } : {}),
-      configFile,
-      env: { ...env, ...(p.name === "ingest" && exitWhenDone ? { FACETRACKER_EXIT_WHEN_DONE: "1" } : {}) },
-      onLine: (line) => {
-        if (/"level":"(warn|error|fatal)"/.test(line) || !line.startsWith("{")) {
-          console.error(`[${p.instance ? `${p.name}-${p.instance}` : p.name}] ${line}`);
-        }
-      },
-    });
-    children.set(child.id, child);
-    void child.exited.then(async (code) => {
-      if (stopping) return;
-      if (p.name === "ingest" && exitWhenDone && code === 0) {
-        ingestDone = true;
-        return;
-      }
-      const delay = Math.min(1000 * 2 ** restarts, 30_000);
-      console.error(`up: service ${child.id} exited (${code}); starting it again in ${delay / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      if (stopping) return;
-      await launch(p, restarts + 1).catch((error: Error) =>
-        console.error(`up: cannot restart ${child.id}: ${error.message}`),
-      );
-    });
-    return child;
-  };
-  const stop = async () => {
-    stopping = true;
-    // Sources first, so each stage drains what the one before it sent.
-    for (const child of [...children.values()].reverse()) await bounded(child.stop(10_000), child.id);
-  };
-  try {
-    for (const p of plan) await launch(p);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return {
-    readiness: async () => {
-      const checks: Record<string, boolean | string> = {};
-      for (const child of children.values()) {
-        try {
-          const response = await fetch(`${child.httpUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-          checks[child.id] = response.ok || (await response.text());
-        } catch (error) {
-          checks[child.id] =
-            (child.id === "ingest" && ingestDone) || `unreachable: ${(error as Error).message}`;
-        }
-      }
-      return checks;
-    },
-    finished: () => ingestDone,
-    describe: () =>
-      [...children.values()].map(
-        (c) => `service ${c.id} pid ${c.pid}: health ${c.httpUrl}/healthz, metrics ${c.httpUrl}/metrics`,
-      ),
-    stop,
-  };
-}
-
-/** Waits for a stop step, at most 10 s (then goes on: the process is ending anyway). */
-async function bounded(step: Promise<unknown>, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      console.error(`up: ${what} did not stop within 10 s`);
-      resolve();
-    }, 10_000);
-  });
-  await Promise.race([
-    step.then(
-      () => {},
-      (e: Error) => console.error(`up: stopping ${what}: ${e.message}`),
-    ),
-    timeout,
-  ]);
-  clearTimeout(timer);
-}
-
 /** `wanted` when it is free on this machine, else a free port. */
 async function freePort(wanted: number): Promise<number> {
   const tryListen = (port: number) =>
@@ -391,68 +188,6 @@ async function startOwnNats(storeDir: string): Promise<NatsServerChild> {
   } catch {
     return startNatsServer({ storeDir });
   }
-}
-
-/** Service logs stay quiet in the embedded run (warnings and errors only) unless FACETRACKER_LOG_LEVEL says otherwise. */
-function quietLogger(name: string): Logger {
-  return createLogger(name, process.env.FACETRACKER_LOG_LEVEL ? {} : { level: "warn" });
-}
-
-async function printTrackEvents(bus: Bus): Promise<MessageConsumer> {
-  return consumeMessages({
-    js: bus.js,
-    stream: "FT_TRACKS",
-    filterSubject: "ft.tracks.>",
-    deliverPolicy: "new",
-    type: TrackEvent,
-    handler: (e) => {
-      if (e.type === 0) return;
-      const who = e.identity ? `${e.identity.name} (${e.identity.similarity.toFixed(2)})` : "unknown";
-      console.log(
-        `track  ${e.camera} #${e.trackId} ${trackEventTypeToJSON(e.type)
-          .replace(/^TRACK_EVENT_TYPE_/, "")
-          .toLowerCase()} ${who} at ${e.pts.toFixed(2)} s`,
-      );
-    },
-  });
-}
-
-async function printAlerts(bus: Bus): Promise<MessageConsumer> {
-  return consumeMessages({
-    js: bus.js,
-    stream: "FT_ALERTS",
-    filterSubject: "ft.alerts.>",
-    deliverPolicy: "new",
-    type: Alert,
-    handler: (a) => {
-      const who = a.identity ? `${a.identity.name} (${a.similarity.toFixed(2)})` : "unknown face";
-      console.log(
-        `ALERT  ${a.camera} #${a.trackId}: ${who} at ${new Date(a.timeMs).toISOString()} [${a.mode}]`,
-      );
-    },
-  });
-}
-
-/** What became of each alert's clip and notification ("disabled" ones are not printed). */
-async function printDeliveries(bus: Bus): Promise<MessageConsumer> {
-  return consumeMessages({
-    js: bus.js,
-    stream: "FT_ALERTS",
-    filterSubject: "ft.deliveries.>",
-    deliverPolicy: "new",
-    type: AlertDelivery,
-    handler: (d) => {
-      if (d.clipStatus === "stored") console.log(`CLIP   ${d.camera} ${d.alertId}: ${d.clipUrl}`);
-      else if (d.clipStatus === "failed")
-        console.log(`CLIP   ${d.camera} ${d.alertId} failed: ${d.clipError}`);
-      if (d.notificationStatus === "sent") console.log(`NOTIFY ${d.camera} ${d.alertId}: sent`);
-      else if (d.notificationStatus === "failed") {
-        console.log(
-          `NOTIFY ${d.camera} ${d.alertId} failed after ${d.notificationAttempts} attempts: ${d.notificationError}`,
-        );
-      }
-    },
-  });
 }
 
 /** Resolves once every camera has ended and every stage has processed what was published. */
