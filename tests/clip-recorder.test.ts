@@ -31,6 +31,7 @@ import {
   TrackStateKind,
 } from "@facetracker/proto";
 import { type ClipRecorderOptions, startClipRecorderService } from "@facetracker/service-clip-recorder";
+import { spawnServiceProcess } from "@facetracker/service-host";
 import sharp from "sharp";
 import { counterValue, type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 
@@ -500,5 +501,47 @@ describe("clip recorder (real nats-server, s3rver, ffmpeg)", () => {
     await publishMessage(observer.js, subject("alerts", "cam-off"), Alert, alert, { msgId: alert.id });
     const delivery = await deliveryOf(alert.id, "disabled");
     assert.equal(delivery.clipKey, "");
+  });
+
+  it("redoes the clip of an alert whose recorder process was killed (SIGKILL) mid-recording, and stores it once", async () => {
+    // The recorder as a real process (as `facetracker up` and a deployment run it), local storage.
+    await stopService();
+    const configFile = path.join(dir, "crash.json");
+    await writeFile(
+      configFile,
+      JSON.stringify(
+        parseConfig({
+          alerts: { clip_duration: CLIP_FRAMES },
+          storage: { endpoint: path.join(dir, "crash-clips"), spool_path: path.join(dir, "crash-spool") },
+          cameras: [{ id: "cam-crash", url: "rtsp://camera.invalid/crash", fps: FPS }],
+        }),
+      ),
+    );
+    const spawn = () =>
+      spawnServiceProcess({
+        name: "clip-recorder",
+        configFile,
+        env: { FACETRACKER_NATS__URL: nats.url, FACETRACKER_LOG_LEVEL: "warn" },
+      });
+    let recorder = await spawn();
+    try {
+      const camera = runCamera("cam-crash", 45, [15]);
+      // Kill it half a second into the post-roll: the alert is in hand, not acknowledged.
+      await sleep(2000);
+      assert.equal(clips.filter((c) => c.camera === "cam-crash").length, 0, "no clip yet");
+      await recorder.kill();
+      recorder = await spawn();
+      const [alert] = (await camera) as [Alert];
+      const clip = await clipOf("cam-crash");
+      assert.deepEqual(clip.alertIds, [alert.id]);
+      await deliveryOf(alert.id, "stored");
+      await sleep(1000);
+      assert.equal(clips.filter((c) => c.camera === "cam-crash").length, 1, "one ClipEvent");
+      const probe = await ffprobe(path.join(dir, "crash-clips", clip.key));
+      assert.ok(Math.abs(probe.frames - CLIP_FRAMES) <= 2, `${probe.frames} frames`);
+    } finally {
+      await recorder.stop(5000);
+      await startService(s3Config());
+    }
   });
 });

@@ -44,7 +44,7 @@ describe("streams", () => {
   it("gives each stream the specified subjects, storage and limits", async () => {
     await ensureStreams(bus.jsm);
     const expected: Record<string, [string | string[], string, number, number]> = {
-      FT_FRAMES: ["ft.frames.>", "memory", 10 * SECOND_NS, 512 * MiB],
+      FT_FRAMES: ["ft.frames.>", "memory", 20 * SECOND_NS, 512 * MiB],
       FT_DETECTIONS: ["ft.detections.>", "memory", 30 * SECOND_NS, 256 * MiB],
       FT_SNAPSHOTS: ["ft.snapshots.>", "memory", 30 * SECOND_NS, 64 * MiB],
       FT_TRACKS: ["ft.tracks.>", "file", 7 * DAY_NS, 4096 * MiB],

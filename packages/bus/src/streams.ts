@@ -56,7 +56,7 @@ function spec(key: StreamKey, name: string, description: string, limits: StreamL
 export const STREAM_SPECS: Readonly<Record<StreamKey, StreamSpec>> = Object.freeze({
   frames: spec("frames", "FT_FRAMES", "camera frames (JPEG); kept for the clip pre-roll", {
     storage: "memory",
-    maxAgeMs: 10 * SECOND,
+    maxAgeMs: 20 * SECOND,
     maxBytes: 512 * MiB,
     maxMsgSize: 8 * MiB,
     replicas: 1,

@@ -13,9 +13,9 @@ import { clipStorageConfig, scheduleLocalRetention } from "./clip-retention.ts";
 const ALERTS_IN_WORK = 128;
 /**
  * Ack wait of the alerts, ms. Alerts in work are kept alive (every half of it); after a crash they come back
- * this soon, while the camera's recent frames are still in FT_FRAMES (10 s by default) for the redo.
+ * this soon, while the camera's recent frames are still in FT_FRAMES (20 s by default) for the redo.
  */
-const ALERT_ACK_WAIT_MS = 10_000;
+const ALERT_ACK_WAIT_MS = 4000;
 /** The durable consumer of the alerts. */
 export const CLIP_RECORDER_DURABLE = "clip-recorder";
 /** Name of the outbox in facetracker_queue_depth. */
