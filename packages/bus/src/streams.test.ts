@@ -65,13 +65,13 @@ describe("streams", () => {
 
   it("updates the limits of an existing stream from overrides", async () => {
     await ensureStreams(bus.jsm);
-    const results = await ensureStreams(bus.jsm, { frames: { maxAgeMs: 20_000, maxBytes: 64 * MiB } });
+    const results = await ensureStreams(bus.jsm, { frames: { maxAgeMs: 40_000, maxBytes: 64 * MiB } });
     const frames = results.find((r) => r.name === "FT_FRAMES");
     assert.equal(frames?.action, "updated");
     assert.deepEqual(frames?.changed, ["max_age", "max_bytes", "duplicate_window"]);
     assert.ok(results.filter((r) => r.name !== "FT_FRAMES").every((r) => r.action === "unchanged"));
     const { config } = await bus.jsm.streams.info("FT_FRAMES");
-    assert.equal(config.max_age, 20 * SECOND_NS);
+    assert.equal(config.max_age, 40 * SECOND_NS);
     assert.equal(config.max_bytes, 64 * MiB);
     await ensureStreams(bus.jsm); // back to the defaults for the other tests
   });
@@ -91,6 +91,6 @@ describe("streams", () => {
       /FT_FRAMES \(frames\): maxAgeMs must be a positive integer/,
     );
     assert.throws(() => streamSpecs({ faces: {} } as never), /unknown stream "faces"/);
-    assert.equal(STREAM_SPECS.frames.maxAgeMs, 10_000);
+    assert.equal(STREAM_SPECS.frames.maxAgeMs, 20_000);
   });
 });
