@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { type Bus, connectBus, openCameraRegistry, publishMessage, subject } from "@facetracker/bus";
@@ -132,6 +135,17 @@ async function freeUdpRange(count: number): Promise<number> {
       for (const socket of sockets) socket.close();
     }
   }
+}
+
+/** Whether a socket listens on TCP `port` (from /proc/net/tcp, without connecting to it). */
+function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .some((line) => {
+      const [, local, , state] = line.trim().split(/\s+/);
+      return local?.endsWith(`:${hex}`) && state === "0A";
+    });
 }
 
 async function tcpAccepts(port: number): Promise<boolean> {
@@ -475,6 +489,68 @@ describe("restream service (real nats-server, rtsp-server-perl, ffmpeg)", () => 
     await waitFor(() => !("camera cam2" in (service?.readiness() ?? {})), "cam2's restream to stop", 10_000);
     await waitFor(() => !alive(ffplay), "ffplay to end", 5_000);
     live.delete("cam2");
+  });
+});
+
+describe("restream over RTSP/TCP, the default transport (real nats-server, ffmpeg as the RTSP receiver)", () => {
+  // rtsp-server-perl carries video over UDP only; ffmpeg's listen mode accepts a publisher over TCP.
+  it("publishes H.264 over TCP interleaving to an RTSP server that accepts a publisher", async () => {
+    const nats = await startNatsServer();
+    const port = await freeLocalPort();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ft-restream-tcp-"));
+    const out = path.join(dir, "received.mkv");
+    const receiver = spawn(
+      "ffmpeg",
+      [
+        "-v",
+        "error",
+        "-rtsp_flags",
+        "listen",
+        "-rtsp_transport",
+        "tcp",
+        "-i",
+        `rtsp://127.0.0.1:${port}/live/tcp`,
+      ].concat(["-frames:v", "10", "-c", "copy", "-y", out]),
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let receiverErr = "";
+    receiver.stderr?.on("data", (d) => {
+      receiverErr += d;
+    });
+    const received = new Promise<number | null>((resolve) => receiver.once("exit", resolve));
+    // Not by connecting: ffmpeg's listen mode takes the first connection as the publisher.
+    await waitFor(() => listening(port), "ffmpeg to listen for the publisher");
+    const config = parseConfig({
+      cameras: [{ id: "camtcp", url: "/dev/null", live_stream: { mode: "WEB", rtsp_url: "live/tcp" } }],
+      live_stream: { rtsp_server: `rtsp://127.0.0.1:${port}` },
+    });
+    // No rtspTransport option: the default (TCP) is what is tested.
+    const pipeline = await startPipeline(nats.url, config, [
+      ["restream", (deps) => startRestreamService(deps, { retry: { initialMs: 200, maxMs: 1000 } })],
+    ]);
+    const bus = await connectBus({ servers: [nats.url], name: "test-tcp" });
+    const cameras = startCameras(bus, new Set(["camtcp"]));
+    try {
+      const code = await Promise.race([received, sleep(30_000).then(() => "timeout" as const)]);
+      assert.equal(code, 0, `the receiver got 10 frames: ${receiverErr}\n${pipeline.logs.join("")}`);
+      const { stdout } = await promisify(execFile)("ffprobe", [
+        "-v",
+        "error",
+        "-show_entries",
+        "stream=codec_name,width,height",
+        "-of",
+        "csv=p=0",
+        out,
+      ]);
+      assert.equal(stdout.trim(), `h264,${WIDTH},${HEIGHT}`);
+    } finally {
+      receiver.kill("SIGKILL");
+      await cameras.stop();
+      await pipeline.stop();
+      await bus.close();
+      await nats.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
