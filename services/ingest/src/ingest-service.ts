@@ -129,6 +129,7 @@ function startCamera(
   }>(QUEUE_FRAMES);
   const abort = new AbortController();
   const run: CameraRun = { id: camera.id, state: "starting", published: 0, stop: async () => {} };
+  /** Frame sequence number: 1 for the first frame (frame.proto). */
   let seq = 0;
   /**
    * A file that is not looped is read as fast as the pipeline takes it (no real-time pacing): every frame
@@ -162,7 +163,7 @@ function startCamera(
         for await (const f of source.frames()) {
           if (abort.signal.aborted) break;
           lastPts = f.pts;
-          const item = { frame: f, seq: seq++, pts: ptsOffset + f.pts, capturedAtMs: Date.now() };
+          const item = { frame: f, seq: ++seq, pts: ptsOffset + f.pts, capturedAtMs: Date.now() };
           if (ownPace) {
             if (!(await queue.pushWhenRoom(item))) break;
           } else if (queue.push(item)) {
