@@ -77,6 +77,15 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   ] as const) {
     if (file) await ensureParent(file, option);
   }
+  if (isClipReference(video)) {
+    // A missing clip or an unreachable storage says so at once, before the models load.
+    const clips = FaceTracker.openStoredClips(configFrom(values));
+    try {
+      await clips.clip(video);
+    } finally {
+      await clips.close();
+    }
+  }
   const tracker = await FaceTracker.create(configFrom(values));
   const progress = values.quiet ? undefined : new ProgressReporter(path.basename(video));
   let writer: VideoWriter | undefined;
