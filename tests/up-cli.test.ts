@@ -69,7 +69,7 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
     }
   });
 
-  it("service processes stop by themselves when `up` is killed (no orphans)", async () => {
+  it("service processes stop by themselves when `up` is killed (no orphans); the next `up` stops the nats-server it left", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ft-up-kill-"));
     const child = spawn(
       process.execPath,
@@ -93,9 +93,20 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
       assert.equal(pids.length, 8, out);
       child.kill("SIGKILL");
       await waitFor(() => pids.every((pid) => !alive(pid)), "every service process to exit", 30_000);
+      // nats-server does not notice a SIGKILLed parent; the next `up` on this data directory stops it.
+      const [stale] = natsServersUsing(dir);
+      assert.ok(stale, "the killed run's nats-server is still there");
+      const again = await runCli(
+        ["up", "--data", dir, "--db", path.join(dir, "gallery"), "--exit-when-done"],
+        180_000,
+        { NATS_URL: "" },
+      );
+      assert.equal(again.code, 0, again.err);
+      assert.match(again.out, /up: stopping nats-server pid \d+, left running on .* by an earlier run/);
+      assert.equal(alive(Number(stale.split(" ")[0])), false);
+      assert.deepEqual(natsServersUsing(dir), [], "no nats-server left running");
     } finally {
       child.kill("SIGKILL");
-      // nats-server does not notice a SIGKILLed parent: stop it here.
       for (const line of natsServersUsing(dir)) process.kill(Number(line.split(" ")[0]), "SIGTERM");
       await waitFor(() => natsServersUsing(dir).length === 0, "nats-server to stop", 10_000);
       await rm(dir, { recursive: true, force: true });

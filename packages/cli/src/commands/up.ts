@@ -1,3 +1,4 @@
+import { readFile, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import {
@@ -183,11 +184,49 @@ async function freePort(wanted: number): Promise<number> {
 
 /** Port 4222 when free, else any free port. */
 async function startOwnNats(storeDir: string): Promise<NatsServerChild> {
+  await stopStaleNats(storeDir);
+  let nats: NatsServerChild;
   try {
-    return await startNatsServer({ storeDir, port: 4222 });
+    nats = await startNatsServer({ storeDir, port: 4222 });
   } catch {
-    return startNatsServer({ storeDir });
+    nats = await startNatsServer({ storeDir });
   }
+  await writeFile(path.join(storeDir, PID_FILE), `${nats.pid}\n`);
+  return nats;
+}
+
+/** Where `up` notes the pid of its nats-server, to find it again if `up` was killed without stopping it. */
+const PID_FILE = "facetracker-up.pid";
+
+/**
+ * A nats-server left running on this store by an `up` that was killed (SIGKILL stops the services, which
+ * watch their parent, but not nats-server) is stopped first: two servers must never share a store.
+ */
+async function stopStaleNats(storeDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(path.join(storeDir, PID_FILE), "utf8")).trim());
+  } catch {
+    return;
+  }
+  let cmdline: string;
+  try {
+    cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").join(" ");
+  } catch {
+    return; // not running any more
+  }
+  if (!cmdline.includes("nats-server") || !cmdline.includes(storeDir)) return;
+  console.log(`up: stopping nats-server pid ${pid}, left running on ${storeDir} by an earlier run`);
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 50; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  process.kill(pid, "SIGKILL");
 }
 
 /** Resolves once every camera has ended and every stage has processed what was published. */
