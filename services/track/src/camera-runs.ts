@@ -23,6 +23,11 @@ export interface CameraRun {
   lastSeq: number;
   /** lastSeq when the state was last saved (0: never saved). */
   savedSeq: number;
+  /**
+   * The newest frame taken in (its ingest sequence number and capture time), to drop frames that arrive
+   * after a newer one (several detect instances finish frames in any order). In memory only.
+   */
+  lastFrame?: { seq: number; capturedAtMs: number };
 }
 
 export interface CameraRunsDeps {

@@ -72,6 +72,14 @@ export async function startTrackService(
       return;
     }
     run.lastSeq = streamSeq; // taken in, even if the stage fails half-way: never applied twice
+    const last = run.lastFrame;
+    if (last && d.seq <= last.seq && d.capturedAtMs <= last.capturedAtMs) {
+      // Older than a frame already tracked (another detect instance was faster): the tracker only moves
+      // forward. A restarted ingest numbers from 1 again, but with newer capture times: not dropped.
+      metrics.messagesDropped.inc({ reason: "late_frame" });
+      return;
+    }
+    run.lastFrame = { seq: d.seq, capturedAtMs: d.capturedAtMs };
     const input = stageInput(d);
     const output = await metrics.time("track", () => run.stage.run(input));
     if (live) await publishTrackOutput(bus, metrics, d, input, output);
