@@ -148,6 +148,11 @@ export async function upCommand(args: string[]): Promise<number> {
     console.log(
       `up: web page http://127.0.0.1:${config.api.http_port}/ (live view, tracks, alerts, gallery)`,
     );
+    if (!config.api.token) {
+      console.log(
+        "up: no api.token is set: the gRPC API and the web page answer anyone who can reach this machine (set one, e.g. FACETRACKER_API__TOKEN)",
+      );
+    }
     console.log(
       `up: alerts are published on ${config.cameras.map((c) => `ft.alerts.${c.id}`).join(", ")} (stream FT_ALERTS); Ctrl-C stops`,
     );
