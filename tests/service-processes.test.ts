@@ -29,18 +29,7 @@ import {
 } from "@facetracker/service-host";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
-
-/** The sum of a counter's series (with these labels) in Prometheus text. */
-function counter(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    const m = /^(\w+)(\{([^}]*)\})? ([-+\deE.]+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[3] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
-  }
-  return sum;
-}
+import { metricSum } from "./helpers/prometheus-text.ts";
 
 const metricsOf = async (p: ServiceProcess) => (await fetch(`${p.httpUrl}/metrics`)).text();
 
@@ -176,7 +165,7 @@ describe("services as processes (real nats-server, one process per service)", ()
       const embed1 = children.get("embed-1") as ServiceProcess;
       const embed2 = children.get("embed-2") as ServiceProcess;
       const served = async (p: ServiceProcess) =>
-        counter(await metricsOf(p), "facetracker_messages_in_total", { subject_kind: "embed" });
+        metricSum(await metricsOf(p), "facetracker_messages_in_total", { subject_kind: "embed" });
       await waitFor(
         async () => (await served(embed1)) > 0 && (await served(embed2)) > 0,
         "both embed workers to serve requests",
@@ -187,8 +176,9 @@ describe("services as processes (real nats-server, one process per service)", ()
       const track = children.get("track") as ServiceProcess;
       await waitFor(
         async () =>
-          counter(await metricsOf(track), "facetracker_messages_in_total", { subject_kind: "detections" }) >=
-          150,
+          metricSum(await metricsOf(track), "facetracker_messages_in_total", {
+            subject_kind: "detections",
+          }) >= 150,
         "every frame of the video to be tracked",
         120_000,
       );

@@ -6,7 +6,6 @@
  * capture to the track snapshot (p50, p95), embed requests per second, and CPU (cores busy) and RSS per
  * service process (and of nats-server).
  */
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,12 +19,18 @@ import { TrackSnapshot } from "@facetracker/proto";
 import { startAlertService } from "@facetracker/service-alert";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
-import { type ServiceName, type ServiceProcess, spawnServiceProcess } from "@facetracker/service-host";
+import {
+  processUsage,
+  type ServiceName,
+  type ServiceProcess,
+  spawnServiceProcess,
+} from "@facetracker/service-host";
 import { startIngestService } from "@facetracker/service-ingest";
 import type { ServiceMetrics } from "@facetracker/service-kit";
 import { startTrackService } from "@facetracker/service-track";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { counterValue, startPipeline } from "../helpers/pipeline-harness.ts";
+import { metricSum } from "../helpers/prometheus-text.ts";
 
 const args = process.argv.slice(2);
 const singleProcess = args.includes("--single-process");
@@ -63,21 +68,6 @@ const quantile = (xs: number[], q: number) => {
   return s.length ? (s[Math.min(s.length - 1, Math.floor(q * s.length))] as number) : Number.NaN;
 };
 
-/** The sum of a Prometheus counter's series whose labels include `labels`, from /metrics text. */
-function scrape(text: string, metric: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`facetracker_${metric}`)) continue;
-    const m = /^(\w+)(\{([^}]*)\})? ([-+\deE.]+)$/.exec(line);
-    if (!m || m[1] !== `facetracker_${metric}`) continue;
-    const have = Object.fromEntries(
-      [...(m[3] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1] as string, x[2] as string]),
-    );
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
-  }
-  return sum;
-}
-
 /** Counters of a run, whatever its mode. */
 interface Probe {
   frames(): Promise<number>;
@@ -89,12 +79,6 @@ interface Probe {
   /** Per service: CPU seconds and RSS now. */
   usage(): Record<string, { cpuSeconds: number; rssBytes: number }>;
   stop(): Promise<void>;
-}
-
-function procStat(pid: number): { cpuSeconds: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { cpuSeconds: (Number(f[11]) + Number(f[12])) / 100, rssBytes: Number(f[21]) * 4096 };
 }
 
 async function startInProcess(
@@ -170,16 +154,18 @@ async function startProcesses(
   const metricsOf = async (name: ServiceName) =>
     (await fetch(`${(children.get(name) as ServiceProcess).httpUrl}/metrics`)).text();
   return {
-    frames: async () => scrape(await metricsOf("ingest"), "messages_out_total", { subject_kind: "frames" }),
+    frames: async () =>
+      metricSum(await metricsOf("ingest"), "facetracker_messages_out_total", { subject_kind: "frames" }),
     tracked: async () =>
-      scrape(await metricsOf("track"), "messages_in_total", { subject_kind: "detections" }),
-    embeds: async () => scrape(await metricsOf("embed"), "messages_in_total", { subject_kind: "embed" }),
-    dropped: async () => scrape(await metricsOf("ingest"), "messages_dropped_total"),
+      metricSum(await metricsOf("track"), "facetracker_messages_in_total", { subject_kind: "detections" }),
+    embeds: async () =>
+      metricSum(await metricsOf("embed"), "facetracker_messages_in_total", { subject_kind: "embed" }),
+    dropped: async () => metricSum(await metricsOf("ingest"), "facetracker_messages_dropped_total"),
     detectSeconds: async () => {
       const text = await metricsOf("detect");
       return {
-        sum: scrape(text, "stage_seconds_sum", { stage: "detect" }),
-        count: scrape(text, "stage_seconds_count", { stage: "detect" }),
+        sum: metricSum(text, "facetracker_stage_seconds_sum", { stage: "detect" }),
+        count: metricSum(text, "facetracker_stage_seconds_count", { stage: "detect" }),
       };
     },
     usage: () =>
@@ -225,7 +211,7 @@ for (const n of cameraCounts) {
     dropped: await probe.dropped(),
     detect: await probe.detectSeconds(),
     usage: probe.usage(),
-    nats: procStat(nats.pid),
+    nats: processUsage(nats.pid) ?? { cpuSeconds: 0, rssBytes: 0 },
   });
   const start = await take();
   latencies.length = 0;

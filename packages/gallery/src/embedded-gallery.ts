@@ -375,8 +375,12 @@ export class EmbeddedGallery implements Gallery {
       throw ioError("read", metaPath, error);
     }
     this.#checkMeta(metaPath, text);
-    const journalPath = join(this.directory, JOURNAL_FILE);
-    await readJournal(journalPath, (json, line) => {
+    await this.#replayJournal(join(this.directory, JOURNAL_FILE));
+  }
+
+  /** Applies every valid record of the journal; a record that makes no sense is corruption. */
+  #replayJournal(journalPath: string): ReturnType<typeof readJournal> {
+    return readJournal(journalPath, (json, line) => {
       let record: GalleryRecord;
       try {
         record = recordFromJson(json, this.dimension);
@@ -408,20 +412,7 @@ export class EmbeddedGallery implements Gallery {
     }
 
     const journalPath = join(this.directory, JOURNAL_FILE);
-    const result = await readJournal(journalPath, (json, line) => {
-      let record: GalleryRecord;
-      try {
-        record = recordFromJson(json, this.dimension);
-        this.#apply(record);
-      } catch (error) {
-        throw new GalleryError(
-          "CORRUPT",
-          `${journalPath} is corrupt at line ${line}: ${(error as Error).message}`,
-          { cause: error },
-        );
-      }
-      this.#journalUnits += recordUnits(record);
-    });
+    const result = await this.#replayJournal(journalPath);
     this.#journal = await Journal.open(journalPath, result.validBytes);
     if (result.tornBytes > 0) {
       this.recovery.discardedJournalBytes = result.tornBytes;

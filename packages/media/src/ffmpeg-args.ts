@@ -193,17 +193,24 @@ export interface EncodeOptions {
 }
 
 /**
+ * The filter that pads an odd width or height by one black column or row (yuv420p needs even sizes);
+ * none for an even size.
+ */
+export function evenSizePadArgs(width: number, height: number): string[] {
+  const evenWidth = width + (width % 2);
+  const evenHeight = height + (height % 2);
+  return evenWidth === width && evenHeight === height
+    ? []
+    : ["-vf", `pad=${evenWidth}:${evenHeight}:0:0:black`];
+}
+
+/**
  * ffmpeg reading raw RGB24 frames on stdin and writing H.264 (libx264, yuv420p) MP4 with the index at the
  * front (+faststart). yuv420p needs even dimensions: an odd width or height is padded by one black column
  * or row.
  */
 export function encodeArgs(outputPath: string, options: EncodeOptions): string[] {
-  const evenWidth = options.width + (options.width % 2);
-  const evenHeight = options.height + (options.height % 2);
-  const pad =
-    evenWidth === options.width && evenHeight === options.height
-      ? []
-      : ["-vf", `pad=${evenWidth}:${evenHeight}:0:0:black`];
+  const pad = evenSizePadArgs(options.width, options.height);
   return [
     "-hide_banner",
     "-nostdin",

@@ -9,6 +9,7 @@ export { runningChildPids } from "./child-process-guard.ts";
 export type { MediaErrorCode } from "./errors.ts";
 export { MediaError } from "./errors.ts";
 export type { RtspTransport, VideoFrameEncoding } from "./ffmpeg-args.ts";
+export { evenSizePadArgs } from "./ffmpeg-args.ts";
 export { DEFAULT_JPEG_QUALITY } from "./jpeg-quality.ts";
 export type { JpegReadOptions } from "./jpeg-stream-reader.ts";
 export { JpegStreamError, readJpegImages } from "./jpeg-stream-reader.ts";

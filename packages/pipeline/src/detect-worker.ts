@@ -18,7 +18,7 @@ if (!port) throw new Error("detect-worker.ts runs as a worker thread (see Detect
 const runtime = runtimeOptionsFrom(config);
 // Parallelism comes from the workers: one onnxruntime thread each unless configured.
 const stage = new DetectStage(
-  await FaceAnalyzer.create({ ...runtime, threads: config.runtime.threads || 1 }),
+  await FaceAnalyzer.create({ ...runtime, threads: config.runtime.threads || 1 }, { embedder: false }),
   config,
 );
 port.postMessage({ ready: true });

@@ -55,7 +55,6 @@ export {
 export { MicroBatcher } from "./micro-batcher.ts";
 export { OrderedSteps } from "./ordered-steps.ts";
 export {
-  CameraAlertStage,
   type CameraDetections,
   CameraTrackStage,
   type RemoteIdentify,

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { AlertRules } from "@facetracker/alerts";
 import { samplePhotos } from "@facetracker/cli/sample-faces";
 import { parseConfig } from "@facetracker/config";
 import { EmbeddedGallery } from "@facetracker/gallery";
@@ -10,7 +11,7 @@ import { cropImage, decodeImage, FaceAnalyzer, type RgbImage } from "@facetracke
 import { DetectStage } from "./detect-stage.ts";
 import { EmbedStage } from "./embed-stage.ts";
 import { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";
-import { CameraAlertStage, CameraTrackStage } from "./track-stage.ts";
+import { CameraTrackStage } from "./track-stage.ts";
 
 // The stage chain of the distributed pipeline, run in one process with real models (no bus):
 // frame → JPEG → detect (landmarks, aligned JPEG crops) → track (embedding through the embed stage) → alerts.
@@ -48,7 +49,7 @@ describe("pipeline stages in one process (real models, registry sample photo)", 
         return results.map((r) => ({ embedding: r.vector, matches: r.matches }));
       },
     });
-    const alerts = new CameraAlertStage("ON_ALL");
+    const alerts = new AlertRules({ mode: "ON_ALL" });
     const jpeg = await encodeFrameJpeg(scene);
     const decisions = [];
     let last: Awaited<ReturnType<CameraTrackStage["run"]>> | undefined;
@@ -61,7 +62,7 @@ describe("pipeline stages in one process (real models, registry sample photo)", 
       );
       last = await track.run({ seq, pts: seq / 10, width: frame.width, height: frame.height, ...detected });
       for (const e of last.events) {
-        const d = alerts.run(e);
+        const d = alerts.decide(e);
         if (d) decisions.push(d);
       }
     }

@@ -1,10 +1,4 @@
-import {
-  type AlertDecision,
-  type AlertMode,
-  AlertRules,
-  type TrackEvent,
-  TrackEventDeriver,
-} from "@facetracker/alerts";
+import { type TrackEvent, TrackEventDeriver } from "@facetracker/alerts";
 import type { FaceTrackerConfig } from "@facetracker/config";
 import { type Identification, type SessionFrame, TrackingSession } from "@facetracker/sdk";
 import type { Box, Point, RgbImage } from "@facetracker/vision";
@@ -120,18 +114,5 @@ export class CameraTrackStage {
       },
     });
     return { frame, events: this.#events.next(frame) };
-  }
-}
-
-/** Alert stage of one camera: track events → alert decisions (mode, once per track). */
-export class CameraAlertStage {
-  readonly #rules: AlertRules;
-
-  constructor(mode: AlertMode, once = true) {
-    this.#rules = new AlertRules({ mode, once });
-  }
-
-  run(event: TrackEvent): AlertDecision | null {
-    return this.#rules.decide(event);
   }
 }

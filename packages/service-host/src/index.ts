@@ -3,6 +3,7 @@ export { hostService } from "./host.ts";
 export type { PipelineService, ServiceDeps, ServiceFactory } from "./service-deps.ts";
 export {
   freeLocalPort,
+  processUsage,
   SERVICE_NAMES,
   type ServiceName,
   type ServiceProcess,

@@ -91,8 +91,8 @@ function procStat(pid: number | string): ProcStat | undefined {
   }
 }
 
-/** The process and its running children (e.g. ingest's ffmpeg decoders), added up. */
-function procUsage(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
+/** CPU seconds and RSS of a process and its running children (e.g. ingest's ffmpeg decoders), from /proc. */
+export function processUsage(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
   const own = procStat(pid);
   if (!own) return undefined;
   let { cpuSeconds, rssBytes } = own;
@@ -150,7 +150,7 @@ export async function spawnServiceProcess(options: ServiceProcessOptions): Promi
     pid: child.pid as number,
     httpUrl,
     exited,
-    usage: () => (done === undefined ? procUsage(child.pid as number) : undefined),
+    usage: () => (done === undefined ? processUsage(child.pid as number) : undefined),
     stop: (graceMs = 10_000) => {
       stopping ??= (async () => {
         if (done !== undefined) return done;

@@ -43,22 +43,34 @@ const area = (d: Detection) => (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]);
 export class FaceAnalyzer {
   readonly detector: FaceDetector;
   readonly landmarks: LandmarkModel;
-  readonly embedder: FaceEmbedder;
+  readonly #embedder: FaceEmbedder | undefined;
   readonly times: StageTimes = emptyStageTimes();
 
-  private constructor(detector: FaceDetector, landmarks: LandmarkModel, embedder: FaceEmbedder) {
+  private constructor(detector: FaceDetector, landmarks: LandmarkModel, embedder: FaceEmbedder | undefined) {
     this.detector = detector;
     this.landmarks = landmarks;
-    this.embedder = embedder;
+    this.#embedder = embedder;
   }
 
-  static async create(options: RuntimeOptions = {}): Promise<FaceAnalyzer> {
+  /**
+   * Loads the models. `embedder: false` leaves the embedding model out (detect workers only find faces
+   * and align them: one model fewer to load and hold per worker).
+   */
+  static async create(
+    options: RuntimeOptions = {},
+    models: { embedder?: boolean } = {},
+  ): Promise<FaceAnalyzer> {
     const [d, l, e] = await Promise.all([
       FaceDetector.create(options),
       LandmarkModel.create(options),
-      FaceEmbedder.create(options),
+      models.embedder === false ? undefined : FaceEmbedder.create(options),
     ]);
     return new FaceAnalyzer(d, l, e);
+  }
+
+  get embedder(): FaceEmbedder {
+    if (!this.#embedder) throw new Error("this FaceAnalyzer was created without its embedder");
+    return this.#embedder;
   }
 
   async analyze(image: RgbImage, options: AnalyzeOptions = {}): Promise<AnalyzedFace[]> {

@@ -7,6 +7,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { evenSizePadArgs, type RtspTransport } from "@facetracker/media";
 
 /** The raw video a sink takes. */
 export interface LiveVideoFormat {
@@ -16,7 +17,7 @@ export interface LiveVideoFormat {
   fps: number;
 }
 
-export type RtspTransport = "tcp" | "udp";
+export type { RtspTransport };
 
 /** Arguments that read RGB24 frames from stdin, timestamped on arrival. */
 function rawInputArgs(format: LiveVideoFormat, pixelFormatFlag: "-pix_fmt" | "-pixel_format"): string[] {
@@ -43,12 +44,7 @@ function rawInputArgs(format: LiveVideoFormat, pixelFormatFlag: "-pix_fmt" | "-p
  */
 export function rtspPublishArgs(url: string, format: LiveVideoFormat, transport: RtspTransport): string[] {
   const gop = String(Math.max(1, Math.round(format.fps)));
-  const evenWidth = format.width + (format.width % 2);
-  const evenHeight = format.height + (format.height % 2);
-  const pad =
-    evenWidth === format.width && evenHeight === format.height
-      ? []
-      : ["-vf", `pad=${evenWidth}:${evenHeight}:0:0:black`];
+  const pad = evenSizePadArgs(format.width, format.height);
   return [
     "-hide_banner",
     "-nostdin",
