@@ -9,10 +9,11 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { connectBus, consumeMessages, publishMessage, subject } from "@facetracker/bus";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
 import { parseConfig } from "@facetracker/config";
 import { Alert, AlertDelivery, ClipEvent, TrackEvent, TrackEventType } from "@facetracker/proto";
 import { startAlertService } from "@facetracker/service-alert";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { startPipeline } from "./helpers/pipeline-harness.ts";
 
 const hasApprise = (() => {

@@ -5,7 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { writeMirroredJpeg } from "@facetracker/cli/synthetic-video";
+import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { renderLobby } from "./helpers/lobby-video.ts";
 import { runCli } from "./helpers/run-cli.ts";
 

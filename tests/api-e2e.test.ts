@@ -3,15 +3,6 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import {
-  type Actor,
-  locateFace,
-  renderScene,
-  sampleFaces,
-  writeMirroredJpeg,
-} from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { EmbeddedGallery } from "@facetracker/gallery";
 import {
@@ -32,12 +23,16 @@ import {
   type ListIdentitiesRequest,
   type RenameIdentityRequest,
 } from "@facetracker/proto";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { startAlertService } from "@facetracker/service-alert";
 import { startApiService } from "@facetracker/service-api";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
 import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService } from "@facetracker/service-track";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { startPipeline } from "./helpers/pipeline-harness.ts";

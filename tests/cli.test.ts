@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { samplePhotos, writeSampleFaceVariants } from "@facetracker/cli/sample-faces";
+import { samplePhotos, writeSampleFaceVariants } from "@facetracker/samples";
 import { decodeImage, FaceAnalyzer } from "@facetracker/vision";
 import sharp from "sharp";
 import { facesDir, skipWithoutSharedData } from "./helpers/shared-data.ts";

@@ -16,11 +16,9 @@ import {
   publishMessage,
   subject,
 } from "@facetracker/bus";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
+import type { ClipResults } from "@facetracker/clip-recording";
 import { type ClipStorage, openClipStorage } from "@facetracker/clips";
-import { type S3TestServer, startS3Server } from "@facetracker/clips/testing";
 import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
-import type { ClipResults } from "@facetracker/pipeline";
 import {
   Alert,
   AlertDelivery,
@@ -32,6 +30,9 @@ import {
 } from "@facetracker/proto";
 import { type ClipRecorderOptions, startClipRecorderService } from "@facetracker/service-clip-recorder";
 import { spawnServiceProcess } from "@facetracker/service-host";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { type S3TestServer, startS3Server } from "@facetracker/testing/clips";
 import sharp from "sharp";
 import { counterValue, type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 

@@ -37,6 +37,7 @@ describe("docker compose for a site (validated by parsing)", () => {
       "mediamtx",
       "apprise-api",
       "api",
+      "web",
       ...pipeline,
     ]) {
       assert.ok(doc.services[name], `service ${name}`);
@@ -48,6 +49,10 @@ describe("docker compose for a site (validated by parsing)", () => {
       assert.equal(s.container_name, undefined, `${name}: no fixed container name (scalable)`);
       assert.equal(s.ports, undefined, `${name}: no fixed host port (scalable)`);
       const entry = s.command?.[0] as string;
+      assert.ok(existsSync(path.join(root, entry)), `${name} runs ${entry}, which exists`);
+    }
+    for (const name of ["api", "web"]) {
+      const entry = doc.services[name]?.command?.[0] as string;
       assert.ok(existsSync(path.join(root, entry)), `${name} runs ${entry}, which exists`);
     }
   });
@@ -66,6 +71,7 @@ describe("docker compose for a site (validated by parsing)", () => {
     assert.equal(config.live_stream.rtsp_server, "rtsp://mediamtx:8554");
     assert.equal(config.gallery.backend, "qdrant");
     assert.equal(config.nats.url, "nats://nats:4222");
+    assert.equal(config.api.address, "api:50051", "the web service reaches the api by its service name");
     for (const file of ["deploy/Dockerfile", "deploy/nats/nats.conf", "deploy/mediamtx/mediamtx.yml"]) {
       assert.ok(existsSync(path.join(root, file)), file);
     }

@@ -4,23 +4,18 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectBus, consumeMessages } from "@facetracker/bus";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import {
-  type Actor,
-  locateFace,
-  renderScene,
-  sampleFaces,
-  writeMirroredJpeg,
-} from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { Alert, TrackEvent, TrackEventType } from "@facetracker/proto";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { FaceRecognizer } from "@facetracker/sdk";
 import { startAlertService } from "@facetracker/service-alert";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
 import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService } from "@facetracker/service-track";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { renderLobby } from "./helpers/lobby-video.ts";
 import { counterValue, startPipeline } from "./helpers/pipeline-harness.ts";

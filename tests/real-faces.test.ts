@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseConfig } from "@facetracker/config";
+import { analyzeOptionsFrom } from "@facetracker/pipeline";
 import {
-  analyzeOptionsFrom,
   bestThreshold,
   embedLargestFace,
   FaceRecognizer,

@@ -9,18 +9,15 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { type Bus, connectBus, openCameraRegistry, publishMessage, subject } from "@facetracker/bus";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
 import { parseConfig } from "@facetracker/config";
-import { KNOWN_COLOR } from "@facetracker/pipeline";
+import { ffplayArgs, rtspPublishArgs } from "@facetracker/media";
+import { liveTargetOf } from "@facetracker/pipeline";
 import { Frame, FrameEncoding, TrackSnapshot, TrackStateKind } from "@facetracker/proto";
 import { freeLocalPort } from "@facetracker/service-host";
-import {
-  ffplayArgs,
-  liveTargetOf,
-  type RestreamOptions,
-  rtspPublishArgs,
-  startRestreamService,
-} from "@facetracker/service-restream";
+import { type RestreamOptions, startRestreamService } from "@facetracker/service-restream";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { FACE_COLORS } from "@facetracker/vision";
 import sharp from "sharp";
 import { type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 
@@ -410,12 +407,12 @@ describe("restream service (real nats-server, rtsp-server-perl, ffmpeg)", () => 
     const first = frames[0] as Buffer;
     const last = frames.at(-1) as Buffer;
     assert.notDeepEqual(first, last, "frames keep flowing: the square moved");
-    const green = edgeShare(last, FACE, KNOWN_COLOR);
+    const green = edgeShare(last, FACE, FACE_COLORS.known);
     assert.ok(
       green > 0.8,
       `the face box is drawn in the known colour (${(green * 100).toFixed(0)}% of its edge)`,
     );
-    const away = edgeShare(last, [20, 20, 100, 100], KNOWN_COLOR);
+    const away = edgeShare(last, [20, 20, 100, 100], FACE_COLORS.known);
     assert.ok(away < 0.05, `no box where there is no face (${(away * 100).toFixed(0)}%)`);
 
     assert.ok((await counter(pipeline, "frames_out_total", { camera: "cam1" })) > 8);

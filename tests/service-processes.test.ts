@@ -10,23 +10,18 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { connectBus, consumeMessages } from "@facetracker/bus";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import {
-  type Actor,
-  locateFace,
-  renderScene,
-  sampleFaces,
-  writeMirroredJpeg,
-} from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { Alert, FaceTrackerApiClient } from "@facetracker/proto";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import {
   freeLocalPort,
   type ServiceName,
   type ServiceProcess,
   spawnServiceProcess,
 } from "@facetracker/service-host";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { metricSum } from "./helpers/prometheus-text.ts";

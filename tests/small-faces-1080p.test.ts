@@ -3,14 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
 import {
   type Actor,
   locateFace,
   renderScene,
   sampleFaces,
+  samplePhotos,
   type TruthFrame,
-} from "@facetracker/cli/synthetic-video";
+} from "@facetracker/samples";
 import { FaceTracker } from "@facetracker/sdk";
 import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
 

@@ -10,8 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ClipStorageError, clipKey, LocalClipStorage, S3ClipStorage } from "@facetracker/clips";
-import { type S3TestServer, startS3Server } from "@facetracker/clips/testing";
 import { FaceTracker } from "@facetracker/sdk";
+import { type S3TestServer, startS3Server } from "@facetracker/testing/clips";
 import { renderLobby } from "./helpers/lobby-video.ts";
 import { runCli } from "./helpers/run-cli.ts";
 

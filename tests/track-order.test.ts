@@ -6,10 +6,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connectBus, consumeMessages, ensureStreams, publishMessage, subject } from "@facetracker/bus";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
 import { parseConfig } from "@facetracker/config";
 import { Detections, TrackSnapshot } from "@facetracker/proto";
 import { startTrackService } from "@facetracker/service-track";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { counterValue, startPipeline } from "./helpers/pipeline-harness.ts";
 
 describe("track service and frames out of order (real nats-server)", () => {

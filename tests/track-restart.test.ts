@@ -13,8 +13,6 @@ import {
   openStateBucket,
   type StateBucket,
 } from "@facetracker/bus";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
-import { writeMirroredJpeg } from "@facetracker/cli/synthetic-video";
 import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
 import {
   Alert,
@@ -30,6 +28,9 @@ import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
 import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService, type TrackServiceOptions } from "@facetracker/service-track";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { renderLobby } from "./helpers/lobby-video.ts";
 import { counterValue, type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { waitFor } from "@facetracker/bus/testing";
+import { waitFor } from "@facetracker/testing";
 import { repoRoot, runCli } from "./helpers/run-cli.ts";
 
 function natsServersUsing(dir: string): string[] {
@@ -42,8 +42,8 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
       const pids = servicePids(out);
       assert.equal(
         pids.length,
-        8,
-        `api, embed, alert, clip-recorder, track, detect, restream and ingest started:\n${out}`,
+        9,
+        `api, web, embed, alert, clip-recorder, track, detect, restream and ingest started:\n${out}`,
       );
       assert.match(out, /up: web page http:\/\/127\.0\.0\.1:\d+\//);
       assert.match(
@@ -90,7 +90,7 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
     try {
       await waitFor(() => /Ctrl-C stops/.test(out), "up to start its services", 120_000);
       const pids = servicePids(out);
-      assert.equal(pids.length, 8, out);
+      assert.equal(pids.length, 9, out);
       child.kill("SIGKILL");
       await waitFor(() => pids.every((pid) => !alive(pid)), "every service process to exit", 30_000);
       // nats-server does not notice a SIGKILLed parent; the next `up` on this data directory stops it.

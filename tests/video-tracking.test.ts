@@ -3,16 +3,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
+import type { FrameResult } from "@facetracker/pipeline";
 import {
   type Actor,
   locateFace,
   renderScene,
   sampleFaces,
+  samplePhotos,
   type TruthFrame,
-  writeMirroredJpeg,
-} from "@facetracker/cli/synthetic-video";
-import { FaceTracker, type FrameResult } from "@facetracker/sdk";
+} from "@facetracker/samples";
+import { FaceTracker } from "@facetracker/sdk";
+import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
 
 const W = 640;

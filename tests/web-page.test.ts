@@ -1,6 +1,6 @@
 /**
  * The operators' web page in headless Chromium, against the real pipeline: a nats-server, the services in
- * this process (api with its page, embed, alert, clip-recorder, track, detect, ingest) and a generated
+ * this process (api, web with its page, embed, alert, clip-recorder, track, detect, ingest) and a generated
  * camera video of one face, looped like a live camera (the face walks in, across, and out: each loop is
  * a new track). A screenshot is kept in test-artifacts/web-page/.
  */
@@ -11,24 +11,26 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type NatsTestServer, startNatsServer, waitFor } from "@facetracker/bus/testing";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { Frame, TrackSnapshot } from "@facetracker/proto";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { startAlertService } from "@facetracker/service-alert";
 import { startApiService } from "@facetracker/service-api";
 import { startClipRecorderService } from "@facetracker/service-clip-recorder";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
+import { freeLocalPort } from "@facetracker/service-host";
 import { startIngestService } from "@facetracker/service-ingest";
 import { startTrackService } from "@facetracker/service-track";
-import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { startWebService } from "@facetracker/service-web";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { FACE_COLORS, FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { type Browser, chromium, type Page } from "playwright-core";
 import sharp from "sharp";
-import { hideCredentials, mediamtxPlayer } from "../services/api/src/web/camera-list.ts";
-import { parseRange } from "../services/api/src/web/clip-files.ts";
-import { FramePairer } from "../services/api/src/web/frame-pairing.ts";
+import { hideCredentials, mediamtxPlayer } from "../services/web/src/camera-list.ts";
+import { parseRange } from "../services/web/src/clip-files.ts";
+import { FramePairer } from "../services/web/src/frame-pairing.ts";
 import { type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 
 const TOKEN = "web-page-token-5678";
@@ -36,11 +38,10 @@ const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/web-page/", import.me
 /** Frames of one loop of the camera video (25 fps): the face is in view for the first IN_VIEW. */
 const FRAMES = 140;
 const IN_VIEW = 110;
-/** The box colours of the page (live-view.js): known (green) and unknown (orange) faces. */
-const BOX_COLORS: [number, number, number][] = [
-  [0x22, 0xc5, 0x5e],
-  [0xf9, 0x73, 0x16],
-];
+/** The box colours of the page (live-view.js, from the face-labels table): known and unknown faces. */
+const BOX_COLORS: [number, number, number][] = [FACE_COLORS.known, FACE_COLORS.unknown].map(
+  (hex) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [number, number, number],
+);
 
 /** Pixels that differ between two PNG screenshots of the same size. */
 async function changedPixels(a: Buffer, b: Buffer): Promise<number> {
@@ -127,13 +128,14 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
       alerts: { alert_mode: "ON_ALL", clip_duration: 30 },
       storage: { endpoint: path.join(dir, "clips"), spool_path: path.join(dir, "spool") },
       cameras: [{ id: "door", url: video, loop: true, alert_mode: "ON_ALL" }],
-      api: { port: 0, http_port: 0, token: TOKEN },
+      api: { port: await freeLocalPort(), http_port: 0, token: TOKEN },
       runtime: { detect_workers: 1 },
     });
-    // No shared gallery: the api is the gallery's one writer and the embed worker follows it, reloading on
-    // ft.gallery.changed, as separate processes do.
+    // No shared gallery: the api is the gallery's one writer; the web page (which sends its changes to the
+    // api over gRPC) and the embed worker follow it, reloading on ft.gallery.changed, as separate processes do.
     pipeline = await startPipeline(nats.url, config, [
       ["api", startApiService],
+      ["web", startWebService],
       ["embed", startEmbedService],
       ["alert", startAlertService],
       ["clip-recorder", startClipRecorderService],
@@ -141,8 +143,8 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
       ["detect", startDetectService],
       ["ingest", startIngestService],
     ]);
-    const port = (pipeline.services.get("api") as unknown as { httpPort: number | undefined }).httpPort;
-    assert.ok(port, "the api serves the page");
+    const port = (pipeline.services.get("web") as unknown as { httpPort: number | undefined }).httpPort;
+    assert.ok(port, "the web service serves the page");
     base = `http://127.0.0.1:${port}`;
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -338,11 +340,14 @@ describe("web page without api.token", () => {
     const config = parseConfig({
       db_path: path.join(dir, "gallery"),
       storage: { endpoint: path.join(dir, "clips"), spool_path: path.join(dir, "spool") },
-      api: { port: 0, http_port: 0 },
+      api: { port: await freeLocalPort(), http_port: 0 },
     });
-    const pipeline = await startPipeline(nats.url, config, [["api", startApiService]]);
+    const pipeline = await startPipeline(nats.url, config, [
+      ["api", startApiService],
+      ["web", startWebService],
+    ]);
     try {
-      const port = (pipeline.services.get("api") as unknown as { httpPort: number | undefined }).httpPort;
+      const port = (pipeline.services.get("web") as unknown as { httpPort: number | undefined }).httpPort;
       const url = `http://127.0.0.1:${port}`;
       const home = await fetch(`${url}/`);
       assert.equal(home.status, 200);

@@ -13,12 +13,11 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { connectBus, consumeMessages, ensureStreams } from "@facetracker/bus";
-import { startNatsServer } from "@facetracker/bus/testing";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { Alert, ClipEvent } from "@facetracker/proto";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { type ServiceName, type ServiceProcess, spawnServiceProcess } from "@facetracker/service-host";
+import { startNatsServer } from "@facetracker/testing/bus";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 
 const wanted = Number(process.argv[2] ?? 6);

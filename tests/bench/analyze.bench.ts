@@ -9,10 +9,10 @@ import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
 import { VideoSource } from "@facetracker/media";
-import { FaceTracker, type RunStats } from "@facetracker/sdk";
+import type { RunStats } from "@facetracker/pipeline";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
+import { FaceTracker } from "@facetracker/sdk";
 import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
 import { facesDir, sharedData } from "../helpers/shared-data.ts";
 

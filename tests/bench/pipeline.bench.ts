@@ -10,24 +10,21 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { connectBus, consumeMessages, ensureStreams } from "@facetracker/bus";
-import { startNatsServer } from "@facetracker/bus/testing";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
 import { parseConfig } from "@facetracker/config";
 import { EmbeddedGallery } from "@facetracker/gallery";
 import { TrackSnapshot } from "@facetracker/proto";
-import { startAlertService } from "@facetracker/service-alert";
-import { startDetectService } from "@facetracker/service-detect";
-import { startEmbedService } from "@facetracker/service-embed";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import {
+  loadServiceFactory,
   processUsage,
+  SERVICES,
+  type ServiceFactory,
   type ServiceName,
   type ServiceProcess,
   spawnServiceProcess,
 } from "@facetracker/service-host";
-import { startIngestService } from "@facetracker/service-ingest";
 import type { ServiceMetrics } from "@facetracker/service-kit";
-import { startTrackService } from "@facetracker/service-track";
+import { startNatsServer } from "@facetracker/testing/bus";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { counterValue, startPipeline } from "../helpers/pipeline-harness.ts";
 import { metricSum } from "../helpers/prometheus-text.ts";
@@ -63,6 +60,10 @@ for (const [i, picture] of pictures.entries()) {
 const video = path.join(tmp, "camera-720p.mp4");
 await renderScene(video, { width: 1280, height: 720, fps: 15, frames: 150, actors });
 
+/** The services measured (frames to tracks and alerts), in the catalog's start order. */
+const BENCHED: ServiceName[] = ["embed", "alert", "track", "detect", "ingest"];
+const benched = SERVICES.map((s) => s.name).filter((name) => BENCHED.includes(name));
+
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s[Math.min(s.length - 1, Math.floor(q * s.length))] as number) : Number.NaN;
@@ -87,18 +88,15 @@ async function startInProcess(
   galleryDir: string,
 ): Promise<Probe> {
   const gallery = await EmbeddedGallery.open(galleryDir);
-  const pipeline = await startPipeline(
-    natsUrl,
-    config,
-    [
-      ["embed", startEmbedService],
-      ["alert", startAlertService],
-      ["track", startTrackService],
-      ["detect", startDetectService],
-      ["ingest", startIngestService],
-    ],
-    gallery,
+  const factories = await Promise.all(
+    benched.map(
+      async (name): Promise<[string, ServiceFactory]> => [
+        name,
+        await loadServiceFactory(name, (p) => import(p)),
+      ],
+    ),
   );
+  const pipeline = await startPipeline(natsUrl, config, factories, gallery);
   const get = (name: string) => pipeline.metrics.get(name) as ServiceMetrics;
   return {
     frames: () => counterValue(get("ingest"), "messagesOut", { subject_kind: "frames" }),
@@ -133,7 +131,7 @@ async function startProcesses(
   const env = { FACETRACKER_NATS__URL: natsUrl, FACETRACKER_LOG_LEVEL: "warn" };
   const children = new Map<ServiceName, ServiceProcess>();
   try {
-    for (const name of ["embed", "alert", "track", "detect", "ingest"] as const) {
+    for (const name of benched) {
       children.set(
         name,
         await spawnServiceProcess({
@@ -173,8 +171,7 @@ async function startProcesses(
         [...children.entries()].map(([name, c]) => [name, c.usage() ?? { cpuSeconds: 0, rssBytes: 0 }]),
       ),
     stop: async () => {
-      for (const name of ["ingest", "detect", "track", "alert", "embed"] as const)
-        await children.get(name)?.stop();
+      for (const name of [...benched].reverse()) await children.get(name)?.stop();
     },
   };
 }

@@ -2,8 +2,7 @@
  * The generated "lobby" video of the end-to-end tests: two people cut from the registry sample photos,
  * amy (whom most tests enroll) and bea (who stays unknown), 640×360 at 25 fps.
  */
-import { samplePhotos } from "@facetracker/cli/sample-faces";
-import { type Actor, locateFace, renderScene, sampleFaces } from "@facetracker/cli/synthetic-video";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 
 type Path = (frame: number) => [number, number];

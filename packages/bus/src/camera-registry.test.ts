@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CameraConfig } from "@facetracker/proto";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { CAMERA_BUCKET, type CameraChange, openCameraRegistry } from "./camera-registry.ts";
 import { type Bus, connectBus } from "./connection.ts";
-import { type NatsTestServer, startNatsServer } from "./testing/index.ts";
-import { waitFor } from "./testing/wait-for.ts";
 
 describe("camera registry (ft_cameras)", () => {
   let server: NatsTestServer;

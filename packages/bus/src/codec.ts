@@ -21,13 +21,19 @@ export interface PublishMessageOptions {
   ensureStream?: () => Promise<unknown>;
 }
 
-/** The publish found no stream for its subject (JetStream answers "no responders"). */
+/**
+ * The publish found no stream for its subject: JetStream answers "no responders", which the client
+ * reports as JetStreamNotEnabled with the no-responders error as its cause (so the causes are read too).
+ */
 function isMissingStream(error: unknown): boolean {
-  const message =
-    error instanceof Error
-      ? `${error.message} ${String((error as { code?: unknown }).code ?? "")}`
-      : String(error);
-  return /no responders|503|stream not found/i.test(message);
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && e !== undefined && e !== null; depth++) {
+    const message =
+      e instanceof Error ? `${e.message} ${String((e as { code?: unknown }).code ?? "")}` : String(e);
+    if (/no responders|503|stream not found/i.test(message)) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
 }
 
 /** Encodes `value` with `type` and publishes it to JetStream; resolves with the stream's acknowledgement. */

@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { isProcessAlive } from "@facetracker/infra";
 import { Alert, Detections } from "@facetracker/proto";
+import { waitFor } from "@facetracker/testing";
+import { startNatsServer } from "@facetracker/testing/bus";
 import { publishMessage } from "./codec.ts";
 import { BusConnectionError, type BusStatus, connectBus } from "./connection.ts";
 import { consumeMessages } from "./consumer.ts";
 import { ensureStreams } from "./streams.ts";
 import { subject } from "./subjects.ts";
-import { startNatsServer } from "./testing/index.ts";
-import { waitFor } from "./testing/wait-for.ts";
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("connectBus", () => {
   it("is refused without the server's token, with a clear error, and accepted with it", async () => {
@@ -62,7 +54,7 @@ describe("connectBus", () => {
     const server = await startNatsServer();
     const { url, pid } = server;
     await server.stop();
-    assert.equal(isRunning(pid), false, "stop() ended the nats-server child");
+    assert.equal(isProcessAlive(pid), false, "stop() ended the nats-server child");
     await assert.rejects(connectBus({ servers: url }), (error: Error) => {
       assert.ok(error instanceof BusConnectionError);
       assert.match(error.message, /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+: connection refused/);
@@ -111,7 +103,7 @@ describe("connectBus", () => {
       const oldPid = server.pid;
 
       await server.restart();
-      assert.equal(isRunning(oldPid), false);
+      assert.equal(isProcessAlive(oldPid), false);
       await waitFor(() => statuses.includes("reconnect"), "the reconnect event");
       release();
 

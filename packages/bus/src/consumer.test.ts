@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Alert, Detections, type MessageType } from "@facetracker/proto";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import type { JsMsg } from "@nats-io/jetstream";
 import { publishMessage } from "./codec.ts";
 import { type Bus, connectBus } from "./connection.ts";
@@ -10,8 +12,6 @@ import { type DeadLetter, readDeadLetter } from "./dead-letter.ts";
 import type { BusLogger } from "./logger.ts";
 import { ensureStreams } from "./streams.ts";
 import { subject } from "./subjects.ts";
-import { type NatsTestServer, startNatsServer } from "./testing/index.ts";
-import { waitFor } from "./testing/wait-for.ts";
 
 function collectingLogger(): BusLogger & {
   lines: { level: string; msg: string; fields: Record<string, unknown> }[];

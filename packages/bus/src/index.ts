@@ -1,9 +1,12 @@
 /**
- * The message bus of the distributed pipeline: NATS subjects, JetStream streams with explicit limits,
- * connection, typed publish/consume over the generated protobuf messages (dead letters included),
- * request/reply for the embed workers, and the camera registry. Test helpers: @facetracker/bus/testing.
+ * The message bus of the distributed pipeline. Services use the typed bus (`typedBus`): per message
+ * kind, its subject, stream, protobuf type, metrics hooks and dead-lettering bound in one place, plus the
+ * gallery-changed broadcast and the embed request/reply. Underneath, and for hosts and tools: NATS
+ * subjects, JetStream streams with explicit limits, connection, publish/consume over the generated
+ * protobuf messages, request/reply, and the camera registry. Test helpers: @facetracker/testing/bus.
  */
 
+export type { EmbedRequests, GalleryChanges } from "./bus-channels.ts";
 export {
   CAMERA_BUCKET,
   type CameraChange,
@@ -37,6 +40,13 @@ export {
   readDeadLetter,
 } from "./dead-letter.ts";
 export { type BusLogger, stderrLogger } from "./logger.ts";
+export {
+  MESSAGE_TYPES,
+  type MessageKind,
+  type MessageKinds,
+  streamOf,
+  streamSpecOf,
+} from "./message-kinds.ts";
 export { type NatsServerChild, type NatsServerOptions, startNatsServer } from "./nats-server-child.ts";
 export {
   REPLY_ERROR_HEADER,
@@ -79,3 +89,13 @@ export {
   subject,
   validateCameraId,
 } from "./subjects.ts";
+export {
+  type BusKind,
+  type ConsumeOptions,
+  type PublishOptions,
+  type ReplayOptions,
+  type StreamState,
+  type TypedBus,
+  type TypedBusOptions,
+  typedBus,
+} from "./typed-bus.ts";

@@ -10,6 +10,7 @@ import { existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killTrackedChildren, trackChild } from "@facetracker/infra";
 
 export interface NatsServerOptions {
   /** Require this token (`--auth`). */
@@ -41,29 +42,29 @@ export interface NatsServerChild {
   restart(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
 /** Store directories of servers not stopped yet, removed with them if the process dies. */
 const storeDirs = new Set<string>();
 let exitHookInstalled = false;
 
-function killAll(): void {
-  for (const child of running) child.kill("SIGKILL");
+function removeStoreDirs(): void {
   for (const dir of storeDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 /**
- * Kills the children when this process exits; on SIGINT/SIGTERM too (then re-raises) unless another
- * handler of that signal takes care of the shutdown.
+ * Removes the temporary stores when this process exits (the servers are tracked children: killed then);
+ * on SIGINT/SIGTERM kills the children and removes the stores too (then re-raises) unless another handler
+ * of that signal takes care of the shutdown.
  */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once("exit", killAll);
+  process.once("exit", removeStoreDirs);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, function onSignal() {
       // Another handler (e.g. `facetracker up`) stops things in order, the server last; alone, we do it.
       if (process.listenerCount(signal) === 1) {
-        killAll();
+        killTrackedChildren();
+        removeStoreDirs();
         process.removeListener(signal, onSignal);
         process.kill(process.pid, signal);
       }
@@ -89,7 +90,7 @@ interface Started {
 function spawnServer(executable: string, args: string[], timeoutMs: number): Promise<Started> {
   return new Promise((resolve, reject) => {
     const child = spawn(executable, args, { stdio: ["ignore", "ignore", "pipe"] });
-    running.add(child);
+    trackChild(child);
     installExitHook();
     let log = "";
     let port: number | undefined;
@@ -100,7 +101,6 @@ function spawnServer(executable: string, args: string[], timeoutMs: number): Pro
     };
     const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
     child.once("error", (error: NodeJS.ErrnoException) => {
-      running.delete(child);
       fail(
         error.code === "ENOENT"
           ? `'${executable}' not found: install the Debian package nats-server (apt-get install nats-server)`
@@ -108,7 +108,6 @@ function spawnServer(executable: string, args: string[], timeoutMs: number): Pro
       );
     });
     child.once("exit", (code, signal) => {
-      running.delete(child);
       if (port === undefined || !log.includes("Server is ready")) {
         fail(`exited before it was ready (code ${code}, signal ${signal})`);
       }
@@ -135,7 +134,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const killTimer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await exited;
   clearTimeout(killTimer);
-  running.delete(child);
 }
 
 /** Starts a nats-server with JetStream on 127.0.0.1. */

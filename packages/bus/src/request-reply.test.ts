@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { EmbedRequest, EmbedResult } from "@facetracker/proto";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { BusLogger } from "./logger.ts";
 import {
@@ -11,7 +12,6 @@ import {
   serveRequests,
 } from "./request-reply.ts";
 import { EMBED_QUEUE, EMBED_SUBJECT } from "./subjects.ts";
-import { type NatsTestServer, startNatsServer } from "./testing/index.ts";
 
 const quiet: BusLogger = { info() {}, warn() {}, error() {} };
 

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Detections } from "@facetracker/proto";
+import { waitFor } from "@facetracker/testing";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { type Bus, connectBus } from "./connection.ts";
 import { consumeMessages } from "./consumer.ts";
 import { openStateBucket } from "./state-bucket.ts";
 import { consumerAckFloor, replayStream } from "./stream-replay.ts";
 import { ensureStreams } from "./streams.ts";
 import { subject } from "./subjects.ts";
-import { type NatsTestServer, startNatsServer } from "./testing/index.ts";
-import { waitFor } from "./testing/wait-for.ts";
 
 describe("state bucket and stream replay (real nats-server)", () => {
   let server: NatsTestServer;

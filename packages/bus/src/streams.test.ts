@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { type Bus, connectBus } from "./connection.ts";
 import { ensureStreams, STREAM_SPECS, streamSpecs } from "./streams.ts";
-import { type NatsTestServer, startNatsServer } from "./testing/index.ts";
 
 const MiB = 1024 * 1024;
 const SECOND_NS = 1_000_000_000;

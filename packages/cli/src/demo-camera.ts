@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, rename } from "node:fs/promises";
 import path from "node:path";
+import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
-import { samplePhotos } from "./sample-faces.ts";
-import { type Actor, locateFace, renderScene, sampleFaces } from "./synthetic-video.ts";
 
 /**
  * The demo camera of the embedded run when no camera is configured: a 12-second 640×360 video made from

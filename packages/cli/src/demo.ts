@@ -6,10 +6,10 @@
  */
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { samplePhotos, writeSampleFaceVariants } from "@facetracker/samples";
 import { FaceRecognizer } from "@facetracker/sdk";
 import { drawLabels, type RgbImage } from "@facetracker/vision";
 import { labelFor } from "./commands/recognize.ts";
-import { samplePhotos, writeSampleFaceVariants } from "./sample-faces.ts";
 
 const out = path.resolve(process.argv[2] ?? "data/demo");
 const rel = (p: string) => path.relative(process.cwd(), p);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { VideoFaces } from "@facetracker/sdk";
+import type { VideoFaces } from "@facetracker/pipeline";
 import { renderReport } from "./report-html.ts";
 
 const stats = {

@@ -1,5 +1,6 @@
 import path from "node:path";
-import type { VideoFaces } from "@facetracker/sdk";
+import type { VideoFaces } from "@facetracker/pipeline";
+import { FACE_COLORS } from "@facetracker/vision";
 import { formatDuration } from "./progress.ts";
 
 const escapeHtml = (s: string) =>
@@ -39,8 +40,8 @@ export function renderReport(result: VideoFaces, generatedAt = new Date()): stri
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; background: #fafafa; }
 header p { color: #555; }
 main { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 1rem; }
-article { background: #fff; border-radius: 8px; padding: .6rem; box-shadow: 0 1px 3px #0002; border-top: 4px solid #1a9850; }
-article.unknown { border-top-color: #d73027; }
+article { background: #fff; border-radius: 8px; padding: .6rem; box-shadow: 0 1px 3px #0002; border-top: 4px solid ${FACE_COLORS.known}; }
+article.unknown { border-top-color: ${FACE_COLORS.unknown}; }
 article img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: 4px; }
 .noimg { aspect-ratio: 1; display: grid; place-items: center; background: #eee; color: #888; }
 h2 { font-size: 1rem; margin: .4rem 0 .2rem; } h2 small { color: #666; font-weight: normal; }

@@ -4,6 +4,7 @@ import {
   clipBaseKey,
   clipKey,
   InvalidClipKeyError,
+  parseClipKey,
   validateKey,
   validatePrefix,
   validateSuffix,
@@ -79,5 +80,24 @@ describe("clipBaseKey", () => {
     assert.equal(clipBaseKey("c/d/1-a.json"), "c/d/1-a");
     assert.equal(clipBaseKey("c/d/1-a.annotated.mp4"), "c/d/1-a");
     assert.equal(clipBaseKey("c/d/1-a.txt"), "c/d/1-a.txt");
+  });
+});
+
+describe("parseClipKey", () => {
+  it("reads back what clipKey writes", () => {
+    const t = Date.UTC(2024, 4, 17, 8, 3, 9);
+    for (const ext of ["", ".mp4", ".json", ".annotated.mp4"]) {
+      assert.deepEqual(parseClipKey(clipKey("cam1", t, "a1b2", ext)), {
+        camera: "cam1",
+        time: new Date(t),
+        alertId: "a1b2",
+        ext,
+      });
+    }
+  });
+
+  it("is undefined for keys of another form or an impossible date", () => {
+    assert.equal(parseClipKey("cam1/clip.mp4"), undefined);
+    assert.equal(parseClipKey("cam1/2024-02-30/080309-a.mp4"), undefined);
   });
 });

@@ -86,6 +86,11 @@ export function validateSuffix(suffix: string): void {
   }
 }
 
+/** Whether `value` is one safe key segment (a camera id, an alert id): letters, digits, '.', '_', '-', no leading '.'. */
+export function isKeySegment(value: string): boolean {
+  return typeof value === "string" && SEGMENT.test(value);
+}
+
 function pad(value: number, width: number): string {
   return String(value).padStart(width, "0");
 }
@@ -138,4 +143,38 @@ export function clipBaseKey(key: string): string {
     }
   }
   return key;
+}
+
+/** The parts of a key written by {@link clipKey}. */
+export interface ClipKeyParts {
+  camera: string;
+  /** The alert time (UTC, whole seconds). */
+  time: Date;
+  alertId: string;
+  /** The clip file suffix (".mp4", ".json", ".annotated.mp4"), or "" for a base key. */
+  ext: string;
+}
+
+/** A base key as clipKey writes it: `<camera>/<YYYY-MM-DD>/<HHMMSS>-<alertId>`. */
+const TIMED_KEY = /^([^/]+)\/(\d{4})-(\d{2})-(\d{2})\/(\d{2})(\d{2})(\d{2})-([^/]+)$/;
+
+/**
+ * The inverse of {@link clipKey}: the camera, time, alert id and file suffix of a key that follows the
+ * `<camera>/<YYYY-MM-DD>/<HHMMSS>-<alertId><ext>` scheme; undefined for another key or an impossible date.
+ */
+export function parseClipKey(key: string): ClipKeyParts | undefined {
+  const base = clipBaseKey(key);
+  const m = TIMED_KEY.exec(base);
+  if (!m) return undefined;
+  const [year, month, day, h, min, s] = m.slice(2, 8).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const time = new Date(Date.UTC(year, month - 1, day, h, min, s));
+  if (Number.isNaN(time.getTime()) || time.getUTCDate() !== day) return undefined;
+  return { camera: m[1] as string, time, alertId: m[8] as string, ext: key.slice(base.length) };
 }

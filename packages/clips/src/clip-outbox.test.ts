@@ -6,12 +6,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { type S3TestServer, startS3Server } from "@facetracker/testing/clips";
 import { ClipOutbox, type ClipOutboxErrorInfo } from "./clip-outbox.ts";
 import type { ClipStorage } from "./clip-storage.ts";
 import { LocalClipStorage } from "./local-clip-storage.ts";
 import type { ClipOutboxEntry, ClipOutboxRequest } from "./outbox-entry.ts";
 import { S3ClipStorage } from "./s3-clip-storage.ts";
-import { type S3TestServer, startS3Server } from "./testing/index.ts";
 
 const roots: string[] = [];
 after(async () => {

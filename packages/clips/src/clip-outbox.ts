@@ -22,8 +22,8 @@
 import { randomBytes } from "node:crypto";
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { errnoCode, errnoReason, fsyncDirectory, fsyncFile, writeFileAtomic } from "@facetracker/infra";
 import type { ClipStorage } from "./clip-storage.ts";
-import { errnoCode, errnoReason, fsyncDirectory, fsyncFile, writeFileAtomic } from "./fs-helpers.ts";
 import {
   type ClipOutboxEntry,
   type ClipOutboxRequest,

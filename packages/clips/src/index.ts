@@ -4,10 +4,13 @@
  */
 export {
   CLIP_SUFFIXES,
+  type ClipKeyParts,
   clipBaseKey,
   clipKey,
   InvalidClipKeyError,
+  isKeySegment,
   MAX_KEY_LENGTH,
+  parseClipKey,
   validateKey,
   validatePrefix,
   validateSuffix,
@@ -39,3 +42,16 @@ export type {
 } from "./outbox-entry.ts";
 export { type PrunedClip, type PruneLocalOptions, type PruneResult, pruneLocal } from "./retention.ts";
 export { MAX_URL_EXPIRATION_S, S3ClipStorage, type S3ClipStorageOptions } from "./s3-clip-storage.ts";
+export {
+  type ClipReference,
+  type FetchClipOptions,
+  groupClipObjects,
+  isClipReference,
+  type ListClipsOptions,
+  type LocalClipVideo,
+  parseClipReference,
+  type StoredClip,
+  StoredClips,
+  type StoredClipsOptions,
+  videoKeyOf,
+} from "./stored-clips.ts";

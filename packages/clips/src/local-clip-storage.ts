@@ -4,9 +4,9 @@ import type { Dirent } from "node:fs";
 import { mkdir, readdir, readFile, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { copyFileAtomic, errnoCode, errnoReason, isHiddenName } from "@facetracker/infra";
 import { validateKey, validatePrefix } from "./clip-key.ts";
 import { type ClipStorage, ClipStorageError, type StoredClipObject } from "./clip-storage.ts";
-import { copyFileAtomic, errnoCode, errnoReason, isHiddenName } from "./fs-helpers.ts";
 
 /**
  * Clips as files under `directory` (key "cam1/2024-05-17/080309-a1.mp4" → `<directory>/cam1/2024-05-17/…`).

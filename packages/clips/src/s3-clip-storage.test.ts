@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { type S3TestServer, startS3Server } from "@facetracker/testing/clips";
 import { InvalidClipKeyError } from "./clip-key.ts";
 import { ClipStorageError } from "./clip-storage.ts";
 import { S3ClipStorage } from "./s3-clip-storage.ts";
-import { type S3TestServer, startS3Server } from "./testing/index.ts";
 
 let server: S3TestServer;
 let root: string;

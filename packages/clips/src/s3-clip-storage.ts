@@ -18,9 +18,9 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { errnoCode, errnoReason, fsyncDirectory, fsyncFile, temporaryPathFor } from "@facetracker/infra";
 import { validateKey, validatePrefix } from "./clip-key.ts";
 import { type ClipStorage, ClipStorageError, type StoredClipObject } from "./clip-storage.ts";
-import { errnoCode, errnoReason, fsyncDirectory, fsyncFile, temporaryPathFor } from "./fs-helpers.ts";
 import { s3Error } from "./s3-errors.ts";
 
 /** Longest validity of a presigned URL allowed by SigV4: 7 days. */

@@ -260,6 +260,11 @@ export const configSchema = z.strictObject({
       media_roots: z.array(z.string().min(1)).default([]),
       /** HTTP port of the operators' web page (live view, tracks, alerts, gallery); 0 = a free port. */
       http_port: z.int().min(0).max(65535).default(8080),
+      /**
+       * Where the web service reaches the gRPC API (host:port) to change the gallery; unset = the api on
+       * this machine (127.0.0.1:<port>).
+       */
+      address: z.string().min(1).optional(),
     })
     .prefault({}),
   /** The annotated live stream of each camera (restream service); per camera in cameras[].live_stream. */

@@ -9,8 +9,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { seededRandom } from "@facetracker/infra";
+import { randomUnitVector } from "@facetracker/testing/gallery";
 import { EmbeddedGallery } from "../src/embedded-gallery.ts";
-import { randomUnitVector, seededRandom } from "../src/random-vectors.ts";
 import { VectorIndex } from "../src/vector-index.ts";
 
 const { values } = parseArgs({

@@ -8,10 +8,10 @@ import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { crc32 } from "node:zlib";
-import { fakeJpeg, runGalleryContract } from "./contract.ts";
+import { seededRandom } from "@facetracker/infra";
+import { fakeJpeg, randomUnitVector, runGalleryContract } from "@facetracker/testing/gallery";
 import { EmbeddedGallery } from "./embedded-gallery.ts";
 import { encodeLine } from "./journal.ts";
-import { randomUnitVector, seededRandom } from "./random-vectors.ts";
 import { GalleryError, type GalleryErrorCode } from "./types.ts";
 
 const roots: string[] = [];

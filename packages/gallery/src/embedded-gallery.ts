@@ -16,7 +16,7 @@
 import { randomUUID } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { errnoCode, fsyncDirectory, ioError, makeDirectory, writeFileAtomic } from "./fs-utils.ts";
+import { errnoCode, fsyncDirectory, makeDirectory, type PidLock, writeFileAtomic } from "@facetracker/infra";
 import {
   type EmbeddingEntry,
   type GalleryRecord,
@@ -24,11 +24,13 @@ import {
   recordFromJson,
   recordToJson,
 } from "./gallery-records.ts";
+import { ioError } from "./io-error.ts";
 import { Journal, readJournal } from "./journal.ts";
-import { LockFile } from "./lock-file.ts";
+import { acquireGalleryLock } from "./lock-file.ts";
 import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, NewEmbedding, SearchHit } from "./types.ts";
 import { GalleryError } from "./types.ts";
 import {
+  DEFAULT_DIMENSION,
   mergeAttributes,
   sameAttributes,
   validateAttributes,
@@ -106,7 +108,7 @@ export class EmbeddedGallery implements Gallery {
   readonly #embeddings = new Map<string, EmbeddingMeta>();
   readonly #index: VectorIndex;
   #journal: Journal | undefined;
-  #lock: LockFile | undefined;
+  #lock: PidLock | undefined;
   /** Journal entries written (live and dead); see recordUnits. */
   #journalUnits = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -128,7 +130,7 @@ export class EmbeddedGallery implements Gallery {
 
   /** Opens (creating when needed) the gallery in directory `dir`. */
   static async open(dir: string, options: EmbeddedGalleryOptions = {}): Promise<EmbeddedGallery> {
-    const dimension = validateDimension(options.dimension ?? 512);
+    const dimension = validateDimension(options.dimension ?? DEFAULT_DIMENSION);
     const compactMinDead = options.compactMinDead ?? 1000;
     if (!Number.isInteger(compactMinDead) || compactMinDead < 0) {
       throw new GalleryError("INVALID", `compactMinDead must be an integer >= 0, got ${compactMinDead}`);
@@ -147,7 +149,7 @@ export class EmbeddedGallery implements Gallery {
     } catch (error) {
       throw ioError("create the gallery directory", directory, error);
     }
-    const lock = await LockFile.acquire(join(directory, LOCK_FILE));
+    const lock = await acquireGalleryLock(join(directory, LOCK_FILE));
     const gallery = new EmbeddedGallery(directory, dimension, compactMinDead, false);
     gallery.#lock = lock;
     try {

@@ -3,9 +3,10 @@ import { appendFile, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { seededRandom } from "@facetracker/infra";
+import { randomUnitVector } from "@facetracker/testing/gallery";
 import { EmbeddedGallery } from "./embedded-gallery.ts";
 import { GalleryFollower } from "./gallery-follower.ts";
-import { randomUnitVector, seededRandom } from "./random-vectors.ts";
 import { GalleryError } from "./types.ts";
 
 const roots: string[] = [];

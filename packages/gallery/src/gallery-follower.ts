@@ -7,8 +7,9 @@
 
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
+import { errnoCode } from "@facetracker/infra";
 import { EmbeddedGallery } from "./embedded-gallery.ts";
-import { errnoCode, ioError } from "./fs-utils.ts";
+import { ioError } from "./io-error.ts";
 import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, SearchHit } from "./types.ts";
 import { GalleryError } from "./types.ts";
 

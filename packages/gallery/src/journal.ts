@@ -14,7 +14,8 @@
 import { open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
-import { errnoCode, fsyncDirectory, ioError } from "./fs-utils.ts";
+import { errnoCode, fsyncDirectory } from "@facetracker/infra";
+import { ioError } from "./io-error.ts";
 import { GalleryError } from "./types.ts";
 
 type FileHandle = Awaited<ReturnType<typeof open>>;

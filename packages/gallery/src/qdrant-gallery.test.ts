@@ -3,11 +3,10 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
-import { runGalleryContract } from "./contract.ts";
-import { FakeQdrantServer } from "./fake-qdrant-server.ts";
+import { seededRandom } from "@facetracker/infra";
+import { FakeQdrantServer, randomUnitVector, runGalleryContract } from "@facetracker/testing/gallery";
 import { openGallery } from "./index.ts";
 import { QdrantGallery } from "./qdrant-gallery.ts";
-import { randomUnitVector, seededRandom } from "./random-vectors.ts";
 import { GalleryError, type GalleryErrorCode } from "./types.ts";
 
 const QDRANT_URL = process.env.QDRANT_URL;

@@ -23,6 +23,7 @@ import { QdrantClient } from "@qdrant/js-client-rest";
 import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, NewEmbedding, SearchHit } from "./types.ts";
 import { GalleryError } from "./types.ts";
 import {
+  DEFAULT_DIMENSION,
   isUuid,
   mergeAttributes,
   sameAttributes,
@@ -137,7 +138,7 @@ export class QdrantGallery implements Gallery {
 
   /** Connects and creates the collections when they do not exist (idempotent). */
   static async open(options: QdrantGalleryOptions): Promise<QdrantGallery> {
-    const dimension = validateDimension(options.dimension ?? 512);
+    const dimension = validateDimension(options.dimension ?? DEFAULT_DIMENSION);
     const collection = options.collection ?? "facetracker";
     if (!COLLECTION_RE.test(collection)) {
       throw new GalleryError(

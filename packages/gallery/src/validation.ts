@@ -8,6 +8,8 @@ export const MAX_NAME_LENGTH = 200;
 export const MAX_ATTRIBUTE_KEY_LENGTH = 200;
 export const MAX_ATTRIBUTE_VALUE_LENGTH = 2000;
 export const DEFAULT_SEARCH_K = 5;
+/** Vector dimension of a gallery when none is given (the default embedder's, EMBEDDING_DIM of vision). */
+export const DEFAULT_DIMENSION = 512;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is rejected
@@ -146,6 +148,7 @@ export function validateSearchOptions(
   return { k, minSimilarity, perIdentity: options?.perIdentity ?? true };
 }
 
+/** The dimension given, checked (an integer in 1…65536). */
 export function validateDimension(dimension: unknown): number {
   if (typeof dimension !== "number" || !Number.isInteger(dimension) || dimension < 1 || dimension > 65536) {
     throw new GalleryError("INVALID", `dimension must be an integer between 1 and 65536, got ${dimension}`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cosineSimilarity, randomUnitVector, seededRandom, vectorWithSimilarity } from "./random-vectors.ts";
+import { seededRandom } from "@facetracker/infra";
+import { cosineSimilarity, randomUnitVector, vectorWithSimilarity } from "@facetracker/testing/gallery";
 import { type IndexHit, normalized, VectorIndex } from "./vector-index.ts";
 
 /** Reference implementation: score everything, sort, dedupe, cut. */

@@ -2,6 +2,9 @@
  * A few representative embeddings of a track: k-means (cosine, k-means++ seeding with a fixed seed) over
  * the track's embeddings; the centres, L2-normalised, stand for the track when enrolling from video.
  */
+
+import { seededRandom } from "@facetracker/infra";
+
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
@@ -14,18 +17,6 @@ function normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function representativeEmbeddings(
   vectors: readonly Float32Array[],
   k = 3,
@@ -33,7 +24,7 @@ export function representativeEmbeddings(
 ): Float32Array[] {
   if (vectors.length === 0) return [];
   if (vectors.length <= k) return vectors.map((v) => normalize(Float32Array.from(v)));
-  const random = rng(42);
+  const random = seededRandom(42);
   const centres: Float32Array[] = [
     Float32Array.from(vectors[Math.floor(random() * vectors.length)] as Float32Array),
   ];

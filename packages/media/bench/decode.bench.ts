@@ -13,8 +13,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { tempDir, testVideo } from "@facetracker/testing/media";
 import sharp from "sharp";
-import { tempDir, testVideo } from "../src/test-media.ts";
 import { VideoSource } from "../src/video-source.ts";
 
 const { values } = parseArgs({

@@ -4,29 +4,12 @@
  */
 
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
-import { errnoCode, MediaError } from "./errors.ts";
+import { errnoCode, trackChild } from "@facetracker/infra";
+import { MediaError } from "./errors.ts";
 
 export interface ExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;
-}
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function killAllNow(): void {
-  for (const child of running) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** Pids of the children started here that have not exited yet. */
-export function runningChildPids(): number[] {
-  return [...running].flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
 }
 
 export const FFMPEG_INSTALL_HINT = "install the Debian package ffmpeg (apt-get install ffmpeg)";
@@ -44,11 +27,8 @@ export class GuardedProcess {
   private constructor(child: ChildProcess, pid: number) {
     this.child = child;
     this.pid = pid;
-    running.add(child);
-    child.once("exit", () => running.delete(child));
     this.exited = new Promise((resolve) => {
       child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
-        running.delete(child);
         this.#status = { code, signal };
         resolve(this.#status);
       });
@@ -60,11 +40,8 @@ export class GuardedProcess {
    * MediaError("FFMPEG_MISSING") naming it.
    */
   static async spawn(command: string, args: string[], options: SpawnOptions): Promise<GuardedProcess> {
-    if (!exitHookInstalled) {
-      process.on("exit", killAllNow);
-      exitHookInstalled = true;
-    }
     const child = spawn(command, args, options);
+    trackChild(child);
     try {
       await new Promise<void>((resolve, reject) => {
         child.once("spawn", resolve);

@@ -32,8 +32,3 @@ export class MediaError extends Error {
     this.source = options?.source ?? "";
   }
 }
-
-export function errnoCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}

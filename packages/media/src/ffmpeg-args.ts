@@ -1,6 +1,6 @@
 /**
- * Argument lists for ffprobe (probe), ffmpeg decoding to raw RGB24 frames or to JPEG images, and ffmpeg
- * encoding to MP4.
+ * Argument lists for ffprobe (probe), ffmpeg decoding to raw RGB24 frames or to JPEG images, ffmpeg
+ * encoding to MP4, and the live publishers (ffmpeg to RTSP, an ffplay window).
  */
 
 import { DEFAULT_JPEG_QUALITY, IDENTITY_QSCALE, jpegQuantTables } from "./jpeg-quality.ts";
@@ -204,6 +204,30 @@ export function evenSizePadArgs(width: number, height: number): string[] {
     : ["-vf", `pad=${evenWidth}:${evenHeight}:0:0:black`];
 }
 
+/** The raw video on stdin of an encoder or player: RGB24 frames of one size. */
+export interface RawVideoFormat {
+  width: number;
+  height: number;
+  /** Nominal frame rate. */
+  fps: number;
+}
+
+/** The input options reading RGB24 frames of `format` from stdin (ffplay spells the pixel format flag out). */
+function rawVideoInputArgs(format: RawVideoFormat, pixelFormatFlag: "-pix_fmt" | "-pixel_format"): string[] {
+  return [
+    "-f",
+    "rawvideo",
+    pixelFormatFlag,
+    "rgb24",
+    "-video_size",
+    `${format.width}x${format.height}`,
+    "-framerate",
+    String(format.fps),
+    "-i",
+    "pipe:0",
+  ];
+}
+
 /**
  * ffmpeg reading raw RGB24 frames on stdin and writing H.264 (libx264, yuv420p) MP4 with the index at the
  * front (+faststart). yuv420p needs even dimensions: an odd width or height is padded by one black column
@@ -217,16 +241,7 @@ export function encodeArgs(outputPath: string, options: EncodeOptions): string[]
     "-nostats",
     "-loglevel",
     "error",
-    "-f",
-    "rawvideo",
-    "-pix_fmt",
-    "rgb24",
-    "-video_size",
-    `${options.width}x${options.height}`,
-    "-framerate",
-    String(options.fps),
-    "-i",
-    "pipe:0",
+    ...rawVideoInputArgs(options, "-pix_fmt"),
     ...pad,
     "-c:v",
     "libx264",
@@ -242,5 +257,72 @@ export function encodeArgs(outputPath: string, options: EncodeOptions): string[]
     "mp4",
     "-y",
     `file:${outputPath}`,
+  ];
+}
+
+/** Options reading live RGB24 frames from stdin timestamped as they arrive (wall clock). */
+function liveInputArgs(format: RawVideoFormat, pixelFormatFlag: "-pix_fmt" | "-pixel_format"): string[] {
+  return ["-use_wallclock_as_timestamps", "1", ...rawVideoInputArgs(format, pixelFormatFlag)];
+}
+
+/**
+ * ffmpeg arguments publishing stdin's frames to `url`: libx264 ultrafast / zerolatency (no B-frames), a
+ * keyframe every second (`format.fps` frames) so a viewer starts within a second, yuv420p (an odd size is
+ * padded to even), variable frame rate (frames keep their arrival times).
+ */
+export function rtspPublishArgs(url: string, format: RawVideoFormat, transport: RtspTransport): string[] {
+  const gop = String(Math.max(1, Math.round(format.fps)));
+  const pad = evenSizePadArgs(format.width, format.height);
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-nostats",
+    "-loglevel",
+    "error",
+    ...liveInputArgs(format, "-pix_fmt"),
+    ...pad,
+    "-an",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-tune",
+    "zerolatency",
+    "-pix_fmt",
+    "yuv420p",
+    "-g",
+    gop,
+    "-keyint_min",
+    gop,
+    "-fps_mode",
+    "passthrough",
+    "-f",
+    "rtsp",
+    "-rtsp_transport",
+    transport,
+    url,
+  ];
+}
+
+/**
+ * ffplay arguments showing stdin's frames in a window titled `title`, with as little buffering as ffplay
+ * allows; it exits at the end of its input (-autoexit), so it closes with its writer.
+ */
+export function ffplayArgs(title: string, format: RawVideoFormat): string[] {
+  return [
+    "-hide_banner",
+    "-nostats",
+    "-loglevel",
+    "error",
+    "-autoexit",
+    "-an",
+    "-window_title",
+    title,
+    "-fflags",
+    "nobuffer",
+    "-flags",
+    "low_delay",
+    "-framedrop",
+    ...liveInputArgs(format, "-pixel_format"),
   ];
 }

@@ -1,20 +1,27 @@
 /**
  * @facetracker/media: video input and output over ffmpeg child processes. VideoSource decodes a file, an
  * RTSP/HTTP stream or a V4L2 camera into RGB24 frames, or JPEG images encoded by ffmpeg (reconnecting live
- * sources), VideoWriter encodes RGB24 frames to H.264 MP4, probeVideo describes a source.
+ * sources), VideoWriter encodes RGB24 frames to H.264 MP4, LivePublisher publishes live RGB24 frames over
+ * RTSP or shows them in an ffplay window, probeVideo describes a source.
  */
 
-export type { ReconnectOptions } from "./backoff.ts";
-export { runningChildPids } from "./child-process-guard.ts";
 export type { MediaErrorCode } from "./errors.ts";
 export { MediaError } from "./errors.ts";
-export type { RtspTransport, VideoFrameEncoding } from "./ffmpeg-args.ts";
-export { evenSizePadArgs } from "./ffmpeg-args.ts";
+export type { RawVideoFormat, RtspTransport, VideoFrameEncoding } from "./ffmpeg-args.ts";
+export { evenSizePadArgs, ffplayArgs, rtspPublishArgs } from "./ffmpeg-args.ts";
 export { DEFAULT_JPEG_QUALITY } from "./jpeg-quality.ts";
 export type { JpegReadOptions } from "./jpeg-stream-reader.ts";
 export { JpegStreamError, readJpegImages } from "./jpeg-stream-reader.ts";
+export {
+  type LiveDestination,
+  type LiveImage,
+  LivePublisher,
+  type LivePublisherLogger,
+  type LivePublisherOptions,
+} from "./live-publisher.ts";
 export type { ProbeOptions, VideoProbe } from "./probe.ts";
 export { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
+export type { ReconnectOptions } from "./reconnect.ts";
 export type { ParsedVideoSource, SourceKind } from "./source-spec.ts";
 export { isLiveSource, maskCredentials, parseVideoSource } from "./source-spec.ts";
 export type {

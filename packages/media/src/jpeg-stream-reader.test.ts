@@ -3,9 +3,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { ffmpeg, tempDir } from "@facetracker/testing/media";
 import sharp from "sharp";
 import { JpegStreamError, readJpegImages } from "./jpeg-stream-reader.ts";
-import { ffmpeg, tempDir } from "./test-media.ts";
 
 /** `data` in chunks of the given sizes, cycling through them. */
 async function* chunksOf(data: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { childPids, tempDir, testVideo } from "@facetracker/testing/media";
 import { parseFrameRate, probeVideo } from "./probe.ts";
-import { childPids, tempDir, testVideo } from "./test-media.ts";
 
 let dir = "";
 let cleanup = async () => {};

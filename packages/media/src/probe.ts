@@ -2,9 +2,10 @@
 
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
+import { errnoCode } from "@facetracker/infra";
 import { GuardedProcess } from "./child-process-guard.ts";
 import { classifyFailure } from "./classify-failure.ts";
-import { errnoCode, MediaError } from "./errors.ts";
+import { MediaError } from "./errors.ts";
 import { probeArgs, type RtspTransport } from "./ffmpeg-args.ts";
 import {
   describeSource,

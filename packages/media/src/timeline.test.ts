@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { reconnectDelayMs, sleep } from "./backoff.ts";
+import { abortableSleep as sleep } from "@facetracker/infra";
+import { reconnectDelayMs } from "./reconnect.ts";
 import { Timeline } from "./timeline.ts";
 
 const near = (actual: number, expected: number) =>

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { childPids, isGone, tempDir, testVideo } from "@facetracker/testing/media";
 import sharp from "sharp";
 import { MediaError, type MediaErrorCode } from "./errors.ts";
-import { childPids, isGone, tempDir, testVideo } from "./test-media.ts";
 import { type VideoFrame, VideoSource, type VideoSourceOptions } from "./video-source.ts";
 
 let dir = "";

@@ -4,7 +4,6 @@ import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { MediaError, type MediaErrorCode } from "./errors.ts";
 import {
   childPids,
   closedPort,
@@ -13,7 +12,8 @@ import {
   type TestServer,
   tempDir,
   testVideo,
-} from "./test-media.ts";
+} from "@facetracker/testing/media";
+import { MediaError, type MediaErrorCode } from "./errors.ts";
 import { type SourceEvent, type VideoFrame, VideoSource } from "./video-source.ts";
 
 let cleanup = async () => {};

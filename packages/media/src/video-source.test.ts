@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { childPids, ffmpeg, isGone, tempDir, testVideo } from "@facetracker/testing/media";
 import { MediaError, type MediaErrorCode } from "./errors.ts";
-import { childPids, ffmpeg, isGone, tempDir, testVideo } from "./test-media.ts";
 import { type VideoFrame, VideoSource, type VideoSourceOptions } from "./video-source.ts";
 
 let dir = "";

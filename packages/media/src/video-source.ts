@@ -5,7 +5,7 @@
  * reconnect with exponential backoff.
  */
 
-import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelayMs, sleep } from "./backoff.ts";
+import { abortableSleep } from "@facetracker/infra";
 import { classifyFailure } from "./classify-failure.ts";
 import { type DecodedFrame, DecoderProcess, type FrameSplitter } from "./decoder-process.ts";
 import { MediaError } from "./errors.ts";
@@ -15,6 +15,7 @@ import { readFrames } from "./frame-reader.ts";
 import { checkJpegQuality, DEFAULT_JPEG_QUALITY } from "./jpeg-quality.ts";
 import { JpegStreamError, readJpegImages } from "./jpeg-stream-reader.ts";
 import { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
+import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelayMs } from "./reconnect.ts";
 import {
   describeSource,
   isLiveSource,
@@ -392,7 +393,7 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
         }
         const delayMs = reconnectDelayMs(attempt, options.reconnect);
         options.onEvent?.({ type: "reconnecting", attempt, delayMs, reason });
-        await sleep(delayMs, this.#stop.signal);
+        await abortableSleep(delayMs, this.#stop.signal);
       }
     } finally {
       await this.#decoder?.stop();

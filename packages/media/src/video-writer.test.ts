@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { childPids, isGone, probeFrames, tempDir } from "@facetracker/testing/media";
 import { MediaError, type MediaErrorCode } from "./errors.ts";
-import { childPids, isGone, probeFrames, tempDir } from "./test-media.ts";
 import { VideoSource } from "./video-source.ts";
 import { VideoWriter } from "./video-writer.ts";
 

@@ -2,8 +2,9 @@
 
 import { stat, unlink } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { errnoCode } from "@facetracker/infra";
 import { GuardedProcess } from "./child-process-guard.ts";
-import { errnoCode, MediaError } from "./errors.ts";
+import { MediaError } from "./errors.ts";
 import { requireExecutable } from "./executable.ts";
 import { encodeArgs } from "./ffmpeg-args.ts";
 import { LineSplitter, StderrTail } from "./stderr-lines.ts";

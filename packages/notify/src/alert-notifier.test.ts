@@ -1,11 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${name}` in plain strings is the template syntax
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { appriseMissing, startHttpReceiver } from "@facetracker/testing/notify";
 import type { Alert } from "./alert-message.ts";
 import { AlertNotifier, type DeliveryResult } from "./alert-notifier.ts";
 import { AppriseCliTransport } from "./apprise-cli-transport.ts";
-import { appriseMissing } from "./testing/apprise-available.ts";
-import { startHttpReceiver } from "./testing/http-receiver.ts";
 
 const noApprise = appriseMissing();
 const jpeg = (n: number) => new Uint8Array([0xff, 0xd8, 0xff, 0xe0, n, 0xff, 0xd9]);

@@ -6,6 +6,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
+import { type BackoffOptions, backoffDelayMs, checkBackoff } from "@facetracker/infra";
 import {
   type Alert,
   type AlertTemplates,
@@ -14,13 +15,15 @@ import {
   compileAlertTemplates,
 } from "./alert-message.ts";
 import { checkAppriseUrls } from "./apprise-urls.ts";
-import { type BackoffOptions, backoffDelayMs, checkBackoff, DEFAULT_BACKOFF } from "./backoff.ts";
 import {
   type Notification,
   NotificationError,
   type NotificationFormat,
   type NotificationTransport,
 } from "./notification.ts";
+
+/** Backoff between delivery attempts unless configured: 1 s, doubling, at most 30 s. */
+export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = { initialMs: 1000, maxMs: 30_000, factor: 2 };
 
 /** Outcome of one message (one alert, or a group of alerts of one camera). */
 export interface DeliveryResult {

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { startAppriseApiStandIn, startHttpReceiver } from "@facetracker/testing/notify";
 import { AlertNotifier } from "./alert-notifier.ts";
 import { AppriseApiTransport } from "./apprise-api-transport.ts";
 import { type Notification, NotificationError } from "./notification.ts";
-import { startAppriseApiStandIn } from "./testing/apprise-api-stand-in.ts";
-import { startHttpReceiver } from "./testing/http-receiver.ts";
 
 const jpeg = (n: number) => new Uint8Array([0xff, 0xd8, n, n, 0xff, 0xd9]);
 const urls = [

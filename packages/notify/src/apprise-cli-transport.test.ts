@@ -3,12 +3,19 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import {
+  aiosmtpdMissing,
+  appriseMissing,
+  decodeBody,
+  type HttpReceiver,
+  leafParts,
+  parseMime,
+  type SmtpServer,
+  startHttpReceiver,
+  startSmtpServer,
+} from "@facetracker/testing/notify";
 import { AppriseCliTransport } from "./apprise-cli-transport.ts";
 import { type Notification, NotificationError } from "./notification.ts";
-import { appriseMissing } from "./testing/apprise-available.ts";
-import { type HttpReceiver, startHttpReceiver } from "./testing/http-receiver.ts";
-import { decodeBody, leafParts, parseMime } from "./testing/mime.ts";
-import { aiosmtpdMissing, type SmtpServer, startSmtpServer } from "./testing/smtp-server.ts";
 
 const noApprise = appriseMissing();
 const noSmtp = noApprise ?? aiosmtpdMissing();

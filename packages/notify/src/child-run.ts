@@ -4,7 +4,8 @@
  * its use. Children still running when Node exits are killed.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
+import { trackChild } from "@facetracker/infra";
 
 /** How a run ended. `aborted` is true when the signal stopped it. */
 export interface ChildRunResult {
@@ -28,19 +29,6 @@ export class ChildStartError extends Error {
   }
 }
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function killAllNow(): void {
-  for (const child of running) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
-
 /** Options of runChild. */
 export interface ChildRunOptions {
   signal: AbortSignal;
@@ -56,11 +44,8 @@ export async function runChild(
   options: ChildRunOptions,
 ): Promise<ChildRunResult> {
   const { signal, killGraceMs = 2000, maxOutputChars = 64 * 1024 } = options;
-  if (!exitHookInstalled) {
-    process.on("exit", killAllNow);
-    exitHookInstalled = true;
-  }
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  trackChild(child);
   try {
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
@@ -69,7 +54,6 @@ export async function runChild(
   } catch (error) {
     throw new ChildStartError(command, error);
   }
-  running.add(child);
   child.on("error", () => {});
 
   let output = "";
@@ -98,7 +82,6 @@ export async function runChild(
     const status = await closed;
     return { ...status, output: output.slice(-maxOutputChars), aborted };
   } finally {
-    running.delete(child);
     signal.removeEventListener("abort", onAbort);
     if (killTimer) clearTimeout(killTimer);
   }

@@ -1,5 +1,6 @@
 /** @facetracker/notify: face-alert notifications through Apprise (the apprise command or an apprise-api server). */
 
+export type { BackoffOptions } from "@facetracker/infra";
 export {
   type Alert,
   type AlertMessageOptions,
@@ -12,12 +13,16 @@ export {
   formatAlertTime,
   identityLabel,
 } from "./alert-message.ts";
-export { AlertNotifier, type AlertNotifierOptions, type DeliveryResult } from "./alert-notifier.ts";
+export {
+  AlertNotifier,
+  type AlertNotifierOptions,
+  DEFAULT_BACKOFF,
+  type DeliveryResult,
+} from "./alert-notifier.ts";
 export { AppriseApiTransport, type AppriseApiTransportOptions } from "./apprise-api-transport.ts";
 export { AppriseCliTransport, type AppriseCliTransportOptions } from "./apprise-cli-transport.ts";
 export { checkAppriseUrls } from "./apprise-urls.ts";
 export { attachmentFileNames, extensionForMimeType } from "./attachment-names.ts";
-export { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 export {
   type Notification,
   type NotificationAttachment,

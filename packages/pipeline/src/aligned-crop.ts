@@ -1,7 +1,5 @@
-import type { RgbImage } from "@facetracker/vision";
+import { ALIGNED_SIZE, type RgbImage } from "@facetracker/vision";
 
-/** Side of the aligned face crop (ArcFace reference), pixels. */
-export const ALIGNED_SIZE = 112;
 /** Bytes of an aligned crop as it travels on the bus: raw RGB24, row-major. */
 export const ALIGNED_RGB_BYTES = ALIGNED_SIZE * ALIGNED_SIZE * 3;
 

@@ -1,14 +1,17 @@
 import type { FaceTrackerConfig } from "@facetracker/config";
-import { analyzeOptionsFrom } from "@facetracker/sdk";
 import {
   type AnalyzeOptions,
+  alignFace,
   type Box,
+  type Detection,
   type FaceAnalyzer,
+  fivePoints,
   type Point,
   type RgbImage,
   SceneChangeDetector,
   sceneThumbnail,
 } from "@facetracker/vision";
+import { trackingDetectOptions } from "./options-from-config.ts";
 
 export interface DetectedFace {
   box: Box;
@@ -28,7 +31,9 @@ export interface DetectOutput {
 /**
  * Detect stage: a frame → its faces with landmarks and aligned crops (so embed workers never need whole
  * frames), down to the tracker's low score threshold, and whether the frame starts a new shot. One
- * instance serves many cameras (shot cuts are tracked per camera).
+ * instance serves many cameras (shot cuts are tracked per camera). The services compute every face's
+ * landmarks and crop at once (faces); an in-process run (TrackingRun) takes the detections alone and
+ * computes landmarks and crops of only the faces due for an embedding (detections, landmarks, align).
  */
 export class DetectStage {
   readonly #analyzer: FaceAnalyzer;
@@ -37,12 +42,7 @@ export class DetectStage {
 
   constructor(analyzer: FaceAnalyzer, config: FaceTrackerConfig) {
     this.#analyzer = analyzer;
-    this.#options = {
-      ...analyzeOptionsFrom(config, {}, "auto"),
-      scoreThreshold: config.tracker.low_score_threshold,
-      minFaceSize: 0,
-      embed: false,
-    };
+    this.#options = trackingDetectOptions(config);
   }
 
   async run(camera: string, frame: RgbImage): Promise<DetectOutput> {
@@ -60,19 +60,29 @@ export class DetectStage {
     return this.#scenes.isCut(camera, thumbnail);
   }
 
-  /** The frame's faces (any order of calls: no per-camera state). */
+  /** The frame's faces with their landmarks and aligned crops (any order of calls: no per-camera state). */
   async faces(frame: RgbImage): Promise<DetectedFace[]> {
-    const analyzed = await this.#analyzer.analyze(frame, this.#options);
     const faces: DetectedFace[] = [];
-    for (const f of analyzed) {
-      faces.push({
-        box: f.box,
-        score: f.score,
-        landmarks: f.landmarks,
-        alignedRgb: f.aligned.data,
-      });
+    for (const d of await this.detections(frame)) {
+      const landmarks = await this.landmarks(frame, d.box);
+      faces.push({ box: d.box, score: d.score, landmarks, alignedRgb: this.align(frame, landmarks).data });
     }
     return faces;
+  }
+
+  /** The frame's face boxes and scores alone, down to the tracker's low score threshold. */
+  detections(frame: RgbImage): Promise<Detection[]> {
+    return this.#analyzer.detector.detect(frame, this.#options);
+  }
+
+  /** The 5 landmarks (ArcFace order) of the face in `box`. */
+  async landmarks(frame: RgbImage, box: Box): Promise<Point[]> {
+    return fivePoints(await this.#analyzer.landmarks.predict(frame, box));
+  }
+
+  /** The 112×112 aligned crop of the face with these landmarks. */
+  align(frame: RgbImage, landmarks: Point[]): RgbImage {
+    return alignFace(frame, landmarks);
   }
 
   /** Forgets a camera (removed from the registry). */

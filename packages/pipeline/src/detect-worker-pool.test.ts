@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { samplePhotos } from "@facetracker/cli/sample-faces";
 import { parseConfig } from "@facetracker/config";
+import { samplePhotos } from "@facetracker/samples";
 import { cropImage, decodeImage, FaceAnalyzer, sceneThumbnail } from "@facetracker/vision";
 import { DetectStage } from "./detect-stage.ts";
 import { DetectWorkerPool } from "./detect-worker-pool.ts";

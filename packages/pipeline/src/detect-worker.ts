@@ -5,11 +5,11 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { FaceTrackerConfig } from "@facetracker/config";
-import { runtimeOptionsFrom } from "@facetracker/sdk";
 import { FaceAnalyzer, sceneThumbnail } from "@facetracker/vision";
 import { DetectStage } from "./detect-stage.ts";
 import type { DetectRequest, DetectResponse } from "./detect-worker-protocol.ts";
 import { decodeJpeg } from "./jpeg.ts";
+import { runtimeOptionsFrom } from "./options-from-config.ts";
 
 const { config } = workerData as { config: FaceTrackerConfig };
 const port = parentPort;

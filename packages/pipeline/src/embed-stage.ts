@@ -1,7 +1,7 @@
 import type { Gallery } from "@facetracker/gallery";
-import type { GalleryMatch } from "@facetracker/sdk";
-import type { FaceEmbedder } from "@facetracker/vision";
+import type { FaceEmbedder, RgbImage } from "@facetracker/vision";
 import { ALIGNED_RGB_BYTES, alignedImage } from "./aligned-crop.ts";
+import type { GalleryMatch, Identification } from "./tracking-session.ts";
 
 export interface EmbedItem {
   /** Opaque key the caller uses to pair results with requests. */
@@ -16,8 +16,19 @@ export interface EmbedItemResult {
   matches: GalleryMatch[];
 }
 
-/** Embed stage: aligned face crops (raw RGB) → L2-normalised embeddings and their nearest gallery identities. */
+/** Milliseconds spent embedding and searching the gallery, accumulated over calls. */
+export interface EmbedStageTimes {
+  embed: number;
+  match: number;
+}
+
+/**
+ * Embed stage: aligned face crops → L2-normalised embeddings and their nearest gallery identities (k, 3 by
+ * default). `run` takes raw RGB crops as they travel on the bus (the embed service); `identify` takes crop
+ * images (an in-process TrackingSession's Identify).
+ */
 export class EmbedStage {
+  readonly times: EmbedStageTimes = { embed: 0, match: 0 };
   readonly #embedder: FaceEmbedder;
   readonly #gallery: Gallery;
   readonly #k: number;
@@ -41,19 +52,32 @@ export class EmbedStage {
     const out: EmbedItemResult[] = [];
     for (const item of items) {
       EmbedStage.check(item);
-      const vector = await this.#embedder.embed(alignedImage(item.alignedRgb));
-      const hits = await this.#gallery.search(vector, { k: this.#k });
-      out.push({
-        key: item.key,
-        vector,
-        matches: hits.map((h) => ({
-          identityId: h.identityId,
-          name: h.name,
-          attributes: h.attributes,
-          similarity: h.similarity,
-        })),
-      });
+      const { embedding, matches } = await this.#identify(alignedImage(item.alignedRgb));
+      out.push({ key: item.key, vector: embedding, matches });
     }
     return out;
+  }
+
+  /** Each aligned crop's embedding and nearest identities, in order (TrackingSession's Identify). */
+  async identify(faces: RgbImage[]): Promise<Identification[]> {
+    const out: Identification[] = [];
+    for (const face of faces) out.push(await this.#identify(face));
+    return out;
+  }
+
+  async #identify(face: RgbImage): Promise<Identification> {
+    let t = performance.now();
+    const embedding = await this.#embedder.embed(face);
+    this.times.embed += performance.now() - t;
+    t = performance.now();
+    const hits = await this.#gallery.search(embedding, { k: this.#k });
+    this.times.match += performance.now() - t;
+    const matches: GalleryMatch[] = hits.map((h) => ({
+      identityId: h.identityId,
+      name: h.name,
+      attributes: h.attributes,
+      similarity: h.similarity,
+    }));
+    return { embedding, matches };
   }
 }

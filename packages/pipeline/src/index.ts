@@ -1,62 +1,86 @@
-export { ALIGNED_RGB_BYTES, ALIGNED_SIZE, alignedImage } from "./aligned-crop.ts";
-export { decodeClipFrame } from "./clip-frames.ts";
-export {
-  type ClipPlacement,
-  ClipPlanner,
-  type ClipPlannerOptions,
-  type ClipTrigger,
-  clipRolls,
-  clipWindow,
-  type FrameVerdict,
-  type OfferedFrame,
-  PlannedClip,
-} from "./clip-planner.ts";
-export {
-  buildClipResults,
-  type ClipAlertInfo,
-  type ClipCloseReason,
-  type ClipFrameInfo,
-  type ClipFrameResult,
-  type ClipResults,
-  type ClipResultsInput,
-  type ClipSnapshot,
-  type ClipTrack,
-  type ClipTrackResult,
-  type ClipTrackState,
-  chooseClipFps,
-  DEFAULT_CLIP_FPS,
-  estimateFps,
-  type FpsSource,
-  KNOWN_COLOR,
-  MAX_CLIP_FPS,
-  snapshotLabels,
-  UNKNOWN_COLOR,
-  windowCoverage,
-} from "./clip-results.ts";
-export { ClipWaiter } from "./clip-waiter.ts";
+export { ALIGNED_RGB_BYTES, alignedImage } from "./aligned-crop.ts";
+export { openConfiguredGallery } from "./configured-gallery.ts";
 export { CameraSceneCuts, type DetectedFace, type DetectOutput, DetectStage } from "./detect-stage.ts";
 export { type DetectedFrame, DetectWorkerPool } from "./detect-worker-pool.ts";
 export { DropOldestQueue } from "./drop-oldest-queue.ts";
-export { type EmbedItem, type EmbedItemResult, EmbedStage } from "./embed-stage.ts";
-export { FrameRateCap } from "./frame-rate-cap.ts";
-export { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";
+export { type EmbedItem, type EmbedItemResult, EmbedStage, type EmbedStageTimes } from "./embed-stage.ts";
 export {
-  drawLiveFrame,
-  IDENTIFYING_COLOR,
-  LiveFramePairer,
-  type LiveFramePairerOptions,
-  type LiveFrameRef,
-  type LivePairing,
-  type LiveSnapshot,
-  LOST_COLOR,
-  liveLabels,
+  conflictSimilarity,
+  type EnrolledFaces,
+  type EnrollmentDecision,
+  enrollAccepted,
+  enrollmentName,
+  reviewEnrollment,
+  SAME_PICTURE_SIMILARITY,
+} from "./enrollment-policy.ts";
+export { FrameRateCap } from "./frame-rate-cap.ts";
+export {
+  type FrameRef,
+  FrameSnapshotPairer,
   type PairedFrame,
-} from "./live-annotator.ts";
+  type Pairing,
+  type PairingPolicy,
+} from "./frame-snapshot-pairer.ts";
+export type { ClipTrack, ClipTrackState, FrameTracks } from "./frame-tracks.ts";
+export { decodeJpeg, encodeFrameJpeg } from "./jpeg.ts";
+export { drawLiveFrame, LIVE_PAIRING, liveLabels } from "./live-annotator.ts";
+export {
+  type LiveDropReason,
+  type LiveFrameOutput,
+  type LiveJpegFrame,
+  LiveRestream,
+  type LiveRestreamOptions,
+} from "./live-restream.ts";
+export {
+  type LiveMode,
+  type LiveTarget,
+  liveModeOf,
+  liveTargetOf,
+  type RegisteredCamera,
+  rtspUrlOf,
+  sameTarget,
+} from "./live-targets.ts";
 export { MicroBatcher } from "./micro-batcher.ts";
+export { analyzeOptionsFrom, runtimeOptionsFrom, trackingDetectOptions } from "./options-from-config.ts";
 export { OrderedSteps } from "./ordered-steps.ts";
+export {
+  boxFromProto,
+  boxToProto,
+  detectionsFromProto,
+  detectionsToProto,
+  type FrameStamp,
+  trackEventFromProto,
+  trackEventToProto,
+  trackSnapshotFromProto,
+  trackSnapshotToProto,
+} from "./proto-mapping.ts";
+export { faceWithMargin } from "./track-memory.ts";
 export {
   type CameraDetections,
   CameraTrackStage,
   type RemoteIdentify,
   type TrackStageOutput,
 } from "./track-stage.ts";
+export { TrackingRun } from "./tracking-run.ts";
+export {
+  APPEARANCE_JUMP,
+  type FrameObservations,
+  type GalleryMatch,
+  type Identification,
+  type Identify,
+  type SessionCounters,
+  type SessionFrame,
+  TrackingSession,
+  type TrackingSessionOptions,
+  type TrackingSessionSnapshot,
+} from "./tracking-session.ts";
+export type {
+  FaceSummary,
+  FrameInput,
+  FrameResult,
+  RunStats,
+  StageMillis,
+  TrackIdentityResult,
+  TrackResult,
+  VideoFaces,
+} from "./tracking-types.ts";

@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ClipTrack } from "./clip-results.ts";
-import { KNOWN_COLOR, UNKNOWN_COLOR } from "./clip-results.ts";
+import { FACE_COLORS } from "@facetracker/vision";
 import { FrameRateCap } from "./frame-rate-cap.ts";
+import type { ClipTrack, FrameTracks } from "./frame-tracks.ts";
 import { encodeFrameJpeg } from "./jpeg.ts";
-import {
-  drawLiveFrame,
-  IDENTIFYING_COLOR,
-  LiveFramePairer,
-  type LiveSnapshot,
-  LOST_COLOR,
-  liveLabels,
-} from "./live-annotator.ts";
+import { drawLiveFrame, liveLabels } from "./live-annotator.ts";
 
 const T0 = 1_700_000_000_000;
-/** Frame `seq` of a 10 fps camera. */
-const frame = (seq: number) => ({ seq, timeMs: T0 + seq * 100 });
 const track = (over: Partial<ClipTrack>): ClipTrack => ({
   trackId: 1,
   state: "confirmed",
@@ -24,88 +15,10 @@ const track = (over: Partial<ClipTrack>): ClipTrack => ({
   similarity: 0,
   ...over,
 });
-const snapshot = (seq: number, tracks: ClipTrack[] = [track({})]): LiveSnapshot => ({
+const snapshot = (seq: number, tracks: ClipTrack[] = [track({})]): FrameTracks => ({
   seq,
   timeMs: T0 + seq * 100,
   tracks,
-});
-
-describe("LiveFramePairer", () => {
-  it("holds a frame until its own snapshot comes, then releases it with that snapshot", () => {
-    const pairer = new LiveFramePairer<ReturnType<typeof frame>>({ waitMs: 300 });
-    assert.deepEqual(pairer.addFrame(frame(1), 0), []);
-    assert.deepEqual(pairer.addFrame(frame(2), 100), []);
-    assert.equal(pairer.pending, 2);
-    const out = pairer.addSnapshot(snapshot(1));
-    assert.deepEqual(
-      out.map((p) => [p.frame.seq, p.pairing, p.snapshot?.seq]),
-      [[1, "exact", 1]],
-    );
-    assert.equal(pairer.pending, 1);
-  });
-
-  it("releases a frame at once when its snapshot came first", () => {
-    const pairer = new LiveFramePairer<ReturnType<typeof frame>>();
-    pairer.addSnapshot(snapshot(5));
-    const [paired] = pairer.addFrame(frame(5), 0);
-    assert.equal(paired?.pairing, "exact");
-  });
-
-  it("a frame whose snapshot was passed (a later one came) takes the nearest one, without waiting", () => {
-    const pairer = new LiveFramePairer<ReturnType<typeof frame>>({ waitMs: 300 });
-    pairer.addFrame(frame(1), 0);
-    pairer.addFrame(frame(2), 100);
-    const out = pairer.addSnapshot(snapshot(2));
-    assert.deepEqual(
-      out.map((p) => [p.frame.seq, p.pairing, p.snapshot?.seq]),
-      [
-        [1, "nearest", 2],
-        [2, "exact", 2],
-      ],
-    );
-  });
-
-  it("past its wait a frame goes with the nearest snapshot in time, or none when all are stale", () => {
-    const pairer = new LiveFramePairer<ReturnType<typeof frame>>({ waitMs: 300, staleMs: 1000 });
-    pairer.addSnapshot(snapshot(1));
-    pairer.addFrame(frame(4), 1000);
-    pairer.addFrame(frame(30), 1100);
-    assert.equal(pairer.nextDeadline, 1300);
-    assert.deepEqual(pairer.expire(1299), []);
-    const out = pairer.expire(1400);
-    assert.deepEqual(
-      out.map((p) => [p.frame.seq, p.pairing, p.snapshot?.seq]),
-      [
-        [4, "nearest", 1],
-        [30, "none", undefined],
-      ],
-    );
-    assert.equal(pairer.nextDeadline, undefined);
-  });
-
-  it("pairs by capture time too: a snapshot of another run with the same seq is not the frame's own", () => {
-    const pairer = new LiveFramePairer<ReturnType<typeof frame>>({ waitMs: 300 });
-    pairer.addSnapshot({ seq: 3, timeMs: T0 - 60_000, tracks: [] });
-    assert.deepEqual(pairer.addFrame(frame(3), 0), [], "waits for its own");
-    const [paired] = pairer.expire(300);
-    assert.equal(paired?.pairing, "none");
-  });
-
-  it("never holds more than maxPending frames", () => {
-    const pairer = new LiveFramePairer<ReturnType<typeof frame>>({ maxPending: 2 });
-    pairer.addFrame(frame(1), 0);
-    pairer.addFrame(frame(2), 0);
-    const out = pairer.addFrame(frame(3), 0);
-    assert.deepEqual(
-      out.map((p) => p.frame.seq),
-      [1],
-    );
-    assert.equal(pairer.pending, 2);
-    assert.deepEqual(
-      pairer.flush().map((p) => p.frame.seq),
-      [2, 3],
-    );
-  });
 });
 
 describe("FrameRateCap", () => {
@@ -160,10 +73,10 @@ describe("liveLabels", () => {
     assert.deepEqual(
       labels.map((l) => [l.text, l.color]),
       [
-        ["identifying", IDENTIFYING_COLOR],
-        ["#2 Alice", KNOWN_COLOR],
-        ["#3 unknown", UNKNOWN_COLOR],
-        ["#4 Bob (lost)", LOST_COLOR],
+        ["identifying", FACE_COLORS.identifying],
+        ["#2 Alice", FACE_COLORS.known],
+        ["#3 unknown", FACE_COLORS.unknown],
+        ["#4 Bob (lost)", FACE_COLORS.lost],
       ],
     );
     assert.deepEqual(liveLabels(undefined), []);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parseConfig } from "@facetracker/config";
-import type { Identification } from "@facetracker/sdk";
 import type { Box, Point, RgbImage } from "@facetracker/vision";
 import { type CameraDetections, CameraTrackStage, type TrackStageOutput } from "./track-stage.ts";
+import type { Identification } from "./tracking-session.ts";
 
 // The track stage of one camera (session + track events) resumed from a JSON snapshot, with scripted
 // detections and a scripted embedder (no models): same tracks and same events as without the restart.

@@ -1,8 +1,8 @@
 import { type TrackEvent, TrackEventDeriver } from "@facetracker/alerts";
 import type { FaceTrackerConfig } from "@facetracker/config";
-import { type Identification, type SessionFrame, TrackingSession } from "@facetracker/sdk";
 import type { Box, Point, RgbImage } from "@facetracker/vision";
 import { ALIGNED_RGB_BYTES, alignedImage } from "./aligned-crop.ts";
+import { type Identification, type SessionFrame, TrackingSession } from "./tracking-session.ts";
 
 export interface CameraDetections {
   seq: number;

@@ -24,6 +24,7 @@ describe("FaceTrackerApi service definition (grpc-js)", () => {
   before(async () => {
     const implementation: FaceTrackerApiServer = {
       enroll: unimplemented,
+      enrollFace: unimplemented,
       listIdentities: unimplemented,
       renameIdentity: unimplemented,
       deleteIdentity: unimplemented,

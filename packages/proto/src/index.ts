@@ -9,6 +9,8 @@ export { Alert, AlertDelivery } from "./gen/facetracker/v1/alert.ts";
 export {
   DeleteIdentityRequest,
   DeleteIdentityResponse,
+  EnrollFaceRequest,
+  EnrollFaceResponse,
   EnrollRequest,
   EnrollResponse,
   FaceTrack,

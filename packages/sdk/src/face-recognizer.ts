@@ -5,24 +5,28 @@ import {
   loadConfig,
   parseConfig,
 } from "@facetracker/config";
-import { type Gallery, type NewEmbedding, openGallery } from "@facetracker/gallery";
+import type { Gallery } from "@facetracker/gallery";
+import {
+  analyzeOptionsFrom,
+  enrollAccepted,
+  enrollmentName,
+  openConfiguredGallery,
+  reviewEnrollment,
+  runtimeOptionsFrom,
+} from "@facetracker/pipeline";
 import {
   type AnalyzedFace,
   type AnalyzeOptions,
   cosine,
   decodeImage,
-  EMBEDDING_DIM,
   encodeJpeg,
   FaceAnalyzer,
   type ImageInput,
+  type RgbImage,
 } from "@facetracker/vision";
 import { embedLargestFace } from "./largest-face.ts";
-import { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
 import { prefetch } from "./prefetch.ts";
 import type { BatchResult, EnrollOptions, EnrollOutcome, EnrollReport, RecognizedFace } from "./types.ts";
-
-/** Two embeddings of one identity closer than this are the same picture enrolled twice. */
-const SAME_PICTURE_SIMILARITY = 0.97;
 
 export interface RecognizerOptions {
   /** Use this gallery instead of opening the configured one (it is then not closed by close()). */
@@ -156,84 +160,76 @@ export class FaceRecognizer {
   /**
    * Enrolls `name` from photos: the largest face of each. Images with no face, unreadable images, repeats of
    * a picture already enrolled for this person, and faces that already belong to another identity (unless
-   * `force`) are not enrolled and are reported, each with its reason. Nothing already in the gallery changes
-   * when no image is enrolled.
+   * `force`) are not enrolled and are reported, each with its reason (the enrollment policy of
+   * @facetracker/pipeline). Nothing already in the gallery changes when no image is enrolled.
    */
   async enroll(name: string, images: ImageInput[], options: EnrollOptions = {}): Promise<EnrollReport> {
-    const trimmed = name.trim();
-    if (!trimmed) throw new Error("enroll: the identity name is empty");
-    const existing = await this.gallery.get(trimmed);
-    const conflictAt = this.config.enroll.duplicate_threshold ?? this.threshold;
+    const trimmed = enrollmentName(name);
     // One outcome per input image, in input order.
     const outcomes: EnrollOutcome[] = [];
-    const accepted: { index: number; label: string; embedding: NewEmbedding }[] = [];
-    const ownVectors: Float32Array[] = [];
-
+    const found: {
+      index: number;
+      label: string;
+      source?: string;
+      vector: Float32Array;
+      aligned: RgbImage;
+    }[] = [];
     for (let i = 0; i < images.length; i++) {
       const input = images[i] as ImageInput;
       const label = labelOf(input, i);
-      let found: Awaited<ReturnType<FaceRecognizer["embedLargest"]>>;
+      let face: Awaited<ReturnType<FaceRecognizer["embedLargest"]>>;
       try {
-        found = await this.embedLargest(input);
+        face = await this.embedLargest(input);
       } catch (error) {
         outcomes[i] = { image: label, status: "error", reason: (error as Error).message };
         continue;
       }
-      if (!found) {
+      if (!face) {
         outcomes[i] = { image: label, status: "no_face" };
         continue;
       }
-      const vector = found.face.embedding;
-      const hits = await this.gallery.search(vector, {
-        k: 5,
-        minSimilarity: Math.min(conflictAt, SAME_PICTURE_SIMILARITY),
-      });
-      const other = hits.find((h) => h.name !== trimmed && h.similarity >= conflictAt);
-      if (other && !options.force) {
-        outcomes[i] = {
-          image: label,
-          status: "conflict",
-          reason: `the face matches identity '${other.name}' (similarity ${other.similarity.toFixed(3)}); --force (option force) enrolls it anyway`,
-          otherIdentity: other.name,
-          similarity: other.similarity,
-        };
-        continue;
-      }
-      const repeat =
-        hits.find((h) => h.name === trimmed && h.similarity >= SAME_PICTURE_SIMILARITY)?.similarity ??
-        ownVectors.map((v) => cosine(v, vector)).find((s) => s >= SAME_PICTURE_SIMILARITY);
-      if (repeat !== undefined) {
-        outcomes[i] = {
-          image: label,
-          status: "duplicate",
-          reason: `already enrolled for '${trimmed}' (similarity ${repeat.toFixed(3)})`,
-        };
-        continue;
-      }
-      ownVectors.push(vector);
-      const thumbnail = this.config.enroll.thumbnails ? await encodeJpeg(found.face.aligned, 85) : undefined;
-      accepted.push({
-        index: i,
-        label,
-        embedding: { vector, source: typeof input === "string" ? input : undefined, thumbnail },
-      });
+      const source = typeof input === "string" ? input : undefined;
+      found.push({ index: i, label, source, vector: face.face.embedding, aligned: face.face.aligned });
     }
 
+    const decisions = await reviewEnrollment(
+      this.gallery,
+      this.config,
+      trimmed,
+      found.map((f) => f.vector),
+      options,
+    );
+    const accepted: typeof found = [];
+    found.forEach((f, k) => {
+      const d = decisions[k];
+      if (d?.status === "conflict") {
+        const { reason, otherIdentity, similarity } = d;
+        outcomes[f.index] = { image: f.label, status: "conflict", reason, otherIdentity, similarity };
+      } else if (d?.status === "duplicate") {
+        outcomes[f.index] = { image: f.label, status: "duplicate", reason: d.reason };
+      } else accepted.push(f);
+    });
     if (accepted.length === 0) {
+      const existing = await this.gallery.get(trimmed);
       return { name: trimmed, identityId: existing?.id, created: false, enrolled: 0, outcomes };
     }
-    const { identity, embeddingIds } = await this.gallery.enroll(
-      trimmed,
-      accepted.map((a) => a.embedding),
-      options.attributes,
-    );
+    const embeddings = [];
+    for (const a of accepted) {
+      const thumbnail = this.config.enroll.thumbnails ? await encodeJpeg(a.aligned, 85) : undefined;
+      embeddings.push({ vector: a.vector, source: a.source, thumbnail });
+    }
+    const enrolled = await enrollAccepted(this.gallery, trimmed, embeddings, options.attributes);
     accepted.forEach((a, k) => {
-      outcomes[a.index] = { image: a.label, status: "enrolled", embeddingId: embeddingIds[k] as string };
+      outcomes[a.index] = {
+        image: a.label,
+        status: "enrolled",
+        embeddingId: enrolled.embeddingIds[k] as string,
+      };
     });
     return {
       name: trimmed,
-      identityId: identity.id,
-      created: !existing,
+      identityId: enrolled.identityId,
+      created: enrolled.created,
       enrolled: accepted.length,
       outcomes,
     };
@@ -242,16 +238,4 @@ export class FaceRecognizer {
   async close(): Promise<void> {
     if (this.#ownsGallery) await this.gallery.close();
   }
-}
-
-export async function openConfiguredGallery(cfg: FaceTrackerConfig): Promise<Gallery> {
-  return cfg.gallery.backend === "qdrant"
-    ? openGallery({
-        backend: "qdrant",
-        url: cfg.qdrant.url,
-        apiKey: cfg.qdrant.api_key,
-        collection: cfg.qdrant.collection,
-        dimension: EMBEDDING_DIM,
-      })
-    : openGallery({ backend: "embedded", path: cfg.db_path, dimension: EMBEDDING_DIM });
 }

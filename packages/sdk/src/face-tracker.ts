@@ -1,4 +1,4 @@
-import { clipBaseKey } from "@facetracker/clips";
+import { clipBaseKey, type FetchClipOptions, StoredClips, type StoredClipsOptions } from "@facetracker/clips";
 import {
   type FaceTrackerConfig,
   type FaceTrackerConfigInput,
@@ -9,27 +9,21 @@ import {
 import type { Gallery } from "@facetracker/gallery";
 import { VideoSource, type VideoSourceOptions } from "@facetracker/media";
 import {
-  alignFace,
-  type Detection,
-  type DetectOptions,
-  FaceAnalyzer,
-  fivePoints,
-  SceneChangeDetector,
-} from "@facetracker/vision";
+  enrollAccepted,
+  enrollmentName,
+  type FaceSummary,
+  type FrameInput,
+  type FrameResult,
+  type RunStats,
+  reviewEnrollment,
+  runtimeOptionsFrom,
+  TrackingRun,
+  type VideoFaces,
+} from "@facetracker/pipeline";
+import { type FaceTrackingPipeline, type PipelineOptions, startPipeline } from "@facetracker/runner";
+import { FaceAnalyzer } from "@facetracker/vision";
 import { FaceRecognizer } from "./face-recognizer.ts";
-import { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
-import { type FetchClipOptions, StoredClips, type StoredClipsOptions } from "./stored-clips.ts";
-import { faceWithMargin } from "./track-memory.ts";
-import { TrackingSession } from "./tracking-session.ts";
-import type {
-  FaceSummary,
-  FrameInput,
-  FrameResult,
-  RunStats,
-  StageMillis,
-  VideoFaces,
-} from "./tracking-types.ts";
-import type { EnrollReport } from "./types.ts";
+import type { EnrollOutcome, EnrollReport } from "./types.ts";
 
 export interface FaceTrackerOptions {
   /** Use this gallery (not closed by close()). */
@@ -72,15 +66,11 @@ export interface ClipFaces extends VideoFaces {
   };
 }
 
-const emptyStages = (): StageMillis => ({
-  decode: 0,
-  detect: 0,
-  track: 0,
-  landmarks: 0,
-  align: 0,
-  embed: 0,
-  match: 0,
-});
+/** Options of FaceTracker.startFaceTrackingPipeline: PipelineOptions with a configuration to parse. */
+export interface FaceTrackingPipelineOptions extends Omit<PipelineOptions, "config"> {
+  /** The configuration (as in a YAML file, or parsed); default: every default, no camera. */
+  config?: FaceTrackerConfigInput | FaceTrackerConfig;
+}
 
 /**
  * Tracks faces through video: stable track IDs (ByteTrack), credence before a track is confirmed, face
@@ -124,6 +114,17 @@ export class FaceTracker {
     return StoredClips.open(parseConfig(config).storage, options);
   }
 
+  /**
+   * Starts the real-time pipeline on this machine (ingest, detect, embed, track, alert, clip recording,
+   * notifications, live stream, gRPC API and web page): on a private nats-server under `dataDir` unless
+   * `natsUrl` (or `config.nats.url`) names one, each service in its own process unless `singleProcess`.
+   * Loads no models here and leaves the gallery to the services. The handle's iterators give the track
+   * events, alerts, clips and deliveries from the start; stop() drains and stops everything.
+   */
+  static startFaceTrackingPipeline(options: FaceTrackingPipelineOptions = {}): Promise<FaceTrackingPipeline> {
+    return startPipeline({ ...options, config: parseConfig(options.config ?? {}) });
+  }
+
   get gallery(): Gallery {
     return this.recognizer.gallery;
   }
@@ -148,9 +149,9 @@ export class FaceTracker {
   ): AsyncGenerator<FrameResult> {
     if (typeof input === "string" || typeof input === "number") {
       const source = await this.openSource(input, options.source);
-      yield* this.#track(source.frames(), new TrackingRun(this, source.info.fps), options, source);
+      yield* this.#track(source.frames(), this.#run(source.info.fps), options, source);
     } else {
-      yield* this.#track(input, new TrackingRun(this, options.frameRate ?? 30), options);
+      yield* this.#track(input, this.#run(options.frameRate ?? 30), options);
     }
   }
 
@@ -162,7 +163,7 @@ export class FaceTracker {
     const source = await this.openSource(path, options.source);
     const total = source.info.frameCount;
     options.onStart?.(source.info);
-    const run = new TrackingRun(this, source.info.fps);
+    const run = this.#run(source.info.fps);
     for await (const result of this.#track(source.frames(), run, options, source)) {
       await options.onFrame?.(result);
       options.onProgress?.({ frame: run.stats.frames, ...(total ? { total } : {}), fps: run.currentFps() });
@@ -199,6 +200,15 @@ export class FaceTracker {
     }
   }
 
+  /** A tracking run of this tracker's models and gallery (its own tracker: track IDs start at 1). */
+  #run(frameRate: number): TrackingRun {
+    return new TrackingRun(
+      this.config,
+      { analyzer: this.recognizer.analyzer, gallery: this.gallery },
+      frameRate,
+    );
+  }
+
   /** Runs frames through one tracking run, timing the wait for each frame; closes the source at the end. */
   async *#track(
     frames: AsyncIterable<FrameInput> | Iterable<FrameInput>,
@@ -223,7 +233,10 @@ export class FaceTracker {
 
   /**
    * Enrolls `name` from faces found in a video (one track, or several tracks of the same person): their
-   * representative embeddings and best thumbnail go to the gallery.
+   * representative embeddings, the first with its track's best thumbnail, go to the gallery. The
+   * enrollment policy applies (see FaceRecognizer.enroll): an embedding of another identity throws (unless
+   * `force`) and nothing is enrolled; one already enrolled for `name` (or a repeat within the faces) is left
+   * out and reported as a duplicate.
    */
   async enroll(
     name: string,
@@ -231,146 +244,55 @@ export class FaceTracker {
     options: { attributes?: Record<string, string>; force?: boolean } = {},
   ): Promise<EnrollReport> {
     const list = Array.isArray(faces) ? faces : [faces];
-    const trimmed = name.trim();
-    if (!trimmed) throw new Error("enroll: the identity name is empty");
+    const trimmed = enrollmentName(name);
     const vectors = list.flatMap((f) => f.embeddings.map((vector) => ({ vector, face: f })));
     if (vectors.length === 0)
       throw new Error("enroll: the faces carry no embeddings (tracks too short to embed)");
-    if (!options.force) {
-      for (const { vector, face } of vectors) {
-        const [hit] = await this.gallery.search(vector, { k: 1 });
-        if (
-          hit &&
-          hit.name !== trimmed &&
-          hit.similarity >= (this.config.enroll.duplicate_threshold ?? this.recognizer.threshold)
-        ) {
-          throw new Error(
-            `track ${face.trackId} matches identity '${hit.name}' (similarity ${hit.similarity.toFixed(3)}); --force (option force) enrolls it anyway`,
-          );
-        }
-      }
-    }
-    const existing = await this.gallery.get(trimmed);
-    const { identity, embeddingIds } = await this.gallery.enroll(
+    const decisions = await reviewEnrollment(
+      this.gallery,
+      this.config,
       trimmed,
-      vectors.map(({ vector, face }, i) => ({
-        vector,
-        source: `track ${face.trackId}`,
-        ...(i === 0 && face.alignedThumbnail ? { thumbnail: face.alignedThumbnail } : {}),
-      })),
-      options.attributes,
+      vectors.map((v) => v.vector),
+      options,
     );
+    decisions.forEach((d, i) => {
+      if (d.status === "conflict") {
+        throw new Error(
+          `track ${vectors[i]?.face.trackId} matches identity '${d.otherIdentity}' (similarity ${d.similarity.toFixed(3)}); --force (option force) enrolls it anyway`,
+        );
+      }
+    });
+    const accepted = vectors.filter((_, i) => decisions[i]?.status === "accepted");
+    const enrolled =
+      accepted.length === 0
+        ? undefined
+        : await enrollAccepted(
+            this.gallery,
+            trimmed,
+            accepted.map(({ vector, face }, k) => ({
+              vector,
+              source: `track ${face.trackId}`,
+              ...(k === 0 && face.alignedThumbnail ? { thumbnail: face.alignedThumbnail } : {}),
+            })),
+            options.attributes,
+          );
+    let k = 0;
+    const outcomes = decisions.map((d, i): EnrollOutcome => {
+      const image = `track ${vectors[i]?.face.trackId}`;
+      return d.status === "duplicate"
+        ? { image, status: "duplicate", reason: d.reason }
+        : { image, status: "enrolled", embeddingId: enrolled?.embeddingIds[k++] as string };
+    });
     return {
       name: trimmed,
-      identityId: identity.id,
-      created: !existing,
-      enrolled: embeddingIds.length,
-      outcomes: embeddingIds.map((id, i) => ({
-        image: `track ${vectors[i]?.face.trackId}`,
-        status: "enrolled" as const,
-        embeddingId: id,
-      })),
+      identityId: enrolled?.identityId ?? (await this.gallery.get(trimmed))?.id,
+      created: enrolled?.created ?? false,
+      enrolled: accepted.length,
+      outcomes,
     };
   }
 
   async close(): Promise<void> {
     await this.recognizer.close();
-  }
-}
-
-/**
- * One pass over one stream in this process: shot-cut check and detection on the frame, the tracking stage
- * (TrackingSession) with landmarks, alignment and embedding computed from the frame only for the faces
- * that need them, and statistics.
- */
-class TrackingRun {
-  readonly stats: RunStats = {
-    frames: 0,
-    detections: 0,
-    embeddings: 0,
-    splits: 0,
-    fps: 0,
-    wallMs: 0,
-    stages: emptyStages(),
-  };
-  readonly #analyzer: FaceAnalyzer;
-  readonly #session: TrackingSession;
-  readonly #detect: DetectOptions;
-  readonly #scenes = new SceneChangeDetector();
-  readonly #start = performance.now();
-  #count = 0;
-
-  constructor(owner: FaceTracker, frameRate: number) {
-    this.#analyzer = owner.recognizer.analyzer;
-    const gallery = owner.gallery;
-    const stages = this.stats.stages;
-    const embedder = this.#analyzer.embedder;
-    this.#session = new TrackingSession(owner.config, {
-      frameRate,
-      identify: async (faces) => {
-        const out = [];
-        for (const face of faces) {
-          let t = performance.now();
-          const embedding = await embedder.embed(face);
-          stages.embed += performance.now() - t;
-          t = performance.now();
-          const matches = await gallery.search(embedding, { k: 3 });
-          stages.match += performance.now() - t;
-          out.push({ embedding, matches });
-        }
-        return out;
-      },
-    });
-    // Detections down to the tracker's low threshold feed its second association; small faces are a filter.
-    this.#detect = {
-      ...analyzeOptionsFrom(owner.config, {}, "auto"),
-      scoreThreshold: this.#session.minDetectionScore,
-      minFaceSize: 0,
-    };
-  }
-
-  currentFps(): number {
-    const s = (performance.now() - this.#start) / 1000;
-    return s > 0 ? this.stats.frames / s : 0;
-  }
-
-  async process(frame: FrameInput): Promise<FrameResult> {
-    const index = frame.index ?? this.#count;
-    const pts = frame.pts ?? index / 30;
-    this.#count++;
-    const sceneCut = this.#scenes.isCut(frame);
-    const t = performance.now();
-    const detections = await this.#analyzer.detector.detect(frame, this.#detect);
-    this.stats.stages.detect += performance.now() - t;
-    const landmarks = this.#analyzer.landmarks;
-    const result = await this.#session.process({
-      index,
-      pts,
-      width: frame.width,
-      height: frame.height,
-      sceneCut,
-      detections,
-      landmarks: async (i) => fivePoints(await landmarks.predict(frame, (detections[i] as Detection).box)),
-      aligned: async (_i, points) => alignFace(frame, points),
-      faceCrop: (i) => faceWithMargin(frame, (detections[i] as Detection).box),
-    });
-    const c = this.#session.counters;
-    Object.assign(this.stats, {
-      frames: c.frames,
-      detections: c.detections,
-      embeddings: c.embeddings,
-      splits: c.splits,
-    });
-    Object.assign(this.stats.stages, { track: c.trackMs, landmarks: c.landmarksMs, align: c.alignMs });
-    return { ...result, width: frame.width, height: frame.height, image: frame };
-  }
-
-  finish(): void {
-    this.stats.wallMs = performance.now() - this.#start;
-    this.stats.fps = this.stats.wallMs > 0 ? (this.stats.frames * 1000) / this.stats.wallMs : 0;
-  }
-
-  summaries(): Promise<FaceSummary[]> {
-    return this.#session.summaries();
   }
 }

@@ -1,15 +1,4 @@
-export { bestThreshold, type ScoredPair, statsAt, type ThresholdStats } from "./calibration.ts";
-export { FaceRecognizer, openConfiguredGallery, type RecognizerOptions } from "./face-recognizer.ts";
-export type { ClipFaces, FindFacesInClipOptions } from "./face-tracker.ts";
-export {
-  FaceTracker,
-  type FaceTrackerOptions,
-  type FindFacesOptions,
-  type PredictOptions,
-} from "./face-tracker.ts";
-export { embedLargestFace } from "./largest-face.ts";
-export { analyzeOptionsFrom, runtimeOptionsFrom } from "./options-from-config.ts";
-export { prefetch } from "./prefetch.ts";
+// What users of the facade see, owned by the stage packages.
 export {
   type ClipReference,
   type FetchClipOptions,
@@ -22,18 +11,7 @@ export {
   StoredClips,
   type StoredClipsOptions,
   videoKeyOf,
-} from "./stored-clips.ts";
-export { faceWithMargin } from "./track-memory.ts";
-export {
-  APPEARANCE_JUMP,
-  type FrameObservations,
-  type GalleryMatch,
-  type Identification,
-  type Identify,
-  type SessionCounters,
-  type SessionFrame,
-  TrackingSession,
-} from "./tracking-session.ts";
+} from "@facetracker/clips";
 export type {
   FaceSummary,
   FrameInput,
@@ -43,7 +21,30 @@ export type {
   TrackIdentityResult,
   TrackResult,
   VideoFaces,
-} from "./tracking-types.ts";
+} from "@facetracker/pipeline";
+export {
+  type Alert,
+  type AlertDelivery,
+  type ClipEvent,
+  type FaceTrackingPipeline,
+  type PipelineLog,
+  type PipelineLogEntry,
+  type PipelineReadiness,
+  type TrackEvent,
+  TrackEventType,
+  trackEventTypeToJSON,
+} from "@facetracker/runner";
+export { bestThreshold, type ScoredPair, statsAt, type ThresholdStats } from "./calibration.ts";
+export { FaceRecognizer, type RecognizerOptions } from "./face-recognizer.ts";
+export type { ClipFaces, FaceTrackingPipelineOptions, FindFacesInClipOptions } from "./face-tracker.ts";
+export {
+  FaceTracker,
+  type FaceTrackerOptions,
+  type FindFacesOptions,
+  type PredictOptions,
+} from "./face-tracker.ts";
+export { embedLargestFace } from "./largest-face.ts";
+export { prefetch } from "./prefetch.ts";
 export type {
   BatchResult,
   EnrollOptions,

@@ -1,5 +1,6 @@
 import { connectBus, ensureStreams } from "@facetracker/bus";
 import { loadConfig } from "@facetracker/config";
+import { isProcessAlive } from "@facetracker/infra";
 import {
   createLogger,
   createServiceMetrics,
@@ -12,16 +13,6 @@ import type { ServiceFactory } from "./service-deps.ts";
 
 /** How often a service started by a parent (FACETRACKER_PARENT_PID) checks that the parent still runs. */
 const PARENT_CHECK_MS = 1000;
-
-/** Whether process `pid` still runs (signal 0 probes without signalling). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Runs one pipeline service as a process: loads the configuration (FACETRACKER_CONFIG + environment),
@@ -67,7 +58,7 @@ export function hostService(name: string, factory: ServiceFactory): void {
       });
       logger.info("listening", { healthz: `${http.url}/healthz`, metrics: `${http.url}/metrics` });
       const watch = setInterval(() => {
-        if (parentPid > 0 && !alive(parentPid)) void handle.stop("the parent process is gone");
+        if (parentPid > 0 && !isProcessAlive(parentPid)) void handle.stop("the parent process is gone");
         else if (exitWhenDone && service.finished?.()) void handle.stop("done: every camera ended");
       }, PARENT_CHECK_MS);
       watch.unref();

@@ -9,18 +9,7 @@ import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-
-export const SERVICE_NAMES = [
-  "api",
-  "embed",
-  "alert",
-  "clip-recorder",
-  "track",
-  "detect",
-  "restream",
-  "ingest",
-] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+import type { ServiceName } from "./service-catalog.ts";
 
 export interface ServiceProcessOptions {
   name: ServiceName;

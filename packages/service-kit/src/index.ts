@@ -2,7 +2,7 @@
  * @facetracker/service-kit: the runtime every FaceTracker service process shares. Structured JSON logs
  * (createLogger), Prometheus metrics with the standard facetracker_* series (createServiceMetrics), the
  * /healthz, /livez and /metrics HTTP endpoints (startServiceHttp), signal-driven start/stop with exit codes
- * (runService, tested in a real child with runServiceChild) and environment options (envString, envInt…).
+ * (runService; its tests run it in a real child with @facetracker/testing/service-kit) and environment options (envString, envInt…).
  */
 
 export type { EnvIntOptions, EnvReadOptions, EnvSource } from "./env-config.ts";
@@ -18,8 +18,6 @@ export type {
   StopSignal,
 } from "./lifecycle.ts";
 export { DEFAULT_STOP_TIMEOUT_MS, runService, STOP_SIGNALS } from "./lifecycle.ts";
-export type { ServiceChildOptions, ServiceChildResult } from "./lifecycle-testing.ts";
-export { runServiceChild, SERVICE_KIT_URL } from "./lifecycle-testing.ts";
 export type {
   LogFields,
   Logger,

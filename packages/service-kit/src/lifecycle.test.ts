@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
+import { runServiceChild, SERVICE_KIT_URL } from "@facetracker/testing/service-kit";
 import type { RunningService, ServiceContext } from "./lifecycle.ts";
 import { runService } from "./lifecycle.ts";
-import { runServiceChild, SERVICE_KIT_URL } from "./lifecycle-testing.ts";
 import type { LogRecord } from "./logger.ts";
 import { createLogger, parseLogLines } from "./logger.ts";
 

@@ -7,8 +7,9 @@
  */
 
 import { parseArgs } from "node:util";
+import { seededRandom } from "@facetracker/infra";
+import { detectFaces, randomLinearFaces } from "@facetracker/testing/tracking";
 import { ByteTracker } from "../src/byte-tracker.ts";
-import { detectFaces, randomLinearFaces, seededRandom } from "../src/synthetic-scenes.ts";
 import type { Detection } from "../src/types.ts";
 
 const { values } = parseArgs({

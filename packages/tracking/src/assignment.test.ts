@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { seededRandom } from "@facetracker/infra";
 import { iouMatrix, linearAssignment } from "./assignment.ts";
-import { seededRandom } from "./synthetic-scenes.ts";
 
 /** Σ (cost − threshold) over the matched pairs: what the assignment minimises. */
 function gain(cost: number[][], matches: [number, number][], threshold: number): number {

@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { seededRandom } from "@facetracker/infra";
+import { detectFaces, faceBox, type LinearFace, randomLinearFaces } from "@facetracker/testing/tracking";
 import type { Box } from "./box.ts";
 import { ByteTracker } from "./byte-tracker.ts";
-import {
-  detectFaces,
-  faceBox,
-  type LinearFace,
-  randomLinearFaces,
-  seededRandom,
-} from "./synthetic-scenes.ts";
 import type { Detection, TrackerUpdate, TrackView } from "./types.ts";
 
 function square(x: number, y: number, size = 60): Box {

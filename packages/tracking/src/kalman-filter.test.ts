@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { seededRandom } from "@facetracker/infra";
 import { type Box, boxToXyah, xyahToBox } from "./box.ts";
 import { KalmanFilter, type KalmanState } from "./kalman-filter.ts";
 import { cholesky, choleskySolve, multiply, multiplyTransposed, transpose } from "./matrix.ts";
-import { seededRandom } from "./synthetic-scenes.ts";
 
 function movingBox(frame: number): Box {
   const x = 100 + 3 * frame;

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { seededRandom } from "@facetracker/infra";
+import { detectFaces, randomLinearFaces } from "@facetracker/testing/tracking";
 import { ByteTracker, type ByteTrackerSnapshot } from "./byte-tracker.ts";
 import { SnapshotError } from "./snapshot.ts";
-import { detectFaces, randomLinearFaces, seededRandom } from "./synthetic-scenes.ts";
 import type { Detection, TrackerUpdate } from "./types.ts";
 
 /** Seeded frames: faces on straight paths, some missed (lost and re-found tracks), one leaving early. */

@@ -2,6 +2,7 @@ import { estimateSimilarity, type Point, type Similarity } from "./geometry.ts";
 import type { RgbImage } from "./image.ts";
 import { warpSimilarity } from "./sampling.ts";
 
+/** Side of the aligned face crop (ArcFace reference), pixels: the one definition every package uses. */
 export const ALIGNED_SIZE = 112;
 
 /** ArcFace reference positions of the 5 points in a 112×112 crop. */

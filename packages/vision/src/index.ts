@@ -17,6 +17,15 @@ export {
   type StageTimes,
 } from "./face-analyzer.ts";
 export {
+  FACE_COLORS,
+  type FaceKind,
+  faceColorsCss,
+  faceLabel,
+  faceLabelText,
+  type LabeledFace,
+  trackFaceKind,
+} from "./face-labels.ts";
+export {
   applySimilarity,
   type Box,
   boxArea,

@@ -1,4 +1,5 @@
-import { type Bus, consumeMessages, ensureStreams, publishMessage, subject } from "@facetracker/bus";
+import type { TypedBus } from "@facetracker/bus";
+import { ClipWaiter } from "@facetracker/clip-recording";
 import type { FaceTrackerConfig } from "@facetracker/config";
 import {
   AlertNotifier,
@@ -7,8 +8,7 @@ import {
   type DeliveryResult,
   type NotificationTransport,
 } from "@facetracker/notify";
-import { ClipWaiter } from "@facetracker/pipeline";
-import { Alert, AlertDelivery, ClipEvent } from "@facetracker/proto";
+import { AlertDelivery } from "@facetracker/proto";
 import type { Logger, ServiceMetrics } from "@facetracker/service-kit";
 
 /** Alerts waiting for their clip and notification at once, at most (each holds one unacknowledged message). */
@@ -50,7 +50,7 @@ export async function startAlertNotifications({
   metrics,
   transport = notificationTransport(config),
 }: {
-  bus: Bus;
+  bus: TypedBus;
   config: FaceTrackerConfig;
   logger: Logger;
   metrics: ServiceMetrics;
@@ -72,42 +72,25 @@ export async function startAlertNotifications({
       : undefined;
   const waitMs = clipWaitMs(config);
   const clips = new ClipWaiter();
-  const clipWatcher = await consumeMessages({
-    js: bus.js,
-    stream: "FT_CLIPS",
-    filterSubject: "ft.clips.>",
+  const clipWatcher = await bus.consume("clips", {
     // Clips of the last minutes too, for alerts still waiting after a restart.
     deliverPolicy: "last_per_subject",
-    type: ClipEvent,
-    ensureStream: () => ensureStreams(bus.jsm),
-    logger,
     handler: (clip) => {
       clips.ready(clip.alertIds.length > 0 ? clip.alertIds : [clip.alertId], clip.url);
     },
   });
 
   const record = async (delivery: Partial<AlertDelivery> & { alertId: string; camera: string }) => {
-    await publishMessage(
-      bus.js,
-      subject("deliveries", delivery.camera),
-      AlertDelivery,
-      AlertDelivery.fromPartial({ ...delivery, timeMs: Date.now() }),
-      { msgId: `${delivery.alertId}-notification`, ensureStream: () => ensureStreams(bus.jsm) },
-    );
+    await bus.publish("deliveries", AlertDelivery.fromPartial({ ...delivery, timeMs: Date.now() }), {
+      msgId: `${delivery.alertId}-notification`,
+    });
   };
 
-  const consumer = await consumeMessages({
-    js: bus.js,
-    stream: "FT_ALERTS",
+  const consumer = await bus.consume("alerts", {
     durable: "notify",
-    filterSubject: "ft.alerts.>",
-    type: Alert,
     deliverPolicy: "new",
     maxAckPending: ALERTS_IN_WORK + 1,
     concurrency: ALERTS_IN_WORK,
-    ensureStream: () => ensureStreams(bus.jsm),
-    logger,
-    onDeadLetter: () => metrics.messagesDeadLettered.inc({ subject_kind: "alerts" }),
     handler: async (alert) => {
       if (!notifier) {
         await record({ alertId: alert.id, camera: alert.camera, notificationStatus: "disabled" });

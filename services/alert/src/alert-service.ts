@@ -1,23 +1,9 @@
-import { type AlertMode, AlertRules, type TrackEvent as StageEvent } from "@facetracker/alerts";
-import {
-  consumeMessages,
-  ensureStreams,
-  openCameraRegistry,
-  publishMessage,
-  subject,
-} from "@facetracker/bus";
-import { Alert, TrackEvent, TrackEventType } from "@facetracker/proto";
-import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
+import { type AlertMode, AlertRules } from "@facetracker/alerts";
+import { openCameraRegistry } from "@facetracker/bus";
+// The mapping alone: the alert process does not load the models' runtime the rest of pipeline needs.
+import { trackEventFromProto } from "@facetracker/pipeline/proto-mapping";
+import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 import { startAlertNotifications } from "./alert-notifications.ts";
-
-const stageTypes: Partial<Record<number, StageEvent["type"]>> = {
-  [TrackEventType.CONFIRMED]: "confirmed",
-  [TrackEventType.IDENTIFIED]: "identified",
-  [TrackEventType.IDENTITY_CHANGED]: "identity_changed",
-  [TrackEventType.LOST]: "lost",
-  [TrackEventType.FOUND]: "found",
-  [TrackEventType.ENDED]: "ended",
-};
 
 /**
  * Alert: consumes track events of every camera (durable consumer "alert") and publishes an alert on
@@ -27,34 +13,23 @@ const stageTypes: Partial<Record<number, StageEvent["type"]>> = {
  * JetStream de-duplication ID, so a replay publishes no duplicate. The notifications of the alerts go out
  * from here too (see alert-notifications.ts).
  */
-export async function startAlertService({
-  bus,
-  config,
-  logger,
-  metrics,
-}: ServiceDeps): Promise<PipelineService> {
+export async function startAlertService(deps: ServiceDeps): Promise<PipelineService> {
+  const { config, logger, metrics } = deps;
+  const bus = serviceBus(deps);
   const cameras = new Map<string, AlertRules>();
-  const registry = await openCameraRegistry(bus.js);
+  const registry = await openCameraRegistry(deps.bus.js);
   const registered = new Map<string, string>();
   /** The camera's alert mode: the configuration file's, else the registry's, else the site default. */
   const modeOf = (camera: string): AlertMode =>
     config.cameras.find((c) => c.id === camera)?.alert_mode ??
     (registered.get(camera) as AlertMode | undefined) ??
     config.alerts.alert_mode;
-  const consumer = await consumeMessages({
-    js: bus.js,
-    stream: "FT_TRACKS",
+  const consumer = await bus.consume("tracks", {
     durable: "alert",
-    filterSubject: "ft.tracks.>",
-    type: TrackEvent,
     maxAckPending: 1,
-    ensureStream: () => ensureStreams(bus.jsm),
-    logger,
-    onDeadLetter: () => metrics.messagesDeadLettered.inc({ subject_kind: "tracks" }),
     handler: async (event) => {
-      metrics.messagesIn.inc({ subject_kind: "tracks" });
-      const type = stageTypes[event.type];
-      if (!type) return;
+      const stageEvent = trackEventFromProto(event);
+      if (!stageEvent) return;
       let stage = cameras.get(event.camera);
       if (!stage) {
         const entry = await registry.get(event.camera);
@@ -69,25 +44,11 @@ export async function startAlertService({
         cameras.set(event.camera, stage);
       }
       const b = event.box;
-      const decision = stage.decide(
-        {
-          type,
-          trackId: event.trackId,
-          frame: event.seq,
-          pts: event.pts,
-          box: b ? [b.x1, b.y1, b.x2, b.y2] : null,
-          identity: event.identity
-            ? { id: event.identity.id, name: event.identity.name, similarity: event.identity.similarity }
-            : null,
-        },
-        event.timeMs,
-      );
+      const decision = stage.decide(stageEvent, event.timeMs);
       if (!decision) return;
       const id = `${event.camera}-${event.trackId}-${event.seq}`;
-      await publishMessage(
-        bus.js,
-        subject("alerts", event.camera),
-        Alert,
+      await bus.publish(
+        "alerts",
         {
           id,
           camera: event.camera,
@@ -101,9 +62,8 @@ export async function startAlertService({
           pts: event.pts,
           ...(b ? { box: b } : {}),
         },
-        { msgId: id, ensureStream: () => ensureStreams(bus.jsm) },
+        { msgId: id },
       );
-      metrics.messagesOut.inc({ subject_kind: "alerts" });
       logger.info("alert", {
         camera: event.camera,
         trackId: event.trackId,

@@ -3,27 +3,21 @@ import { rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
-  allCamerasSubject,
-  consumeMessages,
-  ensureStreams,
   type MessageConsumer,
+  type MessageKinds,
   openCameraRegistry,
-  subject,
   validateCameraId,
 } from "@facetracker/bus";
 import { alertModes } from "@facetracker/config";
-import { GalleryError, type IdentityInfo as GalleryIdentity } from "@facetracker/gallery";
+import type { IdentityInfo as GalleryIdentity } from "@facetracker/gallery";
 import {
-  Alert,
   type FaceTrackerApiServer,
   FaceTrackerApiService,
-  GalleryChanged,
   GalleryChangeKind,
   type IdentityInfo,
-  TrackEvent,
 } from "@facetracker/proto";
 import { FaceTracker } from "@facetracker/sdk";
-import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
+import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 import {
   type handleServerStreamingCall,
   type Metadata,
@@ -33,31 +27,11 @@ import {
   type ServerWritableStream,
   status,
 } from "@grpc/grpc-js";
+import { enrollFace } from "./enroll-face.ts";
+import { galleryStatus, grpcError, isGrpcError } from "./grpc-errors.ts";
 import { resolveInsideRoots } from "./media-roots.ts";
-import { startWebServer, type WebServer } from "./web/web-server.ts";
 
 type Callback<T> = (error: Partial<ServerErrorResponse> | null, value?: T) => void;
-
-const grpcError = (code: status, details: string): Partial<ServerErrorResponse> => ({
-  code,
-  details,
-  message: details,
-});
-
-function galleryStatus(error: unknown): Partial<ServerErrorResponse> {
-  if (error instanceof GalleryError) {
-    const code =
-      error.code === "NOT_FOUND"
-        ? status.NOT_FOUND
-        : error.code === "NAME_TAKEN"
-          ? status.ALREADY_EXISTS
-          : error.code === "INVALID"
-            ? status.INVALID_ARGUMENT
-            : status.UNAVAILABLE;
-    return grpcError(code, error.message);
-  }
-  return grpcError(status.INTERNAL, error instanceof Error ? error.message : String(error));
-}
 
 const toInfo = (i: GalleryIdentity): IdentityInfo => ({
   id: i.id,
@@ -73,17 +47,14 @@ const toInfo = (i: GalleryIdentity): IdentityInfo => ({
  * watch track events and alerts (server streaming, resumable from a stream sequence). With api.token set,
  * every call must carry `authorization: Bearer <token>`. Gallery changes are broadcast on
  * ft.gallery.changed. Cameras are added, replaced and removed in the camera registry (NATS KV), which
- * the ingest service follows. The operators' web page is served on api.http_port (web/web-server.ts).
+ * the ingest service follows. The api is the gallery's one writer: the operators' web page (services/web)
+ * reads it and sends its changes here (EnrollFace, RenameIdentity, DeleteIdentity).
  */
-export async function startApiService({
-  bus,
-  config,
-  logger,
-  metrics,
-  gallery: shared,
-}: ServiceDeps): Promise<PipelineService> {
+export async function startApiService(deps: ServiceDeps): Promise<PipelineService> {
+  const { config, logger, metrics, gallery: shared } = deps;
+  const bus = serviceBus(deps);
   const tracker = await FaceTracker.create(config, shared ? { gallery: shared } : {});
-  const cameras = await openCameraRegistry(bus.js);
+  const cameras = await openCameraRegistry(deps.bus.js);
   const gallery = tracker.gallery;
   const watchers = new Set<MessageConsumer>();
   const token = config.api.token;
@@ -103,11 +74,7 @@ export async function startApiService({
       fn(call.request).then(
         (value) => callback(null, value),
         (error: unknown) => {
-          const e =
-            (error as { code?: unknown }).code !== undefined &&
-            typeof (error as { code?: unknown }).code === "number"
-              ? (error as Partial<ServerErrorResponse>)
-              : galleryStatus(error);
+          const e = isGrpcError(error) ? error : galleryStatus(error);
           logger.warn("api call failed", { call: name, error: e.details });
           callback(e);
         },
@@ -116,49 +83,38 @@ export async function startApiService({
   };
 
   const announce = async (kind: GalleryChangeKind, identityId: string, name: string) => {
-    bus.nc.publish(
-      "ft.gallery.changed",
-      GalleryChanged.encode({ kind, identityId, name, embeddingId: "", timeMs: Date.now() }).finish(),
-    );
+    bus.galleryChanged.publish({ kind, identityId, name, embeddingId: "", timeMs: Date.now() });
   };
 
   const watch =
-    <T>(
-      streamName: string,
-      kind: "tracks" | "alerts",
-      type: { decode(b: Uint8Array): T } & Parameters<typeof consumeMessages<T>>[0]["type"],
-    ): handleServerStreamingCall<{ camera: string; fromSeq: number }, T> =>
-    (call: ServerWritableStream<{ camera: string; fromSeq: number }, T>) => {
+    <K extends "tracks" | "alerts">(
+      kind: K,
+    ): handleServerStreamingCall<{ camera: string; fromSeq: number }, MessageKinds[K]> =>
+    (call: ServerWritableStream<{ camera: string; fromSeq: number }, MessageKinds[K]>) => {
       if (!authorized(call.metadata)) {
         call.emit("error", grpcError(status.UNAUTHENTICATED, "missing or wrong bearer token"));
         return;
       }
-      const filterSubject = call.request.camera
-        ? subject(kind, call.request.camera)
-        : allCamerasSubject(kind);
-      void consumeMessages({
-        js: bus.js,
-        stream: streamName,
-        filterSubject,
-        type,
-        ...(call.request.fromSeq > 0
-          ? { startSeq: call.request.fromSeq }
-          : { deliverPolicy: "new" as const }),
-        ensureStream: () => ensureStreams(bus.jsm),
-        logger,
-        handler: (value) => {
-          call.write(value);
-        },
-      }).then(
-        (consumer) => {
-          watchers.add(consumer);
-          call.on("cancelled", () => {
-            watchers.delete(consumer);
-            void consumer.stop();
-          });
-        },
-        (error: Error) => call.emit("error", grpcError(status.UNAVAILABLE, error.message)),
-      );
+      void bus
+        .consume(kind, {
+          ...(call.request.camera ? { camera: call.request.camera } : {}),
+          ...(call.request.fromSeq > 0
+            ? { startSeq: call.request.fromSeq }
+            : { deliverPolicy: "new" as const }),
+          handler: (value) => {
+            call.write(value);
+          },
+        })
+        .then(
+          (consumer) => {
+            watchers.add(consumer);
+            call.on("cancelled", () => {
+              watchers.delete(consumer);
+              void consumer.stop();
+            });
+          },
+          (error: Error) => call.emit("error", grpcError(status.UNAVAILABLE, error.message)),
+        );
     };
 
   const implementation: Partial<FaceTrackerApiServer> = {
@@ -180,6 +136,14 @@ export async function startApiService({
           .map((o) => `${o.image}: ${"reason" in o ? o.reason : "no face found"}`),
       };
     }),
+    enrollFace: guard("enroll_face", async (r) =>
+      enrollFace(tracker, announce, {
+        name: r.name,
+        jpeg: new Uint8Array(r.alignedJpeg),
+        source: r.source,
+        force: r.force,
+      }),
+    ),
     listIdentities: guard("list_identities", async (r) => ({
       identities: (await gallery.list()).filter((i) => i.name.includes(r.nameContains)).map(toInfo),
     })),
@@ -257,8 +221,8 @@ export async function startApiService({
       return {};
     }),
     listCameras: guard("list_cameras", async () => ({ cameras: await cameras.list() })),
-    watchTracks: watch("FT_TRACKS", "tracks", TrackEvent),
-    watchAlerts: watch("FT_ALERTS", "alerts", Alert),
+    watchTracks: watch("tracks"),
+    watchAlerts: watch("alerts"),
   };
 
   const server = new Server({
@@ -272,24 +236,13 @@ export async function startApiService({
     ),
   );
   logger.info("gRPC API listening", { port, auth: token ? "bearer token" : "none" });
-  let web: WebServer;
-  try {
-    web = await startWebServer({ bus, config, logger, tracker, cameras, announce });
-  } catch (error) {
-    server.forceShutdown();
-    await tracker.close();
-    throw error;
-  }
   return {
     readiness: () => ({ grpc: true }),
     port,
-    /** Port of the operators' web page (api.http_port); undefined when it could not be bound. */
-    httpPort: web.port,
     stop: async () => {
-      await web.close();
       for (const w of watchers) await w.stop();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await tracker.close();
     },
-  } as PipelineService & { port: number; httpPort: number | undefined };
+  } as PipelineService & { port: number };
 }

@@ -1,9 +1,12 @@
-import { EMBED_QUEUE, EMBED_SUBJECT, GALLERY_CHANGED_SUBJECT, serveRequests } from "@facetracker/bus";
 import { type Gallery, GalleryFollower } from "@facetracker/gallery";
-import { type EmbedItem, EmbedStage, MicroBatcher } from "@facetracker/pipeline";
-import { EmbedRequest, EmbedResult } from "@facetracker/proto";
-import { openConfiguredGallery, runtimeOptionsFrom } from "@facetracker/sdk";
-import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
+import {
+  type EmbedItem,
+  EmbedStage,
+  MicroBatcher,
+  openConfiguredGallery,
+  runtimeOptionsFrom,
+} from "@facetracker/pipeline";
+import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 import { FaceAnalyzer } from "@facetracker/vision";
 
 /** Requests a worker takes at once (they wait for the running batch and form the next). */
@@ -22,13 +25,9 @@ const GALLERY_POLL_MS = 5000;
  * service is its one writer) and reloads it on each ft.gallery.changed announcement, so enrollments reach
  * every worker without a restart; a Qdrant gallery is shared by the server.
  */
-export async function startEmbedService({
-  bus,
-  config,
-  logger,
-  metrics,
-  gallery: shared,
-}: ServiceDeps): Promise<PipelineService> {
+export async function startEmbedService(deps: ServiceDeps): Promise<PipelineService> {
+  const { config, logger, metrics, gallery: shared } = deps;
+  const bus = serviceBus(deps);
   const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
   let follower: GalleryFollower | undefined;
   let gallery: Gallery;
@@ -45,9 +44,7 @@ export async function startEmbedService({
       (error: unknown) => logger.warn("gallery reload failed", { why, error: (error as Error).message }),
     );
   };
-  const changes = follower
-    ? bus.nc.subscribe(GALLERY_CHANGED_SUBJECT, { callback: () => refresh("announced") })
-    : undefined;
+  const changes = follower ? bus.galleryChanged.subscribe(() => refresh("announced")) : undefined;
   const poll = follower ? setInterval(() => refresh("poll"), GALLERY_POLL_MS) : undefined;
   poll?.unref();
   const stage = new EmbedStage(analyzer.embedder, gallery);
@@ -56,20 +53,13 @@ export async function startEmbedService({
     metrics.queueDepth.set({ queue: "embed batch" }, items.length);
     return metrics.time("embed", () => stage.run(items));
   }, MAX_BATCH_ITEMS);
-  const server = serveRequests(
-    bus.nc,
-    EMBED_SUBJECT,
-    EMBED_QUEUE,
-    EmbedRequest,
-    EmbedResult,
+  const server = bus.embed.serve(
     async (request) => {
-      metrics.messagesIn.inc({ subject_kind: "embed" });
       const started = performance.now();
       const items = request.items.map((i) => ({ key: i.trackKey, alignedRgb: i.alignedRgb }));
       // A bad crop fails its own request only, not the batch it would join.
       for (const item of items) EmbedStage.check(item);
       const results = await batcher.submit(items);
-      metrics.messagesOut.inc({ subject_kind: "embed" });
       return {
         items: results.map((r) => ({
           trackKey: r.key,
@@ -81,7 +71,7 @@ export async function startEmbedService({
         embedMs: performance.now() - started,
       };
     },
-    { logger, concurrency: REQUESTS_IN_HAND },
+    { concurrency: REQUESTS_IN_HAND },
   );
   return {
     readiness: () => ({ gallery: true }),

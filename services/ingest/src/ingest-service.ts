@@ -1,8 +1,8 @@
-import { ensureStreams, openCameraRegistry, publishMessage, subject } from "@facetracker/bus";
+import { openCameraRegistry, type TypedBus } from "@facetracker/bus";
 import { isLiveSource, parseVideoSource, type VideoFrame, VideoSource } from "@facetracker/media";
 import { DropOldestQueue } from "@facetracker/pipeline";
-import { Frame, FrameEncoding } from "@facetracker/proto";
-import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
+import { FrameEncoding } from "@facetracker/proto";
+import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 
 import { cameraFromProto, cameraToProto, type IngestCamera } from "./camera-config.ts";
 
@@ -18,18 +18,18 @@ const BACKLOG_FRAMES_PER_CAMERA = 3;
  */
 const BACKLOG_POLL_MS = 100;
 
-/** Watches the detect consumer's backlog on FT_FRAMES (polled every BACKLOG_POLL_MS). */
+/** Watches the detect consumer's backlog of frames (polled every BACKLOG_POLL_MS). */
 class DetectBacklog {
   #pending = 0;
   readonly #timer: NodeJS.Timeout;
   readonly #cameras: () => number;
 
-  constructor(bus: ServiceDeps["bus"], cameras: () => number) {
+  constructor(bus: TypedBus, cameras: () => number) {
     this.#cameras = cameras;
     this.#timer = setInterval(() => {
-      bus.jsm.consumers.info("FT_FRAMES", "detect").then(
-        (info) => {
-          this.#pending = info.num_pending;
+      bus.backlog("frames", "detect").then(
+        ({ pending }) => {
+          this.#pending = pending;
         },
         () => {
           this.#pending = 0; // no detect consumer yet: nothing to measure
@@ -82,8 +82,9 @@ export async function startIngestService(deps: ServiceDeps): Promise<PipelineSer
   const registry = await openCameraRegistry(deps.bus.js);
   // The configuration file is authoritative for its cameras: written (again) at every start.
   for (const camera of deps.config.cameras) await registry.put(cameraToProto(camera));
+  const bus = serviceBus(deps);
   const runs = new Map<string, CameraRun>();
-  const backlog = new DetectBacklog(deps.bus, () => runs.size);
+  const backlog = new DetectBacklog(bus, () => runs.size);
   let started = false;
   const watch = await registry.watch();
   const following = (async () => {
@@ -94,7 +95,7 @@ export async function startIngestService(deps: ServiceDeps): Promise<PipelineSer
         await before.stop();
       }
       if (change.config?.enabled) {
-        runs.set(change.id, startCamera(cameraFromProto(change.config), deps, backlog));
+        runs.set(change.id, startCamera(cameraFromProto(change.config), bus, deps, backlog));
         deps.logger.info("camera started", { camera: change.id });
       } else if (before) deps.logger.info("camera stopped", { camera: change.id });
       started = true;
@@ -117,7 +118,8 @@ export async function startIngestService(deps: ServiceDeps): Promise<PipelineSer
 
 function startCamera(
   camera: IngestCamera,
-  { bus, logger, metrics }: ServiceDeps,
+  bus: TypedBus,
+  { logger, metrics }: ServiceDeps,
   backlog: DetectBacklog,
 ): CameraRun {
   const log = logger.child({ camera: camera.id });
@@ -200,10 +202,8 @@ function startCamera(
       }
       try {
         const { data } = item.frame;
-        await publishMessage(
-          bus.js,
-          subject("frames", camera.id),
-          Frame,
+        await bus.publish(
+          "frames",
           {
             camera: camera.id,
             seq: item.seq,
@@ -215,13 +215,9 @@ function startCamera(
             // A view, not a copy: each JPEG frame owns its buffer.
             data: Buffer.from(data.buffer, data.byteOffset, data.length),
           },
-          {
-            msgId: `${camera.id}-${item.capturedAtMs}-${item.seq}`,
-            ensureStream: () => ensureStreams(bus.jsm),
-          },
+          { msgId: `${camera.id}-${item.capturedAtMs}-${item.seq}` },
         );
         run.published++;
-        metrics.messagesOut.inc({ subject_kind: "frames" });
       } catch (error) {
         metrics.messagesDropped.inc({ reason: "publish_failed" });
         log.warn("frame not published", { seq: item.seq, error: error as Error });

@@ -19,7 +19,7 @@ export interface RestreamMetrics {
    * newer frame took its place), publisher_down (waiting to restart), undecodable, not_jpeg, stopping.
    */
   framesDropped: LabelledCounter<"camera" | "reason">;
-  /** facetracker_restream_pairings_total{camera,pairing}: exact, nearest or none (see LivePairing). */
+  /** facetracker_restream_pairings_total{camera,pairing}: exact, nearest or none (see Pairing of @facetracker/pipeline). */
   pairings: LabelledCounter<"camera" | "pairing">;
   /** facetracker_restream_restarts_total{camera}: publishers (ffmpeg, ffplay) that ended and were restarted. */
   restarts: LabelledCounter<"camera">;

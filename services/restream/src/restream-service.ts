@@ -1,20 +1,12 @@
 import { openCameraRegistry } from "@facetracker/bus";
+import type { RtspTransport } from "@facetracker/media";
+import { type LiveTarget, liveTargetOf, sameTarget } from "@facetracker/pipeline";
 import type { CameraConfig } from "@facetracker/proto";
-import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
+import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 import { type CameraRestream, type RestreamSettings, startCameraRestream } from "./camera-restream.ts";
-import type { RtspTransport } from "./live-sink.ts";
-import { type LiveTarget, liveTargetOf, sameTarget } from "./live-targets.ts";
 import { createRestreamMetrics } from "./restream-metrics.ts";
 
-export { type CameraRestream, liveSnapshot, type RestreamSettings } from "./camera-restream.ts";
-export {
-  ffplayArgs,
-  LiveSink,
-  type LiveVideoFormat,
-  type RtspTransport,
-  rtspPublishArgs,
-} from "./live-sink.ts";
-export { type LiveMode, type LiveTarget, liveModeOf, liveTargetOf, rtspUrlOf } from "./live-targets.ts";
+export type { CameraRestream, RestreamSettings } from "./camera-restream.ts";
 export { createRestreamMetrics, type RestreamMetrics } from "./restream-metrics.ts";
 
 /** Settings beyond the configuration file (tests, and RTSP servers that only take UDP). */
@@ -49,7 +41,8 @@ export async function startRestreamService(
   deps: ServiceDeps,
   options: RestreamOptions = {},
 ): Promise<PipelineService> {
-  const { bus, config, logger } = deps;
+  const { config, logger } = deps;
+  const bus = serviceBus(deps);
   const settings: RestreamSettings = {
     maxFps: config.live_stream.max_fps,
     snapshotWaitMs: options.snapshotWaitMs ?? 300,
@@ -81,7 +74,7 @@ export async function startRestreamService(
     }
     if (!wanted) return;
     try {
-      runs.set(id, await startCameraRestream(wanted, settings, deps, counters));
+      runs.set(id, await startCameraRestream(wanted, settings, { bus, logger }, counters));
     } catch (error) {
       failed.set(id, error instanceof Error ? error.message : String(error));
       logger.error("cannot start the camera's restream", { camera: id, error: error as Error });
@@ -89,7 +82,7 @@ export async function startRestreamService(
   }
 
   for (const id of cameras.keys()) await apply(id);
-  const registry = await openCameraRegistry(bus.js);
+  const registry = await openCameraRegistry(deps.bus.js);
   const watch = await registry.watch();
   const follow = (async () => {
     for await (const change of watch) {

@@ -3,7 +3,7 @@
  * sequence of the last detections message it took in), saved to and restored from the state store.
  */
 
-import { type Bus, ensureStreams } from "@facetracker/bus";
+import type { TypedBus } from "@facetracker/bus";
 import type { CameraTrackStage } from "@facetracker/pipeline";
 import type { ServiceDeps } from "@facetracker/service-host";
 import {
@@ -13,8 +13,6 @@ import {
   TRACK_STATE_VERSION,
   type TrackStateStore,
 } from "./track-state.ts";
-
-export const DETECTIONS_STREAM = "FT_DETECTIONS";
 
 export interface CameraRun {
   readonly camera: string;
@@ -31,7 +29,7 @@ export interface CameraRun {
 }
 
 export interface CameraRunsDeps {
-  bus: Bus;
+  bus: TypedBus;
   store: TrackStateStore;
   logger: ServiceDeps["logger"];
   newStage: (camera: string) => CameraTrackStage;
@@ -158,11 +156,6 @@ export class CameraRuns {
 }
 
 /** When FT_DETECTIONS was created (creating it when missing). */
-async function detectionsCreated(bus: Bus): Promise<string> {
-  try {
-    return (await bus.jsm.streams.info(DETECTIONS_STREAM)).created;
-  } catch {
-    await ensureStreams(bus.jsm);
-    return (await bus.jsm.streams.info(DETECTIONS_STREAM)).created;
-  }
+async function detectionsCreated(bus: TypedBus): Promise<string> {
+  return (await bus.streamState("detections")).created;
 }

@@ -1,22 +1,21 @@
 /** The track stage's identification through the embed workers on the bus (one request per frame). */
 
-import { type Bus, EMBED_SUBJECT, requestMessage } from "@facetracker/bus";
+import type { TypedBus } from "@facetracker/bus";
 import type { RemoteIdentify } from "@facetracker/pipeline";
-import { EmbedRequest, EmbedResult } from "@facetracker/proto";
 import type { ServiceDeps } from "@facetracker/service-host";
 
 /** How long the tracker waits for the embed workers before treating the faces as not identified. */
 const EMBED_TIMEOUT_MS = 10_000;
 
 /** Embeds a camera's aligned crops (raw RGB) and matches them against the gallery, three nearest each. */
-export function remoteIdentify(bus: Bus, metrics: ServiceDeps["metrics"], camera: string): RemoteIdentify {
+export function remoteIdentify(
+  bus: TypedBus,
+  metrics: ServiceDeps["metrics"],
+  camera: string,
+): RemoteIdentify {
   return async (crops) => {
     const reply = await metrics.time("embed_request", () =>
-      requestMessage(
-        bus.nc,
-        EMBED_SUBJECT,
-        EmbedRequest,
-        EmbedResult,
+      bus.embed.request(
         {
           camera,
           seq: 0,

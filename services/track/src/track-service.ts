@@ -1,10 +1,9 @@
-import { consumeMessages, consumerAckFloor, ensureStreams, replayStream, subject } from "@facetracker/bus";
-import { CameraTrackStage } from "@facetracker/pipeline";
-import { Detections } from "@facetracker/proto";
-import type { PipelineService, ServiceDeps } from "@facetracker/service-host";
-import { type CameraRun, CameraRuns, DETECTIONS_STREAM } from "./camera-runs.ts";
+import { CameraTrackStage, detectionsFromProto } from "@facetracker/pipeline";
+import type { Detections } from "@facetracker/proto";
+import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
+import { type CameraRun, CameraRuns } from "./camera-runs.ts";
 import { remoteIdentify } from "./embed-client.ts";
-import { publishTrackOutput, stageInput } from "./track-output.ts";
+import { publishTrackOutput } from "./track-output.ts";
 import { openTrackStateStore } from "./track-state.ts";
 
 /** How often each camera's tracking state is saved (when it changed since the last save), ms. */
@@ -44,11 +43,12 @@ export async function startTrackService(
   deps: ServiceDeps,
   options: TrackServiceOptions = {},
 ): Promise<PipelineService> {
-  const { bus, config, logger, metrics } = deps;
+  const { config, logger, metrics } = deps;
+  const bus = serviceBus(deps);
   const cameras = await CameraRuns.open({
     bus,
     logger,
-    store: await openTrackStateStore(bus.js),
+    store: await openTrackStateStore(deps.bus.js),
     newStage: (camera) =>
       new CameraTrackStage(camera, config, {
         frameRate: config.cameras.find((c) => c.id === camera)?.fps ?? 25,
@@ -80,9 +80,9 @@ export async function startTrackService(
       return;
     }
     run.lastFrame = { seq: d.seq, capturedAtMs: d.capturedAtMs };
-    const input = stageInput(d);
+    const input = detectionsFromProto(d);
     const output = await metrics.time("track", () => run.stage.run(input));
-    if (live) await publishTrackOutput(bus, metrics, d, input, output);
+    if (live) await publishTrackOutput(bus, d, input, output);
     if (run.savedSeq === 0) await cameras.save(run); // a new camera: saved from its first frame on
   };
 
@@ -90,13 +90,9 @@ export async function startTrackService(
   const catchUp = async (run: CameraRun, ackFloor: number): Promise<void> => {
     const fromSeq = run.lastSeq + 1;
     try {
-      const replayed = await replayStream({
-        jsm: bus.jsm,
-        stream: DETECTIONS_STREAM,
-        subject: subject("detections", run.camera),
+      const replayed = await bus.replay("detections", run.camera, {
         afterSeq: run.lastSeq,
         upToSeq: ackFloor,
-        type: Detections,
         handler: (d, info) =>
           track(d, info.streamSeq, false).catch((error: unknown) => {
             logger.warn("replay: a detections message failed", {
@@ -123,7 +119,7 @@ export async function startTrackService(
   };
 
   await cameras.restoreSaved();
-  const ackFloor = await consumerAckFloor(bus.jsm, DETECTIONS_STREAM, DURABLE);
+  const ackFloor = await bus.ackFloor("detections", DURABLE);
   for (const run of cameras.all()) {
     if (run.lastSeq > 0 && run.lastSeq < ackFloor) await catchUp(run, ackFloor);
   }
@@ -133,24 +129,13 @@ export async function startTrackService(
     options.saveIntervalMs ?? STATE_SAVE_INTERVAL_MS,
   );
   timer.unref();
-  void bus.nc.closed().then(() => clearInterval(timer));
-  const consumer = await consumeMessages({
-    js: bus.js,
-    stream: DETECTIONS_STREAM,
+  void deps.bus.nc.closed().then(() => clearInterval(timer));
+  const consumer = await bus.consume("detections", {
     durable: DURABLE,
-    filterSubject: "ft.detections.>",
-    type: Detections,
     maxAckPending: 1,
     ackWaitMs: options.ackWaitMs ?? TRACK_ACK_WAIT_MS,
     deliverPolicy: "new",
-    ensureStream: () => ensureStreams(bus.jsm),
-    logger,
-    onDeadLetter: () => metrics.messagesDeadLettered.inc({ subject_kind: "detections" }),
-    handler: (d, info) =>
-      serially(() => {
-        metrics.messagesIn.inc({ subject_kind: "detections" });
-        return track(d, info.streamSeq, true);
-      }),
+    handler: (d, info) => serially(() => track(d, info.streamSeq, true)),
   });
   return {
     readiness: () => ({ consumer: true }),

@@ -1,13 +1,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { isClipReference } from "@facetracker/clips";
 import { VideoWriter } from "@facetracker/media";
-import { FaceTracker, type FrameResult, type TrackResult, type VideoFaces } from "@facetracker/sdk";
-import { drawLabelsRaw, type Label } from "@facetracker/vision";
+import type { FrameResult, TrackResult, VideoFaces } from "@facetracker/pipeline";
+import { FaceTracker } from "@facetracker/sdk";
+import { drawLabelsRaw, faceLabel, type Label } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
 import { ProgressReporter } from "../progress.ts";
 import { renderReport } from "../report-html.ts";
-import { isClipReference } from "./clips.ts";
+import { openStoredClips } from "./clips.ts";
 
 export const analyzeUsage =
   "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] VIDEO\n" +
@@ -35,16 +37,14 @@ export function analysisToJson(result: VideoFaces) {
   };
 }
 
-/** Box label for a track: green named, red unknown, grey while identifying or tentative. */
+/** Box label for a track: "#<id> <name> <similarity>" (known), "…" (tentative), "#<id> unknown"; colours by kind. */
 export function trackLabel(t: TrackResult): Label {
-  if (t.identity)
-    return {
-      box: t.box,
-      text: `#${t.trackId} ${t.identity.name} ${t.identity.similarity.toFixed(2)}`,
-      color: "#1a9850",
-    };
-  if (t.state === "tentative") return { box: t.box, text: "…", color: "#888888" };
-  return { box: t.box, text: `#${t.trackId} unknown`, color: "#d73027" };
+  if (t.identity) {
+    const { name, similarity } = t.identity;
+    return faceLabel("known", t.box, { trackId: t.trackId, name, similarity });
+  }
+  if (t.state === "tentative") return faceLabel("identifying", t.box, {}, "…");
+  return faceLabel("unknown", t.box, { trackId: t.trackId });
 }
 
 async function ensureParent(file: string, option: string): Promise<void> {
@@ -79,7 +79,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   }
   if (isClipReference(video)) {
     // A missing clip or an unreachable storage says so at once, before the models load.
-    const clips = FaceTracker.openStoredClips(configFrom(values));
+    const clips = openStoredClips(values);
     try {
       await clips.clip(video);
     } finally {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { FaceTracker } from "@facetracker/sdk";
+import { type StoredClip, StoredClips } from "@facetracker/clips";
 import { CliError } from "../cli-error.ts";
 import { type CommonValues, configFrom, parse } from "../common.ts";
 
@@ -14,17 +14,9 @@ export const clipsUsage = `facetracker clips list [--camera ID] [--since DATE] [
        facetracker clips delete [--yes] CLIP
        (CLIP: a key such as cam1/2026-11-24/101500-a1b2 or its .mp4, clip:KEY, or s3://BUCKET/KEY)`;
 
-type StoredClips = ReturnType<typeof FaceTracker.openStoredClips>;
-type StoredClip = Awaited<ReturnType<StoredClips["list"]>>[number];
-
-/** Whether a video argument names a stored clip ("clip:KEY", "s3://BUCKET/KEY") rather than a file or URL. */
-export function isClipReference(spec: string): boolean {
-  return spec.startsWith("clip:") || /^s3:\/\//i.test(spec);
-}
-
 /** The stored clips of the configuration (`--config`, FACETRACKER_STORAGE__*). */
 export function openStoredClips(values: CommonValues): StoredClips {
-  return FaceTracker.openStoredClips(configFrom(values));
+  return StoredClips.open(configFrom(values).storage);
 }
 
 /**

@@ -1,9 +1,9 @@
 import path from "node:path";
+import { isClipReference } from "@facetracker/clips";
 import { FaceTracker } from "@facetracker/sdk";
 import { CliError } from "../cli-error.ts";
 import { configFrom, openRecognizer, parse } from "../common.ts";
 import { ProgressReporter } from "../progress.ts";
-import { isClipReference } from "./clips.ts";
 
 export const enrollUsage = `facetracker enroll [--db DIR] --name NAME [--attr KEY=VALUE]... [--force] [--json] PHOTO...
        facetracker enroll [--db DIR] --name NAME --from-video VIDEO --track ID [--track ID]... [--force]

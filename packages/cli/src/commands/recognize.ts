@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { RecognizedFace } from "@facetracker/sdk";
-import { drawLabels, type Label, type RgbImage } from "@facetracker/vision";
+import { drawLabels, faceLabel, type Label, type RgbImage } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { fmt, openRecognizer, parse, requireFiles } from "../common.ts";
 
@@ -19,10 +19,11 @@ export function faceToJson(face: RecognizedFace) {
   };
 }
 
+/** Box label for a face of a photo: "<name> <similarity>" (known) or "unknown", coloured by kind. */
 export function labelFor(face: RecognizedFace): Label {
-  return face.identity
-    ? { box: face.box, text: `${face.identity.name} ${fmt(face.identity.similarity, 2)}`, color: "#1a9850" }
-    : { box: face.box, text: "unknown", color: "#d73027" };
+  if (!face.identity) return faceLabel("unknown", face.box);
+  const { name, similarity } = face.identity;
+  return faceLabel("known", face.box, { name, similarity });
 }
 
 async function annotate(

@@ -1,40 +1,14 @@
-import { readFile, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
-import {
-  type Bus,
-  connectBus,
-  ensureStreams,
-  type MessageConsumer,
-  type NatsServerChild,
-  startNatsServer,
-} from "@facetracker/bus";
-import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
-import { busOptionsFrom } from "@facetracker/service-host";
-import { createLogger, envInt, type Logger, startServiceHttp } from "@facetracker/service-kit";
+import { streamOf, subject } from "@facetracker/bus";
+import { FaceTracker, type FaceTrackingPipeline } from "@facetracker/sdk";
+import { envInt, startServiceHttp } from "@facetracker/service-kit";
 import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
 import { ensureDemoCamera } from "../demo-camera.ts";
 import { printAlerts, printDeliveries, printTrackEvents } from "./up-printers.ts";
-import {
-  bounded,
-  type RunningServices,
-  sharedMetrics,
-  startInProcess,
-  startProcesses,
-} from "./up-services.ts";
 
 export const upUsage =
   "facetracker up [--config FILE] [--data DIR] [--exit-when-done] [--embed-workers N] [--single-process]";
-
-/** The durable consumers that must be caught up before a finite run is over. */
-const durables: [string, string][] = [
-  ["FT_FRAMES", "detect"],
-  ["FT_DETECTIONS", "track"],
-  ["FT_TRACKS", "alert"],
-  ["FT_ALERTS", "notify"],
-  ["FT_ALERTS", "clip-recorder"],
-];
 
 /**
  * The embedded run: a nats-server child (JetStream, store under DATA/nats) unless NATS_URL or nats.url is
@@ -43,7 +17,8 @@ const durables: [string, string][] = [
  * with its own NATS connection). One HTTP server for /healthz (every service ready) and a live print of
  * track events and alerts. Without a configured camera it watches a demo video generated from the
  * registry sample photos. Ctrl-C (or the end of every file camera, with --exit-when-done) stops
- * everything; the service processes also stop by themselves if this one dies.
+ * everything; the service processes also stop by themselves if this one dies. The run itself is the
+ * library's FaceTracker.startFaceTrackingPipeline; this command adds the demo camera and the printing.
  */
 export async function upCommand(args: string[]): Promise<number> {
   const { values } = parse(
@@ -71,8 +46,7 @@ export async function upCommand(args: string[]): Promise<number> {
     );
   }
   const dataDir = path.resolve(values.data ?? "data");
-  let config: FaceTrackerConfig = configFrom(values);
-  const log = createLogger("up");
+  let config = configFrom(values);
   const exitWhenDone = values["exit-when-done"] ?? false;
 
   if (config.cameras.length === 0) {
@@ -81,174 +55,66 @@ export async function upCommand(args: string[]): Promise<number> {
     console.log(`up: no camera configured: watching the demo camera ${path.relative(process.cwd(), demo)}`);
   }
 
-  // Clips and their spool go under the data directory unless configured elsewhere.
-  const defaults = parseConfig({}).storage;
-  config = {
-    ...config,
-    storage: {
-      ...config.storage,
-      ...(config.storage.endpoint === defaults.endpoint ? { endpoint: path.join(dataDir, "clips") } : {}),
-      ...(config.storage.spool_path === defaults.spool_path
-        ? { spool_path: path.join(dataDir, "clip-spool") }
-        : {}),
-    },
-  };
-
-  let nats: NatsServerChild | undefined;
-  let url = config.nats.url ?? process.env.NATS_URL;
-  if (!url) {
-    nats = await startOwnNats(path.join(dataDir, "nats"));
-    url = nats.url;
-    console.log(
-      `up: started nats-server ${url} (JetStream store ${path.relative(process.cwd(), nats.storeDir)})`,
-    );
-  }
-  config = {
-    ...config,
-    nats: { ...config.nats, url },
-    api: {
-      ...config.api,
-      port: await freePort(config.api.port),
-      http_port: await freePort(config.api.http_port),
-    },
-  };
-  const consumers: MessageConsumer[] = [];
-  let running: RunningServices | undefined;
+  let pipeline: FaceTrackingPipeline | undefined;
   let http: Awaited<ReturnType<typeof startServiceHttp>> | undefined;
-  let observer: Bus | undefined;
+  const printing: Promise<void>[] = [];
   try {
-    // The observer first, so it sees the first events.
-    observer = await connectBus(busOptionsFrom(config, "facetracker-up-observer"));
-    await ensureStreams(observer.jsm);
-    consumers.push(
-      await printTrackEvents(observer),
-      await printAlerts(observer),
-      await printDeliveries(observer),
+    pipeline = await FaceTracker.startFaceTrackingPipeline({
+      config,
+      dataDir,
+      natsUrl: config.nats.url ?? (process.env.NATS_URL || undefined),
+      singleProcess,
+      embedWorkers,
+      exitWhenDone,
+      onLog: ({ level, message, service }) => {
+        if (service) console.error(`[${service}] ${message}`);
+        else if (level === "warn") console.error(`up: ${message}`);
+        else console.log(`up: ${message}`);
+      },
+    });
+    const running = pipeline;
+    const printFailed = (error: Error) => console.error(`up: printing events: ${error.message}`);
+    printing.push(
+      printTrackEvents(running.trackEvents()).catch(printFailed),
+      printAlerts(running.alerts()).catch(printFailed),
+      printDeliveries(running.deliveries()).catch(printFailed),
     );
-    running = singleProcess
-      ? await startInProcess(config)
-      : await startProcesses(config, path.join(dataDir, "run"), embedWorkers, exitWhenDone);
-    const services = running;
-    // One registry for this process: in --single-process mode the services share it (their series carry
-    // the stage label); with service processes each serves its own /metrics (listed at start).
+    // This process's registry: with --single-process the services' (their series carry the stage label);
+    // with service processes each serves its own /metrics (listed at start).
     http = await startServiceHttp({
       port: envInt("FACETRACKER_HTTP_PORT", 0, { min: 0, max: 65535 }),
       host: "127.0.0.1",
       service: "facetracker",
-      registry: sharedMetrics.registry,
-      readiness: async () => {
-        const checks = await services.readiness();
-        return { ready: Object.values(checks).every((v) => v === true), checks };
-      },
+      registry: running.metrics,
+      readiness: () => running.readiness(),
     });
-    for (const line of services.describe()) console.log(`up: ${line}`);
+    const { api, cameras } = running.config;
+    for (const line of running.describe()) console.log(`up: ${line}`);
     console.log(
-      `up: gRPC API 127.0.0.1:${config.api.port}, health ${http.url}/healthz, metrics ${http.url}/metrics`,
+      `up: gRPC API ${running.grpcAddress}, health ${http.url}/healthz, metrics ${http.url}/metrics`,
     );
-    console.log(
-      `up: web page http://127.0.0.1:${config.api.http_port}/ (live view, tracks, alerts, gallery)`,
-    );
-    if (!config.api.token) {
+    console.log(`up: web page ${running.webUrl} (live view, tracks, alerts, gallery)`);
+    if (!api.token) {
       console.log(
         "up: no api.token is set: the gRPC API and the web page answer anyone who can reach this machine (set one, e.g. FACETRACKER_API__TOKEN)",
       );
     }
     console.log(
-      `up: alerts are published on ${config.cameras.map((c) => `ft.alerts.${c.id}`).join(", ")} (stream FT_ALERTS); Ctrl-C stops`,
+      `up: alerts are published on ${cameras.map((c) => subject("alerts", c.id)).join(", ")} (stream ${streamOf("alerts")}); Ctrl-C stops`,
     );
 
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
-      if (exitWhenDone && observer) void waitUntilDone(services, observer, log).then(resolve);
+      if (exitWhenDone) void running.done().then(resolve);
     });
     console.log("up: stopping");
     return 0;
   } finally {
-    for (const c of consumers) await bounded(c.stop(), "observer");
-    await running?.stop();
-    if (observer) await bounded(observer.close(), "observer connection");
+    await pipeline?.stop();
+    // The iterators end with stop(); their last lines are printed before the health server closes.
+    const settle = new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([Promise.all(printing), settle]);
     await http?.close();
-    await nats?.stop();
-  }
-}
-
-/** `wanted` when it is free on this machine, else a free port. */
-async function freePort(wanted: number): Promise<number> {
-  const tryListen = (port: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const server = createServer();
-      server.once("error", () => resolve(undefined));
-      server.listen(port, "0.0.0.0", () => {
-        const { port: bound } = server.address() as AddressInfo;
-        server.close(() => resolve(bound));
-      });
-    });
-  return (await tryListen(wanted)) ?? ((await tryListen(0)) as number);
-}
-
-/** Port 4222 when free, else any free port. */
-async function startOwnNats(storeDir: string): Promise<NatsServerChild> {
-  await stopStaleNats(storeDir);
-  let nats: NatsServerChild;
-  try {
-    nats = await startNatsServer({ storeDir, port: 4222 });
-  } catch {
-    nats = await startNatsServer({ storeDir });
-  }
-  await writeFile(path.join(storeDir, PID_FILE), `${nats.pid}\n`);
-  return nats;
-}
-
-/** Where `up` notes the pid of its nats-server, to find it again if `up` was killed without stopping it. */
-const PID_FILE = "facetracker-up.pid";
-
-/**
- * A nats-server left running on this store by an `up` that was killed (SIGKILL stops the services, which
- * watch their parent, but not nats-server) is stopped first: two servers must never share a store.
- */
-async function stopStaleNats(storeDir: string): Promise<void> {
-  let pid: number;
-  try {
-    pid = Number((await readFile(path.join(storeDir, PID_FILE), "utf8")).trim());
-  } catch {
-    return;
-  }
-  let cmdline: string;
-  try {
-    cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").join(" ");
-  } catch {
-    return; // not running any more
-  }
-  if (!cmdline.includes("nats-server") || !cmdline.includes(storeDir)) return;
-  console.log(`up: stopping nats-server pid ${pid}, left running on ${storeDir} by an earlier run`);
-  process.kill(pid, "SIGTERM");
-  for (let i = 0; i < 50; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-  }
-  process.kill(pid, "SIGKILL");
-}
-
-/** Resolves once every camera has ended and every stage has processed what was published. */
-async function waitUntilDone(services: RunningServices, observer: Bus, log: Logger): Promise<void> {
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 500));
-    if (!services.finished()) continue;
-    let pending = 0;
-    for (const [stream, durable] of durables) {
-      try {
-        const info = await observer.jsm.consumers.info(stream, durable);
-        pending += info.num_pending + info.num_ack_pending;
-      } catch (error) {
-        log.warn("consumer info", { stream, durable, error: error as Error });
-      }
-    }
-    if (pending === 0) return;
-    log.debug("waiting for the pipeline to drain", { pending });
   }
 }

@@ -1,13 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import {
-  analyzeOptionsFrom,
-  bestThreshold,
-  embedLargestFace,
-  runtimeOptionsFrom,
-  type ScoredPair,
-  statsAt,
-} from "@facetracker/sdk";
+import { analyzeOptionsFrom, runtimeOptionsFrom } from "@facetracker/pipeline";
+import { bestThreshold, embedLargestFace, type ScoredPair, statsAt } from "@facetracker/sdk";
 import { cosine, FaceAnalyzer } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { configFrom, fmt, parse } from "../common.ts";

@@ -49,6 +49,34 @@ export interface EnrollResponse {
   problems: string[];
 }
 
+/**
+ * Enrolls one face the pipeline saw: its aligned crop is embedded as it is (no face detection) and stored
+ * as the identity's thumbnail. Refused (ALREADY_EXISTS) when the face matches another identity (unless
+ * forced) or is already enrolled for this one; FAILED_PRECONDITION when the picture is not a usable crop.
+ */
+export interface EnrollFaceRequest {
+  /** Display name; an existing identity with this name gets the new embedding. */
+  name: string;
+  /** JPEG of the 112×112 face crop aligned by the detect service. */
+  alignedJpeg: Buffer;
+  /** Where the face comes from, stored with the embedding ("alert <id>", "track <camera> #<id>"). */
+  source: string;
+  /** Enroll even when the face matches another identity. */
+  force: boolean;
+}
+
+/** Result of enrolling one face. */
+export interface EnrollFaceResponse {
+  /** ID of the identity (new or existing). */
+  identityId: string;
+  /** Its display name. */
+  name: string;
+  /** True when this enrollment created the identity (false: a face added to an existing one). */
+  created: boolean;
+  /** ID of the embedding added. */
+  embeddingId: string;
+}
+
 /** Lists identities. */
 export interface ListIdentitiesRequest {
   /** Only identities whose name contains this text (case-insensitive); empty = all. */
@@ -502,6 +530,252 @@ export const EnrollResponse: MessageFns<EnrollResponse> = {
     message.identityId = object.identityId ?? "";
     message.enrolled = object.enrolled ?? 0;
     message.problems = object.problems?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEnrollFaceRequest(): EnrollFaceRequest {
+  return { name: "", alignedJpeg: Buffer.alloc(0), source: "", force: false };
+}
+
+export const EnrollFaceRequest: MessageFns<EnrollFaceRequest> = {
+  encode(message: EnrollFaceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.alignedJpeg.length !== 0) {
+      writer.uint32(18).bytes(message.alignedJpeg);
+    }
+    if (message.source !== "") {
+      writer.uint32(26).string(message.source);
+    }
+    if (message.force !== false) {
+      writer.uint32(32).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrollFaceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrollFaceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.alignedJpeg = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrollFaceRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      alignedJpeg: isSet(object.alignedJpeg)
+        ? Buffer.from(bytesFromBase64(object.alignedJpeg))
+        : isSet(object.aligned_jpeg)
+        ? Buffer.from(bytesFromBase64(object.aligned_jpeg))
+        : Buffer.alloc(0),
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: EnrollFaceRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.alignedJpeg.length !== 0) {
+      obj.alignedJpeg = base64FromBytes(message.alignedJpeg);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrollFaceRequest>, I>>(base?: I): EnrollFaceRequest {
+    return EnrollFaceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrollFaceRequest>, I>>(object: I): EnrollFaceRequest {
+    const message = createBaseEnrollFaceRequest();
+    message.name = object.name ?? "";
+    message.alignedJpeg = object.alignedJpeg ?? Buffer.alloc(0);
+    message.source = object.source ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
+
+function createBaseEnrollFaceResponse(): EnrollFaceResponse {
+  return { identityId: "", name: "", created: false, embeddingId: "" };
+}
+
+export const EnrollFaceResponse: MessageFns<EnrollFaceResponse> = {
+  encode(message: EnrollFaceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identityId !== "") {
+      writer.uint32(10).string(message.identityId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.created !== false) {
+      writer.uint32(24).bool(message.created);
+    }
+    if (message.embeddingId !== "") {
+      writer.uint32(34).string(message.embeddingId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrollFaceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrollFaceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.identityId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.embeddingId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrollFaceResponse {
+    return {
+      identityId: isSet(object.identityId)
+        ? globalThis.String(object.identityId)
+        : isSet(object.identity_id)
+        ? globalThis.String(object.identity_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+      embeddingId: isSet(object.embeddingId)
+        ? globalThis.String(object.embeddingId)
+        : isSet(object.embedding_id)
+        ? globalThis.String(object.embedding_id)
+        : "",
+    };
+  },
+
+  toJSON(message: EnrollFaceResponse): unknown {
+    const obj: any = {};
+    if (message.identityId !== "") {
+      obj.identityId = message.identityId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    if (message.embeddingId !== "") {
+      obj.embeddingId = message.embeddingId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrollFaceResponse>, I>>(base?: I): EnrollFaceResponse {
+    return EnrollFaceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrollFaceResponse>, I>>(object: I): EnrollFaceResponse {
+    const message = createBaseEnrollFaceResponse();
+    message.identityId = object.identityId ?? "";
+    message.name = object.name ?? "";
+    message.created = object.created ?? false;
+    message.embeddingId = object.embeddingId ?? "";
     return message;
   },
 };
@@ -1772,6 +2046,16 @@ export const FaceTrackerApiService = {
     responseSerialize: (value: EnrollResponse): Buffer => Buffer.from(EnrollResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EnrollResponse => EnrollResponse.decode(value),
   },
+  /** Enrolls a person from a face the pipeline saw (a track's or an alert's aligned crop), as the web page does. */
+  enrollFace: {
+    path: "/facetracker.v1.FaceTrackerApi/EnrollFace" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EnrollFaceRequest): Buffer => Buffer.from(EnrollFaceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EnrollFaceRequest => EnrollFaceRequest.decode(value),
+    responseSerialize: (value: EnrollFaceResponse): Buffer => Buffer.from(EnrollFaceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EnrollFaceResponse => EnrollFaceResponse.decode(value),
+  },
   /** Lists the identities of the gallery. */
   listIdentities: {
     path: "/facetracker.v1.FaceTrackerApi/ListIdentities" as const,
@@ -1871,6 +2155,8 @@ export const FaceTrackerApiService = {
 export interface FaceTrackerApiServer extends UntypedServiceImplementation {
   /** Enrolls a person from face photos (one face per photo). */
   enroll: handleUnaryCall<EnrollRequest, EnrollResponse>;
+  /** Enrolls a person from a face the pipeline saw (a track's or an alert's aligned crop), as the web page does. */
+  enrollFace: handleUnaryCall<EnrollFaceRequest, EnrollFaceResponse>;
   /** Lists the identities of the gallery. */
   listIdentities: handleUnaryCall<ListIdentitiesRequest, IdentityList>;
   /** Renames an identity. */
@@ -1907,6 +2193,22 @@ export interface FaceTrackerApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EnrollResponse) => void,
+  ): ClientUnaryCall;
+  /** Enrolls a person from a face the pipeline saw (a track's or an alert's aligned crop), as the web page does. */
+  enrollFace(
+    request: EnrollFaceRequest,
+    callback: (error: ServiceError | null, response: EnrollFaceResponse) => void,
+  ): ClientUnaryCall;
+  enrollFace(
+    request: EnrollFaceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EnrollFaceResponse) => void,
+  ): ClientUnaryCall;
+  enrollFace(
+    request: EnrollFaceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EnrollFaceResponse) => void,
   ): ClientUnaryCall;
   /** Lists the identities of the gallery. */
   listIdentities(

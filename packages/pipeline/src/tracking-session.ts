@@ -1,0 +1,389 @@
+import type { FaceTrackerConfig } from "@facetracker/config";
+import { type FaceFilterConfig, needsLandmarks, rejectingFilter } from "@facetracker/filters";
+import type { Attributes } from "@facetracker/gallery";
+import { faceChanged, ReidScheduler, representativeEmbeddings, TrackIdentity } from "@facetracker/identity";
+import {
+  ByteTracker,
+  type ByteTrackerSnapshot,
+  expectArray,
+  expectNumber,
+  expectVersion,
+  type TrackView,
+} from "@facetracker/tracking";
+import { type Box, type Detection, encodeJpeg, type Point, type RgbImage } from "@facetracker/vision";
+import { TrackMemory, type TrackMemorySnapshot } from "./track-memory.ts";
+import type { FaceSummary, TrackIdentityResult, TrackResult } from "./tracking-types.ts";
+
+/**
+ * A new embedding less similar than this to every recent embedding of its track is another person (the
+ * tracker followed a box across a cut or a swap): the track is split. One person's embeddings within a
+ * track score 0.4 and up in our clips (see docs/tracking.md).
+ */
+export const APPEARANCE_JUMP = 0.2;
+
+/**
+ * What the tracking stage needs of one frame: its detections, and on demand the landmarks and aligned crop
+ * of a detection. In one process these are computed lazily from the frame (only for the faces due for an
+ * embedding); in the distributed pipeline they arrive precomputed in the detection message.
+ */
+export interface FrameObservations {
+  index: number;
+  /** Presentation time, seconds. */
+  pts: number;
+  width: number;
+  height: number;
+  /** The frame starts a new shot (every track is then re-embedded at once). */
+  sceneCut: boolean;
+  detections: Detection[];
+  /** 5 landmarks of detection i. */
+  landmarks(i: number): Promise<Point[]>;
+  /** 112×112 aligned crop of detection i. */
+  aligned(i: number, landmarks: Point[]): Promise<RgbImage>;
+  /** The face of detection i with some margin, for thumbnails (default: the aligned crop). */
+  faceCrop?(i: number): RgbImage;
+}
+
+export interface GalleryMatch {
+  identityId: string;
+  name: string;
+  attributes: Attributes;
+  similarity: number;
+}
+
+export interface Identification {
+  embedding: Float32Array;
+  /** The nearest identities (a few), best first. */
+  matches: GalleryMatch[];
+}
+
+/** Embeds aligned faces and matches them against the gallery, in one batch (one result per face). */
+export type Identify = (faces: RgbImage[]) => Promise<Identification[]>;
+
+export interface SessionCounters {
+  frames: number;
+  detections: number;
+  embeddings: number;
+  /** Tracks split because their face turned out to be another person. */
+  splits: number;
+  /** Milliseconds in landmarks, alignment, identification (embed + match) and the tracker. */
+  landmarksMs: number;
+  alignMs: number;
+  identifyMs: number;
+  trackMs: number;
+}
+
+export interface SessionFrame {
+  index: number;
+  pts: number;
+  tracks: TrackResult[];
+  /** Public IDs of tracks that ended on this frame. */
+  ended: number[];
+}
+
+/** Format version of {@link TrackingSessionSnapshot}. */
+export const SESSION_SNAPSHOT_VERSION = 1;
+
+/**
+ * A session's state as plain JSON (its configuration is not included): the tracker, and per track its
+ * memory (re-identification schedule, identity evidence, embeddings as base64 of their bytes, best face,
+ * sightings). Restored into a session built with the same configuration, it goes on exactly as the
+ * original would have.
+ */
+export interface TrackingSessionSnapshot {
+  v: typeof SESSION_SNAPSHOT_VERSION;
+  tracker: ByteTrackerSnapshot;
+  counters: SessionCounters;
+  /** Memories of the live tracks, in the order they started. */
+  tracks: TrackMemorySnapshot[];
+  /** Memories of ended confirmed tracks, for summaries (none without `keepSummaries`). */
+  finished: TrackMemorySnapshot[];
+}
+
+export interface TrackingSessionOptions {
+  frameRate: number;
+  identify: Identify;
+  /**
+   * Keep what {@link TrackingSession.summaries} reports (default true): ended tracks, representative
+   * embeddings, best faces. Off for a session that runs for ever and never summarises (a camera in the
+   * track service): its memory and its snapshots then stay bounded by the live tracks.
+   */
+  keepSummaries?: boolean;
+}
+
+interface Due {
+  result: TrackResult;
+  view: TrackView;
+  memory: TrackMemory;
+  landmarks: Point[];
+  aligned: RgbImage;
+}
+
+/**
+ * The tracking stage of one stream: ByteTrack, credence, face filters, the adaptive re-identification
+ * schedule, identity evidence per track, splits on appearance jumps, and per-track memory (best face,
+ * representative embeddings). Pure stage code: frames in, per-frame track results out; detection and
+ * identification are supplied by the caller (in-process models, or the bus).
+ */
+export class TrackingSession {
+  readonly counters: SessionCounters = {
+    frames: 0,
+    detections: 0,
+    embeddings: 0,
+    splits: 0,
+    landmarksMs: 0,
+    alignMs: 0,
+    identifyMs: 0,
+    trackMs: 0,
+  };
+  readonly #config: FaceTrackerConfig;
+  readonly #threshold: number;
+  readonly #identify: Identify;
+  readonly #tracker: ByteTracker;
+  readonly #filters: FaceFilterConfig;
+  readonly #memory = new Map<number, TrackMemory>();
+  readonly #finished: TrackMemory[] = [];
+  readonly #keepSummaries: boolean;
+
+  constructor(config: FaceTrackerConfig, options: TrackingSessionOptions) {
+    this.#config = config;
+    this.#keepSummaries = options.keepSummaries ?? true;
+    this.#threshold = config.cosine_similarity_threshold;
+    this.#identify = options.identify;
+    this.#filters = config.face_filters;
+    this.#tracker = new ByteTracker({
+      highThreshold: config.detection.score_threshold,
+      newTrackThreshold: config.detection.score_threshold,
+      lowThreshold: config.tracker.low_score_threshold,
+      matchThreshold: config.tracker.match_threshold,
+      trackBuffer: config.tracker.track_buffer,
+      frameRate: options.frameRate,
+      credenceCount: config.credence_count,
+    });
+  }
+
+  async process(frame: FrameObservations): Promise<SessionFrame> {
+    const { index, pts } = frame;
+    const c = this.counters;
+    if (frame.sceneCut) for (const memory of this.#memory.values()) memory.scheduler.expire();
+
+    let t = performance.now();
+    const update = this.#tracker.update(frame.detections);
+    c.trackMs += performance.now() - t;
+
+    // 1. Every live track: its result, and whether its face is due for an embedding.
+    const tracks: TrackResult[] = [];
+    const candidates: { result: TrackResult; view: TrackView; memory: TrackMemory }[] = [];
+    for (const view of update.tracks) {
+      const memory = this.#memory.get(view.trackletId) ?? this.#remember(view.trackletId, index, pts);
+      memory.trackId = view.id;
+      const result: TrackResult = {
+        trackId: view.id,
+        state: view.state,
+        box: view.box,
+        score: view.score,
+        landmarks: null,
+        identity: identityResult(memory),
+        identitySettled: memory.identitySettled,
+        embedded: false,
+        filteredBy: null,
+      };
+      tracks.push(result);
+      if (view.detectionIndex === null) continue;
+      if (memory.lastBox && faceChanged(memory.lastBox, view.box)) memory.scheduler.expire();
+      memory.seen(index, pts, view.box);
+      result.filteredBy = rejectingFilter({ box: view.box }, this.#filters);
+      if (!result.filteredBy && memory.scheduler.isDue(index)) candidates.push({ result, view, memory });
+    }
+
+    // 2. Landmarks (and the filters that need them) and aligned crops of the due faces.
+    const due: Due[] = [];
+    for (const { result, view, memory } of candidates) {
+      const i = view.detectionIndex as number;
+      t = performance.now();
+      const landmarks = await frame.landmarks(i);
+      c.landmarksMs += performance.now() - t;
+      result.landmarks = landmarks;
+      if (needsLandmarks(this.#filters)) {
+        result.filteredBy = rejectingFilter({ box: view.box, landmarks }, this.#filters);
+        if (result.filteredBy) continue;
+      }
+      t = performance.now();
+      const aligned = await frame.aligned(i, landmarks);
+      c.alignMs += performance.now() - t;
+      due.push({ result, view, memory, landmarks, aligned });
+    }
+
+    // 3. One identification batch for the frame.
+    const ended: number[] = [];
+    if (due.length > 0) {
+      t = performance.now();
+      const identified = await this.#identify(due.map((d) => d.aligned));
+      c.identifyMs += performance.now() - t;
+      due.forEach((d, k) => {
+        const id = identified[k];
+        if (id) this.#apply(d, id, frame, ended);
+      });
+    }
+
+    for (const gone of update.removed) {
+      const memory = this.#memory.get(gone.trackletId);
+      this.#memory.delete(gone.trackletId);
+      if (memory && gone.id > 0) {
+        memory.trackId = gone.id;
+        if (this.#keepSummaries) this.#finished.push(memory);
+        ended.push(gone.id);
+      }
+    }
+    c.frames++;
+    c.detections += frame.detections.length;
+    return { index, pts, tracks, ended };
+  }
+
+  /** Applies one embedding to its track: split on an appearance jump, identity evidence, schedule, memory. */
+  #apply(d: Due, id: Identification, frame: FrameObservations, ended: number[]): void {
+    let { view, memory } = d;
+    const { result, landmarks, aligned } = d;
+    const likeBefore = memory.recentSimilarity(id.embedding);
+    if (likeBefore !== undefined && likeBefore < APPEARANCE_JUMP) {
+      ({ view, memory } = this.#split(view, memory, frame.index, frame.pts, ended));
+      result.trackId = view.id;
+      result.state = view.state;
+    }
+    const before = memory.identity.identity?.id ?? null;
+    const decision = memory.identity.add(
+      id.matches.map((m) => ({ id: m.identityId, name: m.name, similarity: m.similarity })),
+    );
+    memory.identitySettled = decision.settled;
+    const named = id.matches.find((m) => m.identityId === decision.identity?.id);
+    if (named) memory.attributes = named.attributes;
+    const changed = (decision.identity?.id ?? null) !== before;
+    memory.scheduler.recordEmbedding(
+      frame.index,
+      changed ? "identity_changed" : decision.settled ? undefined : "unknown",
+    );
+    memory.keepEmbedding(id.embedding, this.#keepSummaries);
+    const i = view.detectionIndex as number;
+    if (this.#keepSummaries) {
+      memory.offerFace(
+        frame.index,
+        view.box,
+        view.score,
+        landmarks,
+        aligned,
+        () => frame.faceCrop?.(i) ?? aligned,
+      );
+    }
+    this.counters.embeddings++;
+    result.embedded = true;
+    result.identity = identityResult(memory);
+    result.identitySettled = memory.identitySettled;
+  }
+
+  #remember(trackletId: number, frame: number, pts: number): TrackMemory {
+    const memory = new TrackMemory(trackletId, frame, pts, this.#scheduler(), this.#trackIdentity());
+    this.#memory.set(trackletId, memory);
+    return memory;
+  }
+
+  #scheduler(): ReidScheduler {
+    return new ReidScheduler({
+      enabled: this.#config.face_filters.enable_reid_expiration_filter,
+      maxGap: this.#config.face_filters.reid_expiration_frames,
+    });
+  }
+
+  #trackIdentity(): TrackIdentity {
+    return new TrackIdentity({ threshold: this.#threshold, credence: this.#config.credence_count });
+  }
+
+  /** The track's face is someone else: the track ends and a new one, with a new ID, starts on this frame. */
+  #split(view: TrackView, memory: TrackMemory, index: number, pts: number, ended: number[]) {
+    const replacement = this.#tracker.split(view.trackletId);
+    if (!replacement) return { view, memory };
+    this.#memory.delete(view.trackletId);
+    if (memory.trackId > 0) {
+      if (this.#keepSummaries) this.#finished.push(memory);
+      ended.push(memory.trackId);
+    }
+    const fresh = this.#remember(replacement.trackletId, index, pts);
+    fresh.trackId = replacement.id;
+    fresh.seen(index, pts, replacement.box as Box);
+    this.counters.splits++;
+    return { view: replacement, memory: fresh };
+  }
+
+  /** The session's state, JSON-able (see {@link TrackingSessionSnapshot}). */
+  snapshot(): TrackingSessionSnapshot {
+    return {
+      v: SESSION_SNAPSHOT_VERSION,
+      tracker: this.#tracker.snapshot(),
+      counters: { ...this.counters },
+      tracks: [...this.#memory.values()].map((m) => m.snapshot()),
+      finished: this.#finished.map((m) => m.snapshot()),
+    };
+  }
+
+  /**
+   * Replaces this session's state with a snapshot's (taken by a session with the same configuration).
+   * Throws, leaving the session as it was, for another format version or a malformed snapshot.
+   */
+  restore(snapshot: TrackingSessionSnapshot): void {
+    const s = expectVersion("TrackingSession", snapshot, SESSION_SNAPSHOT_VERSION);
+    const memories = (field: "tracks" | "finished") =>
+      expectArray(`TrackingSession.${field}`, s[field]).map((m, i) =>
+        TrackMemory.fromSnapshot(
+          m as TrackMemorySnapshot,
+          this.#scheduler(),
+          this.#trackIdentity(),
+          `TrackingSession.${field}[${i}]`,
+        ),
+      );
+    const live = memories("tracks");
+    const finished = memories("finished");
+    const counters = s.counters as Partial<SessionCounters> | undefined;
+    const restored = Object.fromEntries(
+      Object.keys(this.counters).map((k) => [
+        k,
+        expectNumber(`TrackingSession.counters.${k}`, counters?.[k as keyof SessionCounters]),
+      ]),
+    ) as unknown as SessionCounters;
+    this.#tracker.restore(s.tracker as ByteTrackerSnapshot);
+    Object.assign(this.counters, restored);
+    this.#memory.clear();
+    for (const m of live) this.#memory.set(m.trackletId, m);
+    this.#finished.length = 0;
+    this.#finished.push(...finished);
+  }
+
+  /**
+   * One summary per confirmed track (ended or still live), by track ID. Without `keepSummaries`, only the
+   * live tracks, without thumbnails or embeddings.
+   */
+  async summaries(): Promise<FaceSummary[]> {
+    const all = [...this.#finished, ...[...this.#memory.values()].filter((m) => m.trackId > 0)];
+    const out: FaceSummary[] = [];
+    for (const m of all.sort((a, b) => a.trackId - b.trackId)) {
+      out.push({
+        trackId: m.trackId,
+        identity: identityResult(m),
+        firstFrame: m.firstFrame,
+        lastFrame: m.lastFrame,
+        firstTime: m.firstTime,
+        lastTime: m.lastTime,
+        frames: m.frames,
+        embeddingsComputed: m.embeddingCount,
+        thumbnail: m.best ? await encodeJpeg(m.best.crop, 85) : null,
+        alignedThumbnail: m.best ? await encodeJpeg(m.best.aligned, 90) : null,
+        embeddings: representativeEmbeddings(m.embeddings, 3),
+      });
+    }
+    return out;
+  }
+}
+
+function identityResult(memory: TrackMemory): TrackIdentityResult | null {
+  const id = memory.identity.identity;
+  return id
+    ? { id: id.id, name: id.name, attributes: memory.attributes, similarity: memory.identity.confidence }
+    : null;
+}

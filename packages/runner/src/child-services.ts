@@ -1,0 +1,120 @@
+/**
+ * Every pipeline service as a child process (`node services/<name>/src/main.ts`), as in a deployment: the
+ * stages use every core.
+ */
+
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { FaceTrackerConfig } from "@facetracker/config";
+import {
+  SERVICES,
+  type ServiceName,
+  type ServiceProcess,
+  spawnServiceProcess,
+} from "@facetracker/service-host";
+import type { HostedServices } from "./hosted-services.ts";
+import { bounded, type PipelineLog } from "./pipeline-log.ts";
+
+export interface ChildServicesOptions {
+  /** Where the resolved configuration is written (RUNDIR/config.json) for the children to load. */
+  runDir: string;
+  /** Embed workers to start (default 1). */
+  embedWorkers?: number;
+  /** Ingest stops once every file camera ended (FACETRACKER_EXIT_WHEN_DONE), and is not started again. */
+  exitWhenDone?: boolean;
+}
+
+/**
+ * Starts the catalog's services (service-host) in its start order, reading the resolved configuration from
+ * RUNDIR/config.json. The api service is the embedded gallery's one writer; the web page and the embed
+ * workers follow it read-only. A service that dies is started again (after 1 s, then up to 30 s). Their
+ * warnings and errors (and any line that is not a JSON log line) go to `log`.
+ */
+export async function startChildServices(
+  config: FaceTrackerConfig,
+  { runDir, embedWorkers = 1, exitWhenDone = false }: ChildServicesOptions,
+  log: PipelineLog,
+): Promise<HostedServices> {
+  await mkdir(runDir, { recursive: true });
+  const configFile = path.join(runDir, "config.json");
+  await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  const env: Record<string, string> = {
+    FACETRACKER_LOG_LEVEL: process.env.FACETRACKER_LOG_LEVEL ?? "warn",
+  };
+  // The catalog's services in its start order, with `embedWorkers` embed workers.
+  const plan = SERVICES.flatMap(({ name }): { name: ServiceName; instance?: string }[] =>
+    name === "embed"
+      ? Array.from({ length: embedWorkers }, (_, i) => ({
+          name,
+          ...(embedWorkers > 1 ? { instance: String(i + 1) } : {}),
+        }))
+      : [{ name }],
+  );
+  const children = new Map<string, ServiceProcess>();
+  let stopping = false;
+  let ingestDone = false;
+  const launch = async (p: (typeof plan)[number], restarts = 0): Promise<ServiceProcess> => {
+    const child = await spawnServiceProcess({
+      name: p.name,
+      ...(p.instance ? { instance: p.instance } : {}),
+      configFile,
+      env: { ...env, ...(p.name === "ingest" && exitWhenDone ? { FACETRACKER_EXIT_WHEN_DONE: "1" } : {}) },
+      onLine: (line) => {
+        if (/"level":"(warn|error|fatal)"/.test(line) || !line.startsWith("{")) {
+          log({ level: "warn", message: line, service: p.instance ? `${p.name}-${p.instance}` : p.name });
+        }
+      },
+    });
+    children.set(child.id, child);
+    void child.exited.then(async (code) => {
+      if (stopping) return;
+      if (p.name === "ingest" && exitWhenDone && code === 0) {
+        ingestDone = true;
+        return;
+      }
+      const delay = Math.min(1000 * 2 ** restarts, 30_000);
+      log({
+        level: "warn",
+        message: `service ${child.id} exited (${code}); starting it again in ${delay / 1000} s`,
+      });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (stopping) return;
+      await launch(p, restarts + 1).catch((error: Error) =>
+        log({ level: "warn", message: `cannot restart ${child.id}: ${error.message}` }),
+      );
+    });
+    return child;
+  };
+  const stop = async () => {
+    stopping = true;
+    // Sources first, so each stage drains what the one before it sent.
+    for (const child of [...children.values()].reverse()) await bounded(child.stop(10_000), child.id, log);
+  };
+  try {
+    for (const p of plan) await launch(p);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    readiness: async () => {
+      const checks: Record<string, boolean | string> = {};
+      for (const child of children.values()) {
+        try {
+          const response = await fetch(`${child.httpUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+          checks[child.id] = response.ok || (await response.text());
+        } catch (error) {
+          checks[child.id] =
+            (child.id === "ingest" && ingestDone) || `unreachable: ${(error as Error).message}`;
+        }
+      }
+      return checks;
+    },
+    finished: () => ingestDone,
+    describe: () =>
+      [...children.values()].map(
+        (c) => `service ${c.id} pid ${c.pid}: health ${c.httpUrl}/healthz, metrics ${c.httpUrl}/metrics`,
+      ),
+    stop,
+  };
+}

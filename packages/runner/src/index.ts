@@ -1,0 +1,16 @@
+/**
+ * @facetracker/runner: the real-time pipeline on one machine (a private nats-server or a given NATS URL,
+ * every service as a supervised process or all in one), and its handle: the events as async iterators,
+ * readiness, the end of a finite run, and stop. FaceTracker.startFaceTrackingPipeline and `facetracker up`
+ * are built on it.
+ */
+
+export type { Alert, AlertDelivery, ClipEvent, TrackEvent } from "@facetracker/proto";
+export { TrackEventType, trackEventTypeToJSON } from "@facetracker/proto";
+export type { PipelineLog, PipelineLogEntry } from "./pipeline-log.ts";
+export {
+  type FaceTrackingPipeline,
+  type PipelineOptions,
+  type PipelineReadiness,
+  startPipeline,
+} from "./start-pipeline.ts";

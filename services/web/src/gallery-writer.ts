@@ -1,0 +1,103 @@
+/**
+ * The gallery changes the page asks for (enroll a face, rename, delete), sent to the api service, the
+ * gallery's one writer, over its gRPC API (with api.token when one is set). The api announces each change
+ * on ft.gallery.changed. Its refusals become the HTTP errors the page shows, with the same text.
+ */
+
+import type { FaceTrackerConfig } from "@facetracker/config";
+import { FaceTrackerApiClient, type IdentityInfo } from "@facetracker/proto";
+import { type CallOptions, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { HttpError } from "./http-helpers.ts";
+
+/** How long one change may take (an enrollment embeds one face). */
+const CALL_TIMEOUT_MS = 30_000;
+
+/** The HTTP status of each refusal the api gives for a gallery change. */
+const HTTP_STATUS: Partial<Record<status, number>> = {
+  [status.INVALID_ARGUMENT]: 400,
+  [status.NOT_FOUND]: 404,
+  [status.ALREADY_EXISTS]: 409,
+  [status.FAILED_PRECONDITION]: 422,
+  [status.UNAVAILABLE]: 503,
+};
+
+export interface EnrollFaceRequest {
+  name: string;
+  /** JPEG of the aligned 112×112 face crop. */
+  jpeg: Uint8Array;
+  /** Where the face comes from, stored with the embedding ("alert <id>", "track <camera> #<id>"). */
+  source: string;
+  /** Enroll even when the face matches another identity. */
+  force: boolean;
+}
+
+export interface EnrollFaceResult {
+  identityId: string;
+  name: string;
+  /** True when the identity was created by this enrollment (false: a face added to an existing one). */
+  created: boolean;
+  embeddingId: string;
+}
+
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+/** Where the api's gRPC server is reached: api.address, else the api on this machine. */
+export const apiAddress = (config: FaceTrackerConfig): string =>
+  config.api.address ?? `127.0.0.1:${config.api.port}`;
+
+export class GalleryWriter {
+  readonly #client: FaceTrackerApiClient;
+  readonly #token: string | undefined;
+
+  constructor(address: string, token: string | undefined) {
+    this.#client = new FaceTrackerApiClient(address, credentials.createInsecure());
+    this.#token = token;
+  }
+
+  /** Enrolls a face the pipeline saw (gRPC EnrollFace: embedded, checked against the gallery, stored). */
+  async enrollFace(request: EnrollFaceRequest): Promise<EnrollFaceResult> {
+    return this.#call(this.#client.enrollFace.bind(this.#client), {
+      name: request.name,
+      alignedJpeg: Buffer.from(request.jpeg),
+      source: request.source,
+      force: request.force,
+    });
+  }
+
+  /** Renames an identity (by ID or name); returns it as stored. */
+  async rename(identity: string, newName: string): Promise<IdentityInfo> {
+    return this.#call(this.#client.renameIdentity.bind(this.#client), { identity, newName });
+  }
+
+  /** Deletes an identity (by ID or name) and its embeddings; false when there was none. */
+  async delete(identity: string): Promise<boolean> {
+    return (await this.#call(this.#client.deleteIdentity.bind(this.#client), { identity })).deleted;
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+
+  #call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
+    const metadata = new Metadata();
+    if (this.#token) metadata.set("authorization", `Bearer ${this.#token}`);
+    return new Promise((resolve, reject) =>
+      method(request, metadata, { deadline: Date.now() + CALL_TIMEOUT_MS }, (error, response) => {
+        if (!error) resolve(response);
+        else {
+          const httpStatus = HTTP_STATUS[error.code];
+          reject(
+            httpStatus
+              ? new HttpError(httpStatus, error.details)
+              : new Error(`the api service answered ${status[error.code]}: ${error.details}`),
+          );
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,4 @@
+import { hostService } from "@facetracker/service-host";
+import { startWebService } from "./web-service.ts";
+
+hostService("web", startWebService);

@@ -1,0 +1,307 @@
+/**
+ * The operators' web page, served by the web service on api.http_port: live view of each camera (JPEG
+ * frames with their tracks drawn, or the MediaMTX player of the restream), current tracks, the alert
+ * timeline with clips, the face gallery, and enrolling a person from a track's or an alert's face.
+ * Plain files from services/web/public plus a JSON/SSE API under /api (see routes in handle()). With
+ * api.token set, everything but the login form needs the token (see web-auth.ts).
+ */
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { CameraRegistry, TypedBus } from "@facetracker/bus";
+import { StoredClips } from "@facetracker/clips";
+import type { FaceTrackerConfig } from "@facetracker/config";
+import type { ServiceDeps } from "@facetracker/service-host";
+import { ActivityFeed } from "./activity-feed.ts";
+import { listCameras } from "./camera-list.ts";
+import { serveClip } from "./clip-files.ts";
+import { enrollSource } from "./enroll-source.ts";
+import { GalleryRoutes } from "./gallery-routes.ts";
+import type { GalleryView } from "./gallery-view.ts";
+import type { GalleryWriter } from "./gallery-writer.ts";
+import {
+  cameraIdOf,
+  HttpError,
+  pathSegment,
+  readJsonBody,
+  sendBytes,
+  sendError,
+  sendJson,
+  stringField,
+} from "./http-helpers.ts";
+import { LiveFeeds } from "./live-feed.ts";
+import { loginRoutes } from "./login-page.ts";
+import { SseClient } from "./sse.ts";
+import { PAGE_HEADERS, staticFile } from "./static-files.ts";
+import { clearedTokenCookie, requestToken, TokenCheck } from "./web-auth.ts";
+
+/** Live frames sent to one browser per second, at most (and at most live_stream.max_fps). */
+export const LIVE_MAX_FPS = 10;
+
+export interface WebServerOptions {
+  bus: TypedBus;
+  config: FaceTrackerConfig;
+  logger: ServiceDeps["logger"];
+  cameras: CameraRegistry;
+  /** The gallery, read only (see gallery-view.ts). */
+  gallery: GalleryView;
+  /** Gallery changes, sent to the api service, its writer. */
+  writer: GalleryWriter;
+}
+
+export interface WebServer {
+  /** The port the page is served on; undefined when it could not be bound (logged). */
+  readonly port: number | undefined;
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+const JPEG = "image/jpeg";
+
+/** Starts serving the page; resolves once it listens (or once it is known that it cannot). */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const { bus, config, logger, cameras } = options;
+  const port = config.api.http_port;
+  const healthPort = process.env.FACETRACKER_HTTP_PORT;
+  if (port !== 0 && healthPort !== undefined && Number(healthPort) === port) {
+    logger.error("web page not served: api.http_port is also FACETRACKER_HTTP_PORT (health and metrics)", {
+      port,
+      fix: "set api.http_port (FACETRACKER_API__HTTP_PORT) to another port",
+    });
+    return { port: undefined, close: async () => {} };
+  }
+
+  const auth = new TokenCheck(config.api.token);
+  const activity = await ActivityFeed.start({ bus, logger, refreshGallery: () => options.gallery.refresh() });
+  const live = new LiveFeeds({
+    bus,
+    logger,
+    maxFps: Math.min(LIVE_MAX_FPS, config.live_stream.max_fps),
+    hasFace: (camera, trackId) => activity.trackFace(camera, trackId) !== undefined,
+  });
+  const gallery = new GalleryRoutes(options.gallery, options.writer);
+  let clips: StoredClips | undefined;
+  const clipStore = () => {
+    clips ??= StoredClips.open(config.storage);
+    return clips;
+  };
+  const streams = new Set<SseClient>();
+  const openStream = (req: IncomingMessage, res: ServerResponse) => {
+    const client = new SseClient(req, res);
+    streams.add(client);
+    client.onClose(() => streams.delete(client));
+    return client;
+  };
+
+  const routes: Route[] = [
+    {
+      method: "GET",
+      pattern: /^\/api\/session$/,
+      handler: async (_req, res) => sendJson(res, 200, { tokenRequired: auth.required }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/cameras$/,
+      handler: async (req, res) =>
+        sendJson(res, 200, { cameras: await listCameras(config, cameras, req.headers.host) }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/live\/([^/]+)$/,
+      handler: async (req, res, [camera = ""], url) => {
+        const id = cameraIdOf(pathSegment(camera));
+        const fps = Number(url.searchParams.get("fps") ?? "0");
+        const client = openStream(req, res);
+        try {
+          await live.watch(id, client, Number.isFinite(fps) ? fps : 0);
+        } catch (error) {
+          client.send("failure", {
+            error: `the live view of ${id} cannot start: ${(error as Error).message}`,
+          });
+          client.close();
+        }
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/events$/,
+      handler: async (req, res) => activity.follow(openStream(req, res)),
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/alerts$/,
+      handler: async (_req, res) => sendJson(res, 200, { alerts: activity.alerts() }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/alerts\/([^/]+)\/face\.jpg$/,
+      handler: async (_req, res, [id = ""]) => {
+        const face = activity.alertFace(pathSegment(id));
+        if (!face) throw new HttpError(404, "no face picture kept for this alert");
+        sendBytes(res, JPEG, face, "private, max-age=86400");
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/tracks\/([^/]+)\/(\d+)\/face\.jpg$/,
+      handler: async (_req, res, [camera = "", trackId = ""]) => {
+        const face = activity.trackFace(cameraIdOf(pathSegment(camera)), Number(trackId));
+        if (!face) throw new HttpError(404, `no face picture of track ${trackId} on ${camera} (yet)`);
+        sendBytes(res, JPEG, face, "no-cache");
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/gallery$/,
+      handler: async (_req, res) => sendJson(res, 200, { identities: await gallery.list() }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/gallery\/([^/]+)\/face\.jpg$/,
+      handler: async (_req, res, [id = ""]) => {
+        const face = await gallery.face(pathSegment(id));
+        if (!face) throw new HttpError(404, "this identity has no face picture");
+        sendBytes(res, JPEG, face, "no-cache");
+      },
+    },
+    {
+      method: "PATCH",
+      pattern: /^\/api\/gallery\/([^/]+)$/,
+      handler: async (req, res, [id = ""]) => {
+        const body = await readJsonBody(req);
+        sendJson(res, 200, await gallery.rename(pathSegment(id), stringField(body, "name")));
+      },
+    },
+    {
+      method: "DELETE",
+      pattern: /^\/api\/gallery\/([^/]+)$/,
+      handler: async (_req, res, [id = ""]) => sendJson(res, 200, await gallery.delete(pathSegment(id))),
+    },
+    {
+      method: "POST",
+      pattern: /^\/api\/enroll$/,
+      handler: async (req, res) => {
+        const body = await readJsonBody(req);
+        const name = stringField(body, "name");
+        const face = enrollSource(body, activity);
+        const result = await gallery.enroll({ name, ...face, force: body.force === true });
+        logger.info("enrolled from the web page", { name: result.name, source: face.source });
+        sendJson(res, 200, result);
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/clips\/(.+)$/,
+      handler: async (req, res, [key = ""]) => serveClip(clipStore(), pathSegment(key), req, res),
+    },
+    {
+      method: "HEAD",
+      pattern: /^\/api\/clips\/(.+)$/,
+      handler: async (req, res, [key = ""]) => serveClip(clipStore(), pathSegment(key), req, res),
+    },
+    {
+      method: "POST",
+      pattern: /^\/logout$/,
+      handler: async (_req, res) => {
+        res.writeHead(303, { location: "/login", "set-cookie": clearedTokenCookie() });
+        res.end();
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/(?:([a-z0-9][a-z0-9_-]*\.[a-z]+))?$/,
+      handler: async (_req, res, [name = "index.html"]) => {
+        const file = await staticFile(name);
+        if (!file) throw new HttpError(404, `no page file ${name}`);
+        res.setHeader("cache-control", "no-cache");
+        for (const [k, v] of Object.entries(PAGE_HEADERS)) res.setHeader(k, v);
+        sendBytes(res, file.type, file.body);
+      },
+    },
+  ];
+
+  const login = loginRoutes(auth);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://page");
+    if (await login.handle(req, res, url)) return;
+    if (!auth.accepts(requestToken(req, url))) {
+      await login.refuse(res, url);
+      return;
+    }
+    let allowed: string[] = [];
+    for (const route of routes) {
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      if (route.method !== req.method) {
+        allowed.push(route.method);
+        continue;
+      }
+      await route.handler(req, res, match.slice(1), url);
+      return;
+    }
+    allowed = [...new Set(allowed)];
+    if (allowed.length > 0) {
+      res.setHeader("allow", allowed.join(", "));
+      throw new HttpError(405, `${req.method} is not allowed here (${allowed.join(", ")})`);
+    }
+    throw new HttpError(404, `nothing at ${url.pathname}`);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!(error instanceof HttpError)) {
+        logger.warn("web request failed", { path: req.url, error: (error as Error).message });
+      }
+      sendError(res, error);
+    });
+  });
+  server.keepAliveTimeout = 5000;
+
+  const bound = await new Promise<number | undefined>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE" || error.code === "EACCES") {
+        logger.error("web page not served: cannot listen on api.http_port", {
+          port,
+          error: error.message,
+          fix: "free the port, or set api.http_port (FACETRACKER_API__HTTP_PORT) to another one (0 = any free)",
+        });
+        resolve(undefined);
+      } else reject(error);
+    });
+    server.listen(port, "0.0.0.0", () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
+    });
+  });
+  if (bound === undefined) {
+    await activity.close();
+    await live.close();
+    return { port: undefined, close: async () => {} };
+  }
+  server.on("error", (error) => logger.error("web page server error", { error: error.message }));
+  logger.info("web page listening", {
+    url: `http://127.0.0.1:${bound}/`,
+    auth: auth.required ? "token" : "none",
+  });
+
+  return {
+    port: bound,
+    close: async () => {
+      for (const client of streams) client.close();
+      await activity.close();
+      await live.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await clips?.close();
+    },
+  };
+}
