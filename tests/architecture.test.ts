@@ -1,7 +1,8 @@
 /**
  * The layering rules, checked on the sources (read only, no process started): production code never
- * imports the test kit, no package entry point exports a test helper, and the stage code (packages/pipeline)
- * sits below the library facade (never imports @facetracker/sdk).
+ * imports the test kit, no package entry point exports a test helper, the stage code (packages/pipeline)
+ * sits below the library facade (never imports @facetracker/sdk), no service uses the facade, nothing below
+ * the facade imports sdk, cli or runner, and only the runner imports the services.
  */
 
 import assert from "node:assert/strict";
@@ -63,6 +64,51 @@ function readPackageJson(pkg: string): {
   devDependencies?: Record<string, string>;
 } {
   return JSON.parse(readFileSync(path.join(root, pkg, "package.json"), "utf8"));
+}
+
+/** Every workspace package's name, by its folder (relative to the root). */
+function packageNames(): Map<string, string> {
+  return new Map(
+    workspacePackages().map((pkg) => [pkg, (readPackageJson(pkg) as { name: string }).name] as const),
+  );
+}
+
+/**
+ * The workspace packages a package's files import (by name, or by a relative path into another package's
+ * folder) and the ones its package.json depends on, each as `{ where, name }` (where: a file or its
+ * package.json).
+ */
+function packageUses(pkg: string, names: Map<string, string>): { where: string; name: string }[] {
+  const uses: { where: string; name: string }[] = [];
+  for (const file of typescriptFiles(pkg)) {
+    for (const module of importedModules(readFileSync(path.join(root, file), "utf8"))) {
+      if (module.startsWith("@facetracker/")) {
+        uses.push({ where: file, name: module.split("/").slice(0, 2).join("/") });
+      } else if (module.startsWith(".")) {
+        const target = path.relative(root, path.resolve(root, path.dirname(file), module));
+        const owner = [...names.keys()].find((p) => target === p || target.startsWith(`${p}/`));
+        if (owner && owner !== pkg)
+          uses.push({ where: `${file} (path ${module})`, name: names.get(owner) as string });
+      }
+    }
+  }
+  const { dependencies = {}, devDependencies = {} } = readPackageJson(pkg);
+  for (const name of Object.keys({ ...dependencies, ...devDependencies })) {
+    uses.push({ where: `${pkg}/package.json`, name });
+  }
+  return uses;
+}
+
+/** "FILE imports PACKAGE" (or "package.json depends on PACKAGE") for each use by `packages` of a package `forbidden` says is out of bounds. */
+function breaches(packages: string[], forbidden: (name: string) => boolean): string[] {
+  const names = packageNames();
+  return packages.flatMap((pkg) =>
+    packageUses(pkg, names)
+      .filter((use) => forbidden(use.name))
+      .map(
+        (use) => `${use.where} ${use.where.endsWith("package.json") ? "depends on" : "imports"} ${use.name}`,
+      ),
+  );
 }
 
 function productionFiles(): string[] {
@@ -155,6 +201,43 @@ describe("architecture", () => {
       offenders,
       [],
       "the stages sit below the facade: sdk imports pipeline, never the reverse",
+    );
+  });
+
+  it("no service (services/*) imports the facade @facetracker/sdk", () => {
+    const services = workspacePackages().filter((pkg) => pkg.startsWith("services/"));
+    assert.ok(services.length >= 5, `only ${services.length} services found`);
+    assert.deepEqual(
+      breaches(services, (name) => name === "@facetracker/sdk"),
+      [],
+      "services sit beside the facade, on the stage code: they never use @facetracker/sdk",
+    );
+  });
+
+  it("no package below the facade imports sdk, cli or runner", () => {
+    const above = new Set(["packages/sdk", "packages/cli", "packages/runner"]);
+    const below = workspacePackages().filter((pkg) => !above.has(pkg));
+    const facade = new Set(["@facetracker/sdk", "@facetracker/cli", "@facetracker/runner"]);
+    assert.deepEqual(
+      breaches(below, (name) => facade.has(name)),
+      [],
+      "only sdk, cli, runner and the tests may import @facetracker/sdk, @facetracker/cli or @facetracker/runner",
+    );
+  });
+
+  it("no package imports a service except the runner", () => {
+    const names = packageNames();
+    const services = new Set(
+      [...names].filter(([pkg]) => pkg.startsWith("services/")).map(([, name]) => name),
+    );
+    assert.ok(services.has("@facetracker/service-api"), "the api service is found by its package name");
+    assert.deepEqual(
+      breaches(
+        workspacePackages().filter((pkg) => pkg !== "packages/runner"),
+        (name) => services.has(name),
+      ),
+      [],
+      "the services are run, by the runner (or as processes), never imported by another package",
     );
   });
 });

@@ -274,8 +274,15 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
   });
 
   it("plays the alert's clip once stored (Range requests through the api)", async () => {
-    const video = page.locator("#alert-list video.clip").first();
-    await video.waitFor({ state: "attached", timeout: 30_000 });
+    await page.locator("#alert-list video.clip").first().waitFor({ state: "attached", timeout: 30_000 });
+    // Pin one alert: a newer alert's clip may be stored (and listed first) while this test runs.
+    const id = await page
+      .locator("#alert-list li[data-alert-id]")
+      .filter({ has: page.locator("video.clip") })
+      .first()
+      .getAttribute("data-alert-id");
+    const item = page.locator(`#alert-list li[data-alert-id="${id}"]`);
+    const video = item.locator("video.clip");
     const src = await video.getAttribute("src");
     assert.match(src ?? "", /^\/api\/clips\/door\/.+\.mp4$/);
     const head = await page.evaluate(async (url) => {
@@ -292,7 +299,7 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
     assert.match(head.range ?? "", /^bytes 0-99\/\d+$/);
     assert.equal(head.type, "video/mp4");
     assert.equal(head.box, "ftyp", "an MP4 file");
-    const player = page.locator("#alert-list details.clip-player").first();
+    const player = item.locator("details.clip-player");
     await player.locator("summary").click();
     assert.ok(await player.locator("video").isVisible(), "the clip's player opens");
   });

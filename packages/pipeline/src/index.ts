@@ -44,6 +44,15 @@ export { MicroBatcher } from "./micro-batcher.ts";
 export { analyzeOptionsFrom, runtimeOptionsFrom, trackingDetectOptions } from "./options-from-config.ts";
 export { OrderedSteps } from "./ordered-steps.ts";
 export {
+  type EnrollmentModels,
+  type EnrollOptions,
+  type EnrollOutcome,
+  type EnrollReport,
+  embedLargestFace,
+  enrollFromPhotos,
+  photoLabel,
+} from "./photo-enrollment.ts";
+export {
   boxFromProto,
   boxToProto,
   detectionsFromProto,
@@ -67,6 +76,7 @@ export {
   type FrameObservations,
   type GalleryMatch,
   type Identification,
+  IdentificationUnavailableError,
   type Identify,
   type SessionCounters,
   type SessionFrame,
@@ -84,3 +94,11 @@ export type {
   TrackResult,
   VideoFaces,
 } from "./tracking-types.ts";
+export {
+  type FindFacesOptions,
+  findVideoFaces,
+  openVideoSource,
+  type PredictOptions,
+  type TrackingModels,
+  trackFrames,
+} from "./video-faces.ts";

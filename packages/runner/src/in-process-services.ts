@@ -1,6 +1,5 @@
 /** Every pipeline service in this process (`singleProcess`), each with its own NATS connection. */
 
-import { readFileSync } from "node:fs";
 import { type Bus, connectBus, ensureStreams } from "@facetracker/bus";
 import type { FaceTrackerConfig } from "@facetracker/config";
 import { openConfiguredGallery } from "@facetracker/pipeline";
@@ -9,7 +8,6 @@ import {
   loadServiceFactory,
   type PipelineService,
   SERVICES,
-  type ServiceName,
 } from "@facetracker/service-host";
 import { createLogger, type Logger, type ServiceMetrics } from "@facetracker/service-kit";
 import type { HostedServices } from "./hosted-services.ts";
@@ -22,8 +20,9 @@ interface Started {
 }
 
 /**
- * Every service of the catalog (service-host), in its start order, sharing one gallery (an embedded
- * gallery directory has one writer) and one metrics registry (their series carry the stage label).
+ * Every service of the catalog (service-host), in its start order, imported by package name (the
+ * services are this package's dependencies), sharing one gallery (an embedded gallery directory has one
+ * writer) and one metrics registry (their series carry the stage label).
  */
 export async function startInProcess(
   config: FaceTrackerConfig,
@@ -39,7 +38,7 @@ export async function startInProcess(
   };
   try {
     for (const { name } of SERVICES) {
-      const factory = await loadServiceFactory(name, () => import(serviceEntry(name)));
+      const factory = await loadServiceFactory(name, (p) => import(p));
       const bus = await connectBus(busOptionsFrom(config, `facetracker-${name}`));
       await ensureStreams(bus.jsm);
       const service = await factory({ bus, config, logger: quietLogger(name), metrics, gallery });
@@ -60,19 +59,6 @@ export async function startInProcess(
     ],
     stop,
   };
-}
-
-/**
- * The module a service's package exports (services/<name>, as its process is started from
- * services/<name>/src/main.ts): imported by path, because the services sit above this package (the api
- * service uses the sdk, which uses this runner), so this package cannot depend on them.
- */
-function serviceEntry(name: ServiceName): string {
-  const folder = new URL(`../../../services/${name}/`, import.meta.url);
-  const { exports } = JSON.parse(readFileSync(new URL("package.json", folder), "utf8")) as {
-    exports: Record<string, string>;
-  };
-  return new URL(exports["."] as string, folder).href;
 }
 
 /** Service logs stay quiet (warnings and errors only) unless FACETRACKER_LOG_LEVEL says otherwise. */

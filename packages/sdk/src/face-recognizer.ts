@@ -8,10 +8,10 @@ import {
 import type { Gallery } from "@facetracker/gallery";
 import {
   analyzeOptionsFrom,
-  enrollAccepted,
-  enrollmentName,
+  embedLargestFace,
+  enrollFromPhotos,
   openConfiguredGallery,
-  reviewEnrollment,
+  photoLabel,
   runtimeOptionsFrom,
 } from "@facetracker/pipeline";
 import {
@@ -19,14 +19,11 @@ import {
   type AnalyzeOptions,
   cosine,
   decodeImage,
-  encodeJpeg,
   FaceAnalyzer,
   type ImageInput,
-  type RgbImage,
 } from "@facetracker/vision";
-import { embedLargestFace } from "./largest-face.ts";
 import { prefetch } from "./prefetch.ts";
-import type { BatchResult, EnrollOptions, EnrollOutcome, EnrollReport, RecognizedFace } from "./types.ts";
+import type { BatchResult, EnrollOptions, EnrollReport, RecognizedFace } from "./types.ts";
 
 export interface RecognizerOptions {
   /** Use this gallery instead of opening the configured one (it is then not closed by close()). */
@@ -34,9 +31,6 @@ export interface RecognizerOptions {
   /** Share already-loaded models. */
   analyzer?: FaceAnalyzer;
 }
-
-const labelOf = (input: ImageInput, index: number) =>
-  typeof input === "string" ? input : `image #${index + 1}`;
 
 /**
  * Recognises faces in still images against a face gallery, and enrolls people from photos.
@@ -92,7 +86,8 @@ export class FaceRecognizer {
 
   /** Faces with their embeddings (no gallery lookup). */
   async detectFaces(image: ImageInput, extra?: AnalyzeOptions): Promise<AnalyzedFace[]> {
-    return this.analyzer.analyze(await decodeImage(image), this.#analyzeOptions(extra));
+    const decoded = await decodeImage(image, undefined, { maxPixels: this.config.limits.max_image_pixels });
+    return this.analyzer.analyze(decoded, this.#analyzeOptions(extra));
   }
 
   /** Every face of the image with its identity (or null when unknown). */
@@ -128,7 +123,7 @@ export class FaceRecognizer {
     images: Iterable<ImageInput> | AsyncIterable<ImageInput>,
   ): AsyncGenerator<BatchResult> {
     const decoded = prefetch(images, this.config.runtime.prefetch, (input, index) =>
-      decodeImage(input, labelOf(input, index)),
+      decodeImage(input, photoLabel(input, index), { maxPixels: this.config.limits.max_image_pixels }),
     );
     for await (const item of decoded) {
       if (!item.ok) {
@@ -146,7 +141,9 @@ export class FaceRecognizer {
 
   /** Embedding of the largest face of the image, or undefined when it has no face. */
   embedLargest(image: ImageInput) {
-    return embedLargestFace(this.analyzer, image, this.#analyzeOptions());
+    return embedLargestFace(this.analyzer, image, this.#analyzeOptions(), {
+      maxPixels: this.config.limits.max_image_pixels,
+    });
   }
 
   /** Cosine similarity of the largest faces of two images; null when either has no face. */
@@ -160,79 +157,11 @@ export class FaceRecognizer {
   /**
    * Enrolls `name` from photos: the largest face of each. Images with no face, unreadable images, repeats of
    * a picture already enrolled for this person, and faces that already belong to another identity (unless
-   * `force`) are not enrolled and are reported, each with its reason (the enrollment policy of
-   * @facetracker/pipeline). Nothing already in the gallery changes when no image is enrolled.
+   * `force`) are not enrolled and are reported, each with its reason (enrollFromPhotos and the enrollment
+   * policy of @facetracker/pipeline). Nothing already in the gallery changes when no image is enrolled.
    */
-  async enroll(name: string, images: ImageInput[], options: EnrollOptions = {}): Promise<EnrollReport> {
-    const trimmed = enrollmentName(name);
-    // One outcome per input image, in input order.
-    const outcomes: EnrollOutcome[] = [];
-    const found: {
-      index: number;
-      label: string;
-      source?: string;
-      vector: Float32Array;
-      aligned: RgbImage;
-    }[] = [];
-    for (let i = 0; i < images.length; i++) {
-      const input = images[i] as ImageInput;
-      const label = labelOf(input, i);
-      let face: Awaited<ReturnType<FaceRecognizer["embedLargest"]>>;
-      try {
-        face = await this.embedLargest(input);
-      } catch (error) {
-        outcomes[i] = { image: label, status: "error", reason: (error as Error).message };
-        continue;
-      }
-      if (!face) {
-        outcomes[i] = { image: label, status: "no_face" };
-        continue;
-      }
-      const source = typeof input === "string" ? input : undefined;
-      found.push({ index: i, label, source, vector: face.face.embedding, aligned: face.face.aligned });
-    }
-
-    const decisions = await reviewEnrollment(
-      this.gallery,
-      this.config,
-      trimmed,
-      found.map((f) => f.vector),
-      options,
-    );
-    const accepted: typeof found = [];
-    found.forEach((f, k) => {
-      const d = decisions[k];
-      if (d?.status === "conflict") {
-        const { reason, otherIdentity, similarity } = d;
-        outcomes[f.index] = { image: f.label, status: "conflict", reason, otherIdentity, similarity };
-      } else if (d?.status === "duplicate") {
-        outcomes[f.index] = { image: f.label, status: "duplicate", reason: d.reason };
-      } else accepted.push(f);
-    });
-    if (accepted.length === 0) {
-      const existing = await this.gallery.get(trimmed);
-      return { name: trimmed, identityId: existing?.id, created: false, enrolled: 0, outcomes };
-    }
-    const embeddings = [];
-    for (const a of accepted) {
-      const thumbnail = this.config.enroll.thumbnails ? await encodeJpeg(a.aligned, 85) : undefined;
-      embeddings.push({ vector: a.vector, source: a.source, thumbnail });
-    }
-    const enrolled = await enrollAccepted(this.gallery, trimmed, embeddings, options.attributes);
-    accepted.forEach((a, k) => {
-      outcomes[a.index] = {
-        image: a.label,
-        status: "enrolled",
-        embeddingId: enrolled.embeddingIds[k] as string,
-      };
-    });
-    return {
-      name: trimmed,
-      identityId: enrolled.identityId,
-      created: enrolled.created,
-      enrolled: accepted.length,
-      outcomes,
-    };
+  enroll(name: string, images: ImageInput[], options: EnrollOptions = {}): Promise<EnrollReport> {
+    return enrollFromPhotos(this, name, images, options);
   }
 
   async close(): Promise<void> {

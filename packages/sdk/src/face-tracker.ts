@@ -7,46 +7,37 @@ import {
   parseConfig,
 } from "@facetracker/config";
 import type { Gallery } from "@facetracker/gallery";
-import { VideoSource, type VideoSourceOptions } from "@facetracker/media";
+import type { VideoSource } from "@facetracker/media";
 import {
+  type EnrollOutcome,
+  type EnrollReport,
   enrollAccepted,
   enrollmentName,
   type FaceSummary,
+  type FindFacesOptions,
   type FrameInput,
   type FrameResult,
+  findVideoFaces,
+  openVideoSource,
+  type PredictOptions,
   type RunStats,
   reviewEnrollment,
   runtimeOptionsFrom,
   TrackingRun,
+  trackFrames,
   type VideoFaces,
 } from "@facetracker/pipeline";
 import { type FaceTrackingPipeline, type PipelineOptions, startPipeline } from "@facetracker/runner";
 import { FaceAnalyzer } from "@facetracker/vision";
 import { FaceRecognizer } from "./face-recognizer.ts";
-import type { EnrollOutcome, EnrollReport } from "./types.ts";
+
+export type { FindFacesOptions, PredictOptions } from "@facetracker/pipeline";
 
 export interface FaceTrackerOptions {
   /** Use this gallery (not closed by close()). */
   gallery?: Gallery;
   /** Share already-loaded models. */
   analyzer?: FaceAnalyzer;
-}
-
-export interface PredictOptions {
-  /** Frame rate of the frames given (for the tracker's lost-track buffer); a VideoSource tells its own. */
-  frameRate?: number;
-  /** Options for a VideoSource opened from a path or URL (events, timeouts …). */
-  source?: Omit<VideoSourceOptions, "fps" | "resolution">;
-  signal?: AbortSignal;
-}
-
-export interface FindFacesOptions extends PredictOptions {
-  /** Called once the source is open, with its size, frame rate and frame count when known. */
-  onStart?: (info: { width: number; height: number; fps: number; frameCount?: number }) => void;
-  /** Called after every frame with the frame count so far, and the total when known. */
-  onProgress?: (progress: { frame: number; total?: number; fps: number }) => void;
-  /** Called with each frame's result (e.g. to draw an annotated video). */
-  onFrame?: (result: FrameResult) => void | Promise<void>;
 }
 
 export interface FindFacesInClipOptions extends FindFacesOptions, FetchClipOptions {
@@ -131,12 +122,7 @@ export class FaceTracker {
 
   /** Opens a video source with the configured overrides. */
   openSource(spec: string | number, options: PredictOptions["source"] = {}): Promise<VideoSource> {
-    const size = this.config.video_source_resolution_override;
-    return VideoSource.open(spec, {
-      ...options,
-      ...(this.config.video_source_fps_override ? { fps: this.config.video_source_fps_override } : {}),
-      ...(size ? { resolution: { width: size[0], height: size[1] } } : {}),
-    });
+    return openVideoSource(this.config, spec, options);
   }
 
   /**
@@ -159,16 +145,13 @@ export class FaceTracker {
    * The unique faces of a video file (or any source that ends): one entry per confirmed track with its
    * identity, first/last sighting, best thumbnail and representative embeddings; plus run statistics.
    */
-  async findFacesInFile(path: string, options: FindFacesOptions = {}): Promise<VideoFaces> {
-    const source = await this.openSource(path, options.source);
-    const total = source.info.frameCount;
-    options.onStart?.(source.info);
-    const run = this.#run(source.info.fps);
-    for await (const result of this.#track(source.frames(), run, options, source)) {
-      await options.onFrame?.(result);
-      options.onProgress?.({ frame: run.stats.frames, ...(total ? { total } : {}), fps: run.currentFps() });
-    }
-    return { source: path, faces: await run.summaries(), stats: run.stats };
+  findFacesInFile(path: string, options: FindFacesOptions = {}): Promise<VideoFaces> {
+    return findVideoFaces(this.config, this.#models(), path, {
+      ...options,
+      onRun: (run) => {
+        this.lastStats = run.stats;
+      },
+    });
   }
 
   /**
@@ -200,16 +183,17 @@ export class FaceTracker {
     }
   }
 
-  /** A tracking run of this tracker's models and gallery (its own tracker: track IDs start at 1). */
-  #run(frameRate: number): TrackingRun {
-    return new TrackingRun(
-      this.config,
-      { analyzer: this.recognizer.analyzer, gallery: this.gallery },
-      frameRate,
-    );
+  /** This tracker's models and gallery, for a tracking run. */
+  #models() {
+    return { analyzer: this.recognizer.analyzer, gallery: this.gallery };
   }
 
-  /** Runs frames through one tracking run, timing the wait for each frame; closes the source at the end. */
+  /** A tracking run of this tracker's models and gallery (its own tracker: track IDs start at 1). */
+  #run(frameRate: number): TrackingRun {
+    return new TrackingRun(this.config, this.#models(), frameRate);
+  }
+
+  /** Runs frames through one tracking run (see trackFrames); the run's stats become lastStats. */
   async *#track(
     frames: AsyncIterable<FrameInput> | Iterable<FrameInput>,
     run: TrackingRun,
@@ -217,18 +201,7 @@ export class FaceTracker {
     source?: VideoSource,
   ): AsyncGenerator<FrameResult> {
     this.lastStats = run.stats;
-    try {
-      let t = performance.now();
-      for await (const frame of frames) {
-        run.stats.stages.decode += performance.now() - t;
-        if (options.signal?.aborted) break;
-        yield await run.process(frame);
-        t = performance.now();
-      }
-    } finally {
-      await source?.close();
-      run.finish();
-    }
+    yield* trackFrames(frames, run, options, source);
   }
 
   /**

@@ -22,11 +22,13 @@ export type {
   TrackResult,
   VideoFaces,
 } from "@facetracker/pipeline";
+export { embedLargestFace } from "@facetracker/pipeline";
 export {
   type Alert,
   type AlertDelivery,
   type ClipEvent,
   type FaceTrackingPipeline,
+  NatsStoreInUseError,
   type PipelineLog,
   type PipelineLogEntry,
   type PipelineReadiness,
@@ -43,7 +45,6 @@ export {
   type FindFacesOptions,
   type PredictOptions,
 } from "./face-tracker.ts";
-export { embedLargestFace } from "./largest-face.ts";
 export { prefetch } from "./prefetch.ts";
 export type {
   BatchResult,

@@ -1,6 +1,8 @@
 import type { Attributes } from "@facetracker/gallery";
 import type { Box, ImageInput, Point, RgbImage } from "@facetracker/vision";
 
+export type { EnrollOptions, EnrollOutcome, EnrollReport } from "@facetracker/pipeline";
+
 export interface IdentityMatch {
   id: string;
   name: string;
@@ -31,26 +33,4 @@ export interface BatchResult {
   image?: RgbImage;
   /** Set when this image could not be processed (the batch goes on). */
   error?: Error;
-}
-
-export interface EnrollOptions {
-  attributes?: Attributes;
-  /** Enroll even when a face matches another identity at or above the duplicate threshold. */
-  force?: boolean;
-}
-
-export type EnrollOutcome =
-  | { image: string; status: "enrolled"; embeddingId: string }
-  | { image: string; status: "no_face" }
-  | { image: string; status: "duplicate"; reason: string }
-  | { image: string; status: "conflict"; reason: string; otherIdentity: string; similarity: number }
-  | { image: string; status: "error"; reason: string };
-
-export interface EnrollReport {
-  name: string;
-  /** Identity id, absent when nothing was enrolled and the identity did not exist. */
-  identityId?: string;
-  created: boolean;
-  enrolled: number;
-  outcomes: EnrollOutcome[];
 }

@@ -11,13 +11,19 @@ import {
 import { alertModes } from "@facetracker/config";
 import type { IdentityInfo as GalleryIdentity } from "@facetracker/gallery";
 import {
+  enrollFromPhotos,
+  findVideoFaces,
+  openConfiguredGallery,
+  runtimeOptionsFrom,
+} from "@facetracker/pipeline";
+import {
   type FaceTrackerApiServer,
   FaceTrackerApiService,
   GalleryChangeKind,
   type IdentityInfo,
 } from "@facetracker/proto";
-import { FaceTracker } from "@facetracker/sdk";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
+import { FaceAnalyzer } from "@facetracker/vision";
 import {
   type handleServerStreamingCall,
   type Metadata,
@@ -53,9 +59,10 @@ const toInfo = (i: GalleryIdentity): IdentityInfo => ({
 export async function startApiService(deps: ServiceDeps): Promise<PipelineService> {
   const { config, logger, metrics, gallery: shared } = deps;
   const bus = serviceBus(deps);
-  const tracker = await FaceTracker.create(config, shared ? { gallery: shared } : {});
+  const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
+  const gallery = shared ?? (await openConfiguredGallery(config));
+  const models = { config, analyzer, gallery };
   const cameras = await openCameraRegistry(deps.bus.js);
-  const gallery = tracker.gallery;
   const watchers = new Set<MessageConsumer>();
   const token = config.api.token;
 
@@ -121,7 +128,8 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     enroll: guard("enroll", async (r) => {
       if (!r.name.trim()) throw grpcError(status.INVALID_ARGUMENT, "name is empty");
       if (r.images.length === 0) throw grpcError(status.INVALID_ARGUMENT, "no image given");
-      const report = await tracker.recognizer.enroll(
+      const report = await enrollFromPhotos(
+        models,
         r.name,
         r.images.map((b) => new Uint8Array(b)),
         { attributes: r.attributes, force: r.force },
@@ -137,7 +145,7 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
       };
     }),
     enrollFace: guard("enroll_face", async (r) =>
-      enrollFace(tracker, announce, {
+      enrollFace(models, announce, {
         name: r.name,
         jpeg: new Uint8Array(r.alignedJpeg),
         source: r.source,
@@ -171,7 +179,7 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
         file = temporary;
       } else throw grpcError(status.INVALID_ARGUMENT, "give a path or the file's bytes");
       try {
-        const found = await tracker.findFacesInFile(file);
+        const found = await findVideoFaces(config, models, file);
         return {
           tracks: found.faces.map((f) => ({
             trackId: f.trackId,
@@ -242,7 +250,7 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     stop: async () => {
       for (const w of watchers) await w.stop();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      await tracker.close();
+      if (!shared) await gallery.close();
     },
   } as PipelineService & { port: number };
 }

@@ -2,15 +2,19 @@
  * Enrolling a person from a face the pipeline saw (an alert's or a track's face picture). The picture is
  * the JPEG of the 112×112 crop aligned by the detect service, so it is embedded directly, with no face
  * detection on it, and stored with the embedding as the identity's thumbnail. The enrollment policy of
- * @facetracker/pipeline, as for FaceRecognizer.enroll: a face that already belongs to another identity is
- * refused unless forced, and a picture already enrolled for this person is refused as a repeat. Served
- * as the gRPC call EnrollFace (the web page's "Enroll…" on a track or an alert goes through it: the api is
- * the gallery's writer).
+ * @facetracker/pipeline, as for photos (enrollFromPhotos): a face that already belongs to another
+ * identity is refused unless forced, and a picture already enrolled for this person is refused as a
+ * repeat. Served as the gRPC call EnrollFace (the web page's "Enroll…" on a track or an alert goes
+ * through it: the api is the gallery's writer).
  */
 
-import { enrollAccepted, enrollmentName, reviewEnrollment } from "@facetracker/pipeline";
+import {
+  type EnrollmentModels,
+  enrollAccepted,
+  enrollmentName,
+  reviewEnrollment,
+} from "@facetracker/pipeline";
 import { GalleryChangeKind } from "@facetracker/proto";
-import type { FaceTracker } from "@facetracker/sdk";
 import { ALIGNED_SIZE } from "@facetracker/vision";
 import { status } from "@grpc/grpc-js";
 import { grpcError } from "./grpc-errors.ts";
@@ -42,7 +46,7 @@ export interface EnrollFaceResult {
  * matches another identity, or is already enrolled for this one).
  */
 export async function enrollFace(
-  tracker: FaceTracker,
+  models: EnrollmentModels,
   announce: Announce,
   request: EnrollFaceRequest,
 ): Promise<EnrollFaceResult> {
@@ -67,9 +71,9 @@ export async function enrollFace(
       `the face picture of ${request.source} is ${image.width}×${image.height}, not the ${ALIGNED_SIZE}×${ALIGNED_SIZE} aligned crop: enroll this person from a photo instead`,
     );
   }
-  const vector = await tracker.recognizer.analyzer.embedder.embed(image);
-  const gallery = tracker.gallery;
-  const [decision] = await reviewEnrollment(gallery, tracker.config, name, [vector], {
+  const { analyzer, gallery, config } = models;
+  const vector = await analyzer.embedder.embed(image);
+  const [decision] = await reviewEnrollment(gallery, config, name, [vector], {
     force: request.force,
   });
   if (decision?.status === "conflict") {
@@ -86,7 +90,7 @@ export async function enrollFace(
     {
       vector,
       source: request.source,
-      ...(tracker.config.enroll.thumbnails ? { thumbnail: request.jpeg } : {}),
+      ...(config.enroll.thumbnails ? { thumbnail: request.jpeg } : {}),
     },
   ]);
   await announce(GalleryChangeKind.ENROLLED, enrolled.identityId, enrolled.name);
