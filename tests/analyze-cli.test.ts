@@ -72,8 +72,17 @@ describe("facetracker analyze and enroll --from-video (generated video)", () => 
 
     const doc = JSON.parse(await readFile(json, "utf8"));
     assert.deepEqual(Object.keys(doc), ["tracks", "stats"]);
-    assert.deepEqual(Object.keys(doc.stats), ["frames", "detections", "embeddings", "fps"]);
+    assert.deepEqual(Object.keys(doc.stats), [
+      "frames",
+      "detections",
+      "embeddings",
+      "fps",
+      "lost_frames",
+      "corrupt_frames",
+      "damaged_ranges",
+    ]);
     assert.equal(doc.stats.frames, 60);
+    assert.deepEqual([doc.stats.lost_frames, doc.stats.corrupt_frames, doc.stats.damaged_ranges], [0, 0, []]);
     assert.equal(doc.tracks.length, 2);
     for (const t of doc.tracks) {
       assert.deepEqual(Object.keys(t), [

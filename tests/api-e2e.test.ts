@@ -33,6 +33,7 @@ import { startTrackService } from "@facetracker/service-track";
 import { waitFor } from "@facetracker/testing";
 import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
+import { wipeVideoPackets } from "@facetracker/testing/media";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { startPipeline } from "./helpers/pipeline-harness.ts";
@@ -216,6 +217,44 @@ describe("gRPC API end to end (real nats-server, services in process)", () => {
         call(api.findFacesInFile, { source: { $case: "data", value: Buffer.alloc(10_000) } }, new Metadata()),
         (e: ServiceError) => e.code === status.RESOURCE_EXHAUSTED,
       );
+    } finally {
+      client.close();
+      await pipeline.stop();
+    }
+  });
+
+  it("FindFacesInFile on a damaged video: DATA_LOSS naming the frames lost, or the loss in stats with allow_damaged", async () => {
+    await wipeVideoPackets(video, path.join(dir, "media", "door-damaged.mp4"), {
+      from: 10,
+      to: 20,
+    });
+    const config = parseConfig({
+      db_path: path.join(dir, "gallery-3"),
+      api: { port: 0, http_port: 0, media_roots: [path.join(dir, "media")] },
+    });
+    const pipeline = await startPipeline(nats.url, config, [["api", startApiService]]);
+    const port = (pipeline.services.get("api") as unknown as { port: number }).port;
+    const client = new FaceTrackerApiClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    const api = unaryMethods(client);
+    const md = new Metadata();
+    try {
+      await assert.rejects(
+        call(api.findFacesInFile, { source: { $case: "path", value: "door-damaged.mp4" } }, md),
+        (e: ServiceError) =>
+          e.code === status.DATA_LOSS &&
+          /door-damaged\.mp4: damaged video: lost \d+ of 40 frames: \d+\.\d\d/.test(e.details),
+      );
+      const allowed = await call(
+        api.findFacesInFile,
+        { source: { $case: "path", value: "door-damaged.mp4" }, allowDamaged: true },
+        md,
+      );
+      const stats = allowed.stats;
+      assert.ok(stats && stats.lostFrames > 0, JSON.stringify(stats));
+      assert.equal(stats.frames + stats.lostFrames, 40);
+      assert.equal(stats.damagedRanges[0]?.kind, "lost");
+      const clean = await call(api.findFacesInFile, { source: { $case: "path", value: "door.mp4" } }, md);
+      assert.deepEqual([clean.stats?.lostFrames, clean.stats?.damagedRanges], [0, []]);
     } finally {
       client.close();
       await pipeline.stop();

@@ -538,6 +538,11 @@ describe("clip recorder (real nats-server, s3rver, ffmpeg)", () => {
       await deliveryOf(alert.id, "stored");
       await sleep(1000);
       assert.equal(clips.filter((c) => c.camera === "cam-crash").length, 1, "one ClipEvent");
+      assert.equal(
+        deliveries.filter((d) => d.alertId === alert.id && d.clipStatus !== "").length,
+        1,
+        "one clip record for the alert",
+      );
       const probe = await ffprobe(path.join(dir, "crash-clips", clip.key));
       assert.ok(Math.abs(probe.frames - CLIP_FRAMES) <= 2, `${probe.frames} frames`);
     } finally {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "@facetracker/config";
+import { type BusUser, BUS_USERS as busUsers, passwordVariable } from "@facetracker/runner";
 import { parse } from "yaml";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -57,6 +58,24 @@ describe("docker compose for a site (validated by parsing)", () => {
     }
   });
 
+  it("gives each service its own bus user, whose password the nats container requires (deploy/nats)", () => {
+    for (const name of [...pipeline, "api", "web"]) {
+      const env = doc.services[name]?.environment ?? {};
+      assert.equal(env.FACETRACKER_NATS__USER, name, `${name} connects as its own user`);
+      assert.match(
+        env.FACETRACKER_NATS__PASS ?? "",
+        new RegExp(`^\\$\\{${passwordVariable(name as BusUser)}:\\?`),
+      );
+    }
+    const natsEnv = doc.services.nats?.environment ?? {};
+    for (const user of busUsers)
+      assert.ok(natsEnv[passwordVariable(user)], `nats gets ${passwordVariable(user)}`);
+    assert.match(
+      readFileSync(path.join(root, "deploy/nats/nats.conf"), "utf8"),
+      /^include \.\/users\.conf$/m,
+    );
+  });
+
   it("mounts a configuration that FaceTracker accepts", () => {
     // The MinIO keys come from the environment of every service (FACETRACKER_STORAGE__*).
     const yaml = parse(readFileSync(path.join(root, "deploy/facetracker.yaml"), "utf8"));
@@ -72,6 +91,21 @@ describe("docker compose for a site (validated by parsing)", () => {
     assert.equal(config.gallery.backend, "qdrant");
     assert.equal(config.nats.url, "nats://nats:4222");
     assert.equal(config.api.address, "api:50051", "the web service reaches the api by its service name");
+    assert.equal(config.listen_host, "0.0.0.0", "inside a container the listeners bind every interface");
+    for (const name of ["api", "web"]) {
+      for (const port of doc.services[name]?.ports ?? []) {
+        assert.match(
+          port,
+          /^\$\{FACETRACKER_PUBLISH_HOST:-127\.0\.0\.1\}:/,
+          `${name}: published on the host's loopback`,
+        );
+      }
+    }
+    assert.match(
+      readFileSync(path.join(root, "deploy/Dockerfile"), "utf8"),
+      /FACETRACKER_LISTEN_HOST=0\.0\.0\.0/,
+      "the image sets the container's listen address explicitly",
+    );
     for (const file of ["deploy/Dockerfile", "deploy/nats/nats.conf", "deploy/mediamtx/mediamtx.yml"]) {
       assert.ok(existsSync(path.join(root, file)), file);
     }
@@ -86,7 +120,11 @@ describe("docker compose for a site (validated by parsing)", () => {
     const r = spawnSync("docker-compose", ["-f", composeFile, "config", "-q"], {
       cwd: root,
       encoding: "utf8",
-      env: { ...process.env, FACETRACKER_API_TOKEN: "a-token-for-the-check" },
+      env: {
+        ...process.env,
+        FACETRACKER_API_TOKEN: "a-token-for-the-check",
+        ...Object.fromEntries(busUsers.map((u) => [passwordVariable(u), `a-password-for-${u}`])),
+      },
     });
     assert.equal(r.status, 0, r.stderr);
   });

@@ -90,6 +90,7 @@ function startCameras(bus: Bus, cameras: Set<string>): { stop(): Promise<void> }
               box: { x1: FACE[0], y1: FACE[1], x2: FACE[2], y2: FACE[3] },
               identity: { id: "alice", name: "Alice", attributes: {}, similarity: 0.8 },
               embedded: false,
+              identifying: false,
             },
           ],
         };

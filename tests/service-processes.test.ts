@@ -80,8 +80,9 @@ describe("services as processes (real nats-server, one process per service)", ()
     const apiPort = await freeLocalPort();
     const config = parseConfig({
       db_path: path.join(dir, "gallery"),
-      alerts: { alert_mode: "ON_ALL" },
-      api: { port: apiPort, http_port: 0 },
+      alerts: { alert_mode: "ON_ALL", notification_state_path: path.join(dir, "notify-state") },
+      // AddCamera takes files only under api.media_roots (docs/security.md, Camera sources).
+      api: { port: apiPort, http_port: 0, media_roots: [path.dirname(video)] },
       cameras: [],
     });
     const configFile = path.join(dir, "config.json");

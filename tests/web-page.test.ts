@@ -12,6 +12,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "@facetracker/config";
+import { maskCredentials } from "@facetracker/media";
 import { Frame, TrackSnapshot } from "@facetracker/proto";
 import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { startAlertService } from "@facetracker/service-alert";
@@ -28,9 +29,10 @@ import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { FACE_COLORS, FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { type Browser, chromium, type Page } from "playwright-core";
 import sharp from "sharp";
-import { hideCredentials, mediamtxPlayer } from "../services/web/src/camera-list.ts";
+import { mediamtxPlayer } from "../services/web/src/camera-list.ts";
 import { parseRange } from "../services/web/src/clip-files.ts";
 import { FramePairer } from "../services/web/src/frame-pairing.ts";
+import { livePayload } from "../services/web/src/live-feed.ts";
 import { type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 
 const TOKEN = "web-page-token-5678";
@@ -440,8 +442,8 @@ describe("live view pairing and page helpers", () => {
     assert.equal(parseRange("bytes=1000-", 1000), "unsatisfiable");
     assert.equal(parseRange("bytes=0-1,5-6", 1000), undefined, "several ranges: the whole file");
     assert.equal(parseRange(undefined, 1000), undefined);
-    assert.equal(hideCredentials("rtsp://admin:s3cret@cam.local/live"), "rtsp://admin:***@cam.local/live");
-    assert.equal(hideCredentials("/videos/door.mp4"), "/videos/door.mp4");
+    assert.equal(maskCredentials("rtsp://admin:s3cret@cam.local/live"), "rtsp://admin:***@cam.local/live");
+    assert.equal(maskCredentials("/videos/door.mp4"), "/videos/door.mp4");
     assert.deepEqual(mediamtxPlayer("rtsp://media.example.com:8554", "door", "site:8080"), {
       webrtc: "http://media.example.com:8889/door/",
       hls: "http://media.example.com:8888/door/",
@@ -454,6 +456,36 @@ describe("live view pairing and page helpers", () => {
     assert.equal(
       mediamtxPlayer("rtsp://127.0.0.1:8554/site", "lobby/main", undefined).hls,
       "http://127.0.0.1:8888/site/lobby/main/",
+    );
+  });
+
+  it("shows a confirmed track still identifying (waiting for an embed worker) as identifying, not unknown", async () => {
+    // @ts-expect-error: the page's plain JavaScript module has no declarations
+    const { trackColor, trackLabel } = await import("../services/web/public/live-view.js");
+    const snapshot = TrackSnapshot.fromPartial({
+      camera: "door",
+      seq: 3,
+      tracks: [
+        { trackId: 4, state: 2, box: { x1: 1, y1: 2, x2: 30, y2: 40 }, identifying: true },
+        { trackId: 5, state: 2, box: { x1: 50, y1: 2, x2: 80, y2: 40 } },
+      ],
+    });
+    const frame = { ...Frame.fromPartial({ camera: "door", seq: 3, width: 640, height: 360 }), timeMs: 0 };
+    const { tracks } = livePayload({ frame, snapshot, pairing: "exact" }, () => false);
+    assert.deepEqual(
+      tracks.map((t) => [t.id, t.name, t.identifying]),
+      [
+        [4, null, true],
+        [5, null, false],
+      ],
+    );
+    const colors = { known: "k", unknown: "u", identifying: "i", lost: "l" };
+    assert.deepEqual(
+      tracks.map((t) => [trackLabel(t), trackColor(t, colors)]),
+      [
+        ["#4 identifying", "i"],
+        ["#5 unknown", "u"],
+      ],
     );
   });
 });

@@ -5,10 +5,13 @@
 import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 
-type Path = (frame: number) => [number, number];
+/** Top-left corner of a person's picture on a frame, or null while they are out of view. */
+type Path = (frame: number) => [number, number] | null;
 
 export interface LobbyOptions {
   frames: number;
+  /** Frame rate (default 25). */
+  fps?: number;
   /** amy's top-left corner on each frame (default: walks right from [40, 40]). */
   amy?: Path;
   /** bea's top-left corner on each frame (default: stands at [420, 150]). */
@@ -47,6 +50,12 @@ export async function renderLobby(file: string, options: LobbyOptions): Promise<
       position: options.bea ?? (() => [420, 150]),
     },
   ];
-  await renderScene(file, { width: 640, height: 360, fps: 25, frames: options.frames, actors });
+  await renderScene(file, {
+    width: 640,
+    height: 360,
+    fps: options.fps ?? 25,
+    frames: options.frames,
+    actors,
+  });
   return { analyzer, amy, bea };
 }

@@ -2,8 +2,11 @@
  * Runs the pipeline services in this process against a real nats-server (each service with its own NATS
  * connection, as separate processes would have), for end-to-end tests.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { type Bus, connectBus, ensureStreams } from "@facetracker/bus";
-import type { FaceTrackerConfig } from "@facetracker/config";
+import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
 import type { Gallery } from "@facetracker/gallery";
 import type { PipelineService, ServiceFactory } from "@facetracker/service-host";
 import {
@@ -22,12 +25,23 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the services (in this order) on the nats-server at `url`. The alert service's notification state
+ * goes to a fresh temporary directory (removed at stop) unless the configuration names one: set
+ * alerts.notification_state_path where a test restarts the service and expects its state back.
+ */
 export async function startPipeline(
   url: string,
-  config: FaceTrackerConfig,
+  givenConfig: FaceTrackerConfig,
   factories: [string, ServiceFactory][],
   gallery?: Gallery,
 ): Promise<RunningPipeline> {
+  let config = givenConfig;
+  let stateDir: string | undefined;
+  if (config.alerts.notification_state_path === parseConfig({}).alerts.notification_state_path) {
+    stateDir = await mkdtemp(path.join(os.tmpdir(), "ft-notify-state-"));
+    config = { ...config, alerts: { ...config.alerts, notification_state_path: stateDir } };
+  }
   const logs: string[] = [];
   const stream: LogStream = { write: (line: string) => logs.push(line) > 0 };
   const services = new Map<string, PipelineService>();
@@ -36,6 +50,7 @@ export async function startPipeline(
   const stop = async () => {
     for (const name of [...services.keys()].reverse()) await services.get(name)?.stop();
     for (const bus of buses) await bus.close();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
   };
   try {
     for (const [name, factory] of factories) {

@@ -6,6 +6,15 @@ export {
   alertModes,
 } from "./alert-rules.ts";
 export {
+  backDue,
+  backMessage,
+  type CameraDownStatus,
+  formatDuration,
+  type OfflineNotice,
+  offlineDueMs,
+  offlineMessage,
+} from "./camera-offline.ts";
+export {
   type FrameLike,
   type TrackEvent,
   TrackEventDeriver,

@@ -39,6 +39,11 @@ export interface TrackEvent {
   pts: number;
   box: [number, number, number, number] | null;
   identity: TrackIdentityLike | null;
+  /**
+   * No identity settled yet (neither a name nor unknown): `identity` null then means "not known yet",
+   * not unknown (e.g. a track confirmed while no embed worker answered). Absent: false.
+   */
+  identifying?: boolean;
 }
 
 interface Known {
@@ -123,7 +128,11 @@ export class TrackEventDeriver {
   /** The events this frame brings, in a stable order (by track ID, then type). */
   next(frame: FrameLike): TrackEvent[] {
     const events: TrackEvent[] = [];
-    const emit = (type: TrackEventType, t: Pick<TrackLike, "trackId" | "box" | "identity">) =>
+    const emit = (
+      type: TrackEventType,
+      t: Pick<TrackLike, "trackId" | "box" | "identity">,
+      settled: boolean,
+    ) =>
       events.push({
         type,
         trackId: t.trackId,
@@ -131,20 +140,22 @@ export class TrackEventDeriver {
         pts: frame.pts,
         box: t.box,
         identity: t.identity,
+        identifying: !settled,
       });
     for (const t of [...frame.tracks].sort((a, b) => a.trackId - b.trackId)) {
       if (t.trackId === 0) continue;
       const before = this.#known.get(t.trackId);
       const identityId = t.identity?.id ?? null;
-      if (!before) emit("confirmed", t);
-      if (t.identitySettled && !before?.settled) emit("identified", t);
+      const settled = (before?.settled ?? false) || t.identitySettled;
+      if (!before) emit("confirmed", t, settled);
+      if (t.identitySettled && !before?.settled) emit("identified", t, settled);
       else if (before?.settled && t.identitySettled && identityId !== before.identityId)
-        emit("identity_changed", t);
-      if (before && before.state !== "lost" && t.state === "lost") emit("lost", t);
-      if (before?.state === "lost" && t.state !== "lost") emit("found", t);
+        emit("identity_changed", t, settled);
+      if (before && before.state !== "lost" && t.state === "lost") emit("lost", t, settled);
+      if (before?.state === "lost" && t.state !== "lost") emit("found", t, settled);
       this.#known.set(t.trackId, {
         state: t.state,
-        settled: before?.settled || t.identitySettled,
+        settled,
         identityId: t.identitySettled ? identityId : (before?.identityId ?? null),
         box: t.box,
         identity: t.identity,
@@ -160,6 +171,7 @@ export class TrackEventDeriver {
         pts: frame.pts,
         box: last?.box ?? null,
         identity: last?.identity ?? null,
+        identifying: !(last?.settled ?? false),
       });
     }
     return events;

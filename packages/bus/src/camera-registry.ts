@@ -60,7 +60,9 @@ export async function openCameraRegistry(
   return {
     kv,
     async put(config) {
-      return kv.put(validateCameraId(config.id), CameraConfig.encode(config).finish());
+      // The status is ingest's report (ft_camera_status), never part of the configuration.
+      const { status: _reported, ...stored } = config;
+      return kv.put(validateCameraId(config.id), CameraConfig.encode(stored).finish());
     },
     get,
     async list() {

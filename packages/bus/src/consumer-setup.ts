@@ -86,18 +86,27 @@ export function orderedConsumer(setup: ConsumerSetup): Promise<Consumer> {
   });
 }
 
+/** When the stream was created (it changes when a memory stream is re-created after a server restart). */
+export async function streamCreated(js: JetStreamClient, stream: string): Promise<string> {
+  const jsm = await js.jetstreamManager();
+  return (await jsm.streams.info(stream)).created;
+}
+
 /**
- * Where a re-created consumer resumes after the last message it handled: the next sequence when the
- * stream still holds it, else (the stream was re-created, e.g. a memory stream after a server restart)
- * its beginning.
+ * Where a re-created consumer resumes after the last message it handled: its beginning when the stream is
+ * not the one the consumer read (created at another time than `createdBefore`: a memory stream re-created
+ * after a server restart, holding only messages published since, such as the frames ingest kept through
+ * the outage), else the next sequence when the stream still holds it, else its beginning.
  */
 export async function resumeAfter(
   js: JetStreamClient,
   stream: string,
   lastSeq: number,
+  createdBefore?: string,
 ): Promise<Pick<ConsumerSetup, "deliverPolicy" | "startSeq">> {
-  if (lastSeq === 0) return {};
   const jsm = await js.jetstreamManager();
-  const { state } = await jsm.streams.info(stream);
+  const { state, created } = await jsm.streams.info(stream);
+  if (createdBefore !== undefined && created !== createdBefore) return { deliverPolicy: "all" };
+  if (lastSeq === 0) return {};
   return state.last_seq >= lastSeq ? { startSeq: lastSeq + 1 } : { deliverPolicy: "all" };
 }

@@ -106,7 +106,10 @@ describe("publishMessage / consumeMessages", () => {
     assert.equal(received[0]?.info.subject, "ft.detections.rt");
     assert.equal(received[0]?.info.stream, "FT_DETECTIONS");
     assert.equal(received[0]?.info.deliveryCount, 1);
-    assert.deepEqual({ ...c.counters }, { received: 5, processed: 5, deadLettered: 0, recreated: 0 });
+    assert.deepEqual(
+      { ...c.counters },
+      { received: 5, processed: 5, deadLettered: 0, recreated: 0, retried: 0, expired: 0 },
+    );
     const info = await bus.jsm.consumers.info("FT_DETECTIONS", "roundtrip");
     await waitFor(
       async () => (await bus.jsm.consumers.info("FT_DETECTIONS", "roundtrip")).num_ack_pending === 0,
@@ -182,7 +185,10 @@ describe("publishMessage / consumeMessages", () => {
       "one processed, one dead letter",
     );
     assert.deepEqual(processed, [2]);
-    assert.deepEqual({ ...c.counters }, { received: 2, processed: 1, deadLettered: 1, recreated: 0 });
+    assert.deepEqual(
+      { ...c.counters },
+      { received: 2, processed: 1, deadLettered: 1, recreated: 0, retried: 0, expired: 0 },
+    );
 
     const [stored] = await deadLetters(bus, "detections", 1);
     assert.ok(stored, "a dead letter on ft.dlq.detections");
@@ -224,7 +230,10 @@ describe("publishMessage / consumeMessages", () => {
     }
     await waitFor(() => c.counters.processed === 3, "3 processed");
     assert.deepEqual(processed, [1, 3, 4]);
-    assert.deepEqual({ ...c.counters }, { received: 4, processed: 3, deadLettered: 1, recreated: 0 });
+    assert.deepEqual(
+      { ...c.counters },
+      { received: 4, processed: 3, deadLettered: 1, recreated: 0, retried: 0, expired: 0 },
+    );
     const letters = await deadLetters(bus, "detections", 2);
     const letter = letters.map((l) => l.letter).find((l) => l.subject === "ft.detections.thr");
     assert.ok(letter);

@@ -1,11 +1,15 @@
 /**
  * consumeMessages: a typed JetStream pull consumer. Each message is decoded with the generated type and
  * given to the handler, one at a time (or up to `concurrency` at once), in stream order. A handler that
- * returns acknowledges the message; a message that does not decode, or whose handler throws, is logged, republished to ft.dlq.<kind> and
- * terminated, so one bad message never blocks the stream nor crashes the service. When the stream or
- * the consumer disappears (a memory stream after a server restart), the consumer is re-created.
+ * returns acknowledges the message. A handler that fails transiently (no responders, a timeout, the
+ * connection down, RetryLaterError) gets the message again later (negative acknowledgement with a growing
+ * delay, see message-failures.ts); a message that does not decode, or whose handler fails otherwise, is
+ * logged, republished to ft.dlq.<kind> and terminated, so one bad message never blocks the stream nor
+ * crashes the service. Each failing message is logged once. When the stream or the consumer disappears
+ * (a memory stream after a server restart), the consumer is re-created.
  */
 
+import type { BackoffOptions } from "@facetracker/infra";
 import type { MessageType } from "@facetracker/proto";
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { ClosedConnectionError, type MsgHdrs } from "@nats-io/transport-node";
@@ -15,9 +19,12 @@ import {
   orderedConsumer,
   resumeAfter,
   type StartPolicy,
+  streamCreated,
 } from "./consumer-setup.ts";
-import { type DeadLetter, errorText, type FailureStage, publishDeadLetter } from "./dead-letter.ts";
+import { type DeadLetter, errorText } from "./dead-letter.ts";
 import { type BusLogger, stderrLogger } from "./logger.ts";
+import { InsaneMessageError, type MessageCheck } from "./message-checks.ts";
+import { DEFAULT_RETRY_BACKOFF, MessageFailures } from "./message-failures.ts";
 
 export type { StartPolicy } from "./consumer-setup.ts";
 
@@ -30,6 +37,10 @@ export interface ConsumeCounters {
   deadLettered: number;
   /** Times the consumer was re-created after its stream or consumer disappeared. */
   recreated: number;
+  /** Negative acknowledgements with a delay after a transient failure (one per attempt). */
+  retried: number;
+  /** Messages given up on: still failing transiently when older than retryForMs. */
+  expired: number;
 }
 
 /** Where a message came from, for the handler. */
@@ -55,6 +66,12 @@ export interface ConsumeMessagesOptions<T> {
   filterSubject: string;
   type: MessageType<T>;
   handler: (value: T, info: MessageInfo) => void | Promise<void>;
+  /**
+   * Sanity check of each decoded message before its handler: a message it refuses (returns a reason) is
+   * dead-lettered with that reason (stage "check") and terminated by a durable consumer, skipped (and
+   * logged) by an ordered one. Default: none.
+   */
+  check?: MessageCheck<T>;
   /** Messages delivered but not yet acknowledged, at most (durable; default 256). */
   maxAckPending?: number;
   /** Time after which an unacknowledged message is delivered again, ms (durable; default 30000). */
@@ -74,6 +91,21 @@ export interface ConsumeMessagesOptions<T> {
   logger?: BusLogger;
   /** Called after a message was dead-lettered. */
   onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * Delays between the attempts of a message whose handler failed transiently (durable; default 0.5 s
+   * doubling per delivery up to 10 s).
+   */
+  retryBackoff?: BackoffOptions;
+  /**
+   * A message that fails transiently is tried again while it is younger than this (time since it was
+   * stored), ms; past that it is terminated and counted as expired (default: for as long as the stream
+   * keeps it). Set it to how long the message stays of use.
+   */
+  retryForMs?: number;
+  /** Called after each negative acknowledgement of a transient failure. */
+  onRetry?: () => void;
+  /** Called after a message was given up on (too old to retry). */
+  onExpired?: () => void;
   /**
    * Handlers run at once, at most (default 1: one at a time). Messages still start in stream order; a
    * handler that must publish in order waits for its predecessor (see OrderedSteps). Keep maxAckPending
@@ -116,55 +148,41 @@ export async function consumeMessages<T>(options: ConsumeMessagesOptions<T>): Pr
     deliverPolicy: options.deliverPolicy,
     startSeq: options.startSeq,
   };
-  const counters: ConsumeCounters = { received: 0, processed: 0, deadLettered: 0, recreated: 0 };
+  const counters: ConsumeCounters = {
+    received: 0,
+    processed: 0,
+    deadLettered: 0,
+    recreated: 0,
+    retried: 0,
+    expired: 0,
+  };
+  const failures = new MessageFailures({
+    js: options.js,
+    durable,
+    name,
+    logger,
+    counters,
+    backoff: options.retryBackoff ?? DEFAULT_RETRY_BACKOFF,
+    retryForMs: options.retryForMs,
+    onDeadLetter: options.onDeadLetter,
+    onRetry: options.onRetry,
+    onExpired: options.onExpired,
+  });
   let lastSeq = 0;
   let stopped = false;
   let wakeUp: () => void = () => {};
 
+  /** When the stream this consumer reads was created (a re-created stream is read from its start). */
+  let created: string | undefined;
+
   async function open(from: Partial<ConsumerSetup> = {}): Promise<ConsumerMessages> {
     const s = { ...setup, ...from };
+    created = await streamCreated(options.js, options.stream);
     const consumer = durable ? await ensureDurable(s, durable) : await orderedConsumer(s);
     return consumer.consume({
       max_messages: Math.min(setup.maxAckPending, 256),
       abort_on_missing_resource: true,
     });
-  }
-
-  async function deadLetter(m: JsMsg, stage: FailureStage, error: unknown): Promise<void> {
-    const letter: DeadLetter = {
-      subject: m.subject,
-      stream: m.info.stream,
-      streamSeq: m.seq,
-      consumer: durable ?? "",
-      stage,
-      error: errorText(error),
-      data: m.data,
-    };
-    const fields = {
-      subject: m.subject,
-      stream: m.info.stream,
-      seq: m.seq,
-      consumer: name,
-      error: letter.error,
-    };
-    logger.error(
-      stage === "decode" ? "message does not decode: dead-lettered" : "handler failed: dead-lettered",
-      fields,
-    );
-    try {
-      await publishDeadLetter(options.js, letter);
-    } catch (publishError) {
-      // Not lost: a durable message comes back after a while; an ordered one is only logged.
-      logger.error("could not publish the dead letter; the message will be retried", {
-        ...fields,
-        dlqError: errorText(publishError),
-      });
-      if (durable) m.nak(setup.ackWaitMs);
-      return;
-    }
-    counters.deadLettered++;
-    if (durable) m.term();
-    options.onDeadLetter?.(letter);
   }
 
   async function handle(m: JsMsg): Promise<void> {
@@ -174,7 +192,14 @@ export async function consumeMessages<T>(options: ConsumeMessagesOptions<T>): Pr
     try {
       value = options.type.decode(m.data);
     } catch (error) {
-      await deadLetter(m, "decode", error);
+      await failures.fail(m, "decode", error);
+      return;
+    }
+    const insane = options.check?.(value, m.subject, Date.now());
+    if (insane !== undefined) {
+      // The durable consumer of the stage it was meant for dead-letters it; a live view only skips it.
+      if (durable) await failures.fail(m, "check", new InsaneMessageError(insane));
+      else logger.warn("message failed its sanity check: skipped", { ...where(m), error: insane });
       return;
     }
     // A long handler keeps its message: tell the server work is in progress every half ack wait.
@@ -190,21 +215,24 @@ export async function consumeMessages<T>(options: ConsumeMessagesOptions<T>): Pr
         headers: m.headers,
       });
     } catch (error) {
-      await deadLetter(m, "handler", error);
+      await failures.fail(m, "handler", error);
       return;
     } finally {
       clearInterval(keepAlive);
     }
     if (durable) m.ack();
     counters.processed++;
+    failures.handled(m);
   }
+
+  const where = (m: JsMsg) => ({ stream: options.stream, consumer: name, subject: m.subject, seq: m.seq });
 
   /** Re-creates the consumer after its stream or consumer vanished, retrying with backoff until stopped. */
   async function reopen(): Promise<ConsumerMessages | undefined> {
     for (let attempt = 0; !stopped; attempt++) {
       try {
         await options.ensureStream?.();
-        const opened = await open(await resumeAfter(options.js, options.stream, lastSeq));
+        const opened = await open(await resumeAfter(options.js, options.stream, lastSeq, created));
         counters.recreated++;
         logger.info("consumer re-created", { stream: options.stream, consumer: name, afterSeq: lastSeq });
         return opened;

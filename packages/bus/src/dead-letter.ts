@@ -18,8 +18,8 @@ export const DLQ_HEADERS = Object.freeze({
   error: "Ft-Error",
 });
 
-/** Where processing failed: the bytes did not decode, or the handler threw. */
-export type FailureStage = "decode" | "handler";
+/** Where processing failed: the bytes did not decode, the message failed its sanity check, or the handler threw. */
+export type FailureStage = "decode" | "check" | "handler";
 
 export interface DeadLetter {
   /** Subject the message was published on. */
@@ -73,7 +73,7 @@ export function readDeadLetter(message: { headers?: MsgHdrs | undefined; data: U
     stream: get(DLQ_HEADERS.stream),
     streamSeq: Number(get(DLQ_HEADERS.streamSeq)),
     consumer: get(DLQ_HEADERS.consumer),
-    stage: stage === "decode" ? "decode" : "handler",
+    stage: stage === "decode" || stage === "check" ? stage : "handler",
     error: get(DLQ_HEADERS.error),
     data: message.data,
   };

@@ -14,6 +14,13 @@ export {
   type CameraRegistryOptions,
   openCameraRegistry,
 } from "./camera-registry.ts";
+export {
+  CAMERA_STATUS_BUCKET,
+  type CameraStatusBoard,
+  type CameraStatusChange,
+  type OfflineNoticeRecord,
+  openCameraStatusBoard,
+} from "./camera-status.ts";
 export { type PublishMessageOptions, publishMessage } from "./codec.ts";
 export {
   type Bus,
@@ -41,13 +48,27 @@ export {
 } from "./dead-letter.ts";
 export { type BusLogger, stderrLogger } from "./logger.ts";
 export {
+  InsaneMessageError,
+  MAX_FUTURE_SKEW_MS,
+  MAX_TRACK_ID,
+  MESSAGE_CHECKS,
+  type MessageCheck,
+} from "./message-checks.ts";
+export { DEFAULT_RETRY_BACKOFF } from "./message-failures.ts";
+export {
   MESSAGE_TYPES,
   type MessageKind,
   type MessageKinds,
   streamOf,
   streamSpecOf,
 } from "./message-kinds.ts";
-export { type NatsServerChild, type NatsServerOptions, startNatsServer } from "./nats-server-child.ts";
+export {
+  type NatsServerChild,
+  type NatsServerExit,
+  type NatsServerOptions,
+  NatsStoreLockedError,
+  startNatsServer,
+} from "./nats-server-child.ts";
 export {
   REPLY_ERROR_HEADER,
   RemoteError,
@@ -89,6 +110,7 @@ export {
   subject,
   validateCameraId,
 } from "./subjects.ts";
+export { isTransientFailure, RetryLaterError } from "./transient-failure.ts";
 export {
   type BusKind,
   type ConsumeOptions,

@@ -1,8 +1,10 @@
 /**
  * A nats-server child process with JetStream: for the embedded run (`facetracker up`: a store directory
  * under ./data, port 4222 when free) and for tests (a free port and a temporary store, never the machine's
- * own server). stop() ends it (and removes a temporary store); restart() keeps the port and store, for
- * reconnection tests. Children still running when the Node process exits are killed.
+ * own server). stop() ends it (and removes a temporary store); restart() keeps the port and store (for
+ * reconnection tests, and to bring back a server that died: `exited` says when). With `lockFile`, the
+ * server process holds an exclusive flock(2) on that file for its whole life, so two servers never share
+ * a store. Children still running when the Node process exits are killed.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -18,6 +20,13 @@ export interface NatsServerOptions {
   /** Require this user and password (`--user`, `--pass`). */
   user?: string;
   pass?: string;
+  /**
+   * A nats-server configuration file (`-c FILE`), e.g. accounts, users and permissions: secrets stay in
+   * the file (write it 0600), never on the command line. Address, port and store still come from here.
+   */
+  configFile?: string;
+  /** Called with each line the server logs once it is ready (e.g. permission violations). */
+  onLogLine?: (line: string) => void;
   /** The nats-server executable; default $NATS_SERVER, else nats-server on PATH, else /usr/sbin/nats-server. */
   executable?: string;
   /** How long to wait for the server to be ready, ms (default 15000). */
@@ -26,6 +35,37 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Port to listen on; default a free one. */
   port?: number;
+  /**
+   * Hold an exclusive lock on this file (flock(2), through util-linux `flock`) for the server's whole
+   * life: the server process itself holds it, so the kernel releases it when the server exits, even
+   * SIGKILLed. When another process holds it, start and restart() reject at once with
+   * NatsStoreLockedError. Default: no lock.
+   */
+  lockFile?: string;
+  /**
+   * Run the server in a process group of its own, so that a Ctrl-C at the terminal (SIGINT to the whole
+   * foreground group) does not reach it and its owner can stop it last, after its clients drained.
+   * Default false.
+   */
+  ownProcessGroup?: boolean;
+}
+
+/** How a server process ended. */
+export interface NatsServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The end of what it wrote on stderr. */
+  log: string;
+}
+
+/** The lock file of the store is held by another process: a server runs on that store already. */
+export class NatsStoreLockedError extends Error {
+  override name = "NatsStoreLockedError";
+  readonly lockFile: string;
+  constructor(lockFile: string) {
+    super(`nats-server: ${lockFile} is locked by another process (a nats-server already runs on this store)`);
+    this.lockFile = lockFile;
+  }
 }
 
 export interface NatsServerChild {
@@ -36,9 +76,14 @@ export interface NatsServerChild {
   readonly storeDir: string;
   /** Pid of the current server process. */
   readonly pid: number;
+  /** Resolves when the current server process exits (stopped, killed or crashed), saying how. */
+  readonly exited: Promise<NatsServerExit>;
   /** Stops the server (SIGTERM, then SIGKILL) and removes the store directory. Idempotent. */
   stop(): Promise<void>;
-  /** Stops the server and starts it again on the same port with the same store directory. */
+  /**
+   * Stops the server (if it still runs) and starts it again on the same port with the same store
+   * directory; rejects (the server stays down) when the new one does not start.
+   */
   restart(): Promise<void>;
 }
 
@@ -75,29 +120,76 @@ function installExitHook(): void {
 function findExecutable(explicit: string | undefined): string {
   if (explicit) return explicit;
   if (process.env.NATS_SERVER) return process.env.NATS_SERVER;
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    if (dir && existsSync(join(dir, "nats-server"))) return join(dir, "nats-server");
-  }
-  return "/usr/sbin/nats-server";
+  return findOnPath("nats-server") ?? "/usr/sbin/nats-server";
 }
 
 interface Started {
   child: ChildProcess;
   port: number;
+  exited: Promise<NatsServerExit>;
+}
+
+/** Exit status of the shell when flock(1) finds the lock held (EX_TEMPFAIL). */
+const LOCK_HELD_EXIT = 75;
+/** What is kept of a running server's stderr, for NatsServerExit.log. */
+const LOG_TAIL_CHARS = 4000;
+
+/**
+ * The command that starts the server, holding `lockFile` when given: sh opens the lock file on fd 9,
+ * flock(1) locks it (the lock belongs to the open file, shared with sh), then sh becomes nats-server
+ * (exec: same pid), which inherits fd 9 and so holds the lock until it exits.
+ */
+function serverCommand(executable: string, args: string[], lockFile?: string): [string, string[]] {
+  if (lockFile === undefined) return [executable, args];
+  const flock = findOnPath("flock");
+  if (!flock) throw new Error("nats-server: 'flock' not found: install the Debian package util-linux");
+  if (executable.includes("/") && !existsSync(executable)) {
+    throw new Error(
+      `nats-server: '${executable}' not found: install the Debian package nats-server (apt-get install nats-server)`,
+    );
+  }
+  const script = `exec 9>>"$1" || exit 2; "$2" -n -E ${LOCK_HELD_EXIT} 9 || exit $?; shift 2; exec "$@"`;
+  return ["/bin/sh", ["-c", script, "sh", lockFile, flock, executable, ...args]];
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return ["/usr/bin", "/bin"].map((dir) => join(dir, name)).find((file) => existsSync(file));
 }
 
 /** Spawns nats-server and resolves with its port once it logs "Server is ready". */
-function spawnServer(executable: string, args: string[], timeoutMs: number): Promise<Started> {
+function spawnServer(
+  executable: string,
+  args: string[],
+  timeoutMs: number,
+  {
+    lockFile,
+    ownProcessGroup = false,
+    onLogLine,
+  }: Pick<NatsServerOptions, "lockFile" | "ownProcessGroup" | "onLogLine">,
+): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(executable, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const [command, commandArgs] = serverCommand(executable, args, lockFile);
+    const child = spawn(command, commandArgs, {
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: ownProcessGroup,
+    });
     trackChild(child);
     installExitHook();
     let log = "";
     let port: number | undefined;
-    const fail = (message: string) => {
+    // "close": after its last words on stderr too.
+    const exited = new Promise<NatsServerExit>((resolveExit) => {
+      child.once("close", (code, signal) => resolveExit({ code, signal, log: log.slice(-LOG_TAIL_CHARS) }));
+    });
+    const fail = (message: string | Error) => {
       clearTimeout(timer);
       child.kill("SIGKILL");
-      reject(new Error(`nats-server: ${message}\n${log.slice(-2000)}`));
+      reject(
+        typeof message === "string" ? new Error(`nats-server: ${message}\n${log.slice(-2000)}`) : message,
+      );
     };
     const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
     child.once("error", (error: NodeJS.ErrnoException) => {
@@ -109,7 +201,8 @@ function spawnServer(executable: string, args: string[], timeoutMs: number): Pro
     });
     child.once("exit", (code, signal) => {
       if (port === undefined || !log.includes("Server is ready")) {
-        fail(`exited before it was ready (code ${code}, signal ${signal})`);
+        if (lockFile !== undefined && code === LOCK_HELD_EXIT) fail(new NatsStoreLockedError(lockFile));
+        else fail(`exited before it was ready (code ${code}, signal ${signal})`);
       }
     });
     child.stderr?.setEncoding("utf8");
@@ -120,8 +213,15 @@ function spawnServer(executable: string, args: string[], timeoutMs: number): Pro
       if (port !== undefined && log.includes("Server is ready")) {
         clearTimeout(timer);
         child.stderr?.removeAllListeners("data");
-        child.stderr?.resume();
-        resolve({ child, port });
+        let partial = "";
+        child.stderr?.on("data", (more: string) => {
+          log = (log + more).slice(-LOG_TAIL_CHARS);
+          if (!onLogLine) return;
+          const lines = (partial + more).split("\n");
+          partial = lines.pop() ?? "";
+          for (const line of lines) if (line.trim()) onLogLine(line);
+        });
+        resolve({ child, port, exited });
       }
     });
   });
@@ -148,11 +248,17 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   if (options.token !== undefined) auth.push("--auth", options.token);
   if (options.user !== undefined) auth.push("--user", options.user);
   if (options.pass !== undefined) auth.push("--pass", options.pass);
+  if (options.configFile !== undefined) auth.push("-c", options.configFile);
   const argsFor = (port: number) => ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, ...auth];
 
+  const spawnOptions = {
+    lockFile: options.lockFile,
+    ownProcessGroup: options.ownProcessGroup,
+    onLogLine: options.onLogLine,
+  };
   let current: Started;
   try {
-    current = await spawnServer(executable, argsFor(options.port ?? -1), timeoutMs);
+    current = await spawnServer(executable, argsFor(options.port ?? -1), timeoutMs, spawnOptions);
   } catch (error) {
     if (temporary) {
       storeDirs.delete(storeDir);
@@ -162,6 +268,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   }
   const port = current.port;
   let stopped = false;
+  let restarting: Promise<void> | undefined;
 
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -170,9 +277,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     get pid() {
       return current.child.pid ?? -1;
     },
+    get exited() {
+      return current.exited;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
+      await restarting?.catch(() => {});
       await stopChild(current.child);
       if (temporary) {
         storeDirs.delete(storeDir);
@@ -181,8 +292,21 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     async restart() {
       if (stopped) throw new Error("nats-server: restart() after stop()");
-      await stopChild(current.child);
-      current = await spawnServer(executable, argsFor(port), timeoutMs);
+      if (restarting) throw new Error("nats-server: restart() while restarting");
+      restarting = (async () => {
+        await stopChild(current.child);
+        const next = await spawnServer(executable, argsFor(port), timeoutMs, spawnOptions);
+        if (stopped) {
+          await stopChild(next.child); // stop() came while it was starting
+          throw new Error("nats-server: stopped while restarting");
+        }
+        current = next;
+      })();
+      try {
+        await restarting;
+      } finally {
+        restarting = undefined;
+      }
     },
   };
 }

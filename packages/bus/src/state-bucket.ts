@@ -11,6 +11,8 @@ export interface StateBucketOptions {
   description?: string;
   /** Copies kept in a cluster (default 1). */
   replicas?: number;
+  /** Keys older than this are removed by the server, ms (default: kept). */
+  ttlMs?: number;
 }
 
 export interface StateBucket {
@@ -34,6 +36,7 @@ export async function openStateBucket(
     storage: StorageType.File,
     history: 1,
     replicas: options.replicas ?? 1,
+    ...(options.ttlMs !== undefined ? { ttl: options.ttlMs } : {}),
     ...(options.description !== undefined ? { description: options.description } : {}),
   });
   return {

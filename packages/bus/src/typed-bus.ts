@@ -19,6 +19,7 @@ import type { Bus } from "./connection.ts";
 import { type ConsumeMessagesOptions, consumeMessages, type MessageConsumer } from "./consumer.ts";
 import type { DeadLetter } from "./dead-letter.ts";
 import { type BusLogger, stderrLogger } from "./logger.ts";
+import { MESSAGE_CHECKS, type MessageCheck } from "./message-checks.ts";
 import { MESSAGE_TYPES, type MessageKind, type MessageKinds, streamOf } from "./message-kinds.ts";
 import { consumerAckFloor, replayStream } from "./stream-replay.ts";
 import { type EnsuredStream, ensureStreams } from "./streams.ts";
@@ -34,8 +35,12 @@ export interface TypedBusOptions {
   onPublished?: (kind: BusKind) => void;
   /** After each message taken from a stream decoded (before its handler), and each embed request served. */
   onConsumed?: (kind: BusKind) => void;
-  /** After a message that did not decode, or whose handler threw, was dead-lettered. */
+  /** After a message that did not decode, or whose handler failed permanently, was dead-lettered. */
   onDeadLettered?: (kind: MessageKind, letter: DeadLetter) => void;
+  /** After a message whose handler failed transiently was handed back to be tried again (each attempt). */
+  onRetried?: (kind: MessageKind) => void;
+  /** After a message still failing transiently was given up on, too old to be of use (retryForMs). */
+  onExpired?: (kind: MessageKind) => void;
 }
 
 /** Publish options: de-duplication ID, headers, acknowledgement timeout. */
@@ -52,6 +57,8 @@ export interface ConsumeOptions<K extends MessageKind>
     | "startSeq"
     | "concurrency"
     | "logger"
+    | "retryBackoff"
+    | "retryForMs"
   > {
   /** Only this camera's messages (default: every camera's). */
   camera?: string;
@@ -106,7 +113,7 @@ const everyCamera = (kind: MessageKind) => `${SUBJECT_PREFIX}.${kind}.>`;
 /** The typed bus over a connection. */
 export function typedBus(connection: Bus, options: TypedBusOptions = {}): TypedBus {
   const logger = options.logger ?? stderrLogger;
-  const { onPublished, onConsumed, onDeadLettered } = options;
+  const { onPublished, onConsumed, onDeadLettered, onRetried, onExpired } = options;
   const ensure = () => ensureStreams(connection.jsm);
 
   return {
@@ -130,8 +137,11 @@ export function typedBus(connection: Bus, options: TypedBusOptions = {}): TypedB
         stream: streamOf(kind),
         filterSubject: camera === undefined ? everyCamera(kind) : subject(kind, camera),
         type: MESSAGE_TYPES[kind],
+        check: MESSAGE_CHECKS[kind] as MessageCheck<MessageKinds[typeof kind]> | undefined,
         ensureStream: ensure,
         onDeadLetter: (letter) => onDeadLettered?.(kind, letter),
+        onRetry: () => onRetried?.(kind),
+        onExpired: () => onExpired?.(kind),
         handler: (value, info) => {
           onConsumed?.(kind);
           return handler(value, info);

@@ -11,6 +11,9 @@ const stats = {
   fps: 50,
   wallMs: 200,
   stages: { decode: 0, detect: 0, track: 0, landmarks: 0, align: 0, embed: 0, match: 0 },
+  lostFrames: 0,
+  corruptFrames: 0,
+  damagedRanges: [],
 };
 const face = (trackId: number, name: string | null) => ({
   trackId,
@@ -39,6 +42,19 @@ describe("renderReport", () => {
     assert.match(html, /#2 unknown/);
     assert.equal(html.match(/src="data:image\/jpeg;base64,\/9j\/4A=="/g)?.length, 2);
     assert.match(html, /2 tracks \(1 recognised, 1 unknown\)/);
+  });
+
+  it("says what a damaged video lost, and nothing of the kind for a clean one", () => {
+    const damaged = {
+      ...stats,
+      lostFrames: 5,
+      damagedRanges: [{ startS: 1.2, endS: 1.4, frames: 5, kind: "lost" as const }],
+    };
+    assert.match(
+      renderReport({ source: "cut.mp4", faces: [], stats: damaged }),
+      /Damaged video: lost 5 of 15 frames: 1\.20–1\.40 s\./,
+    );
+    assert.doesNotMatch(renderReport({ source: "clean.mp4", faces: [], stats }), /Damaged/);
   });
 
   it("says so when no face was tracked", () => {

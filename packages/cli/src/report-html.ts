@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { VideoFaces } from "@facetracker/pipeline";
+import { describeDamage, type VideoFaces } from "@facetracker/pipeline";
 import { FACE_COLORS } from "@facetracker/vision";
 import { formatDuration } from "./progress.ts";
 
@@ -16,6 +16,10 @@ const dataUri = (jpeg: Uint8Array | null) =>
 export function renderReport(result: VideoFaces, generatedAt = new Date()): string {
   const { faces, stats } = result;
   const known = faces.filter((f) => f.identity).length;
+  const lost = describeDamage(stats);
+  const damage = lost
+    ? `\n<p class="damaged">Damaged video: ${escapeHtml(lost)}. Faces in those parts may be missing.</p>`
+    : "";
   const cards = faces
     .map((f) => {
       const name = f.identity ? escapeHtml(f.identity.name) : "unknown";
@@ -46,12 +50,13 @@ article img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: 4p
 .noimg { aspect-ratio: 1; display: grid; place-items: center; background: #eee; color: #888; }
 h2 { font-size: 1rem; margin: .4rem 0 .2rem; } h2 small { color: #666; font-weight: normal; }
 article p { font-size: .8rem; color: #555; margin: 0; }
+p.damaged { color: #8a1c1c; background: #fdecea; padding: .5rem .8rem; border-radius: 6px; }
 </style>
 </head>
 <body>
 <header>
 <h1>Faces in ${escapeHtml(path.basename(result.source))}</h1>
-<p>${faces.length} tracks (${known} recognised, ${faces.length - known} unknown) · ${stats.frames} frames · ${stats.detections} detections · ${stats.embeddings} embeddings · ${stats.fps.toFixed(1)} frames/s · generated ${escapeHtml(generatedAt.toISOString())}</p>
+<p>${faces.length} tracks (${known} recognised, ${faces.length - known} unknown) · ${stats.frames} frames · ${stats.detections} detections · ${stats.embeddings} embeddings · ${stats.fps.toFixed(1)} frames/s · generated ${escapeHtml(generatedAt.toISOString())}</p>${damage}
 </header>
 <main>
 ${cards || "<p>No face was tracked in this video.</p>"}

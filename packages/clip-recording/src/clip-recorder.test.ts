@@ -80,7 +80,7 @@ describe("ClipRecorder (plain feeds, local storage, real ffmpeg)", () => {
 
   const open = async (name: string, clipFrames: number, feeds: ClipFeeds) => {
     const clipsDir = path.join(dir, name, "clips");
-    const stored: { entry: ClipOutboxEntry; url: string }[] = [];
+    const stored: { entry: ClipOutboxEntry; url: string; alertIds: string[] }[] = [];
     const statuses: { camera: string; alertId: string; status: ClipStatus }[] = [];
     let announced: () => void = () => {};
     const announcedOnce = new Promise<void>((resolve) => {
@@ -96,8 +96,8 @@ describe("ClipRecorder (plain feeds, local storage, real ffmpeg)", () => {
       spoolDir: path.join(dir, name, "spool"),
       feeds,
       logger: silent,
-      onStored: async (entry, url) => {
-        stored.push({ entry, url });
+      onStored: async (entry, url, alertIds) => {
+        stored.push({ entry, url, alertIds });
         announced();
       },
       publishStatus: async (camera, alertId, status) => {
@@ -153,6 +153,76 @@ describe("ClipRecorder (plain feeds, local storage, real ffmpeg)", () => {
       assert.deepEqual(statuses, [{ camera: "door", alertId: "alert-3", status: { status: "disabled" } }]);
     } finally {
       await recorder.stop(async () => {});
+    }
+  });
+
+  it("records a clip whose pre-roll is gone from what exists, marked partial with what is missing", async () => {
+    // Frames 9–20 only: 7 and 8 of the window 7–12 aged out of the stream (an outage).
+    const { recorder, stored, statuses, announcedOnce } = await open(
+      "partial",
+      6,
+      replayFeeds(frames.filter((f) => f.seq >= 9)),
+    );
+    try {
+      await recorder.take({ id: "alert-4", camera: "door", seq: 10, timeMs: T0 + 900 });
+      await announcedOnce;
+      assert.deepEqual(statuses, [], "not failed");
+      const meta = stored[0]?.entry.meta as { missing: string; frames: number; alertKeys: string[] };
+      assert.equal(meta.frames, 4, "frames 9–12");
+      assert.equal(meta.missing, "pre-roll lost: 0.2 s of 0.3 s");
+      assert.deepEqual(meta.alertKeys, [`alert-4@${T0 + 900}`]);
+    } finally {
+      await recorder.stop(async () => {});
+    }
+  });
+
+  it("does not record an alert again whose clip settled, also after a restart; the same ID at another time is recorded", async () => {
+    const first = await open("ledger", 6, replayFeeds(frames));
+    const alert = { id: "alert-5", camera: "door", seq: 10, timeMs: T0 + 900 };
+    try {
+      await first.recorder.take(alert);
+      await first.announcedOnce;
+      assert.deepEqual(first.stored[0]?.alertIds, ["alert-5"]);
+      await first.recorder.take(alert); // redelivered in this run
+    } finally {
+      await first.recorder.stop(async () => {});
+    }
+    assert.equal(first.stored.length, 1);
+
+    const again = await open("ledger", 6, replayFeeds(frames));
+    try {
+      await again.recorder.take(alert); // redelivered to the next run
+      assert.equal(again.recorder.depths.recordings, 0, "not recorded again");
+      // Pipeline state wiped, spool kept: alert IDs start over, at another time: a new alert.
+      await again.recorder.take({ ...alert, timeMs: T0 + 1900 });
+      await again.announcedOnce;
+      assert.equal(again.stored.length, 1);
+      assert.deepEqual(again.statuses, []);
+    } finally {
+      await again.recorder.stop(async () => {});
+    }
+  });
+
+  it("a redelivered alert whose clip failed gets the same failure again, not a new recording", async () => {
+    const first = await open("failed-once", 6, replayFeeds([]));
+    const alert = { id: "alert-6", camera: "door", seq: 10, timeMs: T0 };
+    try {
+      await first.recorder.take(alert);
+    } finally {
+      await first.recorder.stop(async () => {});
+    }
+    const again = await open("failed-once", 6, replayFeeds(frames));
+    try {
+      await again.recorder.take(alert);
+      assert.equal(again.stored.length, 0, "not recorded from the frames there are now");
+      const status = again.statuses[0]?.status;
+      assert.equal(status?.status, "failed");
+      assert.equal(
+        status?.status === "failed" ? status.error : "",
+        first.statuses[0]?.status.status === "failed" ? first.statuses[0].status.error : "?",
+      );
+    } finally {
+      await again.recorder.stop(async () => {});
     }
   });
 });

@@ -5,7 +5,7 @@ import { CLIP_SUFFIXES, type ClipOutboxFileInput } from "@facetracker/clips";
 import type { FrameRef, FrameTracks } from "@facetracker/pipeline";
 import type { Logger } from "@facetracker/service-kit";
 import { ClipEncoder, type EncoderFrame } from "./clip-encoder.ts";
-import type { ClipMeta } from "./clip-meta.ts";
+import { type ClipMeta, clipAlertKey, preRollLoss } from "./clip-meta.ts";
 import type { ClipPlanner, PlannedClip } from "./clip-planner.ts";
 import { buildClipResults, type ClipCloseReason, type ClipResults } from "./clip-results.ts";
 
@@ -85,6 +85,9 @@ export class ClipRecording {
   #snapshotFeed: ClipFeed | undefined;
   #lastFrameAt = Date.now();
   #framesSeen = 0;
+  /** The first and the last frame the feed gave (for the error when none of them fits the window). */
+  #firstSeen: { seq: number; timeMs: number } | undefined;
+  #lastSeen: { seq: number; timeMs: number } | undefined;
   #closing = false;
   #closeReason: ClipCloseReason = "window";
   #failure: unknown;
@@ -181,6 +184,8 @@ export class ClipRecording {
     if (this.#closing) return;
     this.#lastFrameAt = Date.now();
     this.#framesSeen++;
+    this.#firstSeen ??= { seq: frame.seq, timeMs: frame.timeMs };
+    this.#lastSeen = { seq: frame.seq, timeMs: frame.timeMs };
     this.#options.onFrame?.();
     const verdict = this.clip.offer({ seq: frame.seq, timeMs: frame.timeMs });
     if (verdict === "complete") {
@@ -226,12 +231,19 @@ export class ClipRecording {
     if (this.#failure !== undefined) return { ok: false, error: errorMessage(this.#failure) };
     const last = clip.lastTaken;
     if (last === undefined) {
+      const seenFirst = this.#firstSeen;
+      const seenLast = this.#lastSeen;
       const stream = this.#framesSeen === 0 ? "no frame of the camera is" : "none of them is";
+      const seen =
+        seenFirst && seenLast
+          ? `; the ${this.#framesSeen} frames read were ${seenFirst.seq}–${seenLast.seq}, captured ` +
+            `${new Date(seenFirst.timeMs).toISOString()} to ${new Date(seenLast.timeMs).toISOString()}`
+          : "";
       return {
         ok: false,
         error:
           `no frames to record: frames ${clip.firstSeq}–${clip.lastSeq} of camera ${clip.camera} were asked for and ` +
-          `${stream} in FT_FRAMES any more (they age out of it; the camera may have stopped)`,
+          `${stream} in FT_FRAMES any more (they age out of it; the camera may have stopped)${seen}`,
       };
     }
     const wait =
@@ -263,9 +275,14 @@ export class ClipRecording {
     if (encoded.annotatedPath) {
       files.push({ suffix: CLIP_SUFFIXES.annotated, path: encoded.annotatedPath, contentType: "video/mp4" });
     }
+    // The pre-roll is read back from the frame stream: after an outage it may be gone, and the clip is
+    // recorded from what exists (partial), never failed for it.
+    const preRollFrames = clip.first.seq - clip.firstSeq;
     const meta: ClipMeta = {
       camera: clip.camera,
       alertIds: alerts.map((a) => a.id),
+      alertKeys: clip.triggers.map((t) => clipAlertKey({ id: t.alertId, timeMs: t.timeMs })),
+      missing: preRollLoss(results.window.missing_before, preRollFrames, results.fps),
       startMs: results.start_ms,
       endMs: results.end_ms,
       frames: results.frames,

@@ -6,7 +6,13 @@
  */
 
 export type { EncoderFrame } from "./clip-encoder.ts";
-export { type ClipMeta, type ClipStatus, clipMetaOf } from "./clip-meta.ts";
+export {
+  type ClipMeta,
+  type ClipStatus,
+  clipAlertKey,
+  clipMetaOf,
+  preRollLoss,
+} from "./clip-meta.ts";
 export {
   type ClipPlacement,
   ClipPlanner,

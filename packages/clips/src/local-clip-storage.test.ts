@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -92,6 +92,41 @@ describe("LocalClipStorage", () => {
         return true;
       });
     }
+  });
+
+  it("refuses a symbolic link that leads outside the directory (/etc/passwd), follows one that stays inside", async () => {
+    const root = await tempDir();
+    const storage = new LocalClipStorage(join(root, "clips"));
+    await mkdir(join(root, "clips", "door", "2024-01-01"), { recursive: true });
+    await writeFile(join(root, "clips", "door", "2024-01-01", "000000-a.mp4"), "inside");
+    await writeFile(join(root, "outside.mp4"), "outside");
+    await symlink("/etc/passwd", join(root, "clips", "door", "2024-01-01", "000001-passwd.mp4"));
+    await symlink(join(root, "outside.mp4"), join(root, "clips", "door", "2024-01-01", "000002-out.mp4"));
+    await symlink(root, join(root, "clips", "up")); // a directory link out of the root
+    await symlink("000000-a.mp4", join(root, "clips", "door", "2024-01-01", "000003-in.mp4"));
+    for (const key of [
+      "door/2024-01-01/000001-passwd.mp4",
+      "door/2024-01-01/000002-out.mp4",
+      "up/outside.mp4",
+    ]) {
+      for (const call of [
+        () => storage.get(key),
+        () => storage.url(key),
+        () => storage.download(key, join(root, "copy.mp4")),
+      ]) {
+        await assert.rejects(call, (error: unknown) => {
+          assert.ok(error instanceof ClipStorageError, key);
+          assert.equal(error.code, "EOUTSIDEROOT", key);
+          assert.match(error.message, /leads outside .*clips.*refused/);
+          assert.doesNotMatch(error.message, /root:x:0/);
+          return true;
+        });
+      }
+    }
+    await assert.rejects(stat(join(root, "copy.mp4")), { code: "ENOENT" }, "nothing was copied out");
+    assert.equal(Buffer.from(await storage.get("door/2024-01-01/000003-in.mp4")).toString(), "inside");
+    const url = await storage.url("door/2024-01-01/000003-in.mp4");
+    assert.match(url, /000000-a\.mp4$/, "the URL names the real file");
   });
 
   it("rejects bad keys before touching the disk", async () => {

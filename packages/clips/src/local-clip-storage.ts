@@ -4,7 +4,7 @@ import type { Dirent } from "node:fs";
 import { mkdir, readdir, readFile, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { copyFileAtomic, errnoCode, errnoReason, isHiddenName } from "@facetracker/infra";
+import { copyFileAtomic, errnoCode, errnoReason, isHiddenName, realPathInside } from "@facetracker/infra";
 import { validateKey, validatePrefix } from "./clip-key.ts";
 import { type ClipStorage, ClipStorageError, type StoredClipObject } from "./clip-storage.ts";
 
@@ -29,6 +29,11 @@ export class LocalClipStorage implements ClipStorage {
   pathOf(key: string): string {
     validateKey(key);
     return join(this.directory, ...key.split("/"));
+  }
+
+  /** The real path of a key's file (pathOf): inside the real directory, else OutsideRootError (EOUTSIDEROOT). */
+  #realPath(file: string): Promise<string> {
+    return realPathInside(this.directory, file);
   }
 
   /** Copies `file` to the key's path (atomically); the content type is not kept (a file's extension is). */
@@ -63,9 +68,15 @@ export class LocalClipStorage implements ClipStorage {
     }
   }
 
+  /**
+   * The file:// URL of the key's real path (links followed). A key whose file leads outside the directory
+   * (a symbolic link out of it) is refused with code EOUTSIDEROOT, as get() and download() refuse it.
+   */
   async url(key: string): Promise<string> {
-    const path = this.pathOf(key);
+    const file = this.pathOf(key);
+    let path: string;
     try {
+      path = await this.#realPath(file);
       await stat(path);
     } catch (error) {
       throw this.#error(`cannot make a URL for ${key}`, key, error, true);
@@ -74,17 +85,19 @@ export class LocalClipStorage implements ClipStorage {
   }
 
   async get(key: string): Promise<Uint8Array> {
-    const path = this.pathOf(key);
+    const file = this.pathOf(key);
     try {
-      return new Uint8Array(await readFile(path));
+      return new Uint8Array(await readFile(await this.#realPath(file)));
     } catch (error) {
       throw this.#error(`cannot read ${key}`, key, error, true);
     }
   }
 
   async download(key: string, destPath: string): Promise<void> {
-    const path = this.pathOf(key);
+    const file = this.pathOf(key);
+    let path: string;
     try {
+      path = await this.#realPath(file);
       await stat(path);
     } catch (error) {
       throw this.#error(`cannot download ${key}`, key, error, true);

@@ -1,3 +1,4 @@
+export { connectHostOf, hostPort, type Listener, listenHostOf } from "./listen-hosts.ts";
 export {
   ConfigError,
   configFromEnv,
@@ -9,6 +10,7 @@ export {
 export {
   alertModes,
   configSchema,
+  DEFAULT_MAX_IMAGE_PIXELS,
   type FaceTrackerConfig,
   type FaceTrackerConfigInput,
   galleryBackends,

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { connectHostOf, hostPort, listenHostOf } from "./listen-hosts.ts";
 import { ConfigError, configFromEnv, loadConfig, parseConfig } from "./load-config.ts";
 
 const problems = (input: unknown): string[] => {
@@ -67,6 +68,98 @@ describe("parseConfig", () => {
     );
     assert.deepEqual(problems({ alerts: { alert_mode: "SOMETIMES" } }), [
       'alerts.alert_mode: must be one of "NONE", "ON_UNKNOWNS", "ON_KNOWNS", "ON_ALL"',
+    ]);
+  });
+
+  it("limits.max_image_pixels: 50 MP by default, a positive whole number", () => {
+    assert.equal(parseConfig({}).limits.max_image_pixels, 50_000_000);
+    assert.equal(parseConfig({ limits: { max_image_pixels: 1_000_000 } }).limits.max_image_pixels, 1_000_000);
+    assert.deepEqual(problems({ limits: { max_image_pixels: 0 } }), [
+      "limits.max_image_pixels: max_image_pixels must be at least 1",
+    ]);
+    assert.deepEqual(problems({ limits: { max_image_pixels: 2.5 } }), [
+      "limits.max_image_pixels: expected int, got 2.5",
+    ]);
+  });
+
+  it("web.public_url: unset by default, an http(s) URL", () => {
+    assert.equal(parseConfig({}).web.public_url, undefined);
+    assert.equal(
+      parseConfig({ web: { public_url: "https://faces.example.org/" } }).web.public_url,
+      "https://faces.example.org/",
+    );
+    assert.deepEqual(problems({ web: { public_url: "ftp://faces.example.org/" } }), [
+      'web.public_url: web.public_url must be an http:// or https:// URL, e.g. https://faces.example.org/, got "ftp://faces.example.org/"',
+    ]);
+  });
+
+  it("api.max_concurrent_heavy_calls: 2 by default, 1 to 64", () => {
+    assert.equal(parseConfig({}).api.max_concurrent_heavy_calls, 2);
+    assert.equal(parseConfig({ api: { max_concurrent_heavy_calls: 8 } }).api.max_concurrent_heavy_calls, 8);
+    assert.deepEqual(problems({ api: { max_concurrent_heavy_calls: 0 } }), [
+      "api.max_concurrent_heavy_calls: max_concurrent_heavy_calls must be at least 1",
+    ]);
+    assert.deepEqual(problems({ api: { max_concurrent_heavy_calls: 65 } }), [
+      "api.max_concurrent_heavy_calls: max_concurrent_heavy_calls must be at most 64",
+    ]);
+  });
+
+  it("listen_host, api.listen, web.listen, metrics.listen: loopback by default, IP addresses only", () => {
+    const config = parseConfig({});
+    assert.equal(config.listen_host, "127.0.0.1");
+    for (const listener of ["api", "web", "metrics"] as const) {
+      assert.equal(listenHostOf(config, listener), "127.0.0.1", listener);
+    }
+    const open = parseConfig({
+      listen_host: "0.0.0.0",
+      web: { listen: "::" },
+      metrics: { listen: "10.0.0.5" },
+    });
+    assert.equal(listenHostOf(open, "api"), "0.0.0.0");
+    assert.equal(listenHostOf(open, "web"), "::");
+    assert.equal(listenHostOf(open, "metrics"), "10.0.0.5");
+    assert.deepEqual(problems({ listen_host: "localhost", api: { listen: "0.0.0.0:50051" } }), [
+      'listen_host: listen_host must be an IP address to listen on (127.0.0.1 = this machine only, 0.0.0.0 = every IPv4 interface, :: = every interface), got "localhost"',
+      'api.listen: api.listen must be an IP address to listen on (127.0.0.1 = this machine only, 0.0.0.0 = every IPv4 interface, :: = every interface), got "0.0.0.0:50051"',
+    ]);
+    assert.equal(connectHostOf("0.0.0.0"), "127.0.0.1");
+    assert.equal(connectHostOf("::"), "::1");
+    assert.equal(hostPort("::1", 50051), "[::1]:50051");
+  });
+
+  it("alerts.notification_state_path: ./data/notify-state by default, a non-empty path", () => {
+    assert.equal(parseConfig({}).alerts.notification_state_path, "./data/notify-state");
+    assert.deepEqual(problems({ alerts: { notification_state_path: "" } }), [
+      "alerts.notification_state_path: notification_state_path must name a directory",
+    ]);
+  });
+
+  it("ingest and camera_offline_alert_s: defaults, ranges and errors that name the key", () => {
+    const c = parseConfig({});
+    assert.deepEqual(c.ingest, {
+      reconnect_initial_s: 1,
+      reconnect_max_s: 30,
+      stall_timeout_s: 10,
+      outage_buffer_s: 10,
+    });
+    assert.equal(c.alerts.camera_offline_alert_s, 0);
+    const set = parseConfig({
+      alerts: { camera_offline_alert_s: 120 },
+      cameras: [{ id: "door", url: "rtsp://cam/1", camera_offline_alert_s: 0 }],
+    });
+    assert.equal(set.alerts.camera_offline_alert_s, 120);
+    assert.equal(set.cameras[0]?.camera_offline_alert_s, 0);
+    assert.deepEqual(problems({ ingest: { reconnect_initial_s: 5, reconnect_max_s: 2 } }), [
+      "ingest.reconnect_max_s: reconnect_max_s must be ≥ reconnect_initial_s",
+    ]);
+    assert.deepEqual(problems({ ingest: { stall_timeout_s: 0 } }), [
+      "ingest.stall_timeout_s: stall_timeout_s must be > 0",
+    ]);
+    assert.deepEqual(problems({ ingest: { outage_buffer_s: 600 } }), [
+      "ingest.outage_buffer_s: outage_buffer_s must be ≤ 120 (frames older than that are of no use to tracking)",
+    ]);
+    assert.deepEqual(problems({ cameras: [{ id: "a", url: "x", camera_offline_alert_s: -1 }] }), [
+      "cameras.0.camera_offline_alert_s: camera_offline_alert_s must be ≥ 0 (0 = no offline notification)",
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -11,6 +12,9 @@ export const galleryBackends = ["embedded", "qdrant"] as const;
 export const alertModes = ["NONE", "ON_UNKNOWNS", "ON_KNOWNS", "ON_ALL"] as const;
 export const providers = ["cpu", "cuda"] as const;
 export const liveModes = ["NONE", "LOCAL", "WEB"] as const;
+
+/** Default of limits.max_image_pixels: 50 MP (an 8K frame is 33 MP), DEFAULT_MAX_IMAGE_PIXELS of vision. */
+export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
 
 const point = z.tuple([z.number(), z.number()]);
 const roi = z
@@ -41,6 +45,31 @@ const template = z
       }
     }
   });
+
+/** A positive number of seconds, at most one hour, with errors that name the key. */
+const seconds = (key: string) =>
+  z
+    .number(`${key} must be a number of seconds`)
+    .positive(`${key} must be > 0`)
+    .max(3600, `${key} must be ≤ 3600 (one hour)`);
+
+/** camera_offline_alert_s: seconds ≥ 0, at most a week. */
+const offlineAlertS = z
+  .number("camera_offline_alert_s must be a number of seconds")
+  .min(0, "camera_offline_alert_s must be ≥ 0 (0 = no offline notification)")
+  .max(604_800, "camera_offline_alert_s must be ≤ 604800 (a week)");
+
+/**
+ * An IP address to listen on, with an error that names the key: 127.0.0.1 (this machine only), 0.0.0.0
+ * (every IPv4 interface, right inside a container), :: (every interface) or one interface's address.
+ */
+const listenAddress = (key: string) =>
+  z
+    .string(`${key} must be an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0`)
+    .refine((host) => isIP(host) !== 0, {
+      error: (issue) =>
+        `${key} must be an IP address to listen on (127.0.0.1 = this machine only, 0.0.0.0 = every IPv4 interface, :: = every interface), got ${JSON.stringify(issue.input)}`,
+    });
 
 export const configSchema = z.strictObject({
   /** Camera index or device (/dev/videoN), file path, rtsp:// or http(s):// URL. */
@@ -175,6 +204,19 @@ export const configSchema = z.strictObject({
        * (the compose deployment's apprise-api container), e.g. http://apprise:8000.
        */
       apprise_api_url: z.url().optional(),
+      /**
+       * Where the alert service remembers which alert went to which destination and which delivery records
+       * went out (local files, fsync'ed), so that a restart of the service or of the bus sends nothing twice.
+       */
+      notification_state_path: z
+        .string()
+        .min(1, "notification_state_path must name a directory")
+        .default("./data/notify-state"),
+      /**
+       * Notify when a camera stays down (reconnecting) longer than this, seconds, and again when it is back;
+       * 0 = never. Per camera: cameras[].camera_offline_alert_s.
+       */
+      camera_offline_alert_s: offlineAlertS.default(0),
     })
     .prefault({}),
   /** Where alert clips are stored: a local directory, or an S3/MinIO endpoint with a bucket. */
@@ -215,6 +257,8 @@ export const configSchema = z.strictObject({
         /** Play a file source at its own frame rate, looping, like a live camera. */
         loop: z.boolean().default(false),
         alert_mode: z.enum(alertModes).optional(),
+        /** This camera's alerts.camera_offline_alert_s (0 = never for this camera). */
+        camera_offline_alert_s: offlineAlertS.optional(),
         /** This camera's restream: mode (default: live_stream.mode) and RTSP path (default: the camera id). */
         live_stream: z
           .strictObject({
@@ -229,6 +273,30 @@ export const configSchema = z.strictObject({
     )
     .default([])
     .refine((list) => new Set(list.map((c) => c.id)).size === list.length, "camera ids must be unique"),
+  /** How ingest keeps its cameras coming and rides out a bus outage (docs/reliability.md). */
+  ingest: z
+    .strictObject({
+      /** Delay before a camera that failed is tried again, seconds; doubles with each failure in a row. */
+      reconnect_initial_s: seconds("reconnect_initial_s").default(1),
+      /** The longest delay between two attempts, seconds (≥ reconnect_initial_s). */
+      reconnect_max_s: seconds("reconnect_max_s").default(30),
+      /** A live or looped camera that sends no frame for this long is closed and opened again, seconds. */
+      stall_timeout_s: seconds("stall_timeout_s").default(10),
+      /**
+       * While the bus is down, the frames of the last this-many seconds are kept per camera and published
+       * when it is back (older ones are dropped and counted); 0 = none kept.
+       */
+      outage_buffer_s: z
+        .number("outage_buffer_s must be a number of seconds")
+        .min(0, "outage_buffer_s must be ≥ 0")
+        .max(120, "outage_buffer_s must be ≤ 120 (frames older than that are of no use to tracking)")
+        .default(10),
+    })
+    .refine((i) => i.reconnect_max_s >= i.reconnect_initial_s, {
+      message: "reconnect_max_s must be ≥ reconnect_initial_s",
+      path: ["reconnect_max_s"],
+    })
+    .prefault({}),
   nats: z
     .strictObject({
       /** NATS server URL(s); `facetracker up` starts its own nats-server when unset. */
@@ -245,10 +313,17 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /**
+   * The address every listener binds (gRPC, the web page, each service's /healthz and /metrics, `up`'s
+   * own) unless its own key says otherwise (api.listen, web.listen, metrics.listen): loopback by default.
+   */
+  listen_host: listenAddress("listen_host").default("127.0.0.1"),
   api: z
     .strictObject({
       /** gRPC port of the api service. */
       port: z.int().min(0).max(65535).default(50051),
+      /** Address the gRPC API binds; unset = listen_host. */
+      listen: listenAddress("api.listen").optional(),
       /** Bearer token every API call must carry (authorization: Bearer <token>); unset = no authentication. */
       token: z.string().min(8, "token: at least 8 characters").optional(),
       /** Largest request (uploaded photos or video), bytes. */
@@ -258,6 +333,22 @@ export const configSchema = z.strictObject({
         .default(64 * 1024 * 1024),
       /** Folders whose files FindFacesInFile may read by path; none = paths refused (upload bytes instead). */
       media_roots: z.array(z.string().min(1)).default([]),
+      /**
+       * Folders whose video devices (/dev/videoN) AddCamera may add as camera sources; none = devices
+       * refused at run time (cameras of the configuration file are trusted).
+       */
+      device_roots: z
+        .array(z.string().startsWith("/", "each entry must be an absolute folder (e.g. /dev)"))
+        .default([]),
+      /**
+       * Heavy calls (Enroll, EnrollFace, FindFacesInFile: decoding and analysis) running at once; one more
+       * is refused with RESOURCE_EXHAUSTED, so that memory stays bounded under a burst of uploads.
+       */
+      max_concurrent_heavy_calls: z
+        .int("max_concurrent_heavy_calls must be a whole number")
+        .min(1, "max_concurrent_heavy_calls must be at least 1")
+        .max(64, "max_concurrent_heavy_calls must be at most 64")
+        .default(2),
       /** HTTP port of the operators' web page (live view, tracks, alerts, gallery); 0 = a free port. */
       http_port: z.int().min(0).max(65535).default(8080),
       /**
@@ -265,6 +356,33 @@ export const configSchema = z.strictObject({
        * this machine (127.0.0.1:<port>).
        */
       address: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  web: z
+    .strictObject({
+      /** Address the operators' web page (api.http_port) binds; unset = listen_host. */
+      listen: listenAddress("web.listen").optional(),
+      /**
+       * The page's address as operators open it (https://faces.example.org/ behind a TLS proxy): https
+       * makes the session cookie Secure, and its origin is accepted on state-changing requests besides
+       * the Host a request names. Unset = the Host of each request.
+       */
+      public_url: z
+        .url({
+          protocol: /^https?$/,
+          error: (issue) =>
+            `web.public_url must be an http:// or https:// URL, e.g. https://faces.example.org/, got ${JSON.stringify(issue.input)}`,
+        })
+        .optional(),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /**
+       * Address each service's /healthz, /livez and /metrics (and `up`'s own) bind; unset = listen_host.
+       * They answer without the token: keep them on loopback or a monitoring network.
+       */
+      listen: listenAddress("metrics.listen").optional(),
     })
     .prefault({}),
   /** The annotated live stream of each camera (restream service); per camera in cameras[].live_stream. */
@@ -303,6 +421,20 @@ export const configSchema = z.strictObject({
        * thread, so one thread is one core at most); 0 = one per core.
        */
       detect_workers: z.int().min(0).max(64).default(0),
+    })
+    .prefault({}),
+  /** Bounds on what is decoded. */
+  limits: z
+    .strictObject({
+      /**
+       * Images with more pixels (width × height) are refused before they are decoded, with their size in
+       * the message (checked from the header); the default is 50 MP (DEFAULT_MAX_IMAGE_PIXELS of vision).
+       */
+      max_image_pixels: z
+        .int("max_image_pixels must be a whole number of pixels")
+        .min(1, "max_image_pixels must be at least 1")
+        .max(Number.MAX_SAFE_INTEGER, "max_image_pixels is too large")
+        .default(DEFAULT_MAX_IMAGE_PIXELS),
     })
     .prefault({}),
 });

@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -225,6 +236,21 @@ describe("EmbeddedGallery storage", () => {
     assert.equal(g.recovery.removedOrphanThumbnails, 2);
     assert.deepEqual(await readdir(join(dir, "thumbs")), [`${alice.embeddingIds[0]}.jpg`]);
     await g.close();
+  });
+
+  it("refuses a thumbnail that is a symbolic link out of thumbs/ (/etc/passwd), never its content", async () => {
+    const dir = join(await tempDir(), "g");
+    const { alice } = await populated(dir);
+    const id = alice.embeddingIds[0] as string;
+    await rm(join(dir, "thumbs", `${id}.jpg`));
+    await symlink("/etc/passwd", join(dir, "thumbs", `${id}.jpg`));
+    const g = await EmbeddedGallery.open(dir, { dimension: D });
+    try {
+      const error = await expectCode(g.thumbnail(id), "IO", /leads outside .*thumbs.*refused/);
+      assert.doesNotMatch(error.message, /root:x:0/);
+    } finally {
+      await g.close();
+    }
   });
 
   it("deletes thumbnail files with their embeddings", async () => {

@@ -16,7 +16,14 @@
 import { randomUUID } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { errnoCode, fsyncDirectory, makeDirectory, type PidLock, writeFileAtomic } from "@facetracker/infra";
+import {
+  errnoCode,
+  fsyncDirectory,
+  makeDirectory,
+  type PidLock,
+  realPathInside,
+  writeFileAtomic,
+} from "@facetracker/infra";
 import {
   type EmbeddingEntry,
   type GalleryRecord,
@@ -245,7 +252,8 @@ export class EmbeddedGallery implements Gallery {
     if (!meta?.hasThumbnail) return undefined;
     const path = this.#thumbPath(meta.id);
     try {
-      return new Uint8Array(await readFile(path));
+      // The real file must be inside thumbs/: a symbolic link out of it is refused (IO error), never read.
+      return new Uint8Array(await readFile(await realPathInside(join(this.directory, THUMBS_DIR), path)));
     } catch (error) {
       // Deleted concurrently (or removed by hand): there is no thumbnail to return.
       if (errnoCode(error) === "ENOENT") return undefined;

@@ -1,11 +1,13 @@
 /**
  * @facetracker/infra: the process and file-system infrastructure every package shares, each piece written
- * once: errno reading, durable atomic writes, pid lock files, pid liveness, the registry of child processes
- * killed with this process, exponential backoff, and a seeded random generator. No @facetracker dependency.
+ * once: errno reading, durable atomic writes, durable marker files (MarkerLog), pid lock files, paths
+ * confined to a root (realPathInside: links followed), pid liveness, the registry of child processes killed with this process, exponential backoff, and a seeded
+ * random generator. No @facetracker dependency.
  */
 
 export { abortableSleep, type BackoffOptions, backoffDelayMs, checkBackoff } from "./backoff.ts";
 export { killTrackedChildren, trackChild } from "./child-registry.ts";
+export { isPathInside, OutsideRootError, realPathInside } from "./confined-path.ts";
 export {
   type AtomicWriteOptions,
   copyFileAtomic,
@@ -17,6 +19,8 @@ export {
   writeFileAtomic,
 } from "./durable-files.ts";
 export { errnoCode, errnoReason } from "./errno.ts";
+export { MarkerLog, MarkerLogError, type MarkerLogOptions } from "./marker-log.ts";
+export { dieWithParent } from "./parent-death.ts";
 export { PidLock, PidLockError } from "./pid-lock.ts";
 export { isProcessAlive } from "./process-alive.ts";
 export { seededRandom } from "./seeded-random.ts";

@@ -1,10 +1,12 @@
 /**
  * One ffmpeg run decoding a source to frames on stdout (raw RGB24 split by frame-reader, or JPEG images
  * split by jpeg-stream-reader), their stream timestamps from showinfo lines on stderr
- * (showinfo-timestamps), and the last warnings and errors for messages.
+ * (showinfo-timestamps), the decoding trouble it reports (decode-trouble), and the last warnings and errors
+ * for messages.
  */
 
 import { type ExitStatus, GuardedProcess } from "./child-process-guard.ts";
+import { type DecodeTrouble, DecodeTroubleLog } from "./decode-trouble.ts";
 import type { FrameReadResult } from "./frame-reader.ts";
 import { ShowinfoTimestamps } from "./showinfo-timestamps.ts";
 import { LineSplitter, StderrTail } from "./stderr-lines.ts";
@@ -28,6 +30,7 @@ export class DecoderProcess {
   readonly #split: FrameSplitter;
   readonly #timestamps = new ShowinfoTimestamps();
   readonly #tail = new StderrTail();
+  readonly #troubles = new DecodeTroubleLog();
 
   private constructor(guarded: GuardedProcess, split: FrameSplitter) {
     this.#process = guarded;
@@ -37,6 +40,7 @@ export class DecoderProcess {
     const splitter = new LineSplitter();
     const addLine = (line: string) => {
       this.#timestamps.addLine(line);
+      this.#troubles.addLine(line, this.#timestamps.received);
       this.#tail.add(line);
     };
     stderr.setEncoding("utf8");
@@ -91,6 +95,11 @@ export class DecoderProcess {
   /** True when stop() ended the run (the exit status then says nothing about the source). */
   get stopped(): boolean {
     return this.#process.stopRequested;
+  }
+
+  /** The decoding trouble ffmpeg reported so far (all of it once `exited` has resolved). */
+  get troubles(): readonly DecodeTrouble[] {
+    return this.#troubles.troubles;
   }
 
   /** ffmpeg's last warnings and errors ("" when none). */

@@ -4,6 +4,7 @@
  */
 
 import { DEFAULT_JPEG_QUALITY, IDENTITY_QSCALE, jpegQuantTables } from "./jpeg-quality.ts";
+import { hasSecretUrl, secretInputArgs } from "./secret-input.ts";
 import type { ParsedVideoSource } from "./source-spec.ts";
 
 export type RtspTransport = "tcp" | "udp";
@@ -14,10 +15,21 @@ export interface InputOptions {
   timeoutS: number;
   /** Read a file at its native frame rate (`-re`); ignored for other sources. */
   realtime?: boolean;
+  /**
+   * The private ffconcat script (SecretInputFile) holding the URL of a source with credentials: required
+   * for those (hasSecretUrl), so that no secret reaches the command line.
+   */
+  secretScript?: string;
 }
 
 /** The options before and including `-i` that open `source` (protocol options, timeouts). */
 export function inputArgs(source: ParsedVideoSource, options: InputOptions): string[] {
+  if (hasSecretUrl(source)) {
+    if (options.secretScript === undefined) {
+      throw new Error("a source URL with credentials must be given to ffmpeg through a SecretInputFile");
+    }
+    return secretInputArgs(options.secretScript);
+  }
   const timeoutUs = String(Math.max(1, Math.round(options.timeoutS * 1_000_000)));
   switch (source.kind) {
     case "file":

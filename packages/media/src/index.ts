@@ -1,14 +1,26 @@
 /**
  * @facetracker/media: video input and output over ffmpeg child processes. VideoSource decodes a file, an
  * RTSP/HTTP stream or a V4L2 camera into RGB24 frames, or JPEG images encoded by ffmpeg (reconnecting live
- * sources), VideoWriter encodes RGB24 frames to H.264 MP4, LivePublisher publishes live RGB24 frames over
- * RTSP or shows them in an ffplay window, probeVideo describes a source.
+ * sources), CameraFeed keeps a camera's frames coming whatever happens to the source (retried for ever,
+ * CameraHealth), VideoWriter encodes RGB24 frames to H.264 MP4, LivePublisher publishes live RGB24 frames
+ * over RTSP or shows them in an ffplay window, probeVideo describes a source.
  */
 
+export { CameraFeed, type CameraFeedOptions, DEFAULT_STALL_TIMEOUT_MS } from "./camera-feed.ts";
+export {
+  type CameraBackoff,
+  CameraHealth,
+  type CameraHealthSnapshot,
+  type CameraState,
+  checkCameraBackoff,
+  DEFAULT_CAMERA_BACKOFF,
+} from "./camera-health.ts";
 export type { MediaErrorCode } from "./errors.ts";
 export { MediaError } from "./errors.ts";
 export type { RawVideoFormat, RtspTransport, VideoFrameEncoding } from "./ffmpeg-args.ts";
 export { evenSizePadArgs, ffplayArgs, rtspPublishArgs } from "./ffmpeg-args.ts";
+export type { DamagedRange, FrameLoss } from "./frame-loss.ts";
+export { describeFrameLoss, isDamaged } from "./frame-loss.ts";
 export { DEFAULT_JPEG_QUALITY } from "./jpeg-quality.ts";
 export type { JpegReadOptions } from "./jpeg-stream-reader.ts";
 export { JpegStreamError, readJpegImages } from "./jpeg-stream-reader.ts";
@@ -22,6 +34,7 @@ export {
 export type { ProbeOptions, VideoProbe } from "./probe.ts";
 export { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
 export type { ReconnectOptions } from "./reconnect.ts";
+export { ALLOWED_STREAM_SCHEMES, checkCameraSource, type SourceRoots } from "./source-policy.ts";
 export type { ParsedVideoSource, SourceKind } from "./source-spec.ts";
 export { isLiveSource, maskCredentials, parseVideoSource } from "./source-spec.ts";
 export type {

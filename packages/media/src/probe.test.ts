@@ -35,6 +35,7 @@ describe("probeVideo", () => {
       fps: 15,
       codec: "h264",
       durationS: 1,
+      startS: 0,
       frameCount: 15,
       pixelFormat: "yuv420p",
     });

@@ -7,6 +7,7 @@ import { GuardedProcess } from "./child-process-guard.ts";
 import { classifyFailure } from "./classify-failure.ts";
 import { MediaError } from "./errors.ts";
 import { probeArgs, type RtspTransport } from "./ffmpeg-args.ts";
+import { hasSecretUrl, SecretInputFile } from "./secret-input.ts";
 import {
   describeSource,
   isLiveSource,
@@ -32,6 +33,8 @@ export interface VideoProbe extends ParsedVideoSource {
   /** Codec name as ffprobe gives it ("h264", "hevc", "mjpeg", ...). */
   codec: string;
   durationS?: number;
+  /** Start of the video stream in its own timeline (ffprobe's start_time, seconds), when known. */
+  startS?: number;
   /** Number of frames, when the container records it (MP4 does, Matroska and live streams do not). */
   frameCount?: number;
   /** Decoded pixel format ("yuv420p", "yuvj422p", ...), when known. */
@@ -54,6 +57,7 @@ interface ProbeStream {
   avg_frame_rate?: string;
   r_frame_rate?: string;
   duration?: string;
+  start_time?: string;
   nb_frames?: string;
   pix_fmt?: string;
   color_space?: string;
@@ -63,7 +67,7 @@ interface ProbeStream {
 
 interface ProbeOutput {
   streams?: ProbeStream[];
-  format?: { format_name?: string; duration?: string };
+  format?: { format_name?: string; duration?: string; start_time?: string };
 }
 
 /** "30000/1001" → 29.97; undefined for 0/0, 0 or absurd rates (time-base-like values of live streams). */
@@ -77,6 +81,11 @@ export function parseFrameRate(text: string | undefined): number | undefined {
 function positiveNumber(text: string | undefined): number | undefined {
   const value = Number(text);
   return text !== undefined && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+function finiteNumber(text: string | undefined): number | undefined {
+  const value = Number(text);
+  return text !== undefined && text !== "" && Number.isFinite(value) ? value : undefined;
 }
 
 async function checkLocalInput(source: ParsedVideoSource, label: string): Promise<void> {
@@ -156,8 +165,16 @@ export async function probeVideo(
   }
   if (source.kind === "file" || source.kind === "device") await checkLocalInput(source, label);
 
-  const args = probeArgs(source, { rtspTransport: options.rtspTransport ?? "tcp", timeoutS });
-  const result = await runFfprobe(options.ffprobePath ?? "ffprobe", args, (timeoutS * 2 + 5) * 1000);
+  const inputOptions = { rtspTransport: options.rtspTransport ?? "tcp", timeoutS } as const;
+  // Credentials go through a private file, never the command line (see secret-input.ts).
+  const secret = hasSecretUrl(source) ? await SecretInputFile.create(source, inputOptions) : undefined;
+  let result: Awaited<ReturnType<typeof runFfprobe>>;
+  try {
+    const args = probeArgs(source, { ...inputOptions, ...(secret ? { secretScript: secret.path } : {}) });
+    result = await runFfprobe(options.ffprobePath ?? "ffprobe", args, (timeoutS * 2 + 5) * 1000);
+  } finally {
+    await secret?.remove();
+  }
   if (result.timedOut) {
     throw new MediaError(
       isLiveSource(source.kind) ? "UNREACHABLE" : "FFMPEG_FAILED",
@@ -206,6 +223,7 @@ function describeVideo(source: ParsedVideoSource, label: string, shown: string, 
   const fps = parseFrameRate(video.avg_frame_rate) ?? parseFrameRate(video.r_frame_rate);
   const durationS = positiveNumber(video.duration) ?? positiveNumber(output.format?.duration);
   const frameCount = positiveNumber(video.nb_frames);
+  const startS = finiteNumber(video.start_time) ?? finiteNumber(output.format?.start_time);
   return {
     ...source,
     width,
@@ -213,6 +231,7 @@ function describeVideo(source: ParsedVideoSource, label: string, shown: string, 
     ...(fps === undefined ? {} : { fps }),
     codec: video.codec_name ?? "unknown",
     ...(durationS === undefined ? {} : { durationS }),
+    ...(startS === undefined ? {} : { startS }),
     ...(frameCount === undefined ? {} : { frameCount: Math.round(frameCount) }),
     ...known("pixelFormat", video.pix_fmt),
     ...known("colorSpace", video.color_space),

@@ -18,6 +18,7 @@ export class ShowinfoTimestamps {
   #timeBase: { num: number; den: number } | undefined;
   /** Seconds per frame in decode order; undefined where the frame had no timestamp. */
   #queue: (number | undefined)[] = [];
+  #received = 0;
   #ended = false;
   #wake: (() => void) | undefined;
 
@@ -29,6 +30,7 @@ export class ShowinfoTimestamps {
       const pts = frame[1] === "NOPTS" ? undefined : Number(frame[1]);
       const tb = this.#timeBase;
       this.#queue.push(pts === undefined || tb === undefined ? undefined : (pts * tb.num) / tb.den);
+      this.#received++;
       this.#notify();
       return;
     }
@@ -44,6 +46,11 @@ export class ShowinfoTimestamps {
   end(): void {
     this.#ended = true;
     this.#notify();
+  }
+
+  /** Number of frame lines received so far (the frames ffmpeg has written, or is writing). */
+  get received(): number {
+    return this.#received;
   }
 
   /** Number of timestamps received and not taken yet. */

@@ -16,6 +16,14 @@ describe("Timeline", () => {
     );
   });
 
+  it("keeps a file's first frame in its place when frames are missing at the head (stream start given)", () => {
+    // The stream starts at 5 s; its first 0.2 s did not decode.
+    near(new Timeline(25, 5).map(5.2, 0), 0.2);
+    // A first frame at the stream's start (or within a frame interval of it) is 0 as always.
+    assert.equal(new Timeline(25, 5).map(5, 0), 0);
+    assert.equal(new Timeline(25, 5).map(5.02, 0), 0);
+  });
+
   it("continues after a reconnect from the last frame plus the time away", () => {
     const timeline = new Timeline(10);
     timeline.map(100, 0);

@@ -11,11 +11,13 @@ import { type DecodedFrame, DecoderProcess, type FrameSplitter } from "./decoder
 import { MediaError } from "./errors.ts";
 import { requireExecutable } from "./executable.ts";
 import { decodeArgs, type InputPicture, type RtspTransport, type VideoFrameEncoding } from "./ffmpeg-args.ts";
+import { type FrameLoss, FrameLossCounter } from "./frame-loss.ts";
 import { readFrames } from "./frame-reader.ts";
 import { checkJpegQuality, DEFAULT_JPEG_QUALITY } from "./jpeg-quality.ts";
 import { JpegStreamError, readJpegImages } from "./jpeg-stream-reader.ts";
 import { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
 import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelayMs } from "./reconnect.ts";
+import { hasSecretUrl, SecretInputFile } from "./secret-input.ts";
 import {
   describeSource,
   isLiveSource,
@@ -178,7 +180,10 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
   readonly #options: ResolvedOptions;
   /** The source's pictures as probed (for the jpeg output's colour conversion). */
   readonly #picture: InputPicture;
+  /** Start of a file's video stream in its own timeline (ffprobe's start_time), when known. */
+  readonly #startS: number | undefined;
   readonly #stop = new AbortController();
+  #frameLoss: FrameLoss | undefined;
   #decoder: DecoderProcess | undefined;
   /** The ffmpeg run being started, for close() to stop it even before frames() has it. */
   #starting: Promise<DecoderProcess> | undefined;
@@ -190,12 +195,14 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
     info: VideoSourceInfo,
     options: ResolvedOptions,
     picture: InputPicture,
+    startS: number | undefined,
   ) {
     this.#source = source;
     this.#label = describeSource(source);
     this.info = info;
     this.#options = options;
     this.#picture = picture;
+    this.#startS = startS;
   }
 
   /**
@@ -256,7 +263,7 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
       ...(colorSpace === undefined ? {} : { colorSpace }),
       ...(colorRange === undefined ? {} : { colorRange }),
     };
-    return new VideoSource(source, info, resolved, picture);
+    return new VideoSource(source, info, resolved, picture, probe.startS);
   }
 
   /** Pid of the ffmpeg process decoding now (undefined before iterating and between reconnects). */
@@ -266,6 +273,15 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
 
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /**
+   * For a file whose frames() reached its end: the frames that could not be decoded (gaps, a missing head
+   * or tail) or were decoded with errors, and where (times on the frames' pts timeline); see isDamaged and
+   * describeFrameLoss. Undefined before the end, after close() stopped the run early, and for live sources.
+   */
+  get frameLoss(): FrameLoss | undefined {
+    return this.#frameLoss;
   }
 
   /**
@@ -302,7 +318,12 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
     // The type parameter is the output asked for in open() (its overloads tie the two together).
     const encoding = options.output as E;
     const live = isLiveSource(this.#source.kind);
+    // Credentials go through a private file, never the command line (see secret-input.ts); removed at the end.
+    const secret = hasSecretUrl(this.#source)
+      ? await SecretInputFile.create(this.#source, options)
+      : undefined;
     const args = decodeArgs(this.#source, {
+      ...(secret ? { secretScript: secret.path } : {}),
       width,
       height,
       ...(options.fps === undefined ? {} : { fps: options.fps }),
@@ -318,7 +339,16 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
         ? // A JPEG image is far smaller than the raw frame; the bound only stops a stream without image ends.
           (chunks) => readJpegImages(chunks, { maxImageBytes: width * height * 4 + 1024 * 1024 })
         : (chunks) => readFrames(chunks, width * height * 3);
-    const timeline = new Timeline(fps);
+    const file = this.#source.kind === "file";
+    const timeline = new Timeline(fps, file ? this.#startS : undefined);
+    const { durationS } = this.info;
+    const loss = file
+      ? new FrameLossCounter({
+          fps,
+          ...(this.#startS === undefined ? {} : { startS: this.#startS }),
+          ...(durationS === undefined ? {} : { durationS }),
+        })
+      : undefined;
     let index = 0;
     /** The reconnect attempt under way (0: the first connection). */
     let attempt = 0;
@@ -344,6 +374,7 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
             if (next.done || this.closed) break;
             if (received === 0 && attempt > 0) options.onEvent?.({ type: "reconnected", attempt });
             received++;
+            loss?.frame(next.value.streamS);
             const pts = timeline.map(next.value.streamS, performance.now());
             yield { index: index++, pts, width, height, encoding, data: next.value.data };
           }
@@ -371,6 +402,7 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
             : this.#failureReason(decoder, status.code, status.signal);
         if (!live) {
           if (status.code === 0) {
+            this.#frameLoss = loss?.finish(decoder.troubles);
             options.onEvent?.({ type: "ended" });
             return;
           }
@@ -399,6 +431,7 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
       await this.#decoder?.stop();
       this.#decoder = undefined;
       this.#starting = undefined;
+      await secret?.remove();
     }
   }
 

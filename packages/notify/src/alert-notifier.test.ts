@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { appriseMissing, startHttpReceiver } from "@facetracker/testing/notify";
 import type { Alert } from "./alert-message.ts";
-import { AlertNotifier, type DeliveryResult } from "./alert-notifier.ts";
+import { AlertNotifier, type DeliveryResult, destinationId, type SentMarks } from "./alert-notifier.ts";
 import { AppriseCliTransport } from "./apprise-cli-transport.ts";
 
 const noApprise = appriseMissing();
@@ -188,6 +188,100 @@ describe("AlertNotifier with the apprise command and a json:// receiver", { skip
       assert.equal(late.status, "failed");
       assert.equal(late.attempts, 0);
       assert.equal(late.error, "notifier is closed");
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+/** Sent-marks in memory (the alert service keeps them in a durable file). */
+function memoryMarks(): SentMarks & { marks: Set<string> } {
+  const marks = new Set<string>();
+  return {
+    marks,
+    wasSent: (alertId, destination) => marks.has(`${alertId} ${destination}`),
+    markSent: async (alertIds, destination) => {
+      for (const id of alertIds) marks.add(`${id} ${destination}`);
+    },
+  };
+}
+
+describe("AlertNotifier: each alert once per destination (apprise, json:// receivers)", {
+  skip: noApprise,
+}, () => {
+  it("sends to each destination on its own; an alert notified again goes only where it has not been", async () => {
+    let failing = true;
+    const receiver = await startHttpReceiver((request) =>
+      request.path.startsWith("/flaky") && failing ? { status: 500, body: "down" } : { status: 200 },
+    );
+    const good = `json://127.0.0.1:${receiver.port}/good`;
+    const flaky = `json://127.0.0.1:${receiver.port}/flaky`;
+    const sentMarks = memoryMarks();
+    const notifier = new AlertNotifier({
+      urls: [good, flaky],
+      transport: new AppriseCliTransport(),
+      groupWindowMs: 0,
+      retries: 0,
+      sentMarks,
+    });
+    const at = (path: string) => receiver.requests.filter((r) => r.path === path).length;
+    try {
+      const amy = alert("cam-1", "amy");
+      const first = await notifier.notify(amy);
+      assert.equal(first.status, "failed");
+      assert.match(first.error ?? "", /^json:\/\/127\.0\.0\.1:\d+\/flaky: apprise exited with code 1/);
+      assert.deepEqual(
+        first.destinations.map((d) => [d.id, d.status]),
+        [
+          [destinationId(good), "sent"],
+          [destinationId(flaky), "failed"],
+        ],
+      );
+      assert.deepEqual([...sentMarks.marks], [`${amy.id} ${destinationId(good)}`]);
+      assert.equal(at("/good"), 1);
+      assert.equal(at("/flaky"), 1);
+
+      // The same alert again (a redelivery): only the destination that lacks it gets it.
+      failing = false;
+      const second = await notifier.notify(amy);
+      assert.equal(second.status, "sent");
+      assert.deepEqual(
+        second.destinations.map((d) => d.status),
+        ["already_sent", "sent"],
+      );
+      assert.equal(at("/good"), 1, "not sent twice to the destination that had it");
+      assert.equal(at("/flaky"), 2);
+
+      // Once everywhere: nothing is sent at all.
+      const third = await notifier.notify(amy);
+      assert.equal(third.status, "sent");
+      assert.equal(third.attempts, 0);
+      assert.equal(receiver.requests.length, 3);
+    } finally {
+      await notifier.close();
+      await receiver.close();
+    }
+  });
+
+  it("a group retried after some of its alerts went out carries only the others", async () => {
+    const receiver = await startHttpReceiver();
+    const sentMarks = memoryMarks();
+    const notifier = new AlertNotifier({
+      urls: [`json://127.0.0.1:${receiver.port}/`],
+      transport: new AppriseCliTransport(),
+      groupWindowMs: 600_000,
+      sentMarks,
+    });
+    try {
+      const [a, b, c] = [alert("cam-1", "amy"), alert("cam-1", "bob"), alert("cam-1", "carl")];
+      await sentMarks.markSent([a.id], destinationId(`json://127.0.0.1:${receiver.port}/`));
+      const results = [a, b, c].map((x) => notifier.notify(x));
+      await notifier.close();
+      assert.equal((await results[0])?.status, "sent");
+      assert.equal(receiver.requests.length, 1);
+      const payload = payloadOf((await receiver.request(0)).body);
+      assert.equal(payload.title, "FaceTracker: 2 faces on cam-1");
+      assert.match(payload.message, /bob, carl/);
     } finally {
       await receiver.close();
     }

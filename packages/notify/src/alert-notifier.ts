@@ -1,10 +1,13 @@
 /**
  * AlertNotifier: what the alert service calls for every alert. Alerts of one camera that arrive within
- * the group window go out as one message; each message is retried with exponential backoff, and its
- * outcome is a DeliveryResult (reported to onResult and returned by notify) — a failed delivery never
- * throws and never holds up other cameras.
+ * the group window go out as one message; the message goes to each destination (Apprise URL) on its own,
+ * each retried with exponential backoff, and its outcome is a DeliveryResult (reported to onResult and
+ * returned by notify) — a failed delivery never throws and never holds up other cameras. With SentMarks,
+ * an alert already delivered to a destination is left out of what goes there (a redelivered alert, a
+ * retried group), so each destination gets each alert once.
  */
 
+import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type BackoffOptions, backoffDelayMs, checkBackoff } from "@facetracker/infra";
 import {
@@ -21,22 +24,61 @@ import {
   type NotificationFormat,
   type NotificationTransport,
 } from "./notification.ts";
+import { redactUrl } from "./url-redaction.ts";
 
 /** Backoff between delivery attempts unless configured: 1 s, doubling, at most 30 s. */
 export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = { initialMs: 1000, maxMs: 30_000, factor: 2 };
+
+/**
+ * Which alerts already went to which destination: checked before a message goes to a destination, written
+ * right after it went (keep it durable, so that a restart or a redelivered alert sends nothing twice).
+ */
+export interface SentMarks {
+  /** Whether alert `alertId` was already delivered to destination `destination` (a destinationId). */
+  wasSent(alertId: string, destination: string): boolean | Promise<boolean>;
+  /** Remembers that the alerts were delivered to `destination`; resolves once remembered durably. */
+  markSent(alertIds: readonly string[], destination: string): Promise<void>;
+}
+
+/** The ID of a destination in SentMarks: a hash of its Apprise URL (no secret in it). */
+export function destinationId(url: string): string {
+  return createHash("sha256").update(url).digest("hex").slice(0, 16);
+}
+
+/** The destination of a transport with its own recipients (apprise-api stored configuration). */
+export const STORED_CONFIGURATION_DESTINATION = "stored-configuration";
+
+/** Outcome of one message at one destination. */
+export interface DestinationResult {
+  /** The destination's ID (see destinationId). */
+  id: string;
+  /** The destination, secrets masked. */
+  destination: string;
+  /** "already_sent": every alert of the message had gone there before (nothing was sent). */
+  status: "sent" | "already_sent" | "failed";
+  /** Attempts made here (0 when nothing was tried). */
+  attempts: number;
+  /** Why it failed (last attempt's error), when status is "failed". */
+  error?: string;
+  /** Sent, but the sent-mark could not be written (a redelivery of the alert would send it again). */
+  markError?: string;
+}
 
 /** Outcome of one message (one alert, or a group of alerts of one camera). */
 export interface DeliveryResult {
   /** The alerts this message covered. */
   alertIds: string[];
   camera: string;
+  /** "sent" when every destination has it (now or before), "failed" when one does not. */
   status: "sent" | "failed";
-  /** Attempts made (1 + retries used); 0 when nothing was tried (notifier closed, invalid alert). */
+  /** Attempts made (1 + retries used, the most of any destination); 0 when nothing was tried. */
   attempts: number;
-  /** Why it failed (last attempt's error), when status is "failed". */
+  /** Why it failed (last attempt's error, per failed destination), when status is "failed". */
   error?: string;
   /** When it was delivered, ms since the epoch, when status is "sent". */
   sentAtMs?: number;
+  /** The outcome at each destination (empty when nothing was tried: notifier closed, invalid alert). */
+  destinations: DestinationResult[];
 }
 
 /** Options of AlertNotifier. */
@@ -60,6 +102,15 @@ export interface AlertNotifierOptions extends AlertTemplateTexts {
   maxAttachments?: number;
   /** Called once per message with its outcome (exceptions it throws are reported as process warnings). */
   onResult?: (result: DeliveryResult) => void;
+  /** Which alerts already went to which destination (default: none remembered). */
+  sentMarks?: SentMarks;
+}
+
+/** Where a message goes: one Apprise URL, or the transport's own recipients. */
+interface Destination {
+  id: string;
+  label: string;
+  urls: string[];
 }
 
 interface PendingGroup {
@@ -112,6 +163,8 @@ export class AlertNotifier {
   readonly #maxGroupSize: number;
   readonly #maxAttachments: number;
   readonly #onResult: ((result: DeliveryResult) => void) | undefined;
+  readonly #sentMarks: SentMarks | undefined;
+  readonly #destinations: Destination[];
   readonly #pending = new Map<string, PendingGroup>();
   readonly #inFlight = new Set<Promise<DeliveryResult>>();
   #closing: Promise<void> | undefined;
@@ -141,6 +194,11 @@ export class AlertNotifier {
     this.#maxGroupSize = Math.max(1, nonNegative("maxGroupSize", options.maxGroupSize, 50, true));
     this.#maxAttachments = nonNegative("maxAttachments", options.maxAttachments, 10, true);
     this.#onResult = options.onResult;
+    this.#sentMarks = options.sentMarks;
+    this.#destinations =
+      options.transport.needsUrls === false
+        ? [{ id: STORED_CONFIGURATION_DESTINATION, label: "the stored configuration", urls: this.#urls }]
+        : this.#urls.map((url) => ({ id: destinationId(url), label: redactUrl(url), urls: [url] }));
   }
 
   /**
@@ -178,6 +236,7 @@ export class AlertNotifier {
         status: "failed",
         attempts: 0,
         error: invalid ? `invalid alert: ${invalid}` : "notifier is closed",
+        destinations: [],
       };
       this.#report(result);
       return Promise.resolve(result);
@@ -227,48 +286,86 @@ export class AlertNotifier {
   }
 
   async #deliver(alerts: Alert[]): Promise<DeliveryResult> {
-    const base = { alertIds: alerts.map((a) => a.id), camera: alerts[0]?.camera ?? "" };
-    let result: DeliveryResult;
-    try {
-      const notification = buildAlertNotification(alerts, this.#templates, {
-        format: this.#format,
-        maxAttachments: this.#maxAttachments,
-      });
-      result = await this.#sendWithRetries(notification, base);
-    } catch (error) {
-      result = {
-        ...base,
-        status: "failed",
-        attempts: 0,
-        error: `cannot build the message: ${String(error)}`,
-      };
+    const destinations = await Promise.all(this.#destinations.map((d) => this.#deliverTo(d, alerts)));
+    const failed = destinations.filter((d) => d.status === "failed");
+    const several = destinations.length > 1;
+    const result: DeliveryResult = {
+      alertIds: alerts.map((a) => a.id),
+      camera: alerts[0]?.camera ?? "",
+      status: failed.length > 0 ? "failed" : "sent",
+      attempts: Math.max(0, ...destinations.map((d) => d.attempts)),
+      destinations,
+    };
+    if (failed.length > 0) {
+      result.error = failed.map((d) => (several ? `${d.destination}: ${d.error}` : d.error)).join("; ");
+    } else {
+      result.sentAtMs = Date.now();
     }
     this.#report(result);
     return result;
   }
 
+  /** The message of the alerts not yet at `destination`, sent there (retried); never rejects. */
+  async #deliverTo(destination: Destination, alerts: Alert[]): Promise<DestinationResult> {
+    const base = { id: destination.id, destination: destination.label };
+    const due: Alert[] = [];
+    for (const alert of alerts) {
+      if (!(await this.#wasSent(alert.id, destination.id))) due.push(alert);
+    }
+    if (due.length === 0) return { ...base, status: "already_sent", attempts: 0 };
+    let notification: Notification;
+    try {
+      notification = buildAlertNotification(due, this.#templates, {
+        format: this.#format,
+        maxAttachments: this.#maxAttachments,
+      });
+    } catch (error) {
+      return { ...base, status: "failed", attempts: 0, error: `cannot build the message: ${String(error)}` };
+    }
+    const sent = await this.#sendWithRetries(notification, destination.urls);
+    if (sent.status !== "sent" || !this.#sentMarks) return { ...base, ...sent };
+    try {
+      await this.#sentMarks.markSent(
+        due.map((a) => a.id),
+        destination.id,
+      );
+    } catch (error) {
+      return { ...base, ...sent, markError: error instanceof Error ? error.message : String(error) };
+    }
+    return { ...base, ...sent };
+  }
+
+  /** Whether the marks say it went there; a mark that cannot be read counts as not sent (at least once). */
+  async #wasSent(alertId: string, destination: string): Promise<boolean> {
+    try {
+      return (await this.#sentMarks?.wasSent(alertId, destination)) === true;
+    } catch {
+      return false;
+    }
+  }
+
   async #sendWithRetries(
     notification: Notification,
-    base: Pick<DeliveryResult, "alertIds" | "camera">,
-  ): Promise<DeliveryResult> {
+    urls: string[],
+  ): Promise<Pick<DestinationResult, "status" | "attempts" | "error">> {
     let lastError = "";
     let attempts = 0;
     for (let attempt = 1; attempt <= this.#retries + 1; attempt++) {
       attempts = attempt;
       try {
-        await this.#attempt(notification);
-        return { ...base, status: "sent", attempts, sentAtMs: Date.now() };
+        await this.#attempt(notification, urls);
+        return { status: "sent", attempts };
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
         if (error instanceof NotificationError && !error.retryable) break;
       }
       if (attempt <= this.#retries) await sleep(backoffDelayMs(attempt, this.#backoff));
     }
-    return { ...base, status: "failed", attempts, error: lastError };
+    return { status: "failed", attempts, error: lastError };
   }
 
   /** One attempt, limited to timeoutMs (plus a grace for a transport slow to honour the abort). */
-  async #attempt(notification: Notification): Promise<void> {
+  async #attempt(notification: Notification, urls: string[]): Promise<void> {
     const controller = new AbortController();
     const reason = `timed out after ${this.#timeoutMs} ms`;
     const givenUpError = new NotificationError(`${reason}; the transport did not stop when aborted`, {
@@ -287,7 +384,7 @@ export class AlertNotifier {
     });
     givenUp.catch(() => {});
     try {
-      await Promise.race([this.#transport.send(this.#urls, notification, controller.signal), givenUp]);
+      await Promise.race([this.#transport.send(urls, notification, controller.signal), givenUp]);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error !== givenUpError && controller.signal.aborted && !message.includes(reason)) {

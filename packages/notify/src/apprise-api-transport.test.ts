@@ -171,7 +171,7 @@ describe("AppriseApiTransport (apprise-api stand-in)", () => {
 });
 
 describe("AlertNotifier → AppriseApiTransport (apprise-api stand-in)", () => {
-  it("a grouped message goes out as one multipart request with every thumbnail", async () => {
+  it("a grouped message goes out as one multipart request with every thumbnail, to each destination", async () => {
     const api = await startAppriseApiStandIn();
     const notifier = new AlertNotifier({
       urls,
@@ -191,19 +191,22 @@ describe("AlertNotifier → AppriseApiTransport (apprise-api stand-in)", () => {
       const results = await Promise.all(alerts.map((a) => notifier.notify(a)));
       assert.equal(results[0]?.status, "sent");
       assert.deepEqual(results[0]?.alertIds, ["x1", "x2", "x3"]);
-      assert.equal(api.parsed.length, 1);
-      const request = api.parsed[0];
-      assert.equal(request?.kind, "form");
-      assert.equal(request?.title, "FaceTracker: 3 faces on lobby");
-      assert.match(String(request?.body), /\*\*3 faces\*\* seen on \*\*lobby\*\*: dana \(2\), unknown/);
-      assert.deepEqual(
-        request?.files.map((f) => [f.field, f.name, f.data]),
-        [
-          ["attach1", "dana-lobby-track1.jpg", jpeg(1)],
-          ["attach2", "dana-lobby-track2.jpg", jpeg(2)],
-          ["attach3", "unknown-lobby-track3.jpg", jpeg(3)],
-        ],
-      );
+      // One request per destination (each destination gets each alert once, whatever the other does).
+      assert.equal(api.parsed.length, urls.length);
+      assert.deepEqual(api.parsed.map((r) => r.urls).sort(), [...urls].sort());
+      for (const request of api.parsed) {
+        assert.equal(request?.kind, "form");
+        assert.equal(request?.title, "FaceTracker: 3 faces on lobby");
+        assert.match(String(request?.body), /\*\*3 faces\*\* seen on \*\*lobby\*\*: dana \(2\), unknown/);
+        assert.deepEqual(
+          request?.files.map((f) => [f.field, f.name, f.data]),
+          [
+            ["attach1", "dana-lobby-track1.jpg", jpeg(1)],
+            ["attach2", "dana-lobby-track2.jpg", jpeg(2)],
+            ["attach3", "unknown-lobby-track3.jpg", jpeg(3)],
+          ],
+        );
+      }
     } finally {
       await notifier.close();
       await api.close();

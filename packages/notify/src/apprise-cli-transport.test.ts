@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +31,19 @@ const notification: Notification = {
 };
 
 const longSignal = () => AbortSignal.timeout(60_000);
+
+/** Every process's command line (/proc/PID/cmdline, what `ps -eo args` shows). */
+function commandLines(): string[] {
+  const lines: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      lines.push(readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " "));
+    } catch {
+      // the process has ended
+    }
+  }
+  return lines;
+}
 
 describe("AppriseCliTransport (real apprise command)", { skip: noApprise }, () => {
   let receiver: HttpReceiver;
@@ -82,6 +96,28 @@ describe("AppriseCliTransport (real apprise command)", { skip: noApprise }, () =
       assert.equal(payload.title, odd.title);
       assert.equal(payload.message, odd.body);
       assert.deepEqual(payload.attachments, []);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("the URLs' passwords never appear on a command line (sampled while apprise is connected)", async () => {
+    const password = "hunter2-Secret-x9";
+    const leaks: string[] = [];
+    receiver = await startHttpReceiver(() => {
+      // apprise is running right now: read every process's command line, as `ps -eo args` does.
+      leaks.push(...commandLines().filter((line) => line.includes(password)));
+      return { status: 200, body: "ok" };
+    });
+    try {
+      const transport = new AppriseCliTransport({ tempDir });
+      const urls = [`json://alerts:${password}@127.0.0.1:${receiver.port}/hooks/a`];
+      await transport.verifyUrls(urls);
+      await transport.send(urls, notification, longSignal());
+      const request = await receiver.request(0);
+      const expected = `Basic ${Buffer.from(`alerts:${password}`).toString("base64")}`;
+      assert.equal(request.headers.authorization, expected, "apprise got the URL with its password");
+      assert.deepEqual(leaks, [], "a command line showed the Apprise password");
     } finally {
       await receiver.close();
     }

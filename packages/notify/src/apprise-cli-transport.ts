@@ -1,6 +1,8 @@
 /**
  * The embedded transport: runs the `apprise` command once per notification. Attachments are written
- * to a private temporary directory (mode 0700, removed afterwards) and passed with `--attach`.
+ * to a private temporary directory (mode 0700, removed afterwards) and passed with `--attach`. The URLs
+ * (passwords, tokens) go through apprise's environment (APPRISE_URLS), readable only by this user, never
+ * its command line, which every local user can read (`ps`).
  */
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -46,7 +48,7 @@ export class AppriseCliTransport implements NotificationTransport {
   }
 
   /**
-   * Runs `apprise --title … --body … --input-format … --attach … -- URL…`; rejects with a
+   * Runs `apprise --title … --body … --input-format … --attach …` with APPRISE_URLS; rejects with a
    * NotificationError carrying apprise's output tail (secrets masked) when it exits non-zero, and
    * stops the child when `signal` aborts.
    */
@@ -68,8 +70,6 @@ export class AppriseCliTransport implements NotificationTransport {
         `--title=${notification.title}`,
         `--body=${notification.body}`,
         ...paths.map((path) => `--attach=${path}`),
-        "--",
-        ...urls,
       ];
       const result = await this.#run(args, signal, urls);
       if (result.aborted) throw abortError(signal, urls);
@@ -85,12 +85,22 @@ export class AppriseCliTransport implements NotificationTransport {
    */
   async verifyUrls(urls: string[], signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<void> {
     checkAppriseUrls(urls);
-    const result = await this.#run(["-v", "--dry-run", "--", ...urls], signal, urls);
-    if (result.aborted) throw abortError(signal, urls);
-    const output = redactSecrets(result.output, urls);
-    const errors = output.split("\n").filter((line) => / - ERROR - /.test(line));
-    const loaded = output.split("\n").filter((line) => /^\s*\d+\.\s+\S/.test(line)).length;
-    if (result.code !== 0 || errors.length > 0 || loaded < urls.length) {
+    // One dry run per URL: from APPRISE_URLS, apprise drops them all when one cannot be loaded.
+    let output = "";
+    let failed = false;
+    let loaded = 0;
+    for (const url of urls) {
+      const result = await this.#run(["-v", "--dry-run"], signal, [url]);
+      if (result.aborted) throw abortError(signal, urls);
+      const lines = redactSecrets(result.output, urls).replace(/\nUsage:[\s\S]*$/, "");
+      loaded += Math.min(1, lines.split("\n").filter((line) => /^\s*\d+\.\s+\S/.test(line)).length);
+      failed ||= result.code !== 0 && !NOTHING_LOADED.test(result.output);
+      output += `${lines}\n`;
+    }
+    const errors = output
+      .split("\n")
+      .filter((line) => / - ERROR - /.test(line) && !NOTHING_LOADED.test(line));
+    if (failed || errors.length > 0 || loaded < urls.length) {
       const detail =
         errors.map((line) => line.replace(/^.* - ERROR - /, "")).join("; ") || textTail(output, 500);
       throw new NotificationError(
@@ -102,7 +112,9 @@ export class AppriseCliTransport implements NotificationTransport {
 
   async #run(args: string[], signal: AbortSignal, urls: string[]): Promise<ChildRunResult> {
     try {
-      return await runChild(this.command, args, { signal, killGraceMs: this.#killGraceMs });
+      // Newline-separated: apprise splits APPRISE_URLS before each scheme://, so commas inside a URL stay.
+      const env = { APPRISE_URLS: urls.map((url) => url.trim()).join("\n") };
+      return await runChild(this.command, args, { signal, killGraceMs: this.#killGraceMs, env });
     } catch (error) {
       if (error instanceof ChildStartError) {
         throw new NotificationError(`${error.message} (${INSTALL_HINT})`, { retryable: false, cause: error });
@@ -123,14 +135,18 @@ function abortError(signal: AbortSignal, urls: string[]): NotificationError {
   });
 }
 
+const NOTHING_LOADED = /There are no service\(s\) to notify|You must specify at least one server URL/i;
+
 function exitError(result: ChildRunResult, urls: string[]): NotificationError {
   const how =
     result.code === null
       ? `was killed by ${result.signal ?? "a signal"}`
       : `exited with code ${result.code}${EXIT_MEANINGS[result.code] ? ` (${EXIT_MEANINGS[result.code]})` : ""}`;
-  const output = textTail(redactSecrets(result.output, urls), 1500);
   // None of the URLs could be loaded ("Unparseable URL …", "Unsupported URL …"): retrying cannot help.
-  const nothingLoaded = /There are no service\(s\) to notify/i.test(result.output);
+  // From APPRISE_URLS apprise then says "You must specify at least one server URL" and prints its usage.
+  const nothingLoaded = NOTHING_LOADED.test(result.output);
+  const shown = nothingLoaded ? result.output.replace(/\nUsage:[\s\S]*$/, "") : result.output;
+  const output = textTail(redactSecrets(shown, urls), 1500);
   return new NotificationError(
     `apprise ${how} sending to ${describeUrls(urls)}${output ? `: ${output}` : " (no output)"}`,
     { retryable: !nothingLoaded && result.code !== 2 && result.code !== 3 },

@@ -5,7 +5,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { trackChild } from "@facetracker/infra";
+import { dieWithParent, trackChild } from "@facetracker/infra";
 
 /** How a run ended. `aborted` is true when the signal stopped it. */
 export interface ChildRunResult {
@@ -35,6 +35,8 @@ export interface ChildRunOptions {
   /** Time between SIGTERM and SIGKILL when aborted (default 2000 ms). */
   killGraceMs?: number;
   maxOutputChars?: number;
+  /** Variables added to this process's environment for the child (e.g. secrets kept off its command line). */
+  env?: Record<string, string>;
 }
 
 /** Runs `command args` with stdin closed; resolves when it has exited and its pipes are closed. */
@@ -44,7 +46,11 @@ export async function runChild(
   options: ChildRunOptions,
 ): Promise<ChildRunResult> {
   const { signal, killGraceMs = 2000, maxOutputChars = 64 * 1024 } = options;
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const env = options.env ? { ...process.env, ...options.env } : process.env;
+  // Killed with this process: an apprise left running by a SIGKILLed service would send unseen, and the
+  // restarted service, finding no sent-mark, would send again.
+  const line = dieWithParent(command, args);
+  const child = spawn(line.command, line.args, { stdio: ["ignore", "pipe", "pipe"], env });
   trackChild(child);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -18,11 +18,21 @@ export {
   type AlertNotifierOptions,
   DEFAULT_BACKOFF,
   type DeliveryResult,
+  type DestinationResult,
+  destinationId,
+  type SentMarks,
+  STORED_CONFIGURATION_DESTINATION,
 } from "./alert-notifier.ts";
 export { AppriseApiTransport, type AppriseApiTransportOptions } from "./apprise-api-transport.ts";
 export { AppriseCliTransport, type AppriseCliTransportOptions } from "./apprise-cli-transport.ts";
 export { checkAppriseUrls } from "./apprise-urls.ts";
 export { attachmentFileNames, extensionForMimeType } from "./attachment-names.ts";
+export {
+  DurableSentMarks,
+  type DurableSentMarksOptions,
+  type RemoteMarks,
+  remoteMarkKey,
+} from "./durable-sent-marks.ts";
 export {
   type Notification,
   type NotificationAttachment,

@@ -17,6 +17,11 @@ export interface ClipTrack {
   identity: { id: string; name: string } | null;
   /** Similarity of the evidence of the identity (0 when unknown). */
   similarity: number;
+  /**
+   * No identity settled yet: `identity` null means "not known yet", not unknown (e.g. waiting for an
+   * embed worker). Absent: false.
+   */
+  identifying?: boolean;
 }
 
 /** The live tracks of one frame (a TrackSnapshot as the stages take it: proto-mapping.ts makes it). */

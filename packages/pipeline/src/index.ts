@@ -1,4 +1,5 @@
 export { ALIGNED_RGB_BYTES, alignedImage } from "./aligned-crop.ts";
+export { CaptureBuffer, type CaptureBufferOptions, type CapturedItem } from "./capture-buffer.ts";
 export { openConfiguredGallery } from "./configured-gallery.ts";
 export { CameraSceneCuts, type DetectedFace, type DetectOutput, DetectStage } from "./detect-stage.ts";
 export { type DetectedFrame, DetectWorkerPool } from "./detect-worker-pool.ts";
@@ -70,7 +71,7 @@ export {
   type RemoteIdentify,
   type TrackStageOutput,
 } from "./track-stage.ts";
-export { TrackingRun } from "./tracking-run.ts";
+export { describeDamage, frameLossOf, TrackingRun } from "./tracking-run.ts";
 export {
   APPEARANCE_JUMP,
   type FrameObservations,

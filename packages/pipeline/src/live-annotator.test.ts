@@ -82,6 +82,14 @@ describe("liveLabels", () => {
     assert.deepEqual(liveLabels(undefined), []);
   });
 
+  it("a confirmed track still identifying (no embed worker answered yet) is labelled identifying, never unknown", () => {
+    const labels = liveLabels(snapshot(1, [track({ trackId: 6, identifying: true })]));
+    assert.deepEqual(
+      labels.map((l) => [l.text, l.color]),
+      [["#6 identifying", FACE_COLORS.identifying]],
+    );
+  });
+
   it("drawLiveFrame draws the box in its colour on the decoded frame", async () => {
     const width = 96;
     const height = 64;

@@ -108,6 +108,7 @@ describe("proto mapping", () => {
       landmarks: null,
       identity: null,
       identitySettled: true,
+      identifying: false,
       embedded: false,
       filteredBy: null,
       ...over,
@@ -145,6 +146,46 @@ describe("proto mapping", () => {
     });
     assert.deepEqual(trackSnapshotFromProto(odd).tracks, [
       { trackId: 5, state: "unspecified", box: null, identity: null, similarity: 0 },
+    ]);
+  });
+
+  it("a track still identifying (no identity settled yet) says so in its events and snapshots", () => {
+    const event: StageEvent = {
+      type: "confirmed",
+      trackId: 7,
+      frame: 42,
+      pts: 1.68,
+      box: [1, 2, 30, 40],
+      identity: null,
+      identifying: true,
+    };
+    const message = overTheWire(TrackEvent, trackEventToProto(stamp, event, new Uint8Array()));
+    assert.equal(message.identifying, true);
+    assert.deepEqual(trackEventFromProto(message), event);
+
+    const track: TrackResult = {
+      trackId: 7,
+      state: "confirmed",
+      box: [10, 10, 50, 60],
+      score: 0.9,
+      landmarks: null,
+      identity: null,
+      identitySettled: false,
+      identifying: true,
+      embedded: false,
+      filteredBy: null,
+    };
+    const snapshot = overTheWire(TrackSnapshot, trackSnapshotToProto(stamp, size, [track]));
+    assert.equal(snapshot.tracks[0]?.identifying, true);
+    assert.deepEqual(trackSnapshotFromProto(snapshot).tracks, [
+      {
+        trackId: 7,
+        state: "confirmed",
+        box: [10, 10, 50, 60],
+        identity: null,
+        similarity: 0,
+        identifying: true,
+      },
     ]);
   });
 });

@@ -130,6 +130,7 @@ export function trackEventToProto(frame: FrameStamp, e: StageEvent, thumbnailJpe
     pts: frame.pts,
     timeMs: frame.capturedAtMs,
     thumbnailJpeg: Buffer.from(thumbnailJpeg),
+    identifying: e.identifying ?? false,
   };
 }
 
@@ -146,6 +147,7 @@ export function trackEventFromProto(event: TrackEvent): StageEvent | undefined {
     identity: event.identity
       ? { id: event.identity.id, name: event.identity.name, similarity: event.identity.similarity }
       : null,
+    ...(event.identifying ? { identifying: true } : {}),
   };
 }
 
@@ -168,6 +170,7 @@ export function trackSnapshotToProto(
       box: boxToProto(t.box),
       ...(t.identity ? { identity: identityToProto(t.identity) } : {}),
       embedded: t.embedded,
+      identifying: t.identifying,
     })),
   };
 }
@@ -184,7 +187,7 @@ function identityToProto(identity: NonNullable<TrackResult["identity"]>): Identi
 /**
  * A TrackSnapshot message as the stages take it (the restream, the clips, the web page): a track of an
  * unknown state is "unspecified", one without a box has none, one without an identity is unknown
- * (similarity 0).
+ * (similarity 0) unless it is still identifying.
  */
 export function trackSnapshotFromProto(snapshot: TrackSnapshot): FrameTracks {
   return {
@@ -196,6 +199,7 @@ export function trackSnapshotFromProto(snapshot: TrackSnapshot): FrameTracks {
       box: boxFromProto(track.box),
       identity: track.identity ? { id: track.identity.id, name: track.identity.name } : null,
       similarity: track.identity?.similarity ?? 0,
+      ...(track.identifying ? { identifying: true } : {}),
     })),
   };
 }

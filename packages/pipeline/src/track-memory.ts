@@ -49,6 +49,11 @@ export interface TrackMemorySnapshot {
   frames: number;
   lastBox: Box | null;
   identitySettled: boolean;
+  /**
+   * The identity (a name, or unknown) has been settled at least once. Absent in snapshots taken before it
+   * existed: then read as identitySettled, or a name decided.
+   */
+  identified?: boolean;
   attributes: Record<string, string>;
 }
 
@@ -73,6 +78,11 @@ export class TrackMemory {
   lastBox: Box | undefined;
   /** The identity decision has `credence_count` agreeing embeddings behind it. */
   identitySettled = false;
+  /**
+   * The identity has been settled at least once (a name or unknown was decided). Until then the track is
+   * identifying, however long its embeddings take (an embed worker missing included).
+   */
+  identified = false;
   /** Attributes of the identity the track carries (from the gallery hit). */
   attributes: Record<string, string> = {};
   #keepEvery = 1;
@@ -177,6 +187,7 @@ export class TrackMemory {
       frames: this.frames,
       lastBox: this.lastBox ? [...this.lastBox] : null,
       identitySettled: this.identitySettled,
+      identified: this.identified,
       attributes: { ...this.attributes },
     };
   }
@@ -226,6 +237,9 @@ export class TrackMemory {
     if (typeof s.identitySettled !== "boolean")
       throw new SnapshotError(`${what}.identitySettled: expected a boolean`);
     memory.identitySettled = s.identitySettled;
+    if (s.identified !== undefined && typeof s.identified !== "boolean")
+      throw new SnapshotError(`${what}.identified: expected a boolean`);
+    memory.identified = s.identified ?? (s.identitySettled || identity.identity !== null);
     if (typeof s.attributes !== "object" || s.attributes === null) {
       throw new SnapshotError(`${what}.attributes: expected an object`);
     }

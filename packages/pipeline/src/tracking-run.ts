@@ -1,5 +1,6 @@
 import type { FaceTrackerConfig } from "@facetracker/config";
 import type { Gallery } from "@facetracker/gallery";
+import { describeFrameLoss, type FrameLoss, isDamaged } from "@facetracker/media";
 import type { Detection, FaceAnalyzer } from "@facetracker/vision";
 import { DetectStage } from "./detect-stage.ts";
 import { EmbedStage } from "./embed-stage.ts";
@@ -20,6 +21,26 @@ const emptyStages = (): StageMillis => ({
   match: 0,
 });
 
+/** What decoding lost, as recorded in a run's statistics (see TrackingRun.recordFrameLoss). */
+export function frameLossOf(stats: RunStats): FrameLoss {
+  return {
+    decodedFrames: stats.frames,
+    lostFrames: stats.lostFrames,
+    corruptFrames: stats.corruptFrames,
+    expectedFrames: stats.frames + stats.lostFrames,
+    ranges: stats.damagedRanges,
+  };
+}
+
+/**
+ * What decoding a damaged file lost, in words ("lost 174 of 275 frames: 3.37–9.18 s; 1 frame decoded with
+ * errors: 4.50 s"), or undefined when nothing was.
+ */
+export function describeDamage(stats: RunStats): string | undefined {
+  const loss = frameLossOf(stats);
+  return isDamaged(loss) ? describeFrameLoss(loss) : undefined;
+}
+
 /**
  * One pass over one stream in this process, on the services' stage code: the detect stage (shot cut,
  * detections), the tracking stage (TrackingSession) with landmarks and aligned crops computed from the
@@ -35,6 +56,9 @@ export class TrackingRun {
     fps: 0,
     wallMs: 0,
     stages: emptyStages(),
+    lostFrames: 0,
+    corruptFrames: 0,
+    damagedRanges: [],
   };
   readonly #detect: DetectStage;
   readonly #embed: EmbedStage;
@@ -97,6 +121,13 @@ export class TrackingRun {
       match: this.#embed.times.match,
     });
     return { ...result, width: frame.width, height: frame.height, image: frame };
+  }
+
+  /** Records what decoding a file lost (VideoSource.frameLoss) in the statistics. */
+  recordFrameLoss(loss: FrameLoss): void {
+    this.stats.lostFrames = loss.lostFrames;
+    this.stats.corruptFrames = loss.corruptFrames;
+    this.stats.damagedRanges = loss.ranges;
   }
 
   /** Ends the run: wall time and frames per second. */

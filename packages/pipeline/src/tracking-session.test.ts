@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseConfig } from "@facetracker/config";
 import type { Box, Point, RgbImage } from "@facetracker/vision";
-import { type FrameObservations, type Identification, TrackingSession } from "./tracking-session.ts";
+import {
+  type FrameObservations,
+  type Identification,
+  IdentificationUnavailableError,
+  TrackingSession,
+} from "./tracking-session.ts";
 
 // Stage logic with scripted detections and scripted embeddings (no models): batching, schedule, splits.
 const unit = (axis: number): Float32Array => {
@@ -97,5 +102,79 @@ describe("TrackingSession (scripted detections and embeddings)", () => {
         [2, "person1", 10, 10],
       ],
     );
+  });
+
+  it("an identification nobody can answer (IdentificationUnavailableError) is no evidence: tracks go on, a new one stays identifying, a named one keeps its name, and both are asked again", async () => {
+    let available = true;
+    let calls = 0;
+    // Each face's crop carries its detection index, so the scripted embedder tells amy (0) from bob (1).
+    const crops = [0, 1].map((i): RgbImage => ({ ...face, data: new Uint8Array(112 * 112 * 3).fill(i) }));
+    const person = (crop: RgbImage): Identification =>
+      crop.data[0] === 0
+        ? { embedding: unit(0), matches: [{ identityId: "a", name: "amy", attributes: {}, similarity: 0.8 }] }
+        : {
+            embedding: unit(1),
+            matches: [{ identityId: "b", name: "bob", attributes: {}, similarity: 0.7 }],
+          };
+    const session = new TrackingSession(parseConfig({ credence_count: 2 }), {
+      frameRate: 25,
+      identify: async (faces) => {
+        calls++;
+        if (!available) throw new IdentificationUnavailableError("no server answers requests on ft.embed");
+        return faces.map(person);
+      },
+    });
+    const boxes: Box[] = [
+      [100, 100, 160, 170],
+      [300, 100, 360, 170],
+    ];
+    const run = (f: number, n: number) =>
+      session.process({ ...frame(f, boxes.slice(0, n)), aligned: async (i) => crops[i] as RgbImage });
+
+    for (let f = 0; f < 10; f++) await run(f, 1);
+    available = false;
+    const embeddingsBefore = session.counters.embeddings;
+    const callsBefore = calls;
+    let during = await run(10, 2);
+    for (let f = 11; f < 30; f++) {
+      during = await run(f, 2);
+      const [amy, bob] = during.tracks;
+      assert.deepEqual(
+        [amy?.identity?.name, amy?.identifying],
+        ["amy", false],
+        `frame ${f}: amy keeps her name`,
+      );
+      assert.equal(bob?.identity, null, `frame ${f}: bob is not unknown, only not identified yet`);
+      assert.equal(bob?.identifying, true, `frame ${f}: bob is identifying`);
+    }
+    assert.deepEqual(
+      during.tracks.map((t) => [t.trackId, t.state]),
+      [
+        [1, "confirmed"],
+        [2, "confirmed"],
+      ],
+      "tracking went on: bob got his ID while no worker answered",
+    );
+    assert.equal(session.counters.embeddings, embeddingsBefore, "no evidence added meanwhile");
+    assert.ok(calls - callsBefore >= 19, "bob's identification asked for again on each frame");
+
+    available = true;
+    let after = await run(30, 2);
+    for (let f = 31; f < 33; f++) after = await run(f, 2);
+    assert.deepEqual(
+      after.tracks.map((t) => [t.trackId, t.identity?.name ?? "unknown", t.identifying]),
+      [
+        [1, "amy", false],
+        [2, "bob", false],
+      ],
+    );
+
+    const broken = new TrackingSession(parseConfig({}), {
+      frameRate: 25,
+      identify: async () => {
+        throw new Error("the embedder crashed");
+      },
+    });
+    await assert.rejects(broken.process(frame(0, [boxes[0] as Box])), /the embedder crashed/);
   });
 });

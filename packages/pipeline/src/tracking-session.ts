@@ -56,8 +56,20 @@ export interface Identification {
   matches: GalleryMatch[];
 }
 
-/** Embeds aligned faces and matches them against the gallery, in one batch (one result per face). */
+/**
+ * Embeds aligned faces and matches them against the gallery, in one batch (one result per face). Throws
+ * IdentificationUnavailableError when nothing could identify them now (no embed worker answered).
+ */
 export type Identify = (faces: RgbImage[]) => Promise<Identification[]>;
+
+/**
+ * Thrown by an {@link Identify} that could not get an answer now (no embed worker, no reply in time, the
+ * bus down). For the session it is no evidence, never "unknown": the faces stay due and are asked for
+ * again on a later frame, and a track not identified yet stays identifying meanwhile.
+ */
+export class IdentificationUnavailableError extends Error {
+  override name = "IdentificationUnavailableError";
+}
 
 export interface SessionCounters {
   frames: number;
@@ -184,6 +196,7 @@ export class TrackingSession {
         landmarks: null,
         identity: identityResult(memory),
         identitySettled: memory.identitySettled,
+        identifying: !memory.identified,
         embedded: false,
         filteredBy: null,
       };
@@ -213,11 +226,15 @@ export class TrackingSession {
       due.push({ result, view, memory, landmarks, aligned });
     }
 
-    // 3. One identification batch for the frame.
+    // 3. One identification batch for the frame. Unavailable (no embed worker answered): no evidence;
+    // the faces stay due (their schedule is untouched), so a later frame asks again.
     const ended: number[] = [];
     if (due.length > 0) {
       t = performance.now();
-      const identified = await this.#identify(due.map((d) => d.aligned));
+      const identified = await this.#identify(due.map((d) => d.aligned)).catch((error: unknown) => {
+        if (error instanceof IdentificationUnavailableError) return [];
+        throw error;
+      });
       c.identifyMs += performance.now() - t;
       due.forEach((d, k) => {
         const id = identified[k];
@@ -254,6 +271,7 @@ export class TrackingSession {
       id.matches.map((m) => ({ id: m.identityId, name: m.name, similarity: m.similarity })),
     );
     memory.identitySettled = decision.settled;
+    if (decision.settled) memory.identified = true;
     const named = id.matches.find((m) => m.identityId === decision.identity?.id);
     if (named) memory.attributes = named.attributes;
     const changed = (decision.identity?.id ?? null) !== before;
@@ -277,6 +295,7 @@ export class TrackingSession {
     result.embedded = true;
     result.identity = identityResult(memory);
     result.identitySettled = memory.identitySettled;
+    result.identifying = !memory.identified;
   }
 
   #remember(trackletId: number, frame: number, pts: number): TrackMemory {

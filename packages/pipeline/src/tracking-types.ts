@@ -1,5 +1,6 @@
 import type { FilterName } from "@facetracker/filters";
 import type { Attributes } from "@facetracker/gallery";
+import type { DamagedRange } from "@facetracker/media";
 import type { Box, Point, RgbImage } from "@facetracker/vision";
 
 /** A decoded frame given to FaceTracker (VideoSource frames fit; index and pts default to the count). */
@@ -31,6 +32,12 @@ export interface TrackResult {
    * that a track is still being identified.
    */
   identitySettled: boolean;
+  /**
+   * No identity has been settled yet (neither a name nor unknown): the track is being identified. A
+   * track whose identification waits for an embed worker stays so; it never turns unknown for lack of
+   * an answer.
+   */
+  identifying: boolean;
   /** An embedding was computed for this track on this frame. */
   embedded: boolean;
   /** The face filter that kept this face from being embedded on this frame. */
@@ -73,6 +80,15 @@ export interface RunStats {
   wallMs: number;
   /** Milliseconds spent per stage. */
   stages: StageMillis;
+  /**
+   * Frames of a damaged file that could not be decoded (0 for a clean file, a stream, or frames given
+   * directly); `frames` counts only those decoded.
+   */
+  lostFrames: number;
+  /** Frames of a damaged file decoded with errors (parts concealed by the decoder). */
+  corruptFrames: number;
+  /** Where frames were lost or decoded with errors, in seconds on the frames' timeline, in order. */
+  damagedRanges: DamagedRange[];
 }
 
 /** One unique face (confirmed track) of a video. */

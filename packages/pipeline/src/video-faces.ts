@@ -50,7 +50,8 @@ export function openVideoSource(
 
 /**
  * Runs frames through one tracking run, timing the wait for each frame (stats.stages.decode); stops early
- * on `signal`, and at the end closes `source` (when given) and finishes the run.
+ * on `signal`, and at the end closes `source` (when given), records the frames a damaged file lost
+ * (stats.lostFrames, corruptFrames, damagedRanges) and finishes the run.
  */
 export async function* trackFrames(
   frames: AsyncIterable<FrameInput> | Iterable<FrameInput>,
@@ -68,6 +69,8 @@ export async function* trackFrames(
     }
   } finally {
     await source?.close();
+    const loss = source?.frameLoss;
+    if (loss) run.recordFrameLoss(loss);
     run.finish();
   }
 }

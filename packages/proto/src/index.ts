@@ -7,6 +7,7 @@
 
 export { Alert, AlertDelivery } from "./gen/facetracker/v1/alert.ts";
 export {
+  DamagedRange,
   DeleteIdentityRequest,
   DeleteIdentityResponse,
   EnrollFaceRequest,
@@ -26,7 +27,7 @@ export {
   RenameIdentityRequest,
   WatchRequest,
 } from "./gen/facetracker/v1/api.ts";
-export { CameraConfig, CameraId, CameraList } from "./gen/facetracker/v1/camera.ts";
+export { CameraConfig, CameraId, CameraList, CameraStatus } from "./gen/facetracker/v1/camera.ts";
 export { ClipEvent } from "./gen/facetracker/v1/clip.ts";
 export { Box, Empty, Identity, Point } from "./gen/facetracker/v1/common.ts";
 export { Detections, Face } from "./gen/facetracker/v1/detection.ts";

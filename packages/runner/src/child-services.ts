@@ -5,7 +5,7 @@
 
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { FaceTrackerConfig } from "@facetracker/config";
+import { type FaceTrackerConfig, listenHostOf } from "@facetracker/config";
 import {
   SERVICES,
   type ServiceName,
@@ -22,6 +22,11 @@ export interface ChildServicesOptions {
   embedWorkers?: number;
   /** Ingest stops once every file camera ended (FACETRACKER_EXIT_WHEN_DONE), and is not started again. */
   exitWhenDone?: boolean;
+  /**
+   * The bus user of each service, given to it in its environment (FACETRACKER_NATS__USER/PASS, never on
+   * its command line nor in the shared configuration file). Default: the configuration's.
+   */
+  busUser?: (name: ServiceName) => { user: string; pass: string };
 }
 
 /**
@@ -32,7 +37,7 @@ export interface ChildServicesOptions {
  */
 export async function startChildServices(
   config: FaceTrackerConfig,
-  { runDir, embedWorkers = 1, exitWhenDone = false }: ChildServicesOptions,
+  { runDir, embedWorkers = 1, exitWhenDone = false, busUser }: ChildServicesOptions,
   log: PipelineLog,
 ): Promise<HostedServices> {
   await mkdir(runDir, { recursive: true });
@@ -54,11 +59,19 @@ export async function startChildServices(
   let stopping = false;
   let ingestDone = false;
   const launch = async (p: (typeof plan)[number], restarts = 0): Promise<ServiceProcess> => {
+    const credential = busUser?.(p.name);
     const child = await spawnServiceProcess({
       name: p.name,
       ...(p.instance ? { instance: p.instance } : {}),
       configFile,
-      env: { ...env, ...(p.name === "ingest" && exitWhenDone ? { FACETRACKER_EXIT_WHEN_DONE: "1" } : {}) },
+      httpHost: listenHostOf(config, "metrics"),
+      env: {
+        ...env,
+        ...(p.name === "ingest" && exitWhenDone ? { FACETRACKER_EXIT_WHEN_DONE: "1" } : {}),
+        ...(credential
+          ? { FACETRACKER_NATS__USER: credential.user, FACETRACKER_NATS__PASS: credential.pass }
+          : {}),
+      },
       onLine: (line) => {
         if (/"level":"(warn|error|fatal)"/.test(line) || !line.startsWith("{")) {
           log({ level: "warn", message: line, service: p.instance ? `${p.name}-${p.instance}` : p.name });
@@ -111,10 +124,17 @@ export async function startChildServices(
       return checks;
     },
     finished: () => ingestDone,
+    listening: () =>
+      Object.assign(
+        {},
+        ...[...children.values()].map(({ listening: { health: _, ...own } }) => own),
+      ) as Record<string, string>,
+    // The health address each child reported it bound (its /healthz), not the one asked for.
     describe: () =>
-      [...children.values()].map(
-        (c) => `service ${c.id} pid ${c.pid}: health ${c.httpUrl}/healthz, metrics ${c.httpUrl}/metrics`,
-      ),
+      [...children.values()].map((c) => {
+        const base = c.listening.health ? `http://${c.listening.health}` : c.httpUrl;
+        return `service ${c.id} pid ${c.pid}: health ${base}/healthz, metrics ${base}/metrics`;
+      }),
     stop,
   };
 }

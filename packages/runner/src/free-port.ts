@@ -1,12 +1,12 @@
 import { type AddressInfo, createServer } from "node:net";
 
-/** `wanted` when it is free on this machine, else a free port. */
-export async function freePort(wanted: number): Promise<number> {
+/** `wanted` when it is free at `host` (the address the listener will bind), else a free port. */
+export async function freePort(wanted: number, host: string): Promise<number> {
   const tryListen = (port: number) =>
     new Promise<number | undefined>((resolve) => {
       const server = createServer();
       server.once("error", () => resolve(undefined));
-      server.listen(port, "0.0.0.0", () => {
+      server.listen(port, host, () => {
         const { port: bound } = server.address() as AddressInfo;
         server.close(() => resolve(bound));
       });

@@ -4,6 +4,11 @@ export interface HostedServices {
   readiness(): Promise<Record<string, boolean | string>>;
   /** Every camera ended and ingest published all it read. */
   finished(): boolean;
+  /**
+   * The services' own listeners with the addresses they actually bound: `grpc` (the api, host:port) and
+   * `web` (the page's URL); a listener that is not bound is absent.
+   */
+  listening(): Record<string, string>;
   /** Lines telling where each service runs. */
   describe(): string[];
   /** Stops in pipeline order (sources first), each bounded in time. */

@@ -8,6 +8,7 @@ import {
   loadServiceFactory,
   type PipelineService,
   SERVICES,
+  type ServiceName,
 } from "@facetracker/service-host";
 import { createLogger, type Logger, type ServiceMetrics } from "@facetracker/service-kit";
 import type { HostedServices } from "./hosted-services.ts";
@@ -28,6 +29,8 @@ export async function startInProcess(
   config: FaceTrackerConfig,
   metrics: ServiceMetrics,
   log: PipelineLog,
+  /** The configuration each service connects with (its own bus user); default `config`. */
+  configFor: (name: ServiceName) => FaceTrackerConfig = () => config,
 ): Promise<HostedServices> {
   const gallery = await openConfiguredGallery(config);
   const started: Started[] = [];
@@ -39,7 +42,7 @@ export async function startInProcess(
   try {
     for (const { name } of SERVICES) {
       const factory = await loadServiceFactory(name, (p) => import(p));
-      const bus = await connectBus(busOptionsFrom(config, `facetracker-${name}`));
+      const bus = await connectBus(busOptionsFrom(configFor(name), `facetracker-${name}`));
       await ensureStreams(bus.jsm);
       const service = await factory({ bus, config, logger: quietLogger(name), metrics, gallery });
       started.push({ name, bus, service });
@@ -54,6 +57,7 @@ export async function startInProcess(
         started.flatMap((s) => Object.entries(s.service.readiness()).map(([k, v]) => [`${s.name}: ${k}`, v])),
       ),
     finished: () => started.find((s) => s.name === "ingest")?.service.finished?.() ?? false,
+    listening: () => Object.assign({}, ...started.map((s) => s.service.listening?.() ?? {})),
     describe: () => [
       `services ${started.map((s) => s.name).join(", ")} in this process (pid ${process.pid})`,
     ],

@@ -7,6 +7,21 @@
 
 export type { Alert, AlertDelivery, ClipEvent, TrackEvent } from "@facetracker/proto";
 export { TrackEventType, trackEventTypeToJSON } from "@facetracker/proto";
+export {
+  BUS_AUTH_FILE,
+  type BusCredential,
+  NATS_CONFIG_FILE,
+  readBusCredential,
+} from "./bus-credentials.ts";
+export {
+  BUS_GRANTS,
+  BUS_USERS,
+  type BusGrant,
+  type BusUser,
+  natsServerConfig,
+  passwordVariable,
+} from "./bus-permissions.ts";
+export { NatsStoreInUseError } from "./own-nats.ts";
 export type { PipelineLog, PipelineLogEntry } from "./pipeline-log.ts";
 export {
   type FaceTrackingPipeline,

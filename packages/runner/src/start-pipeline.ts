@@ -4,18 +4,21 @@
  */
 
 import path from "node:path";
-import { connectBus, type NatsServerChild, typedBus } from "@facetracker/bus";
-import { type FaceTrackerConfig, parseConfig } from "@facetracker/config";
+import { connectBus, typedBus } from "@facetracker/bus";
+import { type FaceTrackerConfig, listenHostOf, parseConfig } from "@facetracker/config";
 import type { Alert, AlertDelivery, ClipEvent, TrackEvent } from "@facetracker/proto";
+import type { ServiceName } from "@facetracker/service-host";
 import { busOptionsFrom } from "@facetracker/service-host";
 import { createServiceMetrics, type ServiceMetrics } from "@facetracker/service-kit";
+import { type BusCredentials, prepareBusCredentials } from "./bus-credentials.ts";
+import type { BusUser } from "./bus-permissions.ts";
 import { startChildServices } from "./child-services.ts";
 import { untilDrained } from "./drain-watch.ts";
 import { openEventFeeds } from "./event-feeds.ts";
 import { freePort } from "./free-port.ts";
 import type { HostedServices } from "./hosted-services.ts";
 import { startInProcess } from "./in-process-services.ts";
-import { startOwnNats } from "./own-nats.ts";
+import { type OwnNats, startOwnNats } from "./own-nats.ts";
 import { bounded, type PipelineLog, stderrWarnings } from "./pipeline-log.ts";
 
 export interface PipelineOptions {
@@ -23,7 +26,9 @@ export interface PipelineOptions {
   config: FaceTrackerConfig;
   /**
    * Where the run keeps its state (default "data"): nats/ (the private nats-server's JetStream store),
-   * clips/ and clip-spool/ (unless `config.storage` names other places), run/ (the services' configuration).
+   * nats-auth.json and nats-server.conf (its generated bus users, 0600),
+   * clips/ and clip-spool/ (unless `config.storage` names other places), notify-state/ (unless
+   * `alerts.notification_state_path` names another), run/ (the services' configuration).
    */
   dataDir?: string;
   /** Attach to this NATS (default: `config.nats.url`; neither: start a private nats-server). */
@@ -69,7 +74,10 @@ export interface FaceTrackingPipeline {
   clips(): AsyncGenerator<ClipEvent, void, undefined>;
   /** What became of each alert's notification and clip, since the pipeline started; ends with stop(). */
   deliveries(): AsyncGenerator<AlertDelivery, void, undefined>;
-  /** Readiness of every service (as /healthz reports it). */
+  /**
+   * Readiness of every service (as /healthz reports it), of the private nats-server ("nats-server": down
+   * while it is being restarted) and of this process's own connection to the bus ("bus").
+   */
   readiness(): Promise<PipelineReadiness>;
   /**
    * Resolves once every file camera ended and every stage processed what was published (see
@@ -81,8 +89,11 @@ export interface FaceTrackingPipeline {
 }
 
 /**
- * Starts the pipeline: a private nats-server (JetStream store under DATA/nats, port 4222 when free; one
- * left running by a killed run on the same store is stopped first) unless a NATS URL is given, then every
+ * Starts the pipeline: a private nats-server (JetStream store under DATA/nats, port 4222 when free; a
+ * generated user per service with only its own subjects, the iterators on a read-only one;
+ * restarted on the same port and store when it dies; one left running by a killed run on the same store
+ * is stopped first; a store another live run holds is refused with NatsStoreInUseError) unless a NATS URL
+ * is given, then every
  * service of the catalog, each as a supervised child process (restarted with backoff) or all in this
  * process. The gRPC API and the web page take their configured ports when free, else free ones. Resolves
  * once every service is ready.
@@ -100,35 +111,52 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
   const dataDir = path.resolve(options.dataDir ?? "data");
   let config = underDataDir(options.config, dataDir);
 
-  let nats: NatsServerChild | undefined;
+  let nats: OwnNats | undefined;
+  let credentials: BusCredentials | undefined;
   let url = options.natsUrl || config.nats.url;
   if (!url) {
-    nats = await startOwnNats(path.join(dataDir, "nats"), log);
+    // Our own server: a user per service with its permissions (bus-permissions.ts), nothing anonymous.
+    credentials = await prepareBusCredentials(dataDir);
+    nats = await startOwnNats(path.join(dataDir, "nats"), log, credentials.configFile);
     url = nats.url;
   }
   config = {
     ...config,
-    nats: { ...config.nats, url },
+    nats: credentials ? { url } : { ...config.nats, url },
     api: {
       ...config.api,
-      port: await freePort(config.api.port),
-      http_port: await freePort(config.api.http_port),
+      port: await freePort(config.api.port, listenHostOf(config, "api")),
+      http_port: await freePort(config.api.http_port, listenHostOf(config, "web")),
     },
   };
   const metrics = createServiceMetrics("facetracker");
   let observer: Awaited<ReturnType<typeof connectBus>> | undefined;
   let services: HostedServices | undefined;
+  let busDown: Date | undefined; // since when this process's connection to the bus is down
   try {
     // The observer first: the iterators start where the streams stood before any service ran.
-    observer = await connectBus(busOptionsFrom(config, "facetracker-pipeline-observer"));
+    const asUser = (user: BusUser): FaceTrackerConfig =>
+      credentials ? { ...config, nats: { ...config.nats, ...credentials.of(user) } } : config;
+    observer = await connectBus({
+      ...busOptionsFrom(asUser("observer"), "facetracker-pipeline-observer"),
+      onStatus: (status) => {
+        if (status.type === "disconnect") busDown ??= new Date();
+        if (status.type === "reconnect") busDown = undefined;
+      },
+    });
     const observing = typedBus(observer);
     await observing.ensureStreams();
     const feeds = await openEventFeeds(observing);
     services = singleProcess
-      ? await startInProcess(config, metrics, log)
+      ? await startInProcess(config, metrics, log, asUser)
       : await startChildServices(
           config,
-          { runDir: path.join(dataDir, "run"), embedWorkers, exitWhenDone: options.exitWhenDone ?? false },
+          {
+            runDir: path.join(dataDir, "run"),
+            embedWorkers,
+            exitWhenDone: options.exitWhenDone ?? false,
+            ...(credentials ? { busUser: (name: ServiceName) => credentials.of(name) } : {}),
+          },
           log,
         );
     const running = services;
@@ -136,10 +164,12 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
     const stopped = new AbortController();
     let drained: Promise<void> | undefined;
     let stopping: Promise<void> | undefined;
+    // What the api and the web page actually bound (their own report), not what was asked for.
+    const listening = running.listening();
     return {
       natsUrl: url,
-      grpcAddress: `127.0.0.1:${config.api.port}`,
-      webUrl: `http://127.0.0.1:${config.api.http_port}/`,
+      grpcAddress: listening.grpc ?? "none (the api service is not listening: see its log)",
+      webUrl: listening.web ?? "none (the web page is not served: see the web service's warnings)",
       config,
       metrics: metrics.registry,
       describe: () => running.describe(),
@@ -148,7 +178,11 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
       clips: () => feeds.follow("clips"),
       deliveries: () => feeds.follow("deliveries"),
       readiness: async () => {
-        const checks = await running.readiness();
+        const checks: Record<string, boolean | string> = {
+          ...(nats ? { "nats-server": nats.health() } : {}),
+          bus: busDown ? `disconnected from ${url} since ${busDown.toISOString()}` : true,
+          ...(await running.readiness()),
+        };
         return { ready: Object.values(checks).every((v) => v === true), checks };
       },
       done: () => {
@@ -174,11 +208,18 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
   }
 }
 
-/** Clips and their spool under the data directory, unless the configuration puts them elsewhere. */
+/** Clips, their spool and the notification state under the data directory, unless configured elsewhere. */
 function underDataDir(config: FaceTrackerConfig, dataDir: string): FaceTrackerConfig {
   const defaults = parseConfig({}).storage;
+  const notifyState = parseConfig({}).alerts.notification_state_path;
   return {
     ...config,
+    alerts: {
+      ...config.alerts,
+      ...(config.alerts.notification_state_path === notifyState
+        ? { notification_state_path: path.join(dataDir, "notify-state") }
+        : {}),
+    },
     storage: {
       ...config.storage,
       ...(config.storage.endpoint === defaults.endpoint ? { endpoint: path.join(dataDir, "clips") } : {}),

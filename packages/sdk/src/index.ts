@@ -12,6 +12,7 @@ export {
   type StoredClipsOptions,
   videoKeyOf,
 } from "@facetracker/clips";
+export type { DamagedRange } from "@facetracker/media";
 export type {
   FaceSummary,
   FrameInput,
@@ -22,7 +23,7 @@ export type {
   TrackResult,
   VideoFaces,
 } from "@facetracker/pipeline";
-export { embedLargestFace } from "@facetracker/pipeline";
+export { describeDamage, embedLargestFace } from "@facetracker/pipeline";
 export {
   type Alert,
   type AlertDelivery,

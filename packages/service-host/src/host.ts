@@ -1,5 +1,5 @@
 import { connectBus, ensureStreams } from "@facetracker/bus";
-import { loadConfig } from "@facetracker/config";
+import { listenHostOf, loadConfig } from "@facetracker/config";
 import { isProcessAlive } from "@facetracker/infra";
 import {
   createLogger,
@@ -17,7 +17,8 @@ const PARENT_CHECK_MS = 1000;
 /**
  * Runs one pipeline service as a process: loads the configuration (FACETRACKER_CONFIG + environment),
  * connects to NATS and makes sure the streams exist, serves /healthz and /metrics on
- * FACETRACKER_HTTP_PORT (default 0: a free port, logged), starts the service, and on SIGTERM/SIGINT
+ * FACETRACKER_HTTP_PORT (default 0: a free port, logged) at metrics.listen (else listen_host: loopback by
+ * default), with the addresses it bound in /healthz's `listening`, starts the service, and on SIGTERM/SIGINT
  * stops it (draining) and closes the connection.
  *
  * Started by `facetracker up` (see spawnServiceProcess): FACETRACKER_PARENT_PID makes it stop when that
@@ -47,15 +48,19 @@ export function hostService(name: string, factory: ServiceFactory): void {
           if (s.type === "reconnect") connected = true;
         }
       })();
+      let healthAddress = "";
       const http = await startServiceHttp({
         port: envInt("FACETRACKER_HTTP_PORT", 0, { min: 0, max: 65535 }),
+        host: listenHostOf(config, "metrics"),
         service: name,
+        listening: () => ({ ...service.listening?.(), health: healthAddress }),
         registry: metrics.registry,
         readiness: () => {
           const checks = { nats: connected, ...service.readiness() };
           return { ready: Object.values(checks).every((v) => v === true), checks };
         },
       });
+      healthAddress = http.address;
       logger.info("listening", { healthz: `${http.url}/healthz`, metrics: `${http.url}/metrics` });
       const watch = setInterval(() => {
         if (parentPid > 0 && !isProcessAlive(parentPid)) void handle.stop("the parent process is gone");

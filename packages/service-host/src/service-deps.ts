@@ -19,6 +19,11 @@ export interface ServiceDeps {
 /** A running service: readiness checks for /healthz, and a graceful stop (drain what is in hand). */
 export interface PipelineService {
   readiness(): Record<string, boolean | string>;
+  /**
+   * The service's own listeners, by name, with the address each actually bound (host:port, or a URL for
+   * a page): { grpc: "127.0.0.1:50051" }, { web: "http://127.0.0.1:8080/" }. Absent: none.
+   */
+  listening?(): Record<string, string>;
   /** Nothing left to produce (every file camera ended): for finite runs. Absent: never idle. */
   finished?(): boolean;
   stop(): Promise<void>;

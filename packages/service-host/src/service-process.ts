@@ -9,6 +9,7 @@ import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { connectHostOf } from "@facetracker/config";
 import type { ServiceName } from "./service-catalog.ts";
 
 export interface ServiceProcessOptions {
@@ -23,14 +24,24 @@ export interface ServiceProcessOptions {
   readyTimeoutMs?: number;
   /** Suffix for the instance (several embed workers): `embed-2`. */
   instance?: string;
+  /**
+   * The address the child binds its /healthz and /metrics (metrics.listen, else listen_host, of the
+   * configuration it loads); default 127.0.0.1. Readiness is asked there (loopback for 0.0.0.0 and ::).
+   */
+  httpHost?: string;
 }
 
 export interface ServiceProcess {
   /** `name` or `name-instance`. */
   readonly id: string;
   readonly pid: number;
-  /** Base URL of its /healthz and /metrics. */
+  /** Base URL of its /healthz and /metrics (reachable from this machine). */
   readonly httpUrl: string;
+  /**
+   * What the child reported it bound, from its /healthz (`listening`): `health` (its /healthz and
+   * /metrics, host:port) and the service's own listeners (the api's `grpc`, the web page's `web`).
+   */
+  readonly listening: Readonly<Record<string, string>>;
   /** Resolves with the exit code (or the signal's name) once the child has exited. */
   readonly exited: Promise<number | string>;
   /**
@@ -96,6 +107,20 @@ export function processUsage(pid: number): { cpuSeconds: number; rssBytes: numbe
   return { cpuSeconds, rssBytes };
 }
 
+/** A host for a URL (IPv6 in brackets). */
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** The `listening` map of a /healthz body (only string values kept). */
+function listeningOf(body: unknown): Record<string, string> {
+  const listening = (body as { listening?: unknown } | null)?.listening;
+  if (typeof listening !== "object" || listening === null) return {};
+  return Object.fromEntries(
+    Object.entries(listening).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}
+
 /** Starts the service and resolves once its /healthz reports ready; rejects (child killed) otherwise. */
 export async function spawnServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const id = options.instance ? `${options.name}-${options.instance}` : options.name;
@@ -132,12 +157,16 @@ export async function spawnServiceProcess(options: ServiceProcessOptions): Promi
   void exited.then((code) => {
     done = code;
   });
-  const httpUrl = `http://127.0.0.1:${port}`;
+  const httpUrl = `http://${urlHost(connectHostOf(options.httpHost ?? "127.0.0.1"))}:${port}`;
+  let listening: Record<string, string> = {};
   let stopping: Promise<number | string> | undefined;
   const handle: ServiceProcess = {
     id,
     pid: child.pid as number,
     httpUrl,
+    get listening() {
+      return listening;
+    },
     exited,
     usage: () => (done === undefined ? processUsage(child.pid as number) : undefined),
     stop: (graceMs = 10_000) => {
@@ -165,7 +194,10 @@ export async function spawnServiceProcess(options: ServiceProcessOptions): Promi
     }
     try {
       const response = await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return handle;
+      if (response.ok) {
+        listening = listeningOf(await response.json());
+        return handle;
+      }
     } catch {
       // not listening yet
     }

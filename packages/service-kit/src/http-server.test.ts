@@ -145,10 +145,46 @@ describe("startServiceHttp, listening and closing", () => {
     }
   });
 
-  it("gives a loopback URL when bound to all addresses", async () => {
+  it("binds 127.0.0.1 by default and reports the address actually bound", async () => {
     const http = await startServiceHttp({ port: 0, service: "api", registry, readiness });
     try {
+      assert.equal(http.address, `127.0.0.1:${http.port}`);
       assert.equal(http.url, `http://127.0.0.1:${http.port}`);
+    } finally {
+      await http.close();
+    }
+  });
+
+  it("shows its listeners in /healthz, and no credentials of a URL in a check's text", async () => {
+    const http = await startServiceHttp({
+      port: 0,
+      service: "restream",
+      registry,
+      readiness: () => ({
+        ready: false,
+        checks: { "camera door": "failed: cannot publish to rtsp://pub:S3cret@mediamtx:8554/door" },
+      }),
+      listening: () => ({ grpc: "127.0.0.1:50051" }),
+    });
+    try {
+      const body = await (await fetch(`${http.url}/healthz`)).text();
+      assert.doesNotMatch(body, /S3cret|pub:/);
+      assert.deepEqual(JSON.parse(body), {
+        status: "unavailable",
+        service: "restream",
+        checks: { "camera door": "failed: cannot publish to rtsp://***@mediamtx:8554/door" },
+        listening: { grpc: "127.0.0.1:50051" },
+      });
+    } finally {
+      await http.close();
+    }
+  });
+
+  it("gives a loopback URL when bound to all addresses", async () => {
+    const http = await startServiceHttp({ port: 0, host: "0.0.0.0", service: "api", registry, readiness });
+    try {
+      assert.equal(http.url, `http://127.0.0.1:${http.port}`);
+      assert.equal(http.address, `0.0.0.0:${http.port}`);
       assert.equal((await fetch(`${http.url}/healthz`)).status, 200);
     } finally {
       await http.close();

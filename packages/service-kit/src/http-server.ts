@@ -18,7 +18,7 @@ export interface Readiness {
 export interface ServiceHttpOptions {
   /** 0 picks a free port. */
   port: number;
-  /** Default "0.0.0.0"; tests use "127.0.0.1". */
+  /** The address to bind (listen_host / metrics.listen); default "127.0.0.1": this machine only. */
   host?: string;
   service: string;
   registry: Registry;
@@ -26,13 +26,23 @@ export interface ServiceHttpOptions {
   readiness: () => Readiness | Promise<Readiness>;
   /** Gets a warn line when a request handler fails. */
   logger?: Logger;
+  /**
+   * The service's own listeners, bound addresses by name (e.g. { grpc: "127.0.0.1:50051" }): shown in the
+   * /healthz body as `listening`, so that a parent (`facetracker up`) prints what was actually bound.
+   */
+  listening?: () => Record<string, string>;
 }
 
 export interface ServiceHttp {
   /** The port listened on (the chosen one when 0 was asked). */
   readonly port: number;
-  /** Base URL to reach the server, e.g. http://127.0.0.1:40123 (loopback when bound to all addresses). */
+  /**
+   * Base URL to reach the server from this machine, from the bound address, e.g. http://127.0.0.1:40123
+   * (loopback when bound to every address).
+   */
   readonly url: string;
+  /** The address actually bound (server.address()), host:port, e.g. 127.0.0.1:40123 or [::]:9464. */
+  readonly address: string;
   /** Stops listening and closes connections; idempotent. */
   close(): Promise<void>;
 }
@@ -81,7 +91,8 @@ async function handle(options: ServiceHttpOptions, req: IncomingMessage, res: Se
     sendJson(res, ready ? 200 : 503, {
       status: ready ? "ok" : "unavailable",
       service: options.service,
-      checks,
+      checks: withoutCredentials(checks),
+      ...(options.listening ? { listening: options.listening() } : {}),
     });
   } else {
     const body = await options.registry.metrics();
@@ -94,6 +105,20 @@ async function handle(options: ServiceHttpOptions, req: IncomingMessage, res: Se
   }
 }
 
+/**
+ * Check texts without the credentials of any URL in them (rtsp://user:pass@cam → rtsp://***@cam): /healthz
+ * answers without a token, and an error text may quote a camera's or a server's URL.
+ */
+function withoutCredentials(checks: Record<string, boolean | string>): Record<string, boolean | string> {
+  return Object.fromEntries(
+    Object.entries(checks).map(([name, value]) => [
+      name,
+      typeof value === "string" ? value.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, "$1***@") : value,
+    ]),
+  );
+}
+
+/** A host for a URL that reaches an address bound on this machine (IPv6 in brackets). */
 function urlHost(host: string): string {
   if (host === "0.0.0.0" || host === "") return "127.0.0.1";
   if (host === "::") return "[::1]";
@@ -102,7 +127,7 @@ function urlHost(host: string): string {
 
 /** Starts listening; rejects when the port cannot be bound (e.g. EADDRINUSE), naming host and port. */
 export async function startServiceHttp(options: ServiceHttpOptions): Promise<ServiceHttp> {
-  const host = options.host ?? "0.0.0.0";
+  const host = options.host ?? "127.0.0.1";
   const server = createServer((req, res) => {
     handle(options, req, res).catch((error: unknown) => {
       options.logger?.warn("http request failed", { path: req.url, err: error });
@@ -120,11 +145,13 @@ export async function startServiceHttp(options: ServiceHttpOptions): Promise<Ser
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = server.address() as AddressInfo;
+  const port = bound.port;
   let closing: Promise<void> | undefined;
   return {
     port,
-    url: `http://${urlHost(host)}:${port}`,
+    url: `http://${urlHost(bound.address)}:${port}`,
+    address: bound.family === "IPv6" ? `[${bound.address}]:${port}` : `${bound.address}:${port}`,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         const cutOff = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

@@ -32,6 +32,11 @@ export interface ServiceMetrics {
   readonly messagesDropped: Counter<"reason">;
   /** facetracker_messages_dead_lettered_total{subject_kind}: messages given up on after failing. */
   readonly messagesDeadLettered: Counter<"subject_kind">;
+  /**
+   * facetracker_messages_retried_total{subject_kind}: messages handed back to be tried again after a
+   * transient failure (no worker answered, a timeout, the bus down), one per attempt.
+   */
+  readonly messagesRetried: Counter<"subject_kind">;
   /** facetracker_stage_seconds{stage}: time spent in a processing stage. */
   readonly stage: Histogram<"stage">;
   /** facetracker_queue_depth{queue}: items waiting in an internal or broker queue. */
@@ -86,6 +91,12 @@ export function createServiceMetrics(service: string, options: ServiceMetricsOpt
     messagesDeadLettered: new Counter({
       name: `${METRIC_PREFIX}messages_dead_lettered_total`,
       help: "Messages given up on after failed processing, by subject kind.",
+      labelNames: ["subject_kind"] as const,
+      registers,
+    }),
+    messagesRetried: new Counter({
+      name: `${METRIC_PREFIX}messages_retried_total`,
+      help: "Messages handed back to be tried again after a transient failure (each attempt), by subject kind.",
       labelNames: ["subject_kind"] as const,
       registers,
     }),

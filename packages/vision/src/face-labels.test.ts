@@ -23,6 +23,13 @@ describe("face labels", () => {
     assert.equal(trackFaceKind("unspecified", 2, "alice"), undefined);
   });
 
+  it("a confirmed track whose identity is not settled yet (waiting for an embed worker) is identifying, not unknown", () => {
+    assert.equal(trackFaceKind("confirmed", 2, null, true), "identifying");
+    assert.equal(trackFaceKind("confirmed", 2, null, false), "unknown");
+    assert.equal(trackFaceKind("lost", 2, null, true), "lost");
+    assert.equal(faceLabelText("identifying", { trackId: 2 }), "#2 identifying");
+  });
+
   it("colours a label by its kind and writes the colours as CSS variables", () => {
     assert.deepEqual(faceLabel("known", [1, 2, 3, 4], { trackId: 1, name: "amy" }), {
       box: [1, 2, 3, 4],

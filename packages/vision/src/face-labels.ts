@@ -33,14 +33,15 @@ export interface LabeledFace {
 
 /**
  * The text of a face's label: known "#3 alice" ("alice" without a track ID, "#3 alice 0.93" with a
- * similarity), unknown "#3 unknown", identifying "identifying", lost "#3 alice (lost)" or "#3 unknown (lost)".
+ * similarity), unknown "#3 unknown", identifying "identifying" ("#3 identifying" once the track has its
+ * ID), lost "#3 alice (lost)" or "#3 unknown (lost)".
  */
 export function faceLabelText(kind: FaceKind, face: LabeledFace = {}): string {
   const id = face.trackId === undefined ? "" : `#${face.trackId} `;
   const who = face.name || "unknown";
   switch (kind) {
     case "identifying":
-      return "identifying";
+      return face.trackId ? `${id}identifying` : "identifying";
     case "known":
       return `${id}${who}${face.similarity === undefined ? "" : ` ${face.similarity.toFixed(2)}`}`;
     case "unknown":
@@ -51,16 +52,20 @@ export function faceLabelText(kind: FaceKind, face: LabeledFace = {}): string {
 }
 
 /**
- * The kind of a live track by its state (TrackStateKind by name), public ID and identity name: tentative, or
- * confirmed without an ID yet, is identifying; confirmed is known or unknown; lost is lost; any other state
- * has no label (undefined).
+ * The kind of a live track by its state (TrackStateKind by name), public ID, identity name and whether its
+ * identity is still to be settled: tentative, confirmed without an ID yet, or confirmed and `identifying`
+ * (e.g. waiting for an embed worker), is identifying; confirmed is known or unknown; lost is lost; any
+ * other state has no label (undefined).
  */
 export function trackFaceKind(
   state: string,
   trackId: number,
   name: string | null | undefined,
+  identifying = false,
 ): FaceKind | undefined {
-  if (state === "tentative" || (state === "confirmed" && trackId === 0)) return "identifying";
+  if (state === "tentative" || (state === "confirmed" && (trackId === 0 || identifying))) {
+    return "identifying";
+  }
   if (state === "confirmed") return name ? "known" : "unknown";
   if (state === "lost") return "lost";
   return undefined;

@@ -4,7 +4,14 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
-import { cropImage, decodeImage, ImageError } from "./image.ts";
+import {
+  checkImagePixels,
+  cropImage,
+  DEFAULT_MAX_IMAGE_PIXELS,
+  decodeImage,
+  ImageError,
+  ImageTooLargeError,
+} from "./image.ts";
 
 /** 4×2 image: left half red, right half blue. */
 const raw = Buffer.from(Array.from({ length: 8 }, (_, i) => (i % 4 < 2 ? [255, 0, 0] : [0, 0, 255])).flat());
@@ -89,6 +96,46 @@ describe("decodeImage", () => {
   it("refuses an unsupported format", async () => {
     const gif = await base().gif().toBuffer();
     await assert.rejects(decodeImage(gif, "anim.gif"), /anim\.gif: unsupported image format 'gif'/);
+  });
+
+  it("refuses a valid image above the pixel limit as too large (size and limit), not as corrupt", async () => {
+    const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#808080" } })
+      .png()
+      .toBuffer();
+    await assert.rejects(
+      decodeImage(png, "wide.png", { maxPixels: 100_000 }),
+      (e: Error) =>
+        e instanceof ImageTooLargeError &&
+        e.width === 640 &&
+        e.height === 480 &&
+        e.message ===
+          "wide.png: image is 640×480 = 0.3 MP, above the limit of 0.1 MP (config key limits.max_image_pixels)",
+    );
+    // At the limit it decodes; 50 MP is the default.
+    assert.equal((await decodeImage(png, "wide.png", { maxPixels: 640 * 480 })).width, 640);
+    assert.equal(DEFAULT_MAX_IMAGE_PIXELS, 50_000_000);
+  });
+});
+
+describe("checkImagePixels", () => {
+  it("refuses an image from its header before decoding it, naming its size and the limit", async () => {
+    const png = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: "#000" } })
+      .png()
+      .toBuffer();
+    await assert.rejects(
+      checkImagePixels(png, "big.png", 10_000_000),
+      (e: Error) =>
+        e instanceof ImageTooLargeError &&
+        e.message ===
+          "big.png: image is 4000×3000 = 12 MP, above the limit of 10 MP (config key limits.max_image_pixels)",
+    );
+    await checkImagePixels(png, "big.png", 12_000_000);
+  });
+
+  it("lets an image within the limit and an unreadable header through (decoding reports those)", async () => {
+    const png = await base().png().toBuffer();
+    await checkImagePixels(png, "ok.png", DEFAULT_MAX_IMAGE_PIXELS);
+    await checkImagePixels(new Uint8Array([1, 2, 3]), "junk", DEFAULT_MAX_IMAGE_PIXELS);
   });
 });
 

@@ -17,6 +17,57 @@ export class ImageError extends Error {
   }
 }
 
+/**
+ * An image refused for its size alone: more pixels than the limit (limits.max_image_pixels), a valid image
+ * nonetheless, not a corrupt one.
+ */
+export class ImageTooLargeError extends ImageError {
+  readonly width: number;
+  readonly height: number;
+  readonly maxPixels: number;
+  constructor(source: string, size: { width: number; height: number }, maxPixels: number) {
+    const { width, height } = size;
+    super(
+      source,
+      `${source}: image is ${width}×${height} = ${pixelCount(width * height)}, above the limit of ${pixelCount(maxPixels)} (config key limits.max_image_pixels)`,
+    );
+    this.name = "ImageTooLargeError";
+    this.width = width;
+    this.height = height;
+    this.maxPixels = maxPixels;
+  }
+}
+
+/** "400 MP", "268.4 MP" (one decimal), or "4096 pixels" below 0.1 MP. */
+function pixelCount(pixels: number): string {
+  return pixels >= 100_000 ? `${Math.round(pixels / 1e5) / 10} MP` : `${pixels} pixels`;
+}
+
+/**
+ * The largest image decodeImage accepts by default: 50 MP (an 8K frame is 33 MP, a 45 MP camera photo
+ * fits). Decoding costs 3 bytes a pixel and more inside sharp, so a 16000×16000 PNG of 1 MB would take
+ * over 750 MB: refused from its header instead.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
+
+/**
+ * Throws ImageTooLargeError when the image's header (read without decoding the pixels) says it has more
+ * than `maxPixels` pixels; an image whose header cannot be read passes (decoding then says what is wrong).
+ */
+export async function checkImagePixels(bytes: Uint8Array, name: string, maxPixels: number): Promise<void> {
+  const size = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch(() => undefined);
+  if (size?.width === undefined || size.height === undefined) return;
+  const { width, height } = size;
+  if (width * height > maxPixels) throw new ImageTooLargeError(name, { width, height }, maxPixels);
+}
+
+export interface DecodeImageOptions {
+  /** Refuse images with more pixels than this (ImageTooLargeError); default DEFAULT_MAX_IMAGE_PIXELS. */
+  maxPixels?: number;
+}
+
 export type ImageInput = string | Uint8Array | RgbImage;
 
 export function isRgbImage(input: unknown): input is RgbImage {
@@ -41,9 +92,14 @@ export function sniffFormat(b: Uint8Array): "jpeg" | "png" | "webp" | undefined 
 
 /**
  * Decodes a JPEG, PNG or WebP file or buffer to RGB: EXIF orientation applied, alpha flattened on white.
- * Throws ImageError naming the file and what is wrong (missing, not an image, corrupt or truncated).
+ * Throws ImageError naming the file and what is wrong (missing, not an image, corrupt or truncated), or
+ * ImageTooLargeError (its size and the limit) for a valid image with more than `maxPixels` pixels.
  */
-export async function decodeImage(input: ImageInput, label?: string): Promise<RgbImage> {
+export async function decodeImage(
+  input: ImageInput,
+  label?: string,
+  options: DecodeImageOptions = {},
+): Promise<RgbImage> {
   if (isRgbImage(input)) return input;
   const name = label ?? (typeof input === "string" ? input : "image buffer");
   let bytes: Uint8Array;
@@ -72,8 +128,10 @@ export async function decodeImage(input: ImageInput, label?: string): Promise<Rg
     }
     throw new ImageError(name, `${name}: unsupported image format '${other}' (JPEG, PNG or WebP expected)`);
   }
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  await checkImagePixels(bytes, name, maxPixels);
   try {
-    const { data, info } = await sharp(bytes, { failOn: "error" })
+    const { data, info } = await sharp(bytes, { failOn: "error", limitInputPixels: maxPixels })
       .rotate()
       .flatten({ background: "#ffffff" })
       .toColourspace("srgb")
@@ -86,6 +144,14 @@ export async function decodeImage(input: ImageInput, label?: string): Promise<Rg
       data: new Uint8Array(data.buffer, data.byteOffset, data.length),
     };
   } catch (error) {
+    if (/exceeds pixel limit/.test((error as Error).message)) {
+      const size = await sharp(bytes, { limitInputPixels: false })
+        .metadata()
+        .catch(() => undefined);
+      if (size?.width !== undefined && size.height !== undefined) {
+        throw new ImageTooLargeError(name, { width: size.width, height: size.height }, maxPixels);
+      }
+    }
     throw new ImageError(
       name,
       `${name}: corrupt or truncated ${format} image (${(error as Error).message.trim()})`,

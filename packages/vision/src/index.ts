@@ -37,11 +37,15 @@ export {
   type Similarity,
 } from "./geometry.ts";
 export {
+  checkImagePixels,
   cropImage,
+  DEFAULT_MAX_IMAGE_PIXELS,
+  type DecodeImageOptions,
   decodeImage,
   encodeJpeg,
   ImageError,
   type ImageInput,
+  ImageTooLargeError,
   isRgbImage,
   type RgbImage,
 } from "./image.ts";

@@ -8,8 +8,9 @@ import {
   type DeliveryResult,
   type NotificationTransport,
 } from "@facetracker/notify";
-import { AlertDelivery } from "@facetracker/proto";
+import { type Alert, AlertDelivery } from "@facetracker/proto";
 import type { Logger, ServiceMetrics } from "@facetracker/service-kit";
+import { alertKey, type NotificationState, openNotificationState } from "./notification-state.ts";
 
 /** Alerts waiting for their clip and notification at once, at most (each holds one unacknowledged message). */
 const ALERTS_IN_WORK = 64;
@@ -38,10 +39,12 @@ export function notificationTransport(config: FaceTrackerConfig): NotificationTr
 /**
  * The notifications of the alerts: a durable consumer ("notify") of FT_ALERTS takes each alert, waits
  * (bounded) for its clip so the message carries the clip URL, sends it through Apprise (grouped per
- * camera, retried with backoff) and records the outcome as an AlertDelivery on ft.deliveries.<camera>. An
- * alert is acknowledged only once its notification settled (sent or failed), so a restart of the service
- * notifies what was pending (at least once). Without notification_config each alert is recorded as
- * "disabled".
+ * camera, each destination on its own, retried with backoff) and records the outcome as an AlertDelivery
+ * on ft.deliveries.<camera>. Messages are at-least-once; what people see is once: a durable sent-mark per
+ * alert and destination (written right after the send, checked before one) keeps a redelivered alert from
+ * going out again, and the record is kept before it is published, its publish retried (never the send)
+ * and published once. An alert is acknowledged only once its record is published (or kept for the next
+ * start). Without notification_config each alert is recorded as "disabled".
  */
 export async function startAlertNotifications({
   bus,
@@ -56,8 +59,34 @@ export async function startAlertNotifications({
   metrics: ServiceMetrics;
   transport?: NotificationTransport;
 }): Promise<{ stop(): Promise<void> }> {
+  const state = await openNotificationState(config, bus, logger);
+  try {
+    return await notifyAlerts({ bus, config, logger, metrics, transport, state });
+  } catch (error) {
+    await state.close();
+    throw error;
+  }
+}
+
+/** startAlertNotifications once the notification state is open. */
+async function notifyAlerts({
+  bus,
+  config,
+  logger,
+  metrics,
+  transport,
+  state,
+}: {
+  bus: TypedBus;
+  config: FaceTrackerConfig;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  transport: NotificationTransport;
+  state: NotificationState;
+}): Promise<{ stop(): Promise<void> }> {
   const a = config.alerts;
   const urls = a.notification_config;
+  const { marks, records } = state;
   const notifier =
     urls.length > 0
       ? new AlertNotifier({
@@ -68,6 +97,7 @@ export async function startAlertNotifications({
           timeoutMs: a.notification_timeout_s * 1000,
           retries: a.notification_retries,
           groupWindowMs: a.notification_group_s * 1000,
+          sentMarks: marks,
         })
       : undefined;
   const waitMs = clipWaitMs(config);
@@ -80,59 +110,97 @@ export async function startAlertNotifications({
     },
   });
 
-  const record = async (delivery: Partial<AlertDelivery> & { alertId: string; camera: string }) => {
-    await bus.publish("deliveries", AlertDelivery.fromPartial({ ...delivery, timeMs: Date.now() }), {
-      msgId: `${delivery.alertId}-notification`,
+  /** Keeps the record, publishes it (retried), and copies the sent-marks while the bus answers. */
+  const record = async (
+    alert: Alert,
+    delivery: Partial<AlertDelivery> & { alertId: string; camera: string },
+  ) => {
+    await records.publish(alertKey(alert), AlertDelivery.fromPartial({ ...delivery, timeMs: Date.now() }));
+    void marks.flush();
+  };
+
+  /** One alert's notification and record; a second delivery of an alert in work joins the first. */
+  const notifyOnce = async (alert: Alert) => {
+    const kept = records.get(alertKey(alert));
+    if (kept) {
+      // Settled before (this run or an earlier one): its record, published once; nothing is sent again.
+      await records.publish(alertKey(alert), kept.delivery);
+      return;
+    }
+    if (!notifier) {
+      await record(alert, { alertId: alert.id, camera: alert.camera, notificationStatus: "disabled" });
+      return;
+    }
+    const clipUrl = (await clips.wait(alert.id, waitMs)) || undefined;
+    const result: DeliveryResult = await notifier.notify({
+      id: alertKey(alert),
+      camera: alert.camera,
+      trackId: alert.trackId,
+      identity: alert.identity?.name ?? null,
+      similarity: alert.similarity,
+      timeMs: alert.timeMs,
+      ...(clipUrl ? { clipUrl } : {}),
+      ...(alert.thumbnailJpeg.length > 0 ? { thumbnailJpeg: alert.thumbnailJpeg } : {}),
+    });
+    const resent = result.destinations.every((d) => d.status === "already_sent");
+    metrics.messagesOut.inc({ subject_kind: `notification_${resent ? "already_sent" : result.status}` });
+    if (result.status === "failed") {
+      logger.warn("notification failed", {
+        alert: alert.id,
+        camera: alert.camera,
+        attempts: result.attempts,
+        error: result.error,
+      });
+    }
+    for (const d of result.destinations.filter((x) => x.markError)) {
+      logger.error(
+        "notification sent, but its sent-mark could not be written: a redelivery would send it again",
+        {
+          alert: alert.id,
+          destination: d.destination,
+          error: d.markError,
+        },
+      );
+    }
+    await record(alert, {
+      alertId: alert.id,
+      camera: alert.camera,
+      notificationStatus: result.status,
+      notificationError: result.error ?? "",
+      notificationAttempts: result.attempts,
+      clipUrl: clipUrl ?? "",
     });
   };
 
+  const inWork = new Map<string, Promise<void>>();
   const consumer = await bus.consume("alerts", {
     durable: "notify",
     deliverPolicy: "new",
     maxAckPending: ALERTS_IN_WORK + 1,
     concurrency: ALERTS_IN_WORK,
-    handler: async (alert) => {
-      if (!notifier) {
-        await record({ alertId: alert.id, camera: alert.camera, notificationStatus: "disabled" });
-        return;
+    handler: (alert) => {
+      const key = alertKey(alert);
+      let work = inWork.get(key);
+      if (!work) {
+        work = notifyOnce(alert).finally(() => inWork.delete(key));
+        inWork.set(key, work);
       }
-      const clipUrl = (await clips.wait(alert.id, waitMs)) || undefined;
-      const result: DeliveryResult = await notifier.notify({
-        id: alert.id,
-        camera: alert.camera,
-        trackId: alert.trackId,
-        identity: alert.identity?.name ?? null,
-        similarity: alert.similarity,
-        timeMs: alert.timeMs,
-        ...(clipUrl ? { clipUrl } : {}),
-        ...(alert.thumbnailJpeg.length > 0 ? { thumbnailJpeg: alert.thumbnailJpeg } : {}),
-      });
-      metrics.messagesOut.inc({ subject_kind: `notification_${result.status}` });
-      if (result.status === "failed") {
-        logger.warn("notification failed", {
-          alert: alert.id,
-          camera: alert.camera,
-          attempts: result.attempts,
-          error: result.error,
-        });
-      }
-      await record({
-        alertId: alert.id,
-        camera: alert.camera,
-        notificationStatus: result.status,
-        notificationError: result.error ?? "",
-        notificationAttempts: result.attempts,
-        clipUrl: clipUrl ?? "",
-      });
+      return work;
     },
   });
+  // What a stop or a crash left: records kept but not published, marks not copied.
+  void records.publishLeftovers();
+  void marks.flush();
   return {
     stop: async () => {
-      // Alerts waiting for a clip are notified now (without it), then the consumer drains.
+      // Alerts waiting for a clip are notified now (without it); records the bus does not take stay in
+      // records.log for the next start; then the consumer drains.
       clips.cancelAll();
+      records.stopRetrying();
       await consumer.stop();
       await notifier?.close();
       await clipWatcher.stop();
+      await state.close();
     },
   };
 }

@@ -3,7 +3,15 @@ import { openCameraRegistry } from "@facetracker/bus";
 // The mapping alone: the alert process does not load the models' runtime the rest of pipeline needs.
 import { trackEventFromProto } from "@facetracker/pipeline/proto-mapping";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
-import { startAlertNotifications } from "./alert-notifications.ts";
+import { notificationTransport, startAlertNotifications } from "./alert-notifications.ts";
+import { startCameraOfflineAlerts } from "./camera-offline-alerts.ts";
+
+export {
+  alertKey,
+  type NotificationState,
+  openNotificationState,
+  SENT_MARKS_BUCKET,
+} from "./notification-state.ts";
 
 /**
  * Alert: consumes track events of every camera (durable consumer "alert") and publishes an alert on
@@ -72,11 +80,20 @@ export async function startAlertService(deps: ServiceDeps): Promise<PipelineServ
     },
   });
   const notifications = await startAlertNotifications({ bus, config, logger, metrics });
+  // Cameras down longer than camera_offline_alert_s, told through the same destinations.
+  const offline = await startCameraOfflineAlerts({
+    bus: deps.bus,
+    config,
+    logger,
+    metrics,
+    transport: notificationTransport(config),
+  });
   return {
     readiness: () => ({ consumer: true, notifications: true }),
     stop: async () => {
       await consumer.stop();
       await notifications.stop();
+      await offline.stop();
     },
   };
 }

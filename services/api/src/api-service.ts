@@ -6,14 +6,18 @@ import {
   type MessageConsumer,
   type MessageKinds,
   openCameraRegistry,
+  openCameraStatusBoard,
   validateCameraId,
 } from "@facetracker/bus";
-import { alertModes } from "@facetracker/config";
+import { alertModes, hostPort, listenHostOf } from "@facetracker/config";
 import type { IdentityInfo as GalleryIdentity } from "@facetracker/gallery";
+import { checkCameraSource, maskCredentials } from "@facetracker/media";
 import {
+  describeDamage,
   enrollFromPhotos,
   findVideoFaces,
   openConfiguredGallery,
+  photoLabel,
   runtimeOptionsFrom,
 } from "@facetracker/pipeline";
 import {
@@ -23,7 +27,7 @@ import {
   type IdentityInfo,
 } from "@facetracker/proto";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
-import { FaceAnalyzer } from "@facetracker/vision";
+import { checkImagePixels, FaceAnalyzer, ImageTooLargeError } from "@facetracker/vision";
 import {
   type handleServerStreamingCall,
   type Metadata,
@@ -35,6 +39,7 @@ import {
 } from "@grpc/grpc-js";
 import { enrollFace } from "./enroll-face.ts";
 import { galleryStatus, grpcError, isGrpcError } from "./grpc-errors.ts";
+import { HeavyCallLimit } from "./heavy-call-limit.ts";
 import { resolveInsideRoots } from "./media-roots.ts";
 
 type Callback<T> = (error: Partial<ServerErrorResponse> | null, value?: T) => void;
@@ -53,8 +58,11 @@ const toInfo = (i: GalleryIdentity): IdentityInfo => ({
  * watch track events and alerts (server streaming, resumable from a stream sequence). With api.token set,
  * every call must carry `authorization: Bearer <token>`. Gallery changes are broadcast on
  * ft.gallery.changed. Cameras are added, replaced and removed in the camera registry (NATS KV), which
- * the ingest service follows. The api is the gallery's one writer: the operators' web page (services/web)
- * reads it and sends its changes here (EnrollFace, RenameIdentity, DeleteIdentity).
+ * the ingest service follows; ListCameras adds what ingest reports of each (KV ft_camera_status). The api is the gallery's one writer: the operators' web page (services/web)
+ * reads it and sends its changes here (EnrollFace, RenameIdentity, DeleteIdentity). Images above
+ * limits.max_image_pixels are refused from their header (INVALID_ARGUMENT), and at most
+ * api.max_concurrent_heavy_calls heavy calls (Enroll, EnrollFace, FindFacesInFile) run at once
+ * (RESOURCE_EXHAUSTED beyond).
  */
 export async function startApiService(deps: ServiceDeps): Promise<PipelineService> {
   const { config, logger, metrics, gallery: shared } = deps;
@@ -63,6 +71,8 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
   const gallery = shared ?? (await openConfiguredGallery(config));
   const models = { config, analyzer, gallery };
   const cameras = await openCameraRegistry(deps.bus.js);
+  /** What ingest reports of each camera (state, since, last error, reconnects), joined in ListCameras. */
+  const cameraStatus = await openCameraStatusBoard(deps.bus.nc);
   const watchers = new Set<MessageConsumer>();
   const token = config.api.token;
 
@@ -88,6 +98,13 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
       );
     };
   };
+
+  /** Heavy calls (decoding, analysis) at once: api.max_concurrent_heavy_calls, RESOURCE_EXHAUSTED beyond. */
+  const heavy = new HeavyCallLimit(config.api.max_concurrent_heavy_calls);
+  const limited =
+    <Req, Res>(call: string, fn: (request: Req) => Promise<Res>) =>
+    (request: Req): Promise<Res> =>
+      heavy.run(call, () => fn(request));
 
   const announce = async (kind: GalleryChangeKind, identityId: string, name: string) => {
     bus.galleryChanged.publish({ kind, identityId, name, embeddingId: "", timeMs: Date.now() });
@@ -128,11 +145,19 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     enroll: guard("enroll", async (r) => {
       if (!r.name.trim()) throw grpcError(status.INVALID_ARGUMENT, "name is empty");
       if (r.images.length === 0) throw grpcError(status.INVALID_ARGUMENT, "no image given");
-      const report = await enrollFromPhotos(
-        models,
-        r.name,
-        r.images.map((b) => new Uint8Array(b)),
-        { attributes: r.attributes, force: r.force },
+      const images = r.images.map((b) => new Uint8Array(b));
+      // From the headers, before any decoding and before taking a slot: too large is the caller's error.
+      for (const [i, image] of images.entries()) {
+        await checkImagePixels(image, photoLabel(image, i), config.limits.max_image_pixels).catch(
+          (error: unknown) => {
+            throw error instanceof ImageTooLargeError
+              ? grpcError(status.INVALID_ARGUMENT, error.message)
+              : error;
+          },
+        );
+      }
+      const report = await heavy.run("Enroll", () =>
+        enrollFromPhotos(models, r.name, images, { attributes: r.attributes, force: r.force }),
       );
       if (report.identityId && report.enrolled > 0)
         await announce(GalleryChangeKind.ENROLLED, report.identityId, report.name);
@@ -145,12 +170,14 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
       };
     }),
     enrollFace: guard("enroll_face", async (r) =>
-      enrollFace(models, announce, {
-        name: r.name,
-        jpeg: new Uint8Array(r.alignedJpeg),
-        source: r.source,
-        force: r.force,
-      }),
+      heavy.run("EnrollFace", () =>
+        enrollFace(models, announce, {
+          name: r.name,
+          jpeg: new Uint8Array(r.alignedJpeg),
+          source: r.source,
+          force: r.force,
+        }),
+      ),
     ),
     listIdentities: guard("list_identities", async (r) => ({
       identities: (await gallery.list()).filter((i) => i.name.includes(r.nameContains)).map(toInfo),
@@ -166,69 +193,97 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
       if (deleted && found) await announce(GalleryChangeKind.DELETED, found.id, found.name);
       return { deleted };
     }),
-    findFacesInFile: guard("find_faces", async (r) => {
-      let file: string;
-      let temporary: string | undefined;
-      if (r.source?.$case === "path") {
-        const resolved = await resolveInsideRoots(r.source.value, config.api.media_roots);
-        if ("error" in resolved) throw grpcError(status.PERMISSION_DENIED, resolved.error);
-        file = resolved.path;
-      } else if (r.source?.$case === "data") {
-        temporary = path.join(os.tmpdir(), `ft-upload-${randomUUID()}`);
-        await writeFile(temporary, r.source.value);
-        file = temporary;
-      } else throw grpcError(status.INVALID_ARGUMENT, "give a path or the file's bytes");
-      try {
-        const found = await findVideoFaces(config, models, file);
-        return {
-          tracks: found.faces.map((f) => ({
-            trackId: f.trackId,
-            ...(f.identity
-              ? {
-                  identity: {
-                    id: f.identity.id,
-                    name: f.identity.name,
-                    attributes: f.identity.attributes,
-                    similarity: f.identity.similarity,
-                  },
-                }
-              : {}),
-            firstFrame: f.firstFrame,
-            lastFrame: f.lastFrame,
-            firstTime: f.firstTime,
-            lastTime: f.lastTime,
-            frames: f.frames,
-            thumbnailJpeg: Buffer.from(f.thumbnail ?? new Uint8Array()),
-          })),
-          stats: { ...found.stats },
-        };
-      } catch (error) {
-        throw grpcError(status.INVALID_ARGUMENT, (error as Error).message);
-      } finally {
-        if (temporary) await rm(temporary, { force: true });
-      }
-    }),
+    findFacesInFile: guard(
+      "find_faces",
+      limited("FindFacesInFile", async (r) => {
+        let file: string;
+        let temporary: string | undefined;
+        if (r.source?.$case === "path") {
+          const resolved = await resolveInsideRoots(r.source.value, config.api.media_roots);
+          if ("error" in resolved) throw grpcError(status.PERMISSION_DENIED, resolved.error);
+          file = resolved.path;
+        } else if (r.source?.$case === "data") {
+          temporary = path.join(os.tmpdir(), `ft-upload-${randomUUID()}`);
+          await writeFile(temporary, r.source.value);
+          file = temporary;
+        } else throw grpcError(status.INVALID_ARGUMENT, "give a path or the file's bytes");
+        try {
+          const found = await findVideoFaces(config, models, file);
+          const damage = describeDamage(found.stats);
+          if (damage !== undefined && !r.allowDamaged) {
+            const name = r.source.$case === "path" ? r.source.value : "the uploaded video";
+            throw grpcError(
+              status.DATA_LOSS,
+              `${name}: damaged video: ${damage} (allow_damaged accepts a damaged video)`,
+            );
+          }
+          return {
+            tracks: found.faces.map((f) => ({
+              trackId: f.trackId,
+              ...(f.identity
+                ? {
+                    identity: {
+                      id: f.identity.id,
+                      name: f.identity.name,
+                      attributes: f.identity.attributes,
+                      similarity: f.identity.similarity,
+                    },
+                  }
+                : {}),
+              firstFrame: f.firstFrame,
+              lastFrame: f.lastFrame,
+              firstTime: f.firstTime,
+              lastTime: f.lastTime,
+              frames: f.frames,
+              thumbnailJpeg: Buffer.from(f.thumbnail ?? new Uint8Array()),
+            })),
+            stats: { ...found.stats },
+          };
+        } catch (error) {
+          if (isGrpcError(error)) throw error;
+          throw grpcError(status.INVALID_ARGUMENT, (error as Error).message);
+        } finally {
+          if (temporary) await rm(temporary, { force: true });
+        }
+      }),
+    ),
     addCamera: guard("add_camera", async (c) => {
       try {
         validateCameraId(c.id);
       } catch (error) {
         throw grpcError(status.INVALID_ARGUMENT, (error as Error).message);
       }
-      if (!c.url.trim()) throw grpcError(status.INVALID_ARGUMENT, "camera url is empty");
+      let url: string;
+      try {
+        // Sources added at run time are confined (schemes, media and device roots); see source-policy.ts.
+        url = await checkCameraSource(c.url, {
+          mediaRoots: config.api.media_roots,
+          deviceRoots: config.api.device_roots,
+        });
+      } catch (error) {
+        throw grpcError(status.INVALID_ARGUMENT, (error as Error).message);
+      }
       if (c.alertMode && !(alertModes as readonly string[]).includes(c.alertMode)) {
         throw grpcError(
           status.INVALID_ARGUMENT,
           `alert_mode must be one of ${alertModes.join(", ")}, got '${c.alertMode}'`,
         );
       }
-      await cameras.put(c);
-      return (await cameras.get(c.id)) ?? c;
+      await cameras.put({ ...c, url });
+      const stored = (await cameras.get(c.id)) ?? { ...c, url };
+      return { ...stored, url: maskCredentials(stored.url) };
     }),
     removeCamera: guard("remove_camera", async (c) => {
       await cameras.remove(c.id);
       return {};
     }),
-    listCameras: guard("list_cameras", async () => ({ cameras: await cameras.list() })),
+    listCameras: guard("list_cameras", async () => {
+      const [list, statuses] = await Promise.all([cameras.list(), cameraStatus.list()]);
+      // Sources leave the api with their credentials masked (as on the web page).
+      return {
+        cameras: list.map((c) => ({ ...c, url: maskCredentials(c.url), status: statuses.get(c.id) })),
+      };
+    }),
     watchTracks: watch("tracks"),
     watchAlerts: watch("alerts"),
   };
@@ -238,14 +293,20 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     "grpc.max_send_message_length": 64 * 1024 * 1024,
   });
   server.addService(FaceTrackerApiService, implementation as FaceTrackerApiServer);
+  // api.listen, else listen_host: loopback unless the operator opens it.
+  const host = listenHostOf(config, "api");
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`0.0.0.0:${config.api.port}`, ServerCredentials.createInsecure(), (error, p) =>
-      error ? reject(error) : resolve(p),
+    server.bindAsync(hostPort(host, config.api.port), ServerCredentials.createInsecure(), (error, p) =>
+      error
+        ? reject(new Error(`gRPC API: cannot listen on ${hostPort(host, config.api.port)}: ${error.message}`))
+        : resolve(p),
     ),
   );
-  logger.info("gRPC API listening", { port, auth: token ? "bearer token" : "none" });
+  const address = hostPort(host, port);
+  logger.info("gRPC API listening", { address, auth: token ? "bearer token" : "none" });
   return {
     readiness: () => ({ grpc: true }),
+    listening: () => ({ grpc: address }),
     port,
     stop: async () => {
       for (const w of watchers) await w.stop();

@@ -15,7 +15,7 @@ import {
   reviewEnrollment,
 } from "@facetracker/pipeline";
 import { GalleryChangeKind } from "@facetracker/proto";
-import { ALIGNED_SIZE } from "@facetracker/vision";
+import { ALIGNED_SIZE, ImageTooLargeError } from "@facetracker/vision";
 import { status } from "@grpc/grpc-js";
 import { grpcError } from "./grpc-errors.ts";
 import { decodePicture } from "./vision-module.ts";
@@ -42,7 +42,7 @@ export interface EnrollFaceResult {
 
 /**
  * Embeds the face, checks it against the gallery, enrolls it and announces the change. Refusals are gRPC
- * errors: INVALID_ARGUMENT (no name), FAILED_PRECONDITION (not an aligned crop), ALREADY_EXISTS (the face
+ * errors: INVALID_ARGUMENT (no name, or a picture above limits.max_image_pixels), FAILED_PRECONDITION (not an aligned crop), ALREADY_EXISTS (the face
  * matches another identity, or is already enrolled for this one).
  */
 export async function enrollFace(
@@ -58,8 +58,9 @@ export async function enrollFace(
   }
   let image: Awaited<ReturnType<typeof decodePicture>>;
   try {
-    image = await decodePicture(request.jpeg, request.source);
+    image = await decodePicture(request.jpeg, request.source, models.config.limits.max_image_pixels);
   } catch (error) {
+    if (error instanceof ImageTooLargeError) throw grpcError(status.INVALID_ARGUMENT, error.message);
     throw grpcError(
       status.FAILED_PRECONDITION,
       `the face picture of ${request.source} cannot be read: ${(error as Error).message}`,

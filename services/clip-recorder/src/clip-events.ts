@@ -6,15 +6,27 @@ import type { ClipOutboxEntry } from "@facetracker/clips";
 import { AlertDelivery, ClipEvent } from "@facetracker/proto";
 
 /**
- * Publishes the ClipEvent of a stored clip on ft.clips.<camera> (de-duplicated by its key), then an
- * AlertDelivery with clip_status "stored" for every alert it covers.
+ * Publishes the ClipEvent of a stored clip on ft.clips.<camera> (de-duplicated by its key; not again when
+ * some of its alerts were announced before), then an AlertDelivery for each of `alertIds` (default: every
+ * alert it covers) with clip_status "stored", or "partial" with what is missing when its pre-roll was lost.
  */
 export async function announceStoredClip(
   bus: TypedBus,
   entry: ClipOutboxEntry,
   url: string,
+  alertIds?: readonly string[],
 ): Promise<ClipMeta> {
   const meta = clipMetaOf(entry);
+  const due = alertIds ?? meta.alertIds;
+  if (due.length === meta.alertIds.length) await publishClipEvent(bus, entry, url, meta);
+  const status: ClipStatus = meta.missing
+    ? { status: "partial", key: entry.primaryKey, url, missing: meta.missing }
+    : { status: "stored", key: entry.primaryKey, url };
+  for (const alertId of due) await publishClipStatus(bus, meta.camera, alertId, status);
+  return meta;
+}
+
+async function publishClipEvent(bus: TypedBus, entry: ClipOutboxEntry, url: string, meta: ClipMeta) {
   await bus.publish(
     "clips",
     ClipEvent.fromPartial({
@@ -29,18 +41,17 @@ export async function announceStoredClip(
       jsonKey: meta.jsonKey,
       annotatedKey: meta.annotatedKey,
       fps: meta.fps,
+      partial: meta.missing !== "",
+      missing: meta.missing,
     }),
     { msgId: entry.primaryKey },
   );
-  for (const alertId of meta.alertIds) {
-    await publishClipStatus(bus, meta.camera, alertId, { status: "stored", key: entry.primaryKey, url });
-  }
-  return meta;
 }
 
 /**
  * Records what became of an alert's clip as an AlertDelivery on ft.deliveries.<camera> (the notification
- * fields are the alert service's and stay empty). De-duplicated per alert and status.
+ * fields are the alert service's and stay empty). One per alert: de-duplicated per alert, whatever the
+ * status (the recorder's ledger keeps a redelivered alert from getting another status).
  */
 export async function publishClipStatus(
   bus: TypedBus,
@@ -55,10 +66,11 @@ export async function publishClipStatus(
       camera,
       clipStatus: clip.status,
       clipError: clip.status === "failed" ? clip.error : "",
-      clipKey: clip.status === "stored" ? clip.key : "",
-      clipUrl: clip.status === "stored" ? clip.url : "",
+      clipKey: clip.status === "stored" || clip.status === "partial" ? clip.key : "",
+      clipUrl: clip.status === "stored" || clip.status === "partial" ? clip.url : "",
+      clipMissing: clip.status === "partial" ? clip.missing : "",
       timeMs: Date.now(),
     }),
-    { msgId: `${alertId}-clip-${clip.status}` },
+    { msgId: `${alertId}-clip` },
   );
 }

@@ -61,8 +61,10 @@ function alertProblem(alert: Alert): string | undefined {
  * (H.264 MP4, `.json` results, optionally an annotated copy) goes into a durable outbox in front of the
  * storage (local directory or S3); an alert is acknowledged only once its clip is spooled, so a restart
  * redoes unfinished clips under the same key. Once stored: ClipEvent on ft.clips.<camera> and an
- * AlertDelivery "stored" per alert; a clip that cannot be recorded: AlertDelivery "failed" with the reason;
- * clip_duration 0: "disabled".
+ * AlertDelivery "stored" per alert ("partial", saying what is missing, when the pre-roll had aged out of
+ * FT_FRAMES); a clip that cannot be recorded: AlertDelivery "failed" with the reason; clip_duration 0:
+ * "disabled". One clip record per alert: a redelivered alert whose clip settled before is not recorded
+ * again (the recorder's ledger in the spool).
  */
 export async function startClipRecorderService(
   deps: ServiceDeps,
@@ -93,9 +95,14 @@ export async function startClipRecorderService(
       : { retentionIntervalMs: options.retentionIntervalMs }),
     feeds: busClipFeeds(bus),
     logger,
-    onStored: async (entry, url) => {
-      const meta = await announceStoredClip(bus, entry, url);
-      logger.info("clip stored", { key: entry.primaryKey, camera: meta.camera, alerts: meta.alertIds });
+    onStored: async (entry, url, alertIds) => {
+      const meta = await announceStoredClip(bus, entry, url, alertIds);
+      logger.info(meta.missing ? "clip stored, partial" : "clip stored", {
+        key: entry.primaryKey,
+        camera: meta.camera,
+        alerts: alertIds,
+        ...(meta.missing ? { missing: meta.missing } : {}),
+      });
     },
     publishStatus: async (camera, alertId, clip) => {
       await publishClipStatus(bus, camera, alertId, clip);

@@ -26,6 +26,11 @@ export interface CameraRun {
    * after a newer one (several detect instances finish frames in any order). In memory only.
    */
   lastFrame?: { seq: number; capturedAtMs: number };
+  /**
+   * The last frame's events while they are not published yet (publishing failed: the message comes back
+   * for them). In memory only.
+   */
+  unpublished?: { streamSeq: number; publish: () => Promise<void> } | undefined;
 }
 
 export interface CameraRunsDeps {

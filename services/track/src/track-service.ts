@@ -1,8 +1,9 @@
+import { streamSpecOf } from "@facetracker/bus";
 import { CameraTrackStage, detectionsFromProto } from "@facetracker/pipeline";
 import type { Detections } from "@facetracker/proto";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 import { type CameraRun, CameraRuns } from "./camera-runs.ts";
-import { remoteIdentify } from "./embed-client.ts";
+import { EmbedWorkers } from "./embed-client.ts";
 import { publishTrackOutput } from "./track-output.ts";
 import { openTrackStateStore } from "./track-state.ts";
 
@@ -29,6 +30,10 @@ export interface TrackServiceOptions {
  * due on each frame (one request per frame), and publishes track events on ft.tracks.<camera> and a
  * per-frame snapshot of the live tracks on ft.snapshots.<camera>.
  *
+ * No embed worker answering (see embed-client.ts) is no evidence: every frame is still tracked and
+ * acknowledged, tracks not identified yet stay identifying, and their faces are asked for again (with
+ * backoff) until a worker answers; nothing is dead-lettered for it and no identity turns unknown.
+ *
  * Restarts: each camera's tracking state is saved to the ft_track_state bucket (see track-state.ts) from
  * its first frame on, then about every second, and on a graceful stop once the consumer is drained, with
  * the FT_DETECTIONS sequence of the last message it includes. A new instance restores every camera, then
@@ -45,6 +50,7 @@ export async function startTrackService(
 ): Promise<PipelineService> {
   const { config, logger, metrics } = deps;
   const bus = serviceBus(deps);
+  const embedWorkers = new EmbedWorkers(bus, deps);
   const cameras = await CameraRuns.open({
     bus,
     logger,
@@ -52,7 +58,7 @@ export async function startTrackService(
     newStage: (camera) =>
       new CameraTrackStage(camera, config, {
         frameRate: config.cameras.find((c) => c.id === camera)?.fps ?? 25,
-        identify: remoteIdentify(bus, metrics, camera),
+        identify: embedWorkers.identify(camera),
       }),
   });
 
@@ -68,10 +74,18 @@ export async function startTrackService(
   const track = async (d: Detections, streamSeq: number, live: boolean): Promise<void> => {
     const run = cameras.run(d.camera);
     if (await cameras.alreadyTaken(run, streamSeq)) {
+      const unpublished = run.unpublished;
+      if (live && unpublished?.streamSeq === streamSeq) {
+        // Tracked, but its events could not be published (the bus failed): it came back for those.
+        await unpublished.publish();
+        run.unpublished = undefined;
+        return;
+      }
       metrics.messagesDropped.inc({ reason: "already_tracked" });
       return;
     }
     run.lastSeq = streamSeq; // taken in, even if the stage fails half-way: never applied twice
+    run.unpublished = undefined;
     const last = run.lastFrame;
     if (last && d.seq <= last.seq && d.capturedAtMs <= last.capturedAtMs) {
       // Older than a frame already tracked (another detect instance was faster): the tracker only moves
@@ -82,7 +96,14 @@ export async function startTrackService(
     run.lastFrame = { seq: d.seq, capturedAtMs: d.capturedAtMs };
     const input = detectionsFromProto(d);
     const output = await metrics.time("track", () => run.stage.run(input));
-    if (live) await publishTrackOutput(bus, d, input, output);
+    if (live) {
+      // Kept until published: a publish that fails transiently hands the message back (nak with delay),
+      // and its redelivery publishes these events instead of tracking the frame again.
+      const publish = () => publishTrackOutput(bus, d, input, output);
+      run.unpublished = { streamSeq, publish };
+      await publish();
+      run.unpublished = undefined;
+    }
     if (run.savedSeq === 0) await cameras.save(run); // a new camera: saved from its first frame on
   };
 
@@ -135,6 +156,9 @@ export async function startTrackService(
     maxAckPending: 1,
     ackWaitMs: options.ackWaitMs ?? TRACK_ACK_WAIT_MS,
     deliverPolicy: "new",
+    // A frame that failed transiently (the bus down as its events were published) is tried again while
+    // FT_DETECTIONS would still hold it; the camera's later frames wait behind it (one message in hand).
+    retryForMs: streamSpecOf("detections").maxAgeMs,
     handler: (d, info) => serially(() => track(d, info.streamSeq, true)),
   });
   return {

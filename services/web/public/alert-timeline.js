@@ -13,7 +13,7 @@ const MAX_SHOWN = 200;
 /**
  * @typedef {{ id: string, camera: string, trackId: number, name: string | null, identityId: string | null,
  *   similarity: number, timeMs: number, mode: string, face: boolean,
- *   clip: { status: string, key: string, error: string },
+ *   clip: { status: string, key: string, error: string, missing: string },
  *   notification: { status: string, error: string, attempts: number } }} AlertView
  */
 
@@ -133,16 +133,19 @@ export class AlertTimeline {
    */
   updateStatus(item, alert, before) {
     const delivery = /** @type {HTMLElement} */ (item.querySelector(".alert-delivery"));
+    const stored = alert.clip.status === "stored" || alert.clip.status === "partial";
     const clip =
       alert.clip.status === "stored"
         ? ""
-        : alert.clip.status === "failed"
-          ? `clip failed: ${alert.clip.error}`
-          : alert.clip.status === "disabled"
-            ? ""
-            : "clip: recording…";
+        : alert.clip.status === "partial"
+          ? `clip partial: ${alert.clip.missing}`
+          : alert.clip.status === "failed"
+            ? `clip failed: ${alert.clip.error}`
+            : alert.clip.status === "disabled"
+              ? ""
+              : "clip: recording…";
     delivery.textContent = [clip, notificationText(alert.notification)].filter(Boolean).join(" · ");
-    if (alert.clip.status === "stored" && alert.clip.key && before?.clip.key !== alert.clip.key) {
+    if (stored && alert.clip.key && before?.clip.key !== alert.clip.key) {
       item.querySelector(".clip-player")?.remove();
       const video = /** @type {HTMLVideoElement} */ (
         el("video", {

@@ -13,9 +13,14 @@ import { LiveView } from "./live-view.js";
 import { TrackList } from "./track-list.js";
 
 /**
+ * @typedef {{ state: string, sinceMs: number, lastError: string, reconnects: number, updatedAtMs: number }}
+ *   CameraStatus what ingest last reported of a camera
  * @typedef {{ id: string, source: string, enabled: boolean, alertMode: string, liveMode: string,
- *   player: { webrtc: string, hls: string } | null }} Camera
+ *   player: { webrtc: string, hls: string } | null, status: CameraStatus | null }} Camera
  */
+
+/** How often the cameras' states are read again, ms. */
+const STATUS_REFRESH_MS = 5000;
 
 const tracks = new TrackList(byId("track-list"), byId("tracks-empty"));
 const timeline = new AlertTimeline(byId("alert-list"), byId("alerts-empty"));
@@ -46,6 +51,7 @@ function selectCamera(id) {
     history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   tracks.clear(id);
   showFrames(camera);
+  byId("camera-status").textContent = `${camera.id}: ${statusText(camera)}`;
   const links = byId("player-links");
   links.replaceChildren();
   if (camera.player) {
@@ -80,6 +86,51 @@ function showPlayer(url) {
   byId("live-status").textContent = "MediaMTX restream (annotated by the restream service).";
 }
 
+/**
+ * What a camera's status says, e.g. "down since 10:42:05, reconnecting (12 attempts): connection refused".
+ * @param {Camera} camera
+ */
+function statusText(camera) {
+  const s = camera.status;
+  if (!s) return "no report from ingest yet";
+  const since = new Date(s.sinceMs).toLocaleTimeString();
+  const error = s.lastError ? `: ${s.lastError}` : "";
+  switch (s.state) {
+    case "up":
+      return `up since ${since}${s.reconnects > 0 ? ` (${s.reconnects} reconnects so far)` : ""}`;
+    case "reconnecting":
+      return `down since ${since}, reconnecting (${s.reconnects} attempts)${error}`;
+    default:
+      return `${s.state} since ${since}${error}`;
+  }
+}
+
+/**
+ * Shows each camera's state on its tab (a coloured dot, the text in its tooltip) and under the view.
+ * @param {HTMLButtonElement} button
+ * @param {Camera} camera
+ */
+function showStatus(button, camera) {
+  button.dataset.state = camera.status?.state ?? "unknown";
+  button.title = `${camera.source} · alerts ${camera.alertMode}${camera.enabled ? "" : " · disabled"} · ${statusText(camera)}`;
+}
+
+/** Reads the cameras' states again (the tabs stay as they are). */
+async function refreshStatuses() {
+  try {
+    ({ cameras } = await api("GET", "/api/cameras"));
+  } catch {
+    return; // the connection badge says when the page lost the server
+  }
+  for (const button of byId("camera-tabs").querySelectorAll("button")) {
+    const camera = cameras.find((c) => c.id === button.dataset.camera);
+    if (camera) showStatus(/** @type {HTMLButtonElement} */ (button), camera);
+    if (camera && button.getAttribute("aria-pressed") === "true") {
+      byId("camera-status").textContent = `${camera.id}: ${statusText(camera)}`;
+    }
+  }
+}
+
 async function loadCameras() {
   try {
     ({ cameras } = await api("GET", "/api/cameras"));
@@ -89,16 +140,17 @@ async function loadCameras() {
   }
   const tabs = byId("camera-tabs");
   tabs.replaceChildren(
-    ...cameras.map((c) =>
-      el("button", {
+    ...cameras.map((c) => {
+      const button = el("button", {
         type: "button",
         "data-camera": c.id,
         "aria-pressed": "false",
-        title: `${c.source} · alerts ${c.alertMode}${c.enabled ? "" : " · disabled"}`,
         text: c.id,
         onclick: () => selectCamera(c.id),
-      }),
-    ),
+      });
+      showStatus(/** @type {HTMLButtonElement} */ (button), c);
+      return button;
+    }),
   );
   if (cameras.length === 0) {
     byId("live-status").textContent =
@@ -140,6 +192,7 @@ async function start() {
   }
   followEvents();
   await Promise.all([loadCameras(), gallery.reload()]);
+  setInterval(() => void refreshStatuses(), STATUS_REFRESH_MS);
 }
 
 void start();

@@ -21,31 +21,34 @@ export function faceColors() {
 const SILENCE_S = 5;
 
 /**
- * @typedef {{ id: number, state: string, box: number[], name: string | null, identityId: string | null,
- *   similarity: number | null, face: boolean }} LiveTrack
+ * @typedef {{ id: number, state: string, box: number[], name: string | null, identifying: boolean,
+ *   identityId: string | null, similarity: number | null, face: boolean }} LiveTrack
  * @typedef {{ camera: string, seq: number, width: number, height: number, timeMs: number, jpeg: string,
  *   tracked: boolean, tracks: LiveTrack[] }} LiveFrame
  */
 
 /**
  * The colour of a track's box, by its kind (as trackFaceKind of face-labels.ts): identifying while
- * tentative or without an ID, lost, else known or unknown.
+ * tentative, without an ID, or confirmed with no identity settled yet (e.g. waiting for an embed worker),
+ * lost, else known or unknown.
  * @param {LiveTrack} track
  * @param {ReturnType<typeof faceColors>} colors
  */
 export function trackColor(track, colors) {
   if (track.state === "tentative" || track.id === 0) return colors.identifying;
+  if (track.state === "confirmed" && track.identifying) return colors.identifying;
   if (track.state === "lost") return colors.lost;
   return track.name ? colors.known : colors.unknown;
 }
 
 /**
- * A track's label: "#3 alice", "#3 unknown", "new" (tentative), with "(lost)" when predicted.
+ * A track's label: "#3 alice", "#3 unknown", "#3 identifying" (no identity settled yet), "new"
+ * (tentative), with "(lost)" when predicted.
  * @param {LiveTrack} track
  */
 export function trackLabel(track) {
   if (track.state === "tentative" || track.id === 0) return "new";
-  const who = track.name ?? "unknown";
+  const who = track.name ?? (track.identifying ? "identifying" : "unknown");
   return `#${track.id} ${who}${track.state === "lost" ? " (lost)" : ""}`;
 }
 

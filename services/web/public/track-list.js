@@ -95,7 +95,7 @@ export class TrackList {
     entry.item.dataset.gone = "false";
     entry.item.dataset.state = track.state;
     entry.item.dataset.known = String(track.name !== null);
-    entry.name.textContent = `#${track.id} ${track.name ?? "unknown"}`;
+    entry.name.textContent = `#${track.id} ${track.name ?? (track.identifying ? "identifying" : "unknown")}`;
     const similarity = track.similarity !== null && track.name ? ` · ${track.similarity.toFixed(2)}` : "";
     entry.state.textContent = `${track.state}${similarity}`;
     const faceKey = track.name ?? "unknown";

@@ -26,8 +26,11 @@ export interface AlertView {
   mode: string;
   /** A face picture is attached (it can be enrolled). */
   face: boolean;
-  /** The clip: status "" (not settled yet), "stored", "failed" or "disabled"; key when stored. */
-  clip: { status: string; key: string; error: string };
+  /**
+   * The clip: status "" (not settled yet), "stored", "partial" (stored, `missing` says what it lacks),
+   * "failed" or "disabled"; key when stored or partial.
+   */
+  clip: { status: string; key: string; error: string; missing: string };
   /** The notification: status "" (not settled yet), "sent", "failed" or "disabled". */
   notification: { status: string; error: string; attempts: number };
 }
@@ -184,7 +187,7 @@ export class ActivityFeed {
       timeMs: alert.timeMs,
       mode: alert.mode,
       face: alert.thumbnailJpeg.length > 0,
-      clip: { status: "", key: "", error: "" },
+      clip: { status: "", key: "", error: "", missing: "" },
       notification: { status: "", error: "", attempts: 0 },
     };
     this.#early.get(alert.id)?.(view);
@@ -196,7 +199,12 @@ export class ActivityFeed {
   #onDelivery(delivery: AlertDelivery): void {
     this.#update(delivery.alertId, (view) => {
       if (delivery.clipStatus) {
-        view.clip = { status: delivery.clipStatus, key: delivery.clipKey, error: delivery.clipError };
+        view.clip = {
+          status: delivery.clipStatus,
+          key: delivery.clipKey,
+          error: delivery.clipError,
+          missing: delivery.clipMissing,
+        };
       }
       if (delivery.notificationStatus) {
         view.notification = {
@@ -212,7 +220,11 @@ export class ActivityFeed {
     const ids = clip.alertIds.length > 0 ? clip.alertIds : [clip.alertId];
     for (const id of ids) {
       this.#update(id, (view) => {
-        if (view.clip.status !== "stored") view.clip = { status: "stored", key: clip.key, error: "" };
+        if (view.clip.status !== "stored" && view.clip.status !== "partial") {
+          view.clip = clip.partial
+            ? { status: "partial", key: clip.key, error: "", missing: clip.missing }
+            : { status: "stored", key: clip.key, error: "", missing: "" };
+        }
       });
     }
   }

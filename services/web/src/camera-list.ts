@@ -1,11 +1,13 @@
 /**
  * The cameras the page offers: those of the configuration file and those of the camera registry (KV
  * ft_cameras; the file's wins for an ID in both, as for the alert service), with where their annotated
- * restream can be watched in a browser when the restream publishes it to MediaMTX (live mode WEB).
+ * restream can be watched in a browser when the restream publishes it to MediaMTX (live mode WEB), and
+ * what ingest last reported of each (the status board, KV ft_camera_status).
  */
 
-import type { CameraRegistry } from "@facetracker/bus";
+import type { CameraRegistry, CameraStatusBoard } from "@facetracker/bus";
 import type { FaceTrackerConfig } from "@facetracker/config";
+import { maskCredentials } from "@facetracker/media";
 
 /** MediaMTX's default ports for browsers (deploy/mediamtx/mediamtx.yml). */
 export const MEDIAMTX_WEBRTC_PORT = 8889;
@@ -22,11 +24,21 @@ export interface CameraView {
   liveMode: string;
   /** MediaMTX players of the restream (live mode WEB only). */
   player: { webrtc: string; hls: string } | null;
+  /** What ingest last reported of the camera; null when it has not (yet). */
+  status: CameraStatusView | null;
 }
 
-/** A source URL without its password ("rtsp://user:***@host/…"). */
-export function hideCredentials(source: string): string {
-  return source.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^/@]*@/i, "$1:***@");
+/** A camera's status as the page shows it (see CameraStatus in proto/facetracker/v1/camera.proto). */
+export interface CameraStatusView {
+  /** connecting, up, reconnecting, ended or failed. */
+  state: string;
+  /** Since when, ms since the epoch ("reconnecting": since it went down). */
+  sinceMs: number;
+  /** The last error, passwords hidden ("" when none). */
+  lastError: string;
+  reconnects: number;
+  /** When ingest wrote it, ms since the epoch. */
+  updatedAtMs: number;
 }
 
 /**
@@ -69,30 +81,45 @@ export async function listCameras(
   config: FaceTrackerConfig,
   registry: CameraRegistry,
   requestHost: string | undefined,
+  statusBoard?: CameraStatusBoard,
 ): Promise<CameraView[]> {
   const byId = new Map<string, CameraView>();
+  const statuses = (await statusBoard?.list()) ?? new Map();
+  const status = (id: string): CameraStatusView | null => {
+    const s = statuses.get(id);
+    if (!s) return null;
+    return {
+      state: s.state,
+      sinceMs: Number(s.sinceMs),
+      lastError: s.lastError, // passwords masked by ingest
+      reconnects: s.reconnects,
+      updatedAtMs: Number(s.updatedAtMs),
+    };
+  };
   const player = (mode: string, path: string) =>
     mode === "WEB" ? mediamtxPlayer(config.live_stream.rtsp_server, path, requestHost) : null;
   for (const c of await registry.list()) {
     const liveMode = c.liveMode || config.live_stream.mode;
     byId.set(c.id, {
       id: c.id,
-      source: hideCredentials(c.url),
+      source: maskCredentials(c.url),
       enabled: c.enabled,
       alertMode: c.alertMode || config.alerts.alert_mode,
       liveMode,
       player: player(liveMode, c.id),
+      status: status(c.id),
     });
   }
   for (const c of config.cameras) {
     const liveMode = c.live_stream?.mode ?? config.live_stream.mode;
     byId.set(c.id, {
       id: c.id,
-      source: hideCredentials(String(c.url)),
+      source: maskCredentials(String(c.url)),
       enabled: true,
       alertMode: c.alert_mode ?? config.alerts.alert_mode,
       liveMode,
       player: player(liveMode, c.live_stream?.rtsp_url ?? c.id),
+      status: status(c.id),
     });
   }
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -1,7 +1,9 @@
 /**
  * Alert clips for the page's <video>: GET /api/clips/<key>. From a local clip directory the file is
  * streamed with Range support (seeking); from S3 the browser is redirected to a presigned URL (valid for
- * storage.url_expiration_s). Only clip videos (.mp4) and their results (.json) are served.
+ * storage.url_expiration_s). Only clip videos (.mp4) and their results (.json) are served, and only from
+ * inside the clip directory: the storage resolves the real path, and a file that leads outside it (a
+ * symbolic link to /etc/passwd) is refused with 403, its content never read.
  */
 
 import { createReadStream } from "node:fs";
@@ -53,6 +55,9 @@ export async function serveClip(
   } catch (error) {
     const e = error as Error & { code?: string };
     if (e.name === "InvalidClipKeyError") throw new HttpError(400, e.message);
+    if (e.code === "EOUTSIDEROOT") {
+      throw new HttpError(403, `clip ${key} leads outside the clip storage (a symbolic link?): refused`);
+    }
     if (e.code === "NoSuchKey" || e.code === "ENOENT") {
       throw new HttpError(404, `clip ${key} is not (or no longer) in the clip storage`);
     }

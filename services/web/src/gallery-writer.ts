@@ -4,7 +4,7 @@
  * on ft.gallery.changed. Its refusals become the HTTP errors the page shows, with the same text.
  */
 
-import type { FaceTrackerConfig } from "@facetracker/config";
+import { connectHostOf, type FaceTrackerConfig, hostPort, listenHostOf } from "@facetracker/config";
 import { FaceTrackerApiClient, type IdentityInfo } from "@facetracker/proto";
 import { type CallOptions, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { HttpError } from "./http-helpers.ts";
@@ -46,9 +46,12 @@ type Unary<Req, Res> = (
   callback: (error: ServiceError | null, response: Res) => void,
 ) => unknown;
 
-/** Where the api's gRPC server is reached: api.address, else the api on this machine. */
+/**
+ * Where the api's gRPC server is reached: api.address, else the api on this machine at the address it
+ * binds (api.listen, else listen_host; loopback for 0.0.0.0 and ::).
+ */
 export const apiAddress = (config: FaceTrackerConfig): string =>
-  config.api.address ?? `127.0.0.1:${config.api.port}`;
+  config.api.address ?? hostPort(connectHostOf(listenHostOf(config, "api")), config.api.port);
 
 export class GalleryWriter {
   readonly #client: FaceTrackerApiClient;

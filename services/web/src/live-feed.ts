@@ -18,8 +18,10 @@ export interface LiveTrack {
   state: "tentative" | "confirmed" | "lost";
   /** [x1, y1, x2, y2] in frame pixels. */
   box: [number, number, number, number];
-  /** The identity's name; null = unknown (or not identified yet). */
+  /** The identity's name; null = unknown, or not identified yet when `identifying`. */
   name: string | null;
+  /** No identity settled yet (e.g. waiting for an embed worker): shown as identifying, not unknown. */
+  identifying: boolean;
   identityId: string | null;
   similarity: number | null;
   /** A face picture of the track is available (it can be enrolled). */
@@ -61,6 +63,7 @@ export function livePayload(
       state: t.state === "unspecified" ? "tentative" : t.state,
       box: t.box ?? [0, 0, 0, 0],
       name: t.identity?.name || null,
+      identifying: t.identifying ?? false,
       identityId: t.identity?.id || null,
       similarity: t.identity ? t.similarity : null,
       face: t.trackId > 0 && hasFace(frame.camera, t.trackId),

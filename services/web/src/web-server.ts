@@ -7,9 +7,10 @@
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { CameraRegistry, TypedBus } from "@facetracker/bus";
+import type { AddressInfo } from "node:net";
+import type { CameraRegistry, CameraStatusBoard, TypedBus } from "@facetracker/bus";
 import { StoredClips } from "@facetracker/clips";
-import type { FaceTrackerConfig } from "@facetracker/config";
+import { type FaceTrackerConfig, listenHostOf } from "@facetracker/config";
 import type { ServiceDeps } from "@facetracker/service-host";
 import { ActivityFeed } from "./activity-feed.ts";
 import { listCameras } from "./camera-list.ts";
@@ -30,9 +31,10 @@ import {
 } from "./http-helpers.ts";
 import { LiveFeeds } from "./live-feed.ts";
 import { loginRoutes } from "./login-page.ts";
+import { crossSiteRefusal } from "./same-origin.ts";
 import { SseClient } from "./sse.ts";
 import { PAGE_HEADERS, staticFile } from "./static-files.ts";
-import { clearedTokenCookie, requestToken, TokenCheck } from "./web-auth.ts";
+import { clearedTokenCookie, TokenCheck } from "./web-auth.ts";
 
 /** Live frames sent to one browser per second, at most (and at most live_stream.max_fps). */
 export const LIVE_MAX_FPS = 10;
@@ -42,6 +44,8 @@ export interface WebServerOptions {
   config: FaceTrackerConfig;
   logger: ServiceDeps["logger"];
   cameras: CameraRegistry;
+  /** What ingest reports of each camera (state, since, last error, reconnects). */
+  cameraStatus: CameraStatusBoard;
   /** The gallery, read only (see gallery-view.ts). */
   gallery: GalleryView;
   /** Gallery changes, sent to the api service, its writer. */
@@ -51,6 +55,8 @@ export interface WebServerOptions {
 export interface WebServer {
   /** The port the page is served on; undefined when it could not be bound (logged). */
   readonly port: number | undefined;
+  /** The page's URL at the address actually bound (web.listen, else listen_host); undefined when not bound. */
+  readonly url?: string;
   close(): Promise<void>;
 }
 
@@ -66,7 +72,7 @@ const JPEG = "image/jpeg";
 
 /** Starts serving the page; resolves once it listens (or once it is known that it cannot). */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
-  const { bus, config, logger, cameras } = options;
+  const { bus, config, logger, cameras, cameraStatus } = options;
   const port = config.api.http_port;
   const healthPort = process.env.FACETRACKER_HTTP_PORT;
   if (port !== 0 && healthPort !== undefined && Number(healthPort) === port) {
@@ -109,7 +115,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       method: "GET",
       pattern: /^\/api\/cameras$/,
       handler: async (req, res) =>
-        sendJson(res, 200, { cameras: await listCameras(config, cameras, req.headers.host) }),
+        sendJson(res, 200, { cameras: await listCameras(config, cameras, req.headers.host, cameraStatus) }),
     },
     {
       method: "GET",
@@ -226,15 +232,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     },
   ];
 
-  const login = loginRoutes(auth);
+  const login = loginRoutes(auth, { publicUrl: config.web.public_url });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://page");
+    const crossSite = crossSiteRefusal(req, config.web.public_url);
+    if (crossSite) throw new HttpError(403, crossSite);
     if (await login.handle(req, res, url)) return;
-    if (!auth.accepts(requestToken(req, url))) {
-      await login.refuse(res, url);
-      return;
-    }
+    if (!(await login.authorize(req, res, url))) return;
     let allowed: string[] = [];
     for (const route of routes) {
       const match = route.pattern.exec(url.pathname);
@@ -275,7 +280,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         resolve(undefined);
       } else reject(error);
     });
-    server.listen(port, "0.0.0.0", () => {
+    // web.listen, else listen_host: loopback unless the operator opens it.
+    server.listen(port, listenHostOf(config, "web"), () => {
       const address = server.address();
       resolve(typeof address === "object" && address ? address.port : port);
     });
@@ -286,13 +292,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     return { port: undefined, close: async () => {} };
   }
   server.on("error", (error) => logger.error("web page server error", { error: error.message }));
-  logger.info("web page listening", {
-    url: `http://127.0.0.1:${bound}/`,
-    auth: auth.required ? "token" : "none",
-  });
+  const { address, family } = server.address() as AddressInfo;
+  const url = `http://${family === "IPv6" ? `[${address}]` : address}:${bound}/`;
+  logger.info("web page listening", { url, auth: auth.required ? "token" : "none" });
 
   return {
     port: bound,
+    url,
     close: async () => {
       for (const client of streams) client.close();
       await activity.close();

@@ -7,15 +7,19 @@ import { FaceTracker } from "@facetracker/sdk";
 import { drawLabelsRaw, faceLabel, type Label } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
+import { checkDamage } from "../damaged-video.ts";
 import { ProgressReporter } from "../progress.ts";
 import { renderReport } from "../report-html.ts";
 import { openStoredClips } from "./clips.ts";
 
 export const analyzeUsage =
-  "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] VIDEO\n" +
+  "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] [--allow-damaged] VIDEO\n" +
   "       (VIDEO: a file, an rtsp:// or http(s):// stream, clip:KEY of the configured clip storage, or s3://BUCKET/KEY)";
 
-/** The --json document: tracks with identity and first/last sighting, and run statistics. */
+/**
+ * The --json document: tracks with identity and first/last sighting, and run statistics with what a
+ * damaged file lost (lost_frames, corrupt_frames, damaged_ranges; 0, 0, [] for a clean one).
+ */
 export function analysisToJson(result: VideoFaces) {
   const round = (n: number) => Math.round(n * 1000) / 1000;
   return {
@@ -33,6 +37,14 @@ export function analysisToJson(result: VideoFaces) {
       detections: result.stats.detections,
       embeddings: result.stats.embeddings,
       fps: Math.round(result.stats.fps * 10) / 10,
+      lost_frames: result.stats.lostFrames,
+      corrupt_frames: result.stats.corruptFrames,
+      damaged_ranges: result.stats.damagedRanges.map((r) => ({
+        start_time: round(r.startS),
+        end_time: round(r.endS),
+        frames: r.frames,
+        kind: r.kind,
+      })),
     },
   };
 }
@@ -65,6 +77,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       report: { type: "string" },
       annotate: { type: "string" },
       quiet: { type: "boolean" },
+      "allow-damaged": { type: "boolean" },
     },
     analyzeUsage,
   );
@@ -137,6 +150,12 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     ]) {
       if (file) console.log(`${what}: ${file}`);
     }
+    checkDamage(
+      video,
+      result.stats,
+      values["allow-damaged"] === true,
+      "the results cover the frames that decoded",
+    );
     return 0;
   } catch (error) {
     await writer?.abort();

@@ -3,10 +3,11 @@ import { isClipReference } from "@facetracker/clips";
 import { FaceTracker } from "@facetracker/sdk";
 import { CliError } from "../cli-error.ts";
 import { configFrom, openRecognizer, parse } from "../common.ts";
+import { checkDamage } from "../damaged-video.ts";
 import { ProgressReporter } from "../progress.ts";
 
 export const enrollUsage = `facetracker enroll [--db DIR] --name NAME [--attr KEY=VALUE]... [--force] [--json] PHOTO...
-       facetracker enroll [--db DIR] --name NAME --from-video VIDEO --track ID [--track ID]... [--force]
+       facetracker enroll [--db DIR] --name NAME --from-video VIDEO --track ID [--track ID]... [--force] [--allow-damaged]
        (VIDEO: as for analyze: a file, a stream, clip:KEY or s3://BUCKET/KEY)`;
 
 function parseAttributes(list: string[] | undefined): Record<string, string> | undefined {
@@ -46,6 +47,7 @@ export async function enrollCommand(args: string[]): Promise<number> {
       json: { type: "boolean" },
       "from-video": { type: "string" },
       track: { type: "string", multiple: true },
+      "allow-damaged": { type: "boolean" },
     },
     enrollUsage,
   );
@@ -57,6 +59,8 @@ export async function enrollCommand(args: string[]): Promise<number> {
     return enrollFromVideo(values, video, parseTrackIds(values.track), attributes);
   }
   if (positionals.length === 0) throw new CliError(`no photo given\nusage: ${enrollUsage}`, 2);
+  if (values["allow-damaged"])
+    throw new CliError(`--allow-damaged goes with --from-video\nusage: ${enrollUsage}`, 2);
   const recognizer = await openRecognizer(values, false);
   try {
     const report = await recognizer.enroll(values.name, positionals, { attributes, force: values.force });
@@ -88,6 +92,7 @@ async function enrollFromVideo(
     name?: string;
     force?: boolean;
     json?: boolean;
+    "allow-damaged"?: boolean;
     config?: string;
     db?: string;
     threshold?: string;
@@ -105,6 +110,7 @@ async function enrollFromVideo(
       ? await tracker.findFacesInClip(video, { onProgress })
       : await tracker.findFacesInFile(video, { onProgress });
     progress.finish(`${result.stats.frames} frames, ${result.faces.length} tracks`);
+    checkDamage(video, result.stats, values["allow-damaged"] === true, "nothing enrolled");
     const faces = trackIds.map((id) => {
       const face = result.faces.find((f) => f.trackId === id);
       if (!face) {

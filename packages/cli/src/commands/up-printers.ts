@@ -4,7 +4,11 @@ import { type Alert, type AlertDelivery, type TrackEvent, trackEventTypeToJSON }
 export async function printTrackEvents(events: AsyncIterable<TrackEvent>): Promise<void> {
   for await (const e of events) {
     if (e.type === 0) continue;
-    const who = e.identity ? `${e.identity.name} (${e.identity.similarity.toFixed(2)})` : "unknown";
+    const who = e.identity
+      ? `${e.identity.name} (${e.identity.similarity.toFixed(2)})`
+      : e.identifying
+        ? "identifying"
+        : "unknown";
     console.log(
       `track  ${e.camera} #${e.trackId} ${trackEventTypeToJSON(e.type)
         .replace(/^TRACK_EVENT_TYPE_/, "")
@@ -25,8 +29,10 @@ export async function printAlerts(alerts: AsyncIterable<Alert>): Promise<void> {
 /** What became of each alert's clip and notification ("disabled" ones are not printed). */
 export async function printDeliveries(deliveries: AsyncIterable<AlertDelivery>): Promise<void> {
   for await (const d of deliveries) {
-    if (d.clipStatus === "stored") console.log(`CLIP   ${d.camera} ${d.alertId}: ${d.clipUrl}`);
-    else if (d.clipStatus === "failed") console.log(`CLIP   ${d.camera} ${d.alertId} failed: ${d.clipError}`);
+    const clip = `CLIP   ${d.camera} ${d.alertId}`;
+    if (d.clipStatus === "stored") console.log(`${clip}: ${d.clipUrl}`);
+    else if (d.clipStatus === "partial") console.log(`${clip} partial (${d.clipMissing}): ${d.clipUrl}`);
+    else if (d.clipStatus === "failed") console.log(`${clip} failed: ${d.clipError}`);
     if (d.notificationStatus === "sent") console.log(`NOTIFY ${d.camera} ${d.alertId}: sent`);
     else if (d.notificationStatus === "failed") {
       console.log(

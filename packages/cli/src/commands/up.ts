@@ -1,6 +1,7 @@
 import path from "node:path";
 import { streamOf, subject } from "@facetracker/bus";
-import { FaceTracker, type FaceTrackingPipeline } from "@facetracker/sdk";
+import { listenHostOf } from "@facetracker/config";
+import { FaceTracker, type FaceTrackingPipeline, NatsStoreInUseError } from "@facetracker/sdk";
 import { envInt, startServiceHttp } from "@facetracker/service-kit";
 import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
@@ -11,8 +12,8 @@ export const upUsage =
   "facetracker up [--config FILE] [--data DIR] [--exit-when-done] [--embed-workers N] [--single-process]";
 
 /**
- * The embedded run: a nats-server child (JetStream, store under DATA/nats) unless NATS_URL or nats.url is
- * set, then every pipeline service, each as its own process (as in a deployment: the stages use every
+ * The embedded run: a nats-server child (JetStream, store under DATA/nats; restarted when it dies; a data
+ * directory another live run uses is refused) unless NATS_URL or nats.url is set, then every pipeline service, each as its own process (as in a deployment: the stages use every
  * core; `--embed-workers N` starts N embed workers), or all in this process with --single-process (each
  * with its own NATS connection). One HTTP server for /healthz (every service ready) and a live print of
  * track events and alerts. Without a configured camera it watches a demo video generated from the
@@ -71,6 +72,8 @@ export async function upCommand(args: string[]): Promise<number> {
         else if (level === "warn") console.error(`up: ${message}`);
         else console.log(`up: ${message}`);
       },
+    }).catch((error: unknown) => {
+      throw error instanceof NatsStoreInUseError ? new CliError(error.message) : error;
     });
     const running = pipeline;
     const printFailed = (error: Error) => console.error(`up: printing events: ${error.message}`);
@@ -83,15 +86,16 @@ export async function upCommand(args: string[]): Promise<number> {
     // with service processes each serves its own /metrics (listed at start).
     http = await startServiceHttp({
       port: envInt("FACETRACKER_HTTP_PORT", 0, { min: 0, max: 65535 }),
-      host: "127.0.0.1",
+      host: listenHostOf(running.config, "metrics"),
       service: "facetracker",
       registry: running.metrics,
       readiness: () => running.readiness(),
     });
     const { api, cameras } = running.config;
     for (const line of running.describe()) console.log(`up: ${line}`);
+    // The addresses actually bound (each server's own address()), not the configured ones.
     console.log(
-      `up: gRPC API ${running.grpcAddress}, health ${http.url}/healthz, metrics ${http.url}/metrics`,
+      `up: gRPC API ${running.grpcAddress}, health http://${http.address}/healthz, metrics http://${http.address}/metrics`,
     );
     console.log(`up: web page ${running.webUrl} (live view, tracks, alerts, gallery)`);
     if (!api.token) {
@@ -106,6 +110,7 @@ export async function upCommand(args: string[]): Promise<number> {
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
+      process.once("SIGHUP", resolve); // the terminal closed: nats-server, in its own group, did not get it
       if (exitWhenDone) void running.done().then(resolve);
     });
     console.log("up: stopping");

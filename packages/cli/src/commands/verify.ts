@@ -47,6 +47,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
   const config = configFrom(values);
   const threshold = config.cosine_similarity_threshold;
   const options = analyzeOptionsFrom(config);
+  const decode = { maxPixels: config.limits.max_image_pixels };
   if (!values.pairs && positionals.length !== 2)
     throw new CliError(`expected two images\nusage: ${verifyUsage}`, 2);
   if (values.pairs && positionals.length)
@@ -55,7 +56,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
   const cache = new Map<string, Float32Array | null>();
   const embed = async (file: string) => {
     if (!cache.has(file))
-      cache.set(file, (await embedLargestFace(analyzer, file, options))?.face.embedding ?? null);
+      cache.set(file, (await embedLargestFace(analyzer, file, options, decode))?.face.embedding ?? null);
     return cache.get(file) as Float32Array | null;
   };
 

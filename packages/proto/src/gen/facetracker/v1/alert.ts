@@ -51,7 +51,10 @@ export interface AlertDelivery {
   notificationError: string;
   /** Delivery attempts made. */
   notificationAttempts: number;
-  /** Clip: "stored", "failed", "disabled" (clip_duration 0) or "" (not settled yet). */
+  /**
+   * Clip: "stored", "partial" (stored, but part of its window is missing: see clip_missing), "failed"
+   * (nothing could be recorded), "disabled" (clip_duration 0) or "" (not settled yet). One per alert.
+   */
   clipStatus: string;
   /** Why the clip failed (empty otherwise). */
   clipError: string;
@@ -61,6 +64,8 @@ export interface AlertDelivery {
   clipUrl: string;
   /** When this status was recorded, milliseconds since the Unix epoch. */
   timeMs: number;
+  /** What a "partial" clip lacks, e.g. "pre-roll lost: 3.2 s of 5.0 s" (empty otherwise). */
+  clipMissing: string;
 }
 
 function createBaseAlert(): Alert {
@@ -330,6 +335,7 @@ function createBaseAlertDelivery(): AlertDelivery {
     clipKey: "",
     clipUrl: "",
     timeMs: 0,
+    clipMissing: "",
   };
 }
 
@@ -364,6 +370,9 @@ export const AlertDelivery: MessageFns<AlertDelivery> = {
     }
     if (message.timeMs !== 0) {
       writer.uint32(80).int64(message.timeMs);
+    }
+    if (message.clipMissing !== "") {
+      writer.uint32(90).string(message.clipMissing);
     }
     return writer;
   },
@@ -461,6 +470,14 @@ export const AlertDelivery: MessageFns<AlertDelivery> = {
             message.timeMs = longToNumber(reader.int64());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.clipMissing = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -521,6 +538,11 @@ export const AlertDelivery: MessageFns<AlertDelivery> = {
         : isSet(object.time_ms)
         ? globalThis.Number(object.time_ms)
         : 0,
+      clipMissing: isSet(object.clipMissing)
+        ? globalThis.String(object.clipMissing)
+        : isSet(object.clip_missing)
+        ? globalThis.String(object.clip_missing)
+        : "",
     };
   },
 
@@ -556,6 +578,9 @@ export const AlertDelivery: MessageFns<AlertDelivery> = {
     if (message.timeMs !== 0) {
       obj.timeMs = Math.round(message.timeMs);
     }
+    if (message.clipMissing !== "") {
+      obj.clipMissing = message.clipMissing;
+    }
     return obj;
   },
 
@@ -574,6 +599,7 @@ export const AlertDelivery: MessageFns<AlertDelivery> = {
     message.clipKey = object.clipKey ?? "";
     message.clipUrl = object.clipUrl ?? "";
     message.timeMs = object.timeMs ?? 0;
+    message.clipMissing = object.clipMissing ?? "";
     return message;
   },
 };

@@ -139,6 +139,11 @@ export interface FindFacesRequest {
     /** The file's content (for small files). */
     { $case: "data"; value: Buffer }
     | undefined;
+  /**
+   * Answer for a damaged video too (frames that could not be decoded, counted in stats); without it, a
+   * damaged video fails with DATA_LOSS naming how many frames were lost and where.
+   */
+  allowDamaged?: boolean | undefined;
 }
 
 /** One unique face (confirmed track) of a file. */
@@ -175,6 +180,23 @@ export interface FindFacesStats {
   fps: number;
   /** Wall-clock time of the analysis, milliseconds. */
   wallMs: number;
+  /** Frames of a damaged video that could not be decoded (0 for a clean one). */
+  lostFrames: number;
+  /** Frames of a damaged video decoded with errors (damaged parts concealed by the decoder). */
+  corruptFrames: number;
+  /** Where frames were lost or decoded with errors, in time order. */
+  damagedRanges: DamagedRange[];
+}
+
+/** Frames of a video lost, or decoded with errors, over a span of time. */
+export interface DamagedRange {
+  /** Start and end, seconds on the video's timeline (as first_time / last_time of a FaceTrack). */
+  startS: number;
+  endS: number;
+  /** Frames in the span. */
+  frames: number;
+  /** "lost" (not decoded) or "corrupt" (decoded with errors). */
+  kind: string;
 }
 
 /** Faces of a file. */
@@ -1404,7 +1426,7 @@ export const DeleteIdentityResponse: MessageFns<DeleteIdentityResponse> = {
 };
 
 function createBaseFindFacesRequest(): FindFacesRequest {
-  return { source: undefined };
+  return { source: undefined, allowDamaged: undefined };
 }
 
 export const FindFacesRequest: MessageFns<FindFacesRequest> = {
@@ -1416,6 +1438,9 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
       case "data":
         writer.uint32(18).bytes(message.source.value);
         break;
+    }
+    if (message.allowDamaged !== undefined) {
+      writer.uint32(24).bool(message.allowDamaged);
     }
     return writer;
   },
@@ -1449,6 +1474,14 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
             message.source = { $case: "data", value: Buffer.from(reader.bytes()) };
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.allowDamaged = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1468,6 +1501,11 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
         : isSet(object.data)
         ? { $case: "data", value: Buffer.from(bytesFromBase64(object.data)) }
         : undefined,
+      allowDamaged: isSet(object.allowDamaged)
+        ? globalThis.Boolean(object.allowDamaged)
+        : isSet(object.allow_damaged)
+        ? globalThis.Boolean(object.allow_damaged)
+        : undefined,
     };
   },
 
@@ -1477,6 +1515,9 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
       obj.path = message.source.value;
     } else if (message.source?.$case === "data") {
       obj.data = base64FromBytes(message.source.value);
+    }
+    if (message.allowDamaged !== undefined) {
+      obj.allowDamaged = message.allowDamaged;
     }
     return obj;
   },
@@ -1500,6 +1541,7 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
         break;
       }
     }
+    message.allowDamaged = object.allowDamaged ?? undefined;
     return message;
   },
 };
@@ -1721,7 +1763,16 @@ export const FaceTrack: MessageFns<FaceTrack> = {
 };
 
 function createBaseFindFacesStats(): FindFacesStats {
-  return { frames: 0, detections: 0, embeddings: 0, fps: 0, wallMs: 0 };
+  return {
+    frames: 0,
+    detections: 0,
+    embeddings: 0,
+    fps: 0,
+    wallMs: 0,
+    lostFrames: 0,
+    corruptFrames: 0,
+    damagedRanges: [],
+  };
 }
 
 export const FindFacesStats: MessageFns<FindFacesStats> = {
@@ -1740,6 +1791,15 @@ export const FindFacesStats: MessageFns<FindFacesStats> = {
     }
     if (message.wallMs !== 0) {
       writer.uint32(41).double(message.wallMs);
+    }
+    if (message.lostFrames !== 0) {
+      writer.uint32(48).uint32(message.lostFrames);
+    }
+    if (message.corruptFrames !== 0) {
+      writer.uint32(56).uint32(message.corruptFrames);
+    }
+    for (const v of message.damagedRanges) {
+      DamagedRange.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1797,6 +1857,30 @@ export const FindFacesStats: MessageFns<FindFacesStats> = {
             message.wallMs = reader.double();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lostFrames = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.corruptFrames = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.damagedRanges.push(DamagedRange.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1820,6 +1904,21 @@ export const FindFacesStats: MessageFns<FindFacesStats> = {
         : isSet(object.wall_ms)
         ? globalThis.Number(object.wall_ms)
         : 0,
+      lostFrames: isSet(object.lostFrames)
+        ? globalThis.Number(object.lostFrames)
+        : isSet(object.lost_frames)
+        ? globalThis.Number(object.lost_frames)
+        : 0,
+      corruptFrames: isSet(object.corruptFrames)
+        ? globalThis.Number(object.corruptFrames)
+        : isSet(object.corrupt_frames)
+        ? globalThis.Number(object.corrupt_frames)
+        : 0,
+      damagedRanges: globalThis.Array.isArray(object?.damagedRanges)
+        ? object.damagedRanges.map((e: any) => DamagedRange.fromJSON(e))
+        : globalThis.Array.isArray(object?.damaged_ranges)
+        ? object.damaged_ranges.map((e: any) => DamagedRange.fromJSON(e))
+        : [],
     };
   },
 
@@ -1840,6 +1939,15 @@ export const FindFacesStats: MessageFns<FindFacesStats> = {
     if (message.wallMs !== 0) {
       obj.wallMs = floatToJson(message.wallMs);
     }
+    if (message.lostFrames !== 0) {
+      obj.lostFrames = Math.round(message.lostFrames);
+    }
+    if (message.corruptFrames !== 0) {
+      obj.corruptFrames = Math.round(message.corruptFrames);
+    }
+    if (message.damagedRanges?.length) {
+      obj.damagedRanges = message.damagedRanges.map((e) => DamagedRange.toJSON(e));
+    }
     return obj;
   },
 
@@ -1853,6 +1961,134 @@ export const FindFacesStats: MessageFns<FindFacesStats> = {
     message.embeddings = object.embeddings ?? 0;
     message.fps = object.fps ?? 0;
     message.wallMs = object.wallMs ?? 0;
+    message.lostFrames = object.lostFrames ?? 0;
+    message.corruptFrames = object.corruptFrames ?? 0;
+    message.damagedRanges = object.damagedRanges?.map((e) => DamagedRange.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDamagedRange(): DamagedRange {
+  return { startS: 0, endS: 0, frames: 0, kind: "" };
+}
+
+export const DamagedRange: MessageFns<DamagedRange> = {
+  encode(message: DamagedRange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startS !== 0) {
+      writer.uint32(9).double(message.startS);
+    }
+    if (message.endS !== 0) {
+      writer.uint32(17).double(message.endS);
+    }
+    if (message.frames !== 0) {
+      writer.uint32(24).uint32(message.frames);
+    }
+    if (message.kind !== "") {
+      writer.uint32(34).string(message.kind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DamagedRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDamagedRange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.startS = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.endS = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.frames = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DamagedRange {
+    return {
+      startS: isSet(object.startS)
+        ? globalThis.Number(object.startS)
+        : isSet(object.start_s)
+        ? globalThis.Number(object.start_s)
+        : 0,
+      endS: isSet(object.endS)
+        ? globalThis.Number(object.endS)
+        : isSet(object.end_s)
+        ? globalThis.Number(object.end_s)
+        : 0,
+      frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+    };
+  },
+
+  toJSON(message: DamagedRange): unknown {
+    const obj: any = {};
+    if (message.startS !== 0) {
+      obj.startS = floatToJson(message.startS);
+    }
+    if (message.endS !== 0) {
+      obj.endS = floatToJson(message.endS);
+    }
+    if (message.frames !== 0) {
+      obj.frames = Math.round(message.frames);
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DamagedRange>, I>>(base?: I): DamagedRange {
+    return DamagedRange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DamagedRange>, I>>(object: I): DamagedRange {
+    const message = createBaseDamagedRange();
+    message.startS = object.startS ?? 0;
+    message.endS = object.endS ?? 0;
+    message.frames = object.frames ?? 0;
+    message.kind = object.kind ?? "";
     return message;
   },
 };

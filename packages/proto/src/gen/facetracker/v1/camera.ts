@@ -30,6 +30,41 @@ export interface CameraConfig {
   liveMode: string;
   /** Play a file source at its own frame rate, over and over, like a live camera (demos, tests). */
   loop: boolean;
+  /**
+   * What ingest last reported of the camera: set by ListCameras only (AddCamera ignores it, the registry
+   * does not store it); unset when ingest has not reported the camera (yet).
+   */
+  status?: CameraStatus | undefined;
+}
+
+/**
+ * What ingest reports of a camera: stored in the ft_camera_status key-value bucket (key = camera ID),
+ * written on every change of state and refreshed while ingest runs.
+ */
+export interface CameraStatus {
+  /** Camera ID. */
+  id: string;
+  /**
+   * "connecting" (first open under way), "up" (frames coming), "reconnecting" (lost, stalled, gone or not
+   * opened yet: tried again with backoff, for ever), "ended" (a file read once reached its end) or
+   * "failed" (given up: a file read once that cannot be read, or a setting ffmpeg cannot use).
+   */
+  state: string;
+  /**
+   * Since when the camera is in this state, milliseconds since the Unix epoch ("reconnecting": since when
+   * it has been down, whatever the number of attempts since).
+   */
+  sinceMs: number;
+  /** The last error (passwords masked); kept once the camera is back, empty when it never failed. */
+  lastError: string;
+  /** Reconnect attempts since ingest started the camera. */
+  reconnects: number;
+  /** When ingest wrote this status, milliseconds since the Unix epoch. */
+  updatedAtMs: number;
+  /** Frames captured since ingest started the camera. */
+  frames: number;
+  /** Frames dropped because the bus was down longer than the outage buffer holds (ingest.outage_buffer_s). */
+  outageDropped: number;
 }
 
 /** Names one camera. */
@@ -55,6 +90,7 @@ function createBaseCameraConfig(): CameraConfig {
     alertMode: "",
     liveMode: "",
     loop: false,
+    status: undefined,
   };
 }
 
@@ -86,6 +122,9 @@ export const CameraConfig: MessageFns<CameraConfig> = {
     }
     if (message.loop !== false) {
       writer.uint32(72).bool(message.loop);
+    }
+    if (message.status !== undefined) {
+      CameraStatus.encode(message.status, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -175,6 +214,14 @@ export const CameraConfig: MessageFns<CameraConfig> = {
             message.loop = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.status = CameraStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -206,6 +253,7 @@ export const CameraConfig: MessageFns<CameraConfig> = {
         ? globalThis.String(object.live_mode)
         : "",
       loop: isSet(object.loop) ? globalThis.Boolean(object.loop) : false,
+      status: isSet(object.status) ? CameraStatus.fromJSON(object.status) : undefined,
     };
   },
 
@@ -238,6 +286,9 @@ export const CameraConfig: MessageFns<CameraConfig> = {
     if (message.loop !== false) {
       obj.loop = message.loop;
     }
+    if (message.status !== undefined) {
+      obj.status = CameraStatus.toJSON(message.status);
+    }
     return obj;
   },
 
@@ -255,6 +306,206 @@ export const CameraConfig: MessageFns<CameraConfig> = {
     message.alertMode = object.alertMode ?? "";
     message.liveMode = object.liveMode ?? "";
     message.loop = object.loop ?? false;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? CameraStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCameraStatus(): CameraStatus {
+  return { id: "", state: "", sinceMs: 0, lastError: "", reconnects: 0, updatedAtMs: 0, frames: 0, outageDropped: 0 };
+}
+
+export const CameraStatus: MessageFns<CameraStatus> = {
+  encode(message: CameraStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(24).int64(message.sinceMs);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(34).string(message.lastError);
+    }
+    if (message.reconnects !== 0) {
+      writer.uint32(40).uint32(message.reconnects);
+    }
+    if (message.updatedAtMs !== 0) {
+      writer.uint32(48).int64(message.updatedAtMs);
+    }
+    if (message.frames !== 0) {
+      writer.uint32(56).uint64(message.frames);
+    }
+    if (message.outageDropped !== 0) {
+      writer.uint32(64).uint64(message.outageDropped);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CameraStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCameraStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reconnects = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.updatedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.frames = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.outageDropped = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CameraStatus {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      reconnects: isSet(object.reconnects) ? globalThis.Number(object.reconnects) : 0,
+      updatedAtMs: isSet(object.updatedAtMs)
+        ? globalThis.Number(object.updatedAtMs)
+        : isSet(object.updated_at_ms)
+        ? globalThis.Number(object.updated_at_ms)
+        : 0,
+      frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
+      outageDropped: isSet(object.outageDropped)
+        ? globalThis.Number(object.outageDropped)
+        : isSet(object.outage_dropped)
+        ? globalThis.Number(object.outage_dropped)
+        : 0,
+    };
+  },
+
+  toJSON(message: CameraStatus): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.reconnects !== 0) {
+      obj.reconnects = Math.round(message.reconnects);
+    }
+    if (message.updatedAtMs !== 0) {
+      obj.updatedAtMs = Math.round(message.updatedAtMs);
+    }
+    if (message.frames !== 0) {
+      obj.frames = Math.round(message.frames);
+    }
+    if (message.outageDropped !== 0) {
+      obj.outageDropped = Math.round(message.outageDropped);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CameraStatus>, I>>(base?: I): CameraStatus {
+    return CameraStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CameraStatus>, I>>(object: I): CameraStatus {
+    const message = createBaseCameraStatus();
+    message.id = object.id ?? "";
+    message.state = object.state ?? "";
+    message.sinceMs = object.sinceMs ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.reconnects = object.reconnects ?? 0;
+    message.updatedAtMs = object.updatedAtMs ?? 0;
+    message.frames = object.frames ?? 0;
+    message.outageDropped = object.outageDropped ?? 0;
     return message;
   },
 };
@@ -413,6 +664,17 @@ type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

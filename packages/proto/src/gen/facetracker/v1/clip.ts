@@ -28,6 +28,13 @@ export interface ClipEvent {
   annotatedKey: string;
   /** Frame rate of the clip. */
   fps: number;
+  /**
+   * Part of the clip's window is missing (its pre-roll had aged out of the frame stream, e.g. after an
+   * outage): recorded from what existed.
+   */
+  partial: boolean;
+  /** What is missing when partial, e.g. "pre-roll lost: 3.2 s of 5.0 s". */
+  missing: string;
 }
 
 function createBaseClipEvent(): ClipEvent {
@@ -43,6 +50,8 @@ function createBaseClipEvent(): ClipEvent {
     jsonKey: "",
     annotatedKey: "",
     fps: 0,
+    partial: false,
+    missing: "",
   };
 }
 
@@ -80,6 +89,12 @@ export const ClipEvent: MessageFns<ClipEvent> = {
     }
     if (message.fps !== 0) {
       writer.uint32(89).double(message.fps);
+    }
+    if (message.partial !== false) {
+      writer.uint32(96).bool(message.partial);
+    }
+    if (message.missing !== "") {
+      writer.uint32(106).string(message.missing);
     }
     return writer;
   },
@@ -185,6 +200,22 @@ export const ClipEvent: MessageFns<ClipEvent> = {
             message.fps = reader.double();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.partial = reader.bool();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.missing = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -234,6 +265,8 @@ export const ClipEvent: MessageFns<ClipEvent> = {
         ? globalThis.String(object.annotated_key)
         : "",
       fps: isSet(object.fps) ? globalThis.Number(object.fps) : 0,
+      partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
+      missing: isSet(object.missing) ? globalThis.String(object.missing) : "",
     };
   },
 
@@ -272,6 +305,12 @@ export const ClipEvent: MessageFns<ClipEvent> = {
     if (message.fps !== 0) {
       obj.fps = floatToJson(message.fps);
     }
+    if (message.partial !== false) {
+      obj.partial = message.partial;
+    }
+    if (message.missing !== "") {
+      obj.missing = message.missing;
+    }
     return obj;
   },
 
@@ -291,6 +330,8 @@ export const ClipEvent: MessageFns<ClipEvent> = {
     message.jsonKey = object.jsonKey ?? "";
     message.annotatedKey = object.annotatedKey ?? "";
     message.fps = object.fps ?? 0;
+    message.partial = object.partial ?? false;
+    message.missing = object.missing ?? "";
     return message;
   },
 };

@@ -186,6 +186,11 @@ export interface TrackEvent {
   timeMs: number;
   /** A JPEG of the face (box with a margin), set on CONFIRMED and IDENTITY_CHANGED; empty otherwise. */
   thumbnailJpeg: Buffer;
+  /**
+   * No identity settled yet (neither a name nor unknown): the track is still being identified, e.g.
+   * waiting for an embed worker. identity is then unset without meaning unknown.
+   */
+  identifying: boolean;
 }
 
 /** One live track on a frame. */
@@ -204,6 +209,11 @@ export interface TrackState {
     | undefined;
   /** An embedding was computed for this track on this frame. */
   embedded: boolean;
+  /**
+   * No identity settled yet (neither a name nor unknown): the track is still being identified, e.g.
+   * waiting for an embed worker. identity is then unset without meaning unknown.
+   */
+  identifying: boolean;
 }
 
 /** All live tracks of one frame, for the live view; published on ft.snapshots.<camera>. */
@@ -236,6 +246,7 @@ function createBaseTrackEvent(): TrackEvent {
     pts: 0,
     timeMs: 0,
     thumbnailJpeg: Buffer.alloc(0),
+    identifying: false,
   };
 }
 
@@ -270,6 +281,9 @@ export const TrackEvent: MessageFns<TrackEvent> = {
     }
     if (message.thumbnailJpeg.length !== 0) {
       writer.uint32(82).bytes(message.thumbnailJpeg);
+    }
+    if (message.identifying !== false) {
+      writer.uint32(88).bool(message.identifying);
     }
     return writer;
   },
@@ -367,6 +381,14 @@ export const TrackEvent: MessageFns<TrackEvent> = {
             message.thumbnailJpeg = Buffer.from(reader.bytes());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.identifying = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -403,6 +425,7 @@ export const TrackEvent: MessageFns<TrackEvent> = {
         : isSet(object.thumbnail_jpeg)
         ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
         : Buffer.alloc(0),
+      identifying: isSet(object.identifying) ? globalThis.Boolean(object.identifying) : false,
     };
   },
 
@@ -438,6 +461,9 @@ export const TrackEvent: MessageFns<TrackEvent> = {
     if (message.thumbnailJpeg.length !== 0) {
       obj.thumbnailJpeg = base64FromBytes(message.thumbnailJpeg);
     }
+    if (message.identifying !== false) {
+      obj.identifying = message.identifying;
+    }
     return obj;
   },
 
@@ -458,12 +484,13 @@ export const TrackEvent: MessageFns<TrackEvent> = {
     message.pts = object.pts ?? 0;
     message.timeMs = object.timeMs ?? 0;
     message.thumbnailJpeg = object.thumbnailJpeg ?? Buffer.alloc(0);
+    message.identifying = object.identifying ?? false;
     return message;
   },
 };
 
 function createBaseTrackState(): TrackState {
-  return { trackId: 0, state: 0, box: undefined, identity: undefined, embedded: false };
+  return { trackId: 0, state: 0, box: undefined, identity: undefined, embedded: false, identifying: false };
 }
 
 export const TrackState: MessageFns<TrackState> = {
@@ -482,6 +509,9 @@ export const TrackState: MessageFns<TrackState> = {
     }
     if (message.embedded !== false) {
       writer.uint32(40).bool(message.embedded);
+    }
+    if (message.identifying !== false) {
+      writer.uint32(48).bool(message.identifying);
     }
     return writer;
   },
@@ -539,6 +569,14 @@ export const TrackState: MessageFns<TrackState> = {
             message.embedded = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.identifying = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -562,6 +600,7 @@ export const TrackState: MessageFns<TrackState> = {
       box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
       embedded: isSet(object.embedded) ? globalThis.Boolean(object.embedded) : false,
+      identifying: isSet(object.identifying) ? globalThis.Boolean(object.identifying) : false,
     };
   },
 
@@ -582,6 +621,9 @@ export const TrackState: MessageFns<TrackState> = {
     if (message.embedded !== false) {
       obj.embedded = message.embedded;
     }
+    if (message.identifying !== false) {
+      obj.identifying = message.identifying;
+    }
     return obj;
   },
 
@@ -597,6 +639,7 @@ export const TrackState: MessageFns<TrackState> = {
       ? Identity.fromPartial(object.identity)
       : undefined;
     message.embedded = object.embedded ?? false;
+    message.identifying = object.identifying ?? false;
     return message;
   },
 };
