@@ -40,3 +40,20 @@ export async function realPathInside(root: string, file: string): Promise<string
   if (!isPathInside(base, real)) throw new OutsideRootError(path.resolve(root), file);
   return real;
 }
+
+/**
+ * The real path of the first of `roots` that `real` (an already resolved real path) lies in, or undefined
+ * when it lies in none of them; roots that do not exist are skipped.
+ */
+export async function rootContaining(real: string, roots: readonly string[]): Promise<string | undefined> {
+  for (const root of roots) {
+    let base: string;
+    try {
+      base = await realpath(root);
+    } catch {
+      continue;
+    }
+    if (isPathInside(base, real)) return base;
+  }
+  return undefined;
+}

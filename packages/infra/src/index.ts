@@ -7,7 +7,7 @@
 
 export { abortableSleep, type BackoffOptions, backoffDelayMs, checkBackoff } from "./backoff.ts";
 export { killTrackedChildren, trackChild } from "./child-registry.ts";
-export { isPathInside, OutsideRootError, realPathInside } from "./confined-path.ts";
+export { isPathInside, OutsideRootError, realPathInside, rootContaining } from "./confined-path.ts";
 export {
   type AtomicWriteOptions,
   copyFileAtomic,

@@ -7,6 +7,7 @@
 
 import { realpath } from "node:fs/promises";
 import path from "node:path";
+import { rootContaining } from "@facetracker/infra";
 import { MediaError } from "./errors.ts";
 import { maskCredentials } from "./source-spec.ts";
 
@@ -41,16 +42,7 @@ async function insideRoots(
   } catch {
     refuse(key, `${requested} does not exist`);
   }
-  for (const root of roots) {
-    let base: string;
-    try {
-      base = await realpath(root);
-    } catch {
-      continue;
-    }
-    const rel = path.relative(base, real);
-    if (rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))) return real;
-  }
+  if ((await rootContaining(real, roots)) !== undefined) return real;
   refuse(
     key,
     `${requested} is outside ${key} (${roots.join(", ")})${real !== requested ? ` (it resolves to ${real})` : ""}`,

@@ -1,5 +1,6 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
+import { rootContaining } from "@facetracker/infra";
 
 /**
  * Resolves a client-given path and checks that it lies inside one of the configured media roots (after
@@ -19,15 +20,7 @@ export async function resolveInsideRoots(
   } catch {
     return { error: `file not found: ${requested}` };
   }
-  for (const root of roots) {
-    let base: string;
-    try {
-      base = await realpath(root);
-    } catch {
-      continue;
-    }
-    const rel = path.relative(base, real);
-    if (rel && !rel.startsWith("..") && !path.isAbsolute(rel)) return { path: real };
-  }
+  const base = await rootContaining(real, roots);
+  if (base !== undefined && base !== real) return { path: real };
   return { error: `${requested} is outside the media roots` };
 }
