@@ -178,7 +178,19 @@ describe("services as processes (real nats-server, one process per service)", ()
         "every frame of the video to be tracked",
         120_000,
       );
-      await waitFor(() => alerts.length >= 3, "an alert per person", 30_000);
+      await waitFor(() => alerts.length >= 3, "an alert per person", 30_000).catch((e) => {
+        // What the services said, to tell a late alert from a lost identification.
+        console.log(
+          logs
+            .filter((l) => !/"level":"debug"/.test(l))
+            .slice(-80)
+            .join("\n"),
+        );
+        console.log(
+          `alerts: ${alerts.map((a) => `${a.trackId}=${a.identity?.name ?? "unknown"}`).join(", ")}`,
+        );
+        throw e;
+      });
       console.log(
         `embed requests before the kill: ${before.join(" / ")}; after: ${await served(embed1)} / -`,
       );

@@ -4,7 +4,9 @@
  * becomes IdentificationUnavailableError, which the tracking session takes as "no evidence" (the tracks
  * go on, those not identified yet stay identifying, and the faces are asked for again on a later frame).
  * Meanwhile the workers are asked again with backoff, not on every frame: a worker that hangs would
- * otherwise hold every frame for the whole request timeout.
+ * otherwise hold every frame for the whole request timeout. A request that times out while the workers
+ * answered until then is sent again once at once: its worker most likely died holding it, and the others
+ * can answer.
  */
 
 import { RequestFailedError, type TypedBus } from "@facetracker/bus";
@@ -80,9 +82,8 @@ export class EmbedWorkers {
           `no embed worker answered; asking again in ${this.#retryAt - now} ms`,
         );
       }
-      let reply: Awaited<ReturnType<TypedBus["embed"]["request"]>>;
-      try {
-        reply = await this.#deps.metrics.time("embed_request", () =>
+      const request = () =>
+        this.#deps.metrics.time("embed_request", () =>
           this.#bus.embed.request(
             {
               camera,
@@ -96,6 +97,22 @@ export class EmbedWorkers {
             this.#timeoutMs,
           ),
         );
+      let reply: Awaited<ReturnType<TypedBus["embed"]["request"]>>;
+      try {
+        reply = await request().catch((error: unknown) => {
+          // The worker that had the request may have died with it (SIGKILL): the bus dropped its
+          // subscription meanwhile, so while the workers answered until now, another one is asked at
+          // once. Without this the frame's faces would wait for the backoff, and a file that ends in
+          // that time would leave them identifying for good.
+          if (error instanceof RequestFailedError && error.reason === "timeout" && this.#failures === 0) {
+            this.#deps.logger.info("an embed request got no answer in time: asking the workers again", {
+              camera,
+              timeoutMs: this.#timeoutMs,
+            });
+            return request();
+          }
+          throw error;
+        });
       } catch (error) {
         if (!(error instanceof RequestFailedError)) throw error;
         throw this.#unanswered(camera, error);
