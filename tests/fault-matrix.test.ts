@@ -19,18 +19,10 @@ import { parseFaultTargets } from "./helpers/fault-targets.ts";
 
 const seed = Number(process.env.FAULT_SEED || Math.floor(Math.random() * 2 ** 31));
 const rounds = Number(process.env.FAULT_ROUNDS || 2);
-/**
- * CI's default: every service process. nats-server is left to `pnpm soak` and FAULT_TARGETS=...,nats-server
- * (and to its own tests: up-bus-supervision, notification-exactly-once, clip-records-once, ingest-bus-outage)
- * until a known defect is fixed: an alert raised within seconds of a nats-server SIGKILL can find none of
- * its clip window's frames in the re-created (memory) FT_FRAMES and gets a failed clip record (docs/reliability.md,
- * "Known gaps").
- */
-const targets = parseFaultTargets(process.env.FAULT_TARGETS).filter(
-  (t) => process.env.FAULT_TARGETS || t !== "nats-server",
-);
+/** Every service process and nats-server, unless FAULT_TARGETS narrows it. */
+const targets = parseFaultTargets(process.env.FAULT_TARGETS);
 
-describe("fault matrix under facetracker up (SIGKILL of each service; nats-server with FAULT_TARGETS)", {
+describe("fault matrix under facetracker up (SIGKILL of each service and of nats-server)", {
   skip: appriseMissing(),
 }, () => {
   it(`recovers from every fault and loses or duplicates no alert, notification or clip (FAULT_SEED=${seed}, ${rounds} rounds)`, async () => {

@@ -44,7 +44,7 @@ describe("streams", () => {
   it("gives each stream the specified subjects, storage and limits", async () => {
     await ensureStreams(bus.jsm);
     const expected: Record<string, [string | string[], string, number, number]> = {
-      FT_FRAMES: ["ft.frames.>", "memory", 20 * SECOND_NS, 512 * MiB],
+      FT_FRAMES: ["ft.frames.>", "file", 20 * SECOND_NS, 512 * MiB],
       FT_DETECTIONS: ["ft.detections.>", "memory", 30 * SECOND_NS, 256 * MiB],
       FT_SNAPSHOTS: ["ft.snapshots.>", "memory", 30 * SECOND_NS, 64 * MiB],
       FT_TRACKS: ["ft.tracks.>", "file", 7 * DAY_NS, 4096 * MiB],
@@ -76,11 +76,20 @@ describe("streams", () => {
     await ensureStreams(bus.jsm); // back to the defaults for the other tests
   });
 
-  it("refuses to change storage in place and says what to do", async () => {
+  it("creates a short-lived stream again when its storage changed (FT_FRAMES of an earlier version, in memory)", async () => {
+    await ensureStreams(bus.jsm, { frames: { storage: "memory" } });
+    assert.equal((await bus.jsm.streams.info("FT_FRAMES")).config.storage, "memory");
+    const results = await ensureStreams(bus.jsm);
+    const frames = results.find((r) => r.name === "FT_FRAMES");
+    assert.deepEqual([frames?.action, frames?.changed], ["recreated", ["storage"]]);
+    assert.equal((await bus.jsm.streams.info("FT_FRAMES")).config.storage, "file");
+  });
+
+  it("refuses to change a durable stream's storage in place and says what to do", async () => {
     await ensureStreams(bus.jsm);
-    await assert.rejects(ensureStreams(bus.jsm, { frames: { storage: "file" } }), (error: Error) => {
-      assert.match(error.message, /FT_FRAMES exists with memory storage but file is configured/);
-      assert.match(error.message, /nats stream rm FT_FRAMES/);
+    await assert.rejects(ensureStreams(bus.jsm, { alerts: { storage: "memory" } }), (error: Error) => {
+      assert.match(error.message, /FT_ALERTS exists with file storage but memory is configured/);
+      assert.match(error.message, /nats stream rm FT_ALERTS/);
       return true;
     });
   });

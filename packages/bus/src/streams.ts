@@ -2,9 +2,11 @@
  * The JetStream streams of the pipeline, each with explicit limits, and ensureStreams() that creates
  * them or brings their limits up to date (idempotent: safe for every service to call at start).
  *
- * Frames, detections and snapshots are short-lived and kept in memory; tracks, alerts, clips and dead
- * letters are durable files. FT_FRAMES must keep frames at least as long as the clip pre-roll (the clip
- * recorder reads the frames before an alert back from the stream): raise frames.maxAgeMs with it.
+ * Detections and snapshots are short-lived and kept in memory; frames are short-lived too but kept in a
+ * file, so that a nats-server that dies (SIGKILL) does not take the clip pre-roll with it (the clip
+ * recorder reads the frames before an alert back from the stream; see docs/reliability.md); tracks,
+ * alerts, clips and dead letters are durable files. FT_FRAMES must keep frames at least as long as the
+ * clip pre-roll: raise frames.maxAgeMs with it.
  */
 
 import {
@@ -55,7 +57,7 @@ function spec(key: StreamKey, name: string, description: string, limits: StreamL
 /** Default specs, by key. */
 export const STREAM_SPECS: Readonly<Record<StreamKey, StreamSpec>> = Object.freeze({
   frames: spec("frames", "FT_FRAMES", "camera frames (JPEG); kept for the clip pre-roll", {
-    storage: "memory",
+    storage: "file",
     maxAgeMs: 20 * SECOND,
     maxBytes: 512 * MiB,
     maxMsgSize: 8 * MiB,
@@ -177,9 +179,17 @@ function differences(have: StreamConfig, want: WantedStreamConfig): string[] {
   return changed;
 }
 
+/**
+ * A stream that holds less than this is short-lived (frames, detections, snapshots): when its configured
+ * storage differs from the server's, it is deleted and created again (what it loses is seconds of work in
+ * flight); a longer-lived one is never deleted for it.
+ */
+export const SHORT_LIVED_MAX_AGE_MS = 60 * SECOND;
+
 export interface EnsuredStream {
   name: string;
-  action: "created" | "updated" | "unchanged";
+  /** "recreated": a short-lived stream whose storage changed, deleted and created again. */
+  action: "created" | "updated" | "unchanged" | "recreated";
   /** Fields that were updated. */
   changed: string[];
 }
@@ -188,7 +198,10 @@ function isStreamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
 }
 
-/** Creates one stream, or updates its limits when they differ. Storage cannot change in place. */
+/**
+ * Creates one stream, or updates its limits when they differ. Storage cannot change in place: a short-lived
+ * stream is created again with the configured storage, a longer-lived one is an error that says what to do.
+ */
 export async function ensureStream(jsm: JetStreamManager, s: StreamSpec): Promise<EnsuredStream> {
   const want = streamConfig(s);
   let have: StreamConfig;
@@ -198,6 +211,11 @@ export async function ensureStream(jsm: JetStreamManager, s: StreamSpec): Promis
     if (!isStreamNotFound(error)) throw error;
     await jsm.streams.add(want);
     return { name: s.name, action: "created", changed: [] };
+  }
+  if (have.storage !== want.storage && s.maxAgeMs <= SHORT_LIVED_MAX_AGE_MS) {
+    await jsm.streams.delete(s.name);
+    await jsm.streams.add(want);
+    return { name: s.name, action: "recreated", changed: ["storage"] };
   }
   if (have.storage !== want.storage) {
     throw new Error(

@@ -1,7 +1,7 @@
 /**
  * Watches the pipeline's private nats-server: when it dies, says so and starts it again on the same port
  * and store (the services keep their URL and reconnect by themselves), after 1 s, then 2, 4 … 30 s while
- * it keeps dying or cannot start. Its health is `true` while it runs, else why not.
+ * it keeps dying or cannot start (once it has run 10 s, the next restart is after 1 s again). Its health is `true` while it runs, else why not.
  */
 
 import type { NatsServerChild, NatsServerExit } from "@facetracker/bus";
@@ -11,7 +11,7 @@ import type { PipelineLog } from "./pipeline-log.ts";
 /** Delays between restarts. */
 export const NATS_RESTART_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30_000, factor: 2 };
 /** A server that ran this long before dying is restarted after the first delay again. */
-const STABLE_MS = 30_000;
+const STABLE_MS = 10_000;
 
 export interface NatsSupervisor {
   /** true while the server runs; else since when it is down and why. */
