@@ -44,7 +44,7 @@ describe("streams", () => {
   it("gives each stream the specified subjects, storage and limits", async () => {
     await ensureStreams(bus.jsm);
     const expected: Record<string, [string | string[], string, number, number]> = {
-      FT_FRAMES: ["ft.frames.>", "file", 20 * SECOND_NS, 512 * MiB],
+      FT_FRAMES: ["ft.frames.>", "file", 60 * SECOND_NS, 512 * MiB],
       FT_DETECTIONS: ["ft.detections.>", "memory", 30 * SECOND_NS, 256 * MiB],
       FT_SNAPSHOTS: ["ft.snapshots.>", "memory", 30 * SECOND_NS, 64 * MiB],
       FT_TRACKS: ["ft.tracks.>", "file", 7 * DAY_NS, 4096 * MiB],
@@ -100,6 +100,6 @@ describe("streams", () => {
       /FT_FRAMES \(frames\): maxAgeMs must be a positive integer/,
     );
     assert.throws(() => streamSpecs({ faces: {} } as never), /unknown stream "faces"/);
-    assert.equal(STREAM_SPECS.frames.maxAgeMs, 20_000);
+    assert.equal(STREAM_SPECS.frames.maxAgeMs, 60_000);
   });
 });

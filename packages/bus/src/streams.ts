@@ -58,7 +58,9 @@ function spec(key: StreamKey, name: string, description: string, limits: StreamL
 export const STREAM_SPECS: Readonly<Record<StreamKey, StreamSpec>> = Object.freeze({
   frames: spec("frames", "FT_FRAMES", "camera frames (JPEG); kept for the clip pre-roll", {
     storage: "file",
-    maxAgeMs: 20 * SECOND,
+    // A minute: a clip recorder restarted after a SIGKILL on a loaded machine (up to 30 s seen in a soak)
+    // still finds its alerts' pre-roll.
+    maxAgeMs: 60 * SECOND,
     maxBytes: 512 * MiB,
     maxMsgSize: 8 * MiB,
     replicas: 1,
