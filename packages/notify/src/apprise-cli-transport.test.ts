@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { waitFor } from "@facetracker/testing";
 import {
   aiosmtpdMissing,
   appriseMissing,
@@ -177,6 +178,45 @@ describe("AppriseCliTransport (real apprise command)", { skip: noApprise }, () =
       await request.closed;
       assert.deepEqual(await readdir(tempDir), []);
     } finally {
+      await receiver.close();
+    }
+  });
+
+  it("stopped after it delivered (apprise slow to exit, as on a loaded machine): a send, not an error to retry", async () => {
+    receiver = await startHttpReceiver();
+    // The real apprise, then a pause before the wrapper exits: the delivery is done, the exit is late.
+    const slowExit = join(tempDir, "apprise-slow-exit");
+    const exited = join(tempDir, "apprise-exited");
+    await writeFile(slowExit, `#!/bin/sh\napprise "$@"\ncode=$?\ntouch ${exited}\nsleep 60\nexit $code\n`, {
+      mode: 0o700,
+    });
+    try {
+      const transport = new AppriseCliTransport({ command: slowExit, tempDir, killGraceMs: 200 });
+      const controller = new AbortController();
+      const sending = transport.send([`json://127.0.0.1:${receiver.port}/`], notification, controller.signal);
+      await waitFor(() => existsSync(exited), "apprise to deliver and exit (its wrapper sleeps on)");
+      controller.abort(new Error("timed out"));
+      await sending; // resolves: delivered
+      assert.equal(receiver.requests.length, 1);
+
+      // Stopped before delivering to every URL: an error, retried by the notifier.
+      const held = await startHttpReceiver(() => "hold");
+      try {
+        const second = new AbortController();
+        const partly = transport.send(
+          [`json://127.0.0.1:${receiver.port}/`, `json://127.0.0.1:${held.port}/?rto=120`],
+          notification,
+          second.signal,
+        );
+        await held.request(0);
+        second.abort(new Error("timed out"));
+        await assert.rejects(partly, /apprise stopped before finishing \(timed out\)/);
+      } finally {
+        await held.close();
+      }
+    } finally {
+      await rm(slowExit, { force: true });
+      await rm(exited, { force: true });
       await receiver.close();
     }
   });

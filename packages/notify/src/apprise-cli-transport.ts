@@ -50,7 +50,8 @@ export class AppriseCliTransport implements NotificationTransport {
   /**
    * Runs `apprise --title … --body … --input-format … --attach …` with APPRISE_URLS; rejects with a
    * NotificationError carrying apprise's output tail (secrets masked) when it exits non-zero, and
-   * stops the child when `signal` aborts.
+   * stops the child when `signal` aborts: then it rejects, unless apprise had already reported a
+   * delivery to every URL (only its exit was late), which is a send.
    */
   async send(urls: string[], notification: Notification, signal: AbortSignal): Promise<void> {
     checkAppriseUrls(urls);
@@ -65,13 +66,17 @@ export class AppriseCliTransport implements NotificationTransport {
         ),
       );
       const args = [
-        "-v",
+        // -vv: apprise logs each delivery ("Sent JSON POST notification."), which tells an attempt that
+        // delivered but was stopped before it exited (a loaded machine) from one that did not deliver.
+        "-vv",
         `--input-format=${notification.format}`,
         `--title=${notification.title}`,
         `--body=${notification.body}`,
         ...paths.map((path) => `--attach=${path}`),
       ];
       const result = await this.#run(args, signal, urls);
+      // Stopped (a timeout) after it had delivered to every URL: sent. Sending again would duplicate it.
+      if (result.aborted && deliveries(result.output) >= urls.length) return;
       if (result.aborted) throw abortError(signal, urls);
       if (result.code !== 0) throw exitError(result, urls);
     } finally {
@@ -133,6 +138,11 @@ function abortError(signal: AbortSignal, urls: string[]): NotificationError {
     retryable: true,
     cause: signal.reason,
   });
+}
+
+/** How many deliveries apprise reported (-vv: one "Sent … notification" line per URL it delivered to). */
+export function deliveries(output: string): number {
+  return output.split("\n").filter((line) => / - INFO - Sent .*notification/i.test(line)).length;
 }
 
 const NOTHING_LOADED = /There are no service\(s\) to notify|You must specify at least one server URL/i;
