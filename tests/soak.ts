@@ -3,7 +3,7 @@
  * SIGKILL of each service and of nats-server at seeded random moments, round after round, for MINUTES;
  * prints each fault as it is injected and at the end the counts (minutes, faults per target, tracks,
  * alerts, notifications, clips, lost, duplicated), and exits 1 on any broken promise. FAULT_SEED replays a
- * run, FAULT_TARGETS narrows the targets, FAULT_KEEP=1 keeps the scratch directory.
+ * run, FAULT_TARGETS narrows the targets, FAULT_KEEP=1 keeps the scratch directory (with what up printed, up.log).
  */
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";

@@ -6,7 +6,7 @@
  * (fault-outcome.ts), and up is stopped as Ctrl-C does.
  */
 
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { connectBus, typedBus } from "@facetracker/bus";
 import { seededRandom } from "@facetracker/infra";
@@ -114,6 +114,7 @@ const DURABLES = [
 const EMPTY: Observed = {
   identified: [],
   alerts: [],
+  seenAgain: [],
   deliveries: [],
   clips: [],
   notifications: [],
@@ -312,6 +313,8 @@ export async function runFaultRun(options: FaultRunOptions): Promise<FaultRunRep
       for (const pid of runPids(up.pid, storeDir)) process.kill(pid, "SIGKILL");
     }
     await scene.receiver.close();
+    // What up printed (its warnings, the services' errors), beside the kept run for its diagnosis.
+    if (options.keep && up) await writeFile(path.join(options.workDir, "up.log"), `${up.output()}\n`);
     if (!options.keep) await rm(options.workDir, { recursive: true, force: true });
   }
 }
@@ -343,7 +346,7 @@ export function formatReport(report: FaultRunReport): string {
     `seed ${report.seed}, ${report.faultMinutes.toFixed(1)} minutes under faults, ${report.minutes.toFixed(1)} minutes in all`,
     `faults injected: ${report.faults.length} (${[...perTarget].map(([t, n]) => `${t} ${n}`).join(", ")})`,
     `tracks identified: ${c.tracks} (${c.knownTracks} known, ${c.tracks - c.knownTracks} unknown)`,
-    `alerts: ${c.alerts}, delivery records: ${c.deliveryRecords}, notifications received: ${c.notifications}, clips: ${c.clips}, dead letters: ${c.deadLetters}`,
+    `alerts: ${c.alerts}, seen again: ${c.seenAgain}, delivery records: ${c.deliveryRecords}, notifications received: ${c.notifications}, clips: ${c.clips}, dead letters: ${c.deadLetters}`,
     `lost: ${c.lost}, duplicated: ${c.duplicated}`,
   ];
   const orphaned = report.faults.filter((f) => f.orphans?.length);
