@@ -15,6 +15,9 @@ import {
 import type { HostedServices } from "./hosted-services.ts";
 import { bounded, type PipelineLog } from "./pipeline-log.ts";
 
+/** A service that ran this long before dying is started again after the first delay (1 s). */
+const STABLE_MS = 10_000;
+
 export interface ChildServicesOptions {
   /** Where the resolved configuration is written (RUNDIR/config.json) for the children to load. */
   runDir: string;
@@ -32,7 +35,8 @@ export interface ChildServicesOptions {
 /**
  * Starts the catalog's services (service-host) in its start order, reading the resolved configuration from
  * RUNDIR/config.json. The api service is the embedded gallery's one writer; the web page and the embed
- * workers follow it read-only. A service that dies is started again (after 1 s, then up to 30 s). Their
+ * workers follow it read-only. A service that dies is started again (after 1 s, then up to 30 s, for as
+ * long as the pipeline runs, also when a start fails). Their
  * warnings and errors (and any line that is not a JSON log line) go to `log`.
  */
 export async function startChildServices(
@@ -58,6 +62,7 @@ export async function startChildServices(
   const children = new Map<string, ServiceProcess>();
   let stopping = false;
   let ingestDone = false;
+  /** Starts one service and watches it: when it dies, it is started again (see `restart`). */
   const launch = async (p: (typeof plan)[number], restarts = 0): Promise<ServiceProcess> => {
     const credential = busUser?.(p.name);
     const child = await spawnServiceProcess({
@@ -79,24 +84,35 @@ export async function startChildServices(
       },
     });
     children.set(child.id, child);
-    void child.exited.then(async (code) => {
+    const readyAt = Date.now();
+    void child.exited.then((code) => {
       if (stopping) return;
       if (p.name === "ingest" && exitWhenDone && code === 0) {
         ingestDone = true;
         return;
       }
-      const delay = Math.min(1000 * 2 ** restarts, 30_000);
-      log({
-        level: "warn",
-        message: `service ${child.id} exited (${code}); starting it again in ${delay / 1000} s`,
-      });
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      if (stopping) return;
-      await launch(p, restarts + 1).catch((error: Error) =>
-        log({ level: "warn", message: `cannot restart ${child.id}: ${error.message}` }),
-      );
+      // A service that ran a while before dying starts again after 1 s; one that keeps dying waits longer.
+      return restart(p, child.id, `exited (${code})`, Date.now() - readyAt >= STABLE_MS ? 0 : restarts);
     });
     return child;
+  };
+  /**
+   * Starts a dead service again after 1 s, 2, 4 … at most 30 s, for as long as the pipeline runs: a start
+   * that fails (the service exits or is not ready in time, as on a loaded machine) is tried again.
+   */
+  const restart = async (p: (typeof plan)[number], id: string, why: string, restarts: number) => {
+    for (let attempt = restarts; !stopping; attempt++) {
+      const delay = Math.min(1000 * 2 ** attempt, 30_000);
+      log({ level: "warn", message: `service ${id} ${why}; starting it again in ${delay / 1000} s` });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (stopping) return;
+      try {
+        await launch(p, attempt + 1);
+        return;
+      } catch (error) {
+        why = `could not be started again (${(error as Error).message.split("\n")[0]})`;
+      }
+    }
   };
   const stop = async () => {
     stopping = true;
