@@ -47,7 +47,8 @@ const HEIGHT = 240;
 const FPS = 10;
 const CLIP_FRAMES = 30; // 1.5 s before the trigger, 1.5 s from it on
 const OPTIONS: ClipRecorderOptions = {
-  stallMs: 1500,
+  // Long enough that a loaded machine delaying frames does not close a clip early (CI saw 8 of 30 frames).
+  stallMs: 4000,
   snapshotWaitMs: 1000,
   stopGraceMs: 1000,
   retry: { initialMs: 200, maxMs: 1000 },
