@@ -8,16 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseConfig } from "@facetracker/config";
-import { FaceTrackerApiClient } from "@facetracker/proto";
-import { freeLocalPort, type ServiceProcess, spawnServiceProcess } from "@facetracker/service-host";
-import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import type { FaceTrackerApiClient } from "@facetracker/proto";
 import { hugePng } from "@facetracker/testing/faces";
-import { credentials, type ServiceError, status } from "@grpc/grpc-js";
+import { type ServiceError, status } from "@grpc/grpc-js";
+import { type ApiProcess, startApiProcess } from "./helpers/api-process.ts";
 
 const MB = 2 ** 20;
 
@@ -29,30 +24,15 @@ function memoryOf(pid: number): { rss: number; peak: number } {
 }
 
 describe("api resource limits (api process, real nats-server)", () => {
-  let dir: string;
-  let nats: NatsTestServer;
-  let api: ServiceProcess | undefined;
+  let run: ApiProcess | undefined;
   let client: FaceTrackerApiClient;
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "ft-api-limits-"));
-    nats = await startNatsServer();
-    const port = await freeLocalPort();
-    const config = parseConfig({
-      db_path: path.join(dir, "gallery"),
-      api: { port, http_port: 0 },
-      cameras: [],
-    });
-    const configFile = path.join(dir, "config.json");
-    await writeFile(configFile, JSON.stringify(config));
-    api = await spawnServiceProcess({ name: "api", configFile, env: { FACETRACKER_NATS__URL: nats.url } });
-    client = new FaceTrackerApiClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    run = await startApiProcess("ft-api-limits-");
+    client = run.client;
   });
   after(async () => {
-    client?.close();
-    await api?.stop(5000);
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await run?.stop();
   });
 
   /** Ten Enroll calls with `image` at once: the status code of each (0 = OK) and its text. */
@@ -71,7 +51,7 @@ describe("api resource limits (api process, real nats-server)", () => {
     );
 
   it("refuses ten concurrent 16000×16000 uploads from their header, then caps heavy calls; memory stays bounded", async () => {
-    const pid = (api as ServiceProcess).pid;
+    const pid = (run as ApiProcess).api.pid;
     const start = memoryOf(pid);
     const bomb = await hugePng(16000, 16000);
     const tooLarge = await tenEnrolls(bomb);

@@ -124,13 +124,15 @@ describe("facetracker CLI (sample photos from the registry)", () => {
     assert.match(again.err, /duplicate: already enrolled for 'person-1'/);
   });
 
-  it("verify compares the largest faces of two images", () => {
+  it("verify compares the subjects of two images", () => {
     const same = cli("verify", people[1] as string, samples[0] as string);
     assert.equal(same.code, 0, same.err);
     const r = cli("verify", "--json", people[0] as string, people[1] as string);
     const doc = JSON.parse(r.out);
     assert.equal(doc.same, false);
     assert.ok(doc.similarity < 0.36);
+    assert.equal(doc.face_x.count, 1);
+    assert.equal(doc.face_x.chosen_by, "only");
   });
 
   it("verify --pairs measures a pair list and finds the best threshold", async () => {
@@ -154,19 +156,22 @@ describe("facetracker CLI (sample photos from the registry)", () => {
     assert.match(r.out, /pairs: 6 \(3 same, 3 different\), 0 without a face/);
     assert.match(
       r.out,
-      /at threshold 0\.36: accuracy 100\.00 %, true match rate 100\.00 %, false match rate 0\.00 %/,
+      /at threshold 0\.36: accuracy 100\.00 %, false accepts 0\.00 % \(FAR: 0 of 3 different pairs\), false rejects 0\.00 % \(FRR: 0 of 3 same pairs\)/,
     );
     assert.match(r.out, /best threshold on this data: 0\.\d+ \(accuracy 100\.00 %/);
+    // 3 different pairs resolve a FAR down to 33 % only: the default target (0.1 %) is below it.
+    assert.match(r.out, /for FAR ≤ 0\.10 %: threshold 0\.\d+ \(FAR 0\.00 %, FRR 0\.00 %\)/);
+    assert.match(r.out, /note: 3 different pairs cannot measure a FAR below 1\/3 = 33\.33 %/);
     const json = cli("verify", "--pairs", csv, "--images", images, "--json");
-    const lines = json.out
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    assert.equal(lines.length, 6);
-    assert.deepEqual(Object.keys(lines[0]), ["file_x", "file_y", "similarity"]);
+    const doc = JSON.parse(json.out);
+    assert.equal(doc.pairs.length, 6);
+    assert.deepEqual(Object.keys(doc.pairs[0]), ["file_x", "file_y", "same", "similarity"]);
+    assert.deepEqual(doc.counts, { pairs: 6, same: 3, different: 3, without_face: 0 });
+    assert.equal(doc.at_threshold.far, 0);
+    assert.equal(doc.for_far.below_resolution, true);
   });
 
-  it("verify --pairs --json on the real pair list of ../shared/data", {
+  it("verify --pairs --json on the real pair list of ../shared/data: FAR and FRR, honestly", {
     skip: skipWithoutSharedData(),
   }, () => {
     const pairs = path.join(facesDir, "pairs");
@@ -177,14 +182,40 @@ describe("facetracker CLI (sample photos from the registry)", () => {
       "--images",
       path.join(pairs, "images"),
       "--json",
+      "--far",
+      "0.001",
     );
     assert.equal(r.code, 0, r.err);
-    const rows = r.out
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as { similarity: number | null });
-    assert.equal(rows.length, 300);
-    assert.ok(rows.every((row) => typeof row.similarity === "number"));
+    const doc = JSON.parse(r.out) as {
+      pairs: { same: boolean; similarity: number | null }[];
+      counts: { different: number; same: number };
+      threshold: number;
+      at_threshold: { far: number; frr: number; false_accepts: number; false_rejects: number };
+      for_far: { target_far: number; threshold: number; resolution: number; below_resolution: boolean };
+    };
+    assert.equal(doc.pairs.length, 300);
+    assert.ok(doc.pairs.every((row) => typeof row.similarity === "number"));
+    assert.deepEqual([doc.counts.same, doc.counts.different], [38, 262]);
+    // The rates recomputed from the pairs themselves: FAR over different pairs, FRR over same pairs.
+    const scores = doc.pairs as { same: boolean; similarity: number }[];
+    const accepted = (t: number) => scores.filter((p) => !p.same && p.similarity >= t).length;
+    const rejected = (t: number) => scores.filter((p) => p.same && p.similarity < t).length;
+    assert.equal(doc.at_threshold.false_accepts, accepted(doc.threshold));
+    assert.equal(doc.at_threshold.far, accepted(doc.threshold) / 262);
+    assert.equal(doc.at_threshold.false_rejects, rejected(doc.threshold));
+    assert.equal(doc.at_threshold.frr, rejected(doc.threshold) / 38);
+    // 0.1 % is below what 262 different pairs can measure: the threshold accepts none of them, and is the
+    // lowest such (halfway between the highest different-pair score and the next score above it).
+    assert.equal(doc.for_far.target_far, 0.001);
+    assert.equal(doc.for_far.below_resolution, true);
+    assert.equal(doc.for_far.resolution, 1 / 262);
+    assert.equal(accepted(doc.for_far.threshold), 0);
+    const maxDifferent = Math.max(...scores.filter((p) => !p.same).map((p) => p.similarity));
+    const next = Math.min(...scores.map((p) => p.similarity).filter((s) => s > maxDifferent));
+    assert.ok(
+      Math.abs(doc.for_far.threshold - (maxDifferent + next) / 2) < 1e-4,
+      String(doc.for_far.threshold),
+    );
   });
 
   describe("bad input: one clear line, non-zero exit, gallery intact", () => {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Alert, AlertDelivery, ClipEvent, TrackEvent, TrackEventType } from "@facetracker/proto";
+import { Alert, AlertDelivery, AlertUpdate, ClipEvent, TrackEvent, TrackEventType } from "@facetracker/proto";
 import { checkOutcome, type Observed } from "./helpers/fault-outcome.ts";
 
 const identified = (trackId: number, name?: string) =>
@@ -48,6 +48,7 @@ function clean(): Observed {
   return {
     identified: [identified(1, "amy"), identified(2)],
     alerts: [alert(1), alert(2)],
+    seenAgain: [],
     deliveries: ["lobby-1-1", "lobby-2-1"].flatMap((id) => [notified(id), clipped(id)]),
     clips: [clip("lobby-1-1"), clip("lobby-2-1")],
     notifications: [received(1), received(2), received(1, "/b"), received(2, "/b")],
@@ -67,6 +68,7 @@ describe("fault matrix judge", () => {
       tracks: 2,
       knownTracks: 1,
       alerts: 2,
+      seenAgain: 0,
       deliveryRecords: 4,
       notifications: 4,
       clips: 2,
@@ -115,6 +117,28 @@ describe("fault matrix judge", () => {
       ],
     );
     assert.ok(whats(o).includes("failed: alert lobby-2-1 (track lobby #2, unknown): clip failed ()"));
+  });
+
+  it("takes a track seen again on an alert of the run for that alert, and names a track with both or neither", () => {
+    const seen = (trackId: number, alertId: string) =>
+      AlertUpdate.fromPartial({
+        alertId,
+        alertCamera: "lobby",
+        camera: "lobby",
+        trackId,
+        reason: "same_face",
+      });
+    const o = clean();
+    o.identified.push(identified(3));
+    o.seenAgain.push(seen(3, "lobby-2-1"));
+    assert.deepEqual(whats(o), []);
+    assert.equal(checkOutcome(o).counts.seenAgain, 1);
+    o.seenAgain.push(seen(2, "lobby-2-1"), seen(3, "lobby-9-1"));
+    assert.deepEqual(whats(o), [
+      "duplicated: track lobby #2 (unknown) has an alert (lobby-2-1) and is also the seen-again person of lobby-2-1",
+      "duplicated: track lobby #3 (unknown) has 2 seen-again updates: lobby-2-1, lobby-9-1",
+      "unexpected: track lobby #3 (unknown) is seen again on alert lobby-9-1, which is not an alert of the run",
+    ]);
   });
 
   it("names every dead letter", () => {

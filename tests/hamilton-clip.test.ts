@@ -55,10 +55,9 @@ describe("the real Hamilton clip (../shared/data/video)", { skip }, () => {
         `hamilton: lin_manuel_miranda named on ${covered}/121 frames of 90–210; stats ${JSON.stringify(tracker.lastStats)}`,
       );
       assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} frames with a wrong name`);
-      assert.ok(
-        covered >= 0.85 * 121,
-        `lin_manuel_miranda named on only ${covered} of the 121 frames 90–210`,
-      );
+      // The issue's figure: named on ≥ 124 of frames 90–219 of the README's approximate shots, that is
+      // ≥ 95 %; the shot actually ends at the cut at frame 211 (Obama's shot starts there).
+      assert.ok(covered >= 115, `lin_manuel_miranda named on only ${covered} of the 121 frames 90–210`);
     } finally {
       await tracker.close();
       await rm(dir, { recursive: true, force: true });

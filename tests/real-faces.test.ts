@@ -8,7 +8,7 @@ import { parseConfig } from "@facetracker/config";
 import { analyzeOptionsFrom } from "@facetracker/pipeline";
 import {
   bestThreshold,
-  embedLargestFace,
+  embedPhotoFace,
   FaceRecognizer,
   type RecognizedFace,
   statsAt,
@@ -103,7 +103,7 @@ describe("verification on pairs.csv (../shared/data/faces/pairs)", { skip }, () 
     const cache = new Map<string, Float32Array>();
     const embed = async (f: string) => {
       if (!cache.has(f)) {
-        const found = await embedLargestFace(
+        const found = await embedPhotoFace(
           analyzer,
           path.join(pairsDir, "images", f),
           analyzeOptionsFrom(config),

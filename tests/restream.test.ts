@@ -91,6 +91,7 @@ function startCameras(bus: Bus, cameras: Set<string>): { stop(): Promise<void> }
               identity: { id: "alice", name: "Alice", attributes: {}, similarity: 0.8 },
               embedded: false,
               identifying: false,
+              undetermined: false,
             },
           ],
         };

@@ -459,6 +459,47 @@ describe("live view pairing and page helpers", () => {
     );
   });
 
+  it("says which identity an unknown face came closest to, and when an alert's person was seen again", async () => {
+    // @ts-expect-error: the page's plain JavaScript module has no declarations
+    const { alertWho, seenAgainText } = await import("../services/web/public/alert-timeline.js");
+    // @ts-expect-error: the page's plain JavaScript module has no declarations
+    const { trackStateText } = await import("../services/web/public/track-list.js");
+    const closest = { name: "obama", similarity: 0.281 };
+    assert.equal(alertWho({ name: null, closest }), "unknown — closest: obama 0.28");
+    assert.equal(alertWho({ name: null, closest: null }), "unknown");
+    assert.equal(alertWho({ name: "amy", closest: null }), "amy");
+    assert.equal(seenAgainText({ seenAgain: [], seenAgainCount: 0 }), "");
+    const t = Date.UTC(2026, 0, 31, 10, 4, 5);
+    const sightings = [
+      { camera: "door", trackId: 4, timeMs: t - 9000, name: null, reason: "same_face", similarity: 0.8 },
+      { camera: "hall", trackId: 12, timeMs: t, name: "amy", reason: "cooldown", similarity: 0 },
+    ];
+    assert.match(
+      seenAgainText({ seenAgain: sightings, seenAgainCount: 3 }),
+      /^seen again 3× · last: hall · track 12 \(amy\) · .+$/,
+    );
+    const snapshot = TrackSnapshot.fromPartial({
+      camera: "door",
+      seq: 3,
+      tracks: [
+        {
+          trackId: 5,
+          state: 2,
+          box: { x1: 50, y1: 2, x2: 80, y2: 40 },
+          closest: { id: "o", name: "obama", similarity: 0.28, attributes: {} },
+        },
+      ],
+    });
+    const frame = { ...Frame.fromPartial({ camera: "door", seq: 3, width: 640, height: 360 }), timeMs: 0 };
+    const [track] = livePayload({ frame, snapshot, pairing: "exact" }, () => false).tracks;
+    assert.deepEqual(track?.closest, { name: "obama", similarity: 0.28 });
+    assert.equal(trackStateText(track), "confirmed · closest: obama 0.28");
+    assert.equal(
+      trackStateText({ ...track, name: "amy", similarity: 0.7, closest: null }),
+      "confirmed · 0.70",
+    );
+  });
+
   it("shows a confirmed track still identifying (waiting for an embed worker) as identifying, not unknown", async () => {
     // @ts-expect-error: the page's plain JavaScript module has no declarations
     const { trackColor, trackLabel } = await import("../services/web/public/live-view.js");

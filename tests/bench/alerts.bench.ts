@@ -2,11 +2,16 @@
  * pnpm bench:alerts [ALERTS]: how long an alert takes to reach people, in the embedded deployment (each
  * service its own process, a private nats-server, local clip storage, the real `apprise` command
  * delivering to a local json:// receiver). A generated 640×360 camera at 15 fps shows a new face every few
- * seconds (a looping video: every loop starts new tracks), alert mode ON_ALL. Prints, per alert, the time
- * from the capture of the trigger frame to: the alert published, the notification received (with the
- * clip URL, so it includes the clip's post-roll), and the clip stored (ClipEvent); then medians.
+ * seconds (a looping video: every loop starts new tracks; unknown_cooldown_s 0, so that each one alerts),
+ * alert mode ON_ALL. Prints, per alert, the time from the capture of the trigger frame to: the alert
+ * published, the notification received (with the clip URL, so it includes the clip's post-roll), and the
+ * clip stored (ClipEvent); then medians.
+ *
+ * pnpm bench:alerts per-loop [LOOPS]: one alert per person on the Hamilton clip of ../shared/data as a
+ * looping camera (ON_ALL, the three people enrolled, cooldown_s and unknown_cooldown_s 300): per loop, the
+ * tracks that settled, the alerts, and the tracks published as "seen again"; then the same with
+ * unknown_cooldown_s 0 and cooldown_s 0 (every track alerts, as before one alert per person).
  */
-
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,6 +24,29 @@ import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "
 import { type ServiceName, type ServiceProcess, spawnServiceProcess } from "@facetracker/service-host";
 import { startNatsServer } from "@facetracker/testing/bus";
 import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { perLoop, runLoopingHamilton, skipWithoutHamilton } from "../helpers/looping-hamilton.ts";
+
+if (process.argv[2] === "per-loop") {
+  const loops = Number(process.argv[3] ?? 4);
+  const skip = skipWithoutHamilton();
+  if (skip) {
+    console.log(`bench:alerts per-loop: ${skip}`);
+    process.exit(0);
+  }
+  for (const [label, alerts] of [
+    ["one alert per person (cooldown_s 300, unknown_cooldown_s 300)", {}],
+    ["every track alerts (cooldown_s 0, unknown_cooldown_s 0)", { cooldown_s: 0, unknown_cooldown_s: 0 }],
+  ] as const) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ft-bench-loops-"));
+    const run = await runLoopingHamilton({ dir, loops, alerts });
+    console.log(
+      `\nbench:alerts per-loop: Hamilton clip (${run.framesPerLoop} frames a loop, 29.97 fps) as a looping camera, ON_ALL, ${label}; ${run.loopsDone} loops; ${os.cpus().length} cores`,
+    );
+    console.table(perLoop(run, loops));
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 const wanted = Number(process.argv[2] ?? 6);
 const tmp = await mkdtemp(path.join(os.tmpdir(), "ft-bench-alerts-"));
@@ -55,6 +83,8 @@ const config = parseConfig({
   cameras: [{ id: "cam1", url: video, loop: true, fps: 15 }],
   alerts: {
     alert_mode: "ON_ALL",
+    // Every loop's faces alert again: this bench measures how fast alerts reach people.
+    unknown_cooldown_s: 0,
     clip_duration: 30,
     notification_config: [`json://127.0.0.1:${port}/hook`],
     // biome-ignore lint/suspicious/noTemplateCurlyInString: an Apprise message template, not JavaScript

@@ -2,18 +2,21 @@
  * pnpm bench:analyze [VIDEO]: video analysis speed. Default VIDEO: ../shared/data/video/short_hamilton_clip.mp4
  * (with a gallery of its three people) when present, else a generated 640×360 clip.
  * Prints frames per second, per-stage milliseconds per frame and embeddings per detection with the ReID
- * expiration filter on and off, then recall and cost of tiled detection on a generated 1080p scene with
- * faces 30–50 px wide.
+ * expiration filter on and off; then frames per second of VIDEO and of a generated 720p clip (two faces,
+ * a sound track) analysed alone and with an annotated copy (--annotate), and the old way of annotating
+ * (frames drawn in JavaScript, piped to x264 veryfast) for comparison; then recall and cost of tiled
+ * detection on a generated 1080p scene with faces 30–50 px wide.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { VideoSource } from "@facetracker/media";
-import type { RunStats } from "@facetracker/pipeline";
+import { VideoSource, VideoWriter } from "@facetracker/media";
+import type { FrameResult, RunStats } from "@facetracker/pipeline";
 import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { FaceTracker } from "@facetracker/sdk";
-import { FaceAnalyzer, iou, type RgbImage } from "@facetracker/vision";
+import { drawLabelsRaw, FaceAnalyzer, faceLabel, iou, type RgbImage } from "@facetracker/vision";
 import { facesDir, sharedData } from "../helpers/shared-data.ts";
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), "ft-bench-analyze-"));
@@ -106,6 +109,130 @@ console.table({ "ReID filter on": row(on), "ReID filter off": row(off) });
 console.log(
   `embeddings saved by the ReID expiration filter: ${(off.embeddings / Math.max(1, on.embeddings)).toFixed(1)}×`,
 );
+
+// Analysis alone and with an annotated copy, on VIDEO and on a generated 720p clip with sound.
+async function clip720(): Promise<string> {
+  const pictures = await sampleFaces(
+    analyzer,
+    samplePhotos(),
+    [
+      [0, 0],
+      [5, 0],
+    ],
+    120,
+  );
+  const actors: Actor[] = [];
+  for (const [i, picture] of pictures.entries()) {
+    actors.push({
+      name: `p${i}`,
+      picture,
+      faceInPicture: await locateFace(analyzer, picture, 1280, 720),
+      position: (f) => [200 + i * 520 + 80 * Math.sin(f / 25 + i), 180 + 40 * Math.cos(f / 30)],
+    });
+  }
+  const silent = path.join(tmp, "generated-1280x720-silent.mp4");
+  await renderScene(silent, { width: 1280, height: 720, fps: 25, frames: 500, actors });
+  const file = path.join(tmp, "generated-1280x720.mp4");
+  execFileSync("ffmpeg", [
+    ...[
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-i",
+      silent,
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:duration=20",
+    ],
+    ...["-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", "-y", file],
+  ]);
+  return file;
+}
+
+const labelsOf = (r: FrameResult) =>
+  r.tracks
+    .filter((t) => t.state !== "lost")
+    .map((t) =>
+      t.identity
+        ? faceLabel("known", t.box, {
+            trackId: t.trackId,
+            name: t.identity.name,
+            similarity: t.identity.similarity,
+          })
+        : faceLabel(t.state === "tentative" ? "identifying" : "unknown", t.box, { trackId: t.trackId }),
+    );
+
+/**
+ * CPU seconds used so far by this process (all its threads) and by its children that have ended (the
+ * ffmpeg decoders and encoders): /proc/self/stat's utime, stime, cutime and cstime, in clock ticks of
+ * 1/100 s.
+ */
+function cpuSeconds(): number {
+  const fields = (readFileSync("/proc/self/stat", "utf8").split(") ")[1] ?? "").split(" ");
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / 100;
+}
+
+/**
+ * Frames per second over the whole call (analysis, and the annotated copy when asked), and CPU
+ * milliseconds a frame (Node and ffmpeg together: what a loaded machine has to share).
+ */
+async function annotateRun(
+  file: string,
+  how: "none" | "copy" | "drawn",
+): Promise<{ fps: number; cpuMs: number }> {
+  const tracker = await FaceTracker.create({ db_path: gallery }, { analyzer });
+  const output = path.join(tmp, `annotated-${how}.mp4`);
+  let writer: VideoWriter | undefined;
+  try {
+    const t0 = performance.now();
+    const cpu0 = cpuSeconds();
+    const { stats } = await tracker.findFacesInFile(file, {
+      ...(how === "copy" ? { annotate: { output, labels: labelsOf } } : {}),
+      ...(how === "drawn"
+        ? {
+            // The old --annotate: each frame drawn in JavaScript (sharp, an SVG overlay) and piped to x264.
+            onFrame: async (r: FrameResult) => {
+              writer ??= await VideoWriter.open(output, { width: r.width, height: r.height, fps: 25 });
+              await writer.write(await drawLabelsRaw(r.image, labelsOf(r)));
+            },
+          }
+        : {}),
+    });
+    await writer?.close();
+    return {
+      fps: (stats.frames * 1000) / (performance.now() - t0),
+      cpuMs: ((cpuSeconds() - cpu0) * 1000) / stats.frames,
+    };
+  } finally {
+    await tracker.close();
+  }
+}
+
+const annotated: Record<string, Record<string, string>> = {};
+for (const file of [video, await clip720()]) {
+  const probe = await VideoSource.open(file);
+  const { info } = probe;
+  await probe.close();
+  await annotateRun(file, "none"); // warm-up
+  const alone = await annotateRun(file, "none");
+  const copy = await annotateRun(file, "copy");
+  const drawn = file === video ? undefined : await annotateRun(file, "drawn");
+  annotated[`${path.basename(file)} (${info.width}×${info.height})`] = {
+    "analysis frames/s": alone.fps.toFixed(1),
+    "with --annotate frames/s": copy.fps.toFixed(1),
+    "time ×": (alone.fps / copy.fps).toFixed(2),
+    "analysis CPU ms/frame": alone.cpuMs.toFixed(1),
+    "with --annotate CPU ms/frame": copy.cpuMs.toFixed(1),
+    "CPU ×": (copy.cpuMs / alone.cpuMs).toFixed(2),
+    "old way frames/s": drawn === undefined ? "-" : drawn.fps.toFixed(1),
+    "old way CPU ×": drawn === undefined ? "-" : (drawn.cpuMs / alone.cpuMs).toFixed(2),
+  };
+}
+console.log(
+  "\nanalysis alone and with an annotated copy (the whole call; CPU: Node and ffmpeg together; old way: frames drawn in JavaScript and piped to x264 veryfast)",
+);
+console.table(annotated);
 
 // Tiled detection on 1080p with small faces.
 const picks: [number, number][] = [

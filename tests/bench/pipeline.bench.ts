@@ -1,11 +1,14 @@
 /**
- * pnpm bench:pipeline [SECONDS] [--single-process] [--cameras 1,2,4,6]: N simulated cameras (a generated
- * 720p video at 15 fps, paced in real time, looping) through the pipeline services on a private
- * nats-server. By default each service is its own process (as `facetracker up` runs them); with
- * --single-process they share this one. Prints per run: frames/s per camera, dropped frames, latency from
- * capture to the track snapshot (p50, p95), embed requests per second, and CPU (cores busy) and RSS per
- * service process (and of nats-server).
+ * pnpm bench:pipeline [SECONDS] [--single-process] [--cameras 1,2,4,6] [--scene busy|entrance]: N simulated
+ * cameras (a generated 720p scene at 15 fps, paced in real time, looping) through the pipeline services on
+ * a private nats-server. Scenes (tests/helpers/camera-scenes.ts): "busy" (default), three faces always in
+ * view and moving; "entrance", a still hallway that people walk through (a face in view about a third of
+ * the time, the light drifting slowly). By default each service is its own process (as `facetracker up`
+ * runs them); with --single-process they share this one. Prints per run: frames/s per camera, dropped
+ * frames, latency from capture to the track snapshot (p50, p95), embed requests per second, and CPU (cores
+ * busy) and RSS per service process (and of nats-server).
  */
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +16,6 @@ import { connectBus, consumeMessages, ensureStreams } from "@facetracker/bus";
 import { parseConfig } from "@facetracker/config";
 import { EmbeddedGallery } from "@facetracker/gallery";
 import { TrackSnapshot } from "@facetracker/proto";
-import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import {
   loadServiceFactory,
   processUsage,
@@ -25,7 +27,8 @@ import {
 } from "@facetracker/service-host";
 import type { ServiceMetrics } from "@facetracker/service-kit";
 import { startNatsServer } from "@facetracker/testing/bus";
-import { FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { FaceAnalyzer } from "@facetracker/vision";
+import { CAMERA_SCENES, type CameraScene, renderCameraScene } from "../helpers/camera-scenes.ts";
 import { counterValue, startPipeline } from "../helpers/pipeline-harness.ts";
 import { metricSum } from "../helpers/prometheus-text.ts";
 
@@ -36,29 +39,39 @@ const cameraCounts = camerasArg >= 0 ? (args[camerasArg + 1] ?? "").split(",").m
 const seconds = Number(
   args.find((a) => /^\d+(\.\d+)?$/.test(a) && args[args.indexOf(a) - 1] !== "--cameras") ?? 20,
 );
+const sceneArg = args.indexOf("--scene");
+const scene = (sceneArg >= 0 ? args[sceneArg + 1] : "busy") as CameraScene;
+if (!CAMERA_SCENES.includes(scene)) {
+  console.error(
+    `bench:pipeline: --scene must be one of ${CAMERA_SCENES.join(", ")}, got ${JSON.stringify(scene)}`,
+  );
+  process.exit(2);
+}
 const tmp = await mkdtemp(path.join(os.tmpdir(), "ft-bench-pipeline-"));
 const analyzer = await FaceAnalyzer.create();
-const pictures = (await sampleFaces(
-  analyzer,
-  samplePhotos(),
-  [
-    [0, 0],
-    [5, 0],
-    [2, 2],
-  ],
-  110,
-)) as RgbImage[];
-const actors: Actor[] = [];
-for (const [i, picture] of pictures.entries()) {
-  actors.push({
-    name: `p${i}`,
-    picture,
-    faceInPicture: await locateFace(analyzer, picture, 1280, 720),
-    position: (f) => [100 + i * 380 + 60 * Math.sin(f / 15), 150 + i * 60],
-  });
+const video = path.join(tmp, `camera-720p-${scene}.mp4`);
+const rendered = await renderCameraScene(video, scene, analyzer);
+
+/**
+ * The entrance scene's cameras are not in step (people walk through one site, then another): camera k of n
+ * loops a copy of the scene started k/n of the way through it. The busy scene is the same at any time.
+ */
+const shifted = new Map<number, string>();
+function sceneVideo(k: number, n: number): string {
+  const start = scene === "entrance" ? Math.round((k * rendered.frames) / n) % rendered.frames : 0;
+  if (start === 0) return video;
+  let copy = shifted.get(start);
+  if (!copy) {
+    copy = path.join(tmp, `camera-720p-${scene}-from-${start}.mp4`);
+    execFileSync("ffmpeg", [
+      ...["-hide_banner", "-loglevel", "error", "-i", video, "-filter_complex"],
+      `[0]split[a][b];[a]trim=start_frame=${start},setpts=PTS-STARTPTS[tail];[b]trim=end_frame=${start},setpts=PTS-STARTPTS[head];[tail][head]concat=n=2:v=1[v]`,
+      ...["-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-y", copy],
+    ]);
+    shifted.set(start, copy);
+  }
+  return copy;
 }
-const video = path.join(tmp, "camera-720p.mp4");
-await renderScene(video, { width: 1280, height: 720, fps: 15, frames: 150, actors });
 
 /** The services measured (frames to tracks and alerts), in the catalog's start order. */
 const BENCHED: ServiceName[] = ["embed", "alert", "track", "detect", "ingest"];
@@ -182,7 +195,11 @@ for (const n of cameraCounts) {
   const nats = await startNatsServer();
   const galleryDir = path.join(tmp, `gallery-${n}`);
   await EmbeddedGallery.open(galleryDir).then((g) => g.close());
-  const cameras = Array.from({ length: n }, (_, i) => ({ id: `cam${i + 1}`, url: video, loop: true }));
+  const cameras = Array.from({ length: n }, (_, i) => ({
+    id: `cam${i + 1}`,
+    url: sceneVideo(i, n),
+    loop: true,
+  }));
   const config = parseConfig({ db_path: galleryDir, cameras, alerts: { alert_mode: "ON_ALL" } });
   const observer = await connectBus({ servers: [nats.url], name: "bench-observer" });
   await ensureStreams(observer.jsm);
@@ -246,7 +263,7 @@ for (const n of cameraCounts) {
   console.log(`${label}:`, rows[label], services);
 }
 console.log(
-  `\nbench:pipeline: 720p cameras at 15 fps, ${seconds} s each, ${singleProcess ? "all services in one process" : "one process per service"}, ${os.cpus().length} cores`,
+  `\nbench:pipeline: ${scene} scene (faces in view on ${(100 * rendered.facesPresent).toFixed(0)} % of its ${rendered.frames} frames), 720p cameras at 15 fps, ${seconds} s each, ${singleProcess ? "all services in one process" : "one process per service"}, ${os.cpus().length} cores`,
 );
 console.table(rows);
 console.log("CPU (cores busy) and RSS per service:");

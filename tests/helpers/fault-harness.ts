@@ -114,6 +114,7 @@ const DURABLES = [
 const EMPTY: Observed = {
   identified: [],
   alerts: [],
+  seenAgain: [],
   deliveries: [],
   clips: [],
   notifications: [],
@@ -345,7 +346,7 @@ export function formatReport(report: FaultRunReport): string {
     `seed ${report.seed}, ${report.faultMinutes.toFixed(1)} minutes under faults, ${report.minutes.toFixed(1)} minutes in all`,
     `faults injected: ${report.faults.length} (${[...perTarget].map(([t, n]) => `${t} ${n}`).join(", ")})`,
     `tracks identified: ${c.tracks} (${c.knownTracks} known, ${c.tracks - c.knownTracks} unknown)`,
-    `alerts: ${c.alerts}, delivery records: ${c.deliveryRecords}, notifications received: ${c.notifications}, clips: ${c.clips}, dead letters: ${c.deadLetters}`,
+    `alerts: ${c.alerts}, seen again: ${c.seenAgain}, delivery records: ${c.deliveryRecords}, notifications received: ${c.notifications}, clips: ${c.clips}, dead letters: ${c.deadLetters}`,
     `lost: ${c.lost}, duplicated: ${c.duplicated}`,
   ];
   const orphaned = report.faults.filter((f) => f.orphans?.length);

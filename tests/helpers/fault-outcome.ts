@@ -17,6 +17,7 @@ import {
 import {
   type Alert,
   type AlertDelivery,
+  type AlertUpdate,
   type ClipEvent,
   type TrackEvent,
   TrackEventType,
@@ -46,6 +47,8 @@ export interface Observed {
   /** IDENTIFIED track events (the alert trigger), in stream order. */
   identified: TrackEvent[];
   alerts: Alert[];
+  /** "Seen again" updates: tracks that were the person of an earlier alert (one alert per person). */
+  seenAgain: AlertUpdate[];
   deliveries: AlertDelivery[];
   clips: ClipEvent[];
   notifications: ReceivedNotification[];
@@ -89,6 +92,7 @@ export async function readObserved(bus: Bus, receiver: HttpReceiver, clipsDir: s
   const observed: Observed = {
     identified: [],
     alerts: [],
+    seenAgain: [],
     deliveries: [],
     clips: [],
     notifications: [],
@@ -104,6 +108,7 @@ export async function readObserved(bus: Bus, receiver: HttpReceiver, clipsDir: s
   await readStream(bus, "FT_ALERTS", ({ subject, data }) => {
     const kind = parseCameraSubject(subject)?.kind;
     if (kind === "alerts") observed.alerts.push(decode("alerts", data));
+    else if (kind === "alert_updates") observed.seenAgain.push(decode("alert_updates", data));
     else if (kind === "deliveries") observed.deliveries.push(decode("deliveries", data));
   });
   await readStream(bus, "FT_CLIPS", ({ subject, data }) => {
@@ -143,6 +148,8 @@ export interface OutcomeCounts {
   tracks: number;
   knownTracks: number;
   alerts: number;
+  /** Tracks published as an earlier alert's person seen again instead of a new alert. */
+  seenAgain: number;
   deliveryRecords: number;
   notifications: number;
   clips: number;
@@ -166,8 +173,9 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 const STORED_CLIP = new Set(["stored", "partial"]);
 
 /**
- * The promises, with the scene's rules (ON_ALL, alert_once, no cooldown, one destination, no grouping):
- * every identified track has exactly one alert; every alert exactly one notification record ("sent") and
+ * The promises, with the scene's rules (ON_ALL, alert_once, no cooldown for known people, one alert per
+ * unknown person, one destination, no grouping): every identified track has exactly one alert or exactly
+ * one "seen again" update of an alert of the run (never both); every alert exactly one notification record ("sent") and
  * one notification received per destination; exactly one clip record ("stored") and one ClipEvent covering it, whose file
  * exists; no dead letter.
  */
@@ -175,6 +183,8 @@ export function checkOutcome(observed: Observed): { counts: OutcomeCounts; viola
   const violations: Violation[] = [];
   const identified = groupBy(observed.identified, (e) => trackKey(e.camera, e.trackId));
   const alertsByTrack = groupBy(observed.alerts, (a) => trackKey(a.camera, a.trackId));
+  const seenByTrack = groupBy(observed.seenAgain, (u) => trackKey(u.camera, u.trackId));
+  const alertIds = new Set(observed.alerts.map((a) => a.id));
   const deliveriesByAlert = groupBy(observed.deliveries, (d) => d.alertId);
   const received = groupBy(
     observed.notifications.filter((n) => n.camera !== undefined),
@@ -200,6 +210,28 @@ export function checkOutcome(observed: Observed): { counts: OutcomeCounts; viola
       });
     }
     const alerts = alertsByTrack.get(track) ?? [];
+    const seen = seenByTrack.get(track) ?? [];
+    if (seen.length > 0 && alerts.length > 0) {
+      violations.push({
+        kind: "duplicated",
+        what: `track ${track} (${who}) has an alert (${alerts[0]?.id}) and is also the seen-again person of ${seen[0]?.alertId}`,
+        timeMs: Number(first.timeMs),
+      });
+    } else if (seen.length > 1) {
+      violations.push({
+        kind: "duplicated",
+        what: `track ${track} (${who}) has ${seen.length} seen-again updates: ${seen.map((u) => u.alertId).join(", ")}`,
+        timeMs: Number(first.timeMs),
+      });
+    }
+    for (const u of seen.filter((x) => !alertIds.has(x.alertId))) {
+      violations.push({
+        kind: "unexpected",
+        what: `track ${track} (${who}) is seen again on alert ${u.alertId}, which is not an alert of the run`,
+        timeMs: Number(first.timeMs),
+      });
+    }
+    if (seen.length > 0) continue;
     if (alerts.length === 0) {
       violations.push({
         kind: "lost",
@@ -295,6 +327,7 @@ export function checkOutcome(observed: Observed): { counts: OutcomeCounts; viola
     tracks: identified.size,
     knownTracks: [...identified.values()].filter((events) => events[0]?.identity).length,
     alerts: observed.alerts.length,
+    seenAgain: observed.seenAgain.length,
     deliveryRecords: observed.deliveries.length,
     notifications: observed.notifications.length,
     clips: observed.clips.length,

@@ -1,6 +1,7 @@
 /**
  * The scene of the fault matrix and the soak run: a looping lobby camera where amy (enrolled) and bea
- * (unknown) each walk across once per loop, so every loop makes new tracks and alerts; a gallery with
+ * (unknown) each walk across once per loop, so every loop makes new tracks: amy alerts on each (no
+ * cooldown), bea alerts once and is "seen again" on that alert afterwards (alerts.unknown_cooldown_s); a gallery with
  * amy; two json:// notification destinations (apprise to a local HTTP server); local clip storage under the
  * data directory; and the configuration file `facetracker up --config` reads.
  */
@@ -45,7 +46,8 @@ export interface FaultScene {
 
 /**
  * Renders the camera's video, enrolls amy with the real CLI, starts the receiver and writes the
- * configuration (every track alerts once: ON_ALL, alert_once, no cooldown; one message per alert).
+ * configuration (ON_ALL, alert_once, no cooldown for amy, one alert per unknown person; one message per
+ * alert).
  */
 export async function prepareFaultScene(dir: string): Promise<FaultScene> {
   const media = path.join(dir, "media");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type AlertMode, AlertRules, alertModes } from "./alert-rules.ts";
+import { RecentFaces } from "./recent-faces.ts";
 import { type FrameLike, type TrackEvent, TrackEventDeriver, type TrackLike } from "./track-events.ts";
 
 const box: [number, number, number, number] = [0, 0, 10, 10];
@@ -118,6 +119,95 @@ describe("AlertRules", () => {
     assert.ok(rules.decide(identified(4, null), 30_000));
     assert.ok(rules.decide(identified(5, null), 31_000), "unknown faces alert per track");
     assert.ok(rules.decide(identified(6, alice), 61_001), "after the cooldown");
+  });
+
+  /** A unit vector of 4 along axis `i`, tilted towards axis 3 by `tilt` radians. */
+  const face = (i: number, tilt = 0) => {
+    const v = new Float32Array(4);
+    v[i] = Math.cos(tilt);
+    v[3] = Math.sin(tilt);
+    return v;
+  };
+  const seen = (trackId: number, identity: TrackEvent["identity"], embedding: Float32Array): TrackEvent => ({
+    ...identified(trackId, identity),
+    frame: trackId * 10,
+    embedding,
+  });
+
+  it("one alert per unknown person: a new track with a recently alerted face is that alert's person seen again", () => {
+    const rules = new AlertRules({ mode: "ON_ALL", camera: "door", unknownCooldownMs: 300_000 });
+    const first = rules.decide(seen(1, null, face(0)), 1_000);
+    assert.equal(first?.id, "door-1-10");
+    const again = rules.judge(seen(2, null, face(0, 0.4)), 60_000);
+    assert.equal(again.outcome?.kind, "seen_again");
+    if (again.outcome?.kind !== "seen_again") return;
+    assert.equal(again.outcome.seenAgain.alert.id, "door-1-10");
+    assert.equal(again.outcome.seenAgain.reason, "same_face");
+    assert.ok(Math.abs(again.outcome.seenAgain.similarity - Math.cos(0.4)) < 1e-6);
+    assert.equal(again.face?.alert?.id, "door-1-10", "the new track's face belongs to the same alert");
+    assert.deepEqual(rules.judge(seen(2, null, face(0, 0.4)), 60_000), again, "judge changes nothing");
+    assert.equal(rules.decide(seen(2, null, face(0, 0.4)), 60_000), null);
+    assert.equal(rules.decide(seen(2, null, face(0, 0.4)), 60_000), null, "the same event again: nothing");
+    assert.ok(rules.decide(seen(3, null, face(1)), 61_000), "another face alerts");
+    assert.ok(
+      rules.decide(seen(4, null, face(0)), 60_000 + 300_001),
+      "not seen for the whole cooldown: alerts",
+    );
+  });
+
+  it("an unknown face stays recent until its track ends, and cameras sharing a memory share it", () => {
+    const memory = new RecentFaces({ keepMs: 300_000 });
+    const door = new AlertRules({ mode: "ON_UNKNOWNS", camera: "door", unknownCooldownMs: 300_000, memory });
+    const hall = new AlertRules({ mode: "ON_UNKNOWNS", camera: "hall", unknownCooldownMs: 300_000, memory });
+    assert.ok(door.decide(seen(1, null, face(2)), 0));
+    door.decide({ ...identified(1, null), type: "ended", frame: 900 }, 600_000);
+    const later = hall.judge(seen(1, null, face(2)), 850_000);
+    assert.equal(later.outcome?.kind, "seen_again", "250 s after the track ended, on another camera");
+    assert.equal(hall.decide(seen(1, null, face(2)), 850_000), null);
+    assert.equal(memory.get("hall", 1)?.alert?.id, "door-1-10");
+  });
+
+  it("known people: the cooldown holds across tracks and cameras, as seen-again updates", () => {
+    const memory = new RecentFaces({ keepMs: 60_000 });
+    const door = new AlertRules({ mode: "ON_ALL", camera: "door", cooldownMs: 60_000, memory });
+    const hall = new AlertRules({ mode: "ON_ALL", camera: "hall", cooldownMs: 60_000, memory });
+    assert.ok(door.decide(seen(1, alice, face(0)), 1_000));
+    const judged = hall.judge(seen(5, alice, face(1)), 30_000);
+    assert.equal(judged.outcome?.kind, "seen_again");
+    if (judged.outcome?.kind === "seen_again") {
+      assert.deepEqual(
+        [judged.outcome.seenAgain.reason, judged.outcome.seenAgain.alert.id, judged.outcome.seenAgain.camera],
+        ["cooldown", "door-1-10", "hall"],
+      );
+    }
+    assert.ok(hall.decide(seen(6, alice, face(1)), 61_001), "after the cooldown");
+  });
+
+  it("a track alerted as unknown that turns out to be someone keeps that person from alerting again", () => {
+    const rules = new AlertRules({ mode: "ON_ALL", camera: "door", cooldownMs: 300_000 });
+    assert.ok(rules.decide(seen(1, null, face(0)), 1_000));
+    assert.equal(
+      rules.decide({ ...seen(1, alice, face(0)), type: "identity_changed", frame: 20 }, 2_000),
+      null,
+    );
+    const named = rules.judge(seen(2, alice, face(0)), 20_000);
+    assert.equal(named.outcome?.kind, "seen_again");
+  });
+
+  it("a track ID used again (the pipeline's state wiped) is a new track, not the old one", () => {
+    const rules = new AlertRules({ mode: "ON_ALL", camera: "door" });
+    assert.ok(rules.decide(seen(1, null, face(0)), 1_000));
+    assert.ok(rules.decide({ ...seen(1, null, face(1)), frame: 3 }, 90_000), "identified again: a new track");
+  });
+
+  it("an unknown alert says which identity the face came closest to", () => {
+    const rules = new AlertRules({ mode: "ON_UNKNOWNS" });
+    const closest = { id: "o", name: "obama", similarity: 0.28 };
+    assert.deepEqual(rules.decide({ ...identified(1, null), closest })?.closest, closest);
+    assert.equal(
+      new AlertRules({ mode: "ON_ALL" }).decide({ ...identified(2, alice), closest })?.closest,
+      undefined,
+    );
   });
 
   it("mutes and always-alerts identities by name, whatever the mode (NONE stays silent)", () => {

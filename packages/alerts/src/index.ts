@@ -1,9 +1,13 @@
 export {
   type AlertDecision,
+  type AlertJudgement,
   type AlertMode,
+  type AlertOutcome,
   type AlertRuleOptions,
   AlertRules,
   alertModes,
+  SAME_FACE_THRESHOLD,
+  type SeenAgainDecision,
 } from "./alert-rules.ts";
 export {
   backDue,
@@ -14,6 +18,16 @@ export {
   offlineDueMs,
   offlineMessage,
 } from "./camera-offline.ts";
+export {
+  type AlertRef,
+  type FaceMatch,
+  type RecentFace,
+  type RecentFaceJson,
+  RecentFaces,
+  type RecentFacesOptions,
+  recentFaceFromJson,
+  recentFaceToJson,
+} from "./recent-faces.ts";
 export {
   type FrameLike,
   type TrackEvent,

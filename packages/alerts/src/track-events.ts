@@ -22,7 +22,11 @@ export interface TrackLike {
   state: "tentative" | "confirmed" | "lost";
   box: [number, number, number, number];
   identity: TrackIdentityLike | null;
+  /** While identity is null: the identity the face came closest to, below the threshold. */
+  closest?: TrackIdentityLike;
   identitySettled: boolean;
+  /** No face good enough to tell who it is yet (face_quality): neither named nor unknown. Absent: false. */
+  undetermined?: boolean;
 }
 
 export interface FrameLike {
@@ -44,6 +48,18 @@ export interface TrackEvent {
    * not unknown (e.g. a track confirmed while no embed worker answered). Absent: false.
    */
   identifying?: boolean;
+  /** An unknown face: the identity it came closest to, below the threshold (absent when none). */
+  closest?: TrackIdentityLike;
+  /**
+   * The track's face (mean of its recent embeddings, L2-normalised), on identified and identity_changed
+   * events when the producer has it: how the alert stage tells a new track's face from recent ones.
+   */
+  embedding?: Float32Array;
+  /**
+   * Undetermined (with `identifying`): the track's faces so far were all below the quality bar, so nothing
+   * can be told of who it is; never to be taken for unknown. Absent: false.
+   */
+  undetermined?: boolean;
 }
 
 interface Known {
@@ -52,6 +68,7 @@ interface Known {
   identityId: string | null;
   box: TrackLike["box"];
   identity: TrackIdentityLike | null;
+  undetermined: boolean;
 }
 
 /** Format version of {@link TrackEventDeriverSnapshot}. */
@@ -69,6 +86,8 @@ export interface TrackEventDeriverSnapshot {
     identityId: string | null;
     box: TrackLike["box"];
     identity: TrackIdentityLike | null;
+    /** Absent in snapshots taken before it existed: false. */
+    undetermined?: boolean;
   }[];
 }
 
@@ -88,6 +107,7 @@ export class TrackEventDeriver {
         identityId: k.identityId,
         box: [...k.box],
         identity: k.identity ? { ...k.identity } : null,
+        undetermined: k.undetermined,
       })),
     };
   }
@@ -119,6 +139,7 @@ export class TrackEventDeriver {
         identityId: k.identityId,
         box: [...k.box],
         identity: k.identity ? { ...k.identity } : null,
+        undetermined: k.undetermined === true,
       });
     }
     this.#known.clear();
@@ -130,7 +151,7 @@ export class TrackEventDeriver {
     const events: TrackEvent[] = [];
     const emit = (
       type: TrackEventType,
-      t: Pick<TrackLike, "trackId" | "box" | "identity">,
+      t: Pick<TrackLike, "trackId" | "box" | "identity" | "closest" | "undetermined">,
       settled: boolean,
     ) =>
       events.push({
@@ -141,6 +162,8 @@ export class TrackEventDeriver {
         box: t.box,
         identity: t.identity,
         identifying: !settled,
+        ...(!settled && t.undetermined ? { undetermined: true } : {}),
+        ...(t.identity === null && t.closest ? { closest: { ...t.closest } } : {}),
       });
     for (const t of [...frame.tracks].sort((a, b) => a.trackId - b.trackId)) {
       if (t.trackId === 0) continue;
@@ -159,6 +182,7 @@ export class TrackEventDeriver {
         identityId: t.identitySettled ? identityId : (before?.identityId ?? null),
         box: t.box,
         identity: t.identity,
+        undetermined: !settled && t.undetermined === true,
       });
     }
     for (const id of [...frame.ended].sort((a, b) => a - b)) {
@@ -172,6 +196,7 @@ export class TrackEventDeriver {
         box: last?.box ?? null,
         identity: last?.identity ?? null,
         identifying: !(last?.settled ?? false),
+        ...(last?.undetermined ? { undetermined: true } : {}),
       });
     }
     return events;

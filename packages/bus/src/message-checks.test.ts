@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Alert, TrackEvent, TrackEventType } from "@facetracker/proto";
+import { Alert, AlertUpdate, TrackEvent, TrackEventType } from "@facetracker/proto";
 import { MAX_FUTURE_SKEW_MS, MESSAGE_CHECKS } from "./message-checks.ts";
 
 const NOW = Date.UTC(2026, 11, 6, 12);
@@ -43,5 +43,18 @@ describe("message sanity checks (what no stage of the pipeline produces)", () =>
       checkAlert(alert, "ft.alerts.door", NOW) ?? "",
       /alert ID "a\\u0000" has control characters/,
     );
+  });
+
+  it("checks a seen-again update like an alert: its camera, track, time, names and alert ID", () => {
+    const check = MESSAGE_CHECKS.alert_updates as NonNullable<typeof MESSAGE_CHECKS.alert_updates>;
+    const update = (fields: Partial<AlertUpdate>) =>
+      AlertUpdate.fromPartial({ alertId: "door-1-5", camera: "hall", trackId: 2, timeMs: NOW, ...fields });
+    assert.equal(check(update({}), "ft.alert_updates.hall", NOW), undefined);
+    assert.match(check(update({}), "ft.alert_updates.door", NOW) ?? "", /another camera's subject/);
+    assert.match(
+      check(update({ alertId: "x\u0007" }), "ft.alert_updates.hall", NOW) ?? "",
+      /control characters/,
+    );
+    assert.match(check(update({ trackId: 2 ** 31 }), "ft.alert_updates.hall", NOW) ?? "", /track ID/);
   });
 });

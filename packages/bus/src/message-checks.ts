@@ -6,7 +6,7 @@
  * onto the bus never becomes an alert, a notification or a clip.
  */
 
-import type { Alert, Identity, TrackEvent } from "@facetracker/proto";
+import type { Alert, AlertUpdate, Identity, TrackEvent } from "@facetracker/proto";
 import type { MessageKind, MessageKinds } from "./message-kinds.ts";
 import { parseCameraSubject } from "./subjects.ts";
 
@@ -69,8 +69,21 @@ const checkAlert: MessageCheck<Alert> = (a, subject, now) =>
   badIdentity(a.identity) ??
   (CONTROL_CHARACTERS.test(a.id) ? `alert ID ${JSON.stringify(a.id)} has control characters` : undefined);
 
-/** The check of each kind that has one (the kinds that lead to what people see: track events, alerts). */
+const checkAlertUpdate: MessageCheck<AlertUpdate> = (u, subject, now) =>
+  wrongCamera(u.camera, subject) ??
+  absurdTrackId(u.trackId) ??
+  capturedInFuture(u.timeMs, now) ??
+  badIdentity(u.identity) ??
+  (CONTROL_CHARACTERS.test(u.alertId)
+    ? `alert ID ${JSON.stringify(u.alertId)} has control characters`
+    : undefined);
+
+/**
+ * The check of each kind that has one (the kinds that lead to what people see: track events, alerts and
+ * their updates).
+ */
 export const MESSAGE_CHECKS: { readonly [K in MessageKind]?: MessageCheck<MessageKinds[K]> } = Object.freeze({
   tracks: checkTrackEvent,
   alerts: checkAlert,
+  alert_updates: checkAlertUpdate,
 });

@@ -6,6 +6,7 @@
 import {
   Alert,
   AlertDelivery,
+  AlertUpdate,
   ClipEvent,
   Detections,
   Frame,
@@ -26,6 +27,8 @@ export interface MessageKinds {
   tracks: TrackEvent;
   snapshots: TrackSnapshot;
   alerts: Alert;
+  /** A later sighting of an alert's person ("seen again"), not a new alert. */
+  alert_updates: AlertUpdate;
   deliveries: AlertDelivery;
   clips: ClipEvent;
 }
@@ -37,11 +40,12 @@ export const MESSAGE_TYPES: { readonly [K in MessageKind]: MessageType<MessageKi
   tracks: TrackEvent,
   snapshots: TrackSnapshot,
   alerts: Alert,
+  alert_updates: AlertUpdate,
   deliveries: AlertDelivery,
   clips: ClipEvent,
 });
 
-/** The stream spec that takes the kind's subjects (deliveries share FT_ALERTS with alerts). */
+/** The stream spec that takes the kind's subjects (alert updates and deliveries share FT_ALERTS with alerts). */
 export function streamSpecOf(kind: MessageKind): StreamSpec {
   const wanted = `${SUBJECT_PREFIX}.${kind}.>`;
   const found = Object.values(STREAM_SPECS).find((s) => s.subjects.includes(wanted));

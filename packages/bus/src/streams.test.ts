@@ -48,7 +48,7 @@ describe("streams", () => {
       FT_DETECTIONS: ["ft.detections.>", "memory", 30 * SECOND_NS, 256 * MiB],
       FT_SNAPSHOTS: ["ft.snapshots.>", "memory", 30 * SECOND_NS, 64 * MiB],
       FT_TRACKS: ["ft.tracks.>", "file", 7 * DAY_NS, 4096 * MiB],
-      FT_ALERTS: [["ft.alerts.>", "ft.deliveries.>"], "file", 30 * DAY_NS, 4096 * MiB],
+      FT_ALERTS: [["ft.alerts.>", "ft.alert_updates.>", "ft.deliveries.>"], "file", 30 * DAY_NS, 4096 * MiB],
       FT_CLIPS: ["ft.clips.>", "file", 30 * DAY_NS, 256 * MiB],
       FT_DLQ: ["ft.dlq.>", "file", 7 * DAY_NS, 1024 * MiB],
     };

@@ -94,8 +94,8 @@ export const STREAM_SPECS: Readonly<Record<StreamKey, StreamSpec>> = Object.free
       maxMsgSize: 1 * MiB,
       replicas: 1,
     }),
-    // AlertDelivery: what became of each alert's notification and clip.
-    subjects: ["ft.alerts.>", "ft.deliveries.>"],
+    // AlertDelivery: what became of each alert's notification and clip; AlertUpdate: its person seen again.
+    subjects: ["ft.alerts.>", "ft.alert_updates.>", "ft.deliveries.>"],
   },
   clips: spec("clips", "FT_CLIPS", "recorded clips around alerts", {
     storage: "file",

@@ -11,6 +11,7 @@ export const CAMERA_SUBJECT_KINDS = [
   "tracks",
   "snapshots",
   "alerts",
+  "alert_updates",
   "deliveries",
   "clips",
 ] as const;

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import {
   Alert,
   AlertDelivery,
+  AlertUpdate,
   ClipEvent,
   Detections,
   EmbedResult,
@@ -55,12 +56,22 @@ function samples(camera: string): { [K in MessageKind]: MessageKinds[K] } {
       tracks: [{ trackId: 3, state: TrackStateKind.CONFIRMED, box: { x1: 1, y1: 2, x2: 3, y2: 4 } }],
     }),
     alerts: Alert.fromPartial({ id: `${camera}-3-7`, camera, trackId: 3, seq: 7, mode: "all" }),
+    alert_updates: AlertUpdate.fromPartial({ alertId: `${camera}-3-7`, camera, trackId: 4, seq: 9 }),
     deliveries: AlertDelivery.fromPartial({ alertId: `${camera}-3-7`, camera, clipStatus: "stored" }),
     clips: ClipEvent.fromPartial({ camera, alertId: `${camera}-3-7`, key: "k.mp4", frames: 12 }),
   };
 }
 
-const KINDS: MessageKind[] = ["frames", "detections", "tracks", "snapshots", "alerts", "deliveries", "clips"];
+const KINDS: MessageKind[] = [
+  "frames",
+  "detections",
+  "tracks",
+  "snapshots",
+  "alerts",
+  "alert_updates",
+  "deliveries",
+  "clips",
+];
 
 /** Counts what the hooks report, by "hook kind". */
 function hookCounts() {
@@ -96,7 +107,16 @@ describe("typedBus", () => {
   it("binds each kind to its stream", () => {
     assert.deepEqual(
       KINDS.map((k) => streamOf(k)),
-      ["FT_FRAMES", "FT_DETECTIONS", "FT_TRACKS", "FT_SNAPSHOTS", "FT_ALERTS", "FT_ALERTS", "FT_CLIPS"],
+      [
+        "FT_FRAMES",
+        "FT_DETECTIONS",
+        "FT_TRACKS",
+        "FT_SNAPSHOTS",
+        "FT_ALERTS",
+        "FT_ALERTS",
+        "FT_ALERTS",
+        "FT_CLIPS",
+      ],
     );
   });
 

@@ -27,6 +27,7 @@ const face = (trackId: number, name: string | null) => ({
   thumbnail: new Uint8Array([0xff, 0xd8, 0xff, 0xe0]),
   alignedThumbnail: null,
   embeddings: [],
+  undetermined: false,
 });
 
 describe("renderReport", () => {
@@ -42,6 +43,12 @@ describe("renderReport", () => {
     assert.match(html, /#2 unknown/);
     assert.equal(html.match(/src="data:image\/jpeg;base64,\/9j\/4A=="/g)?.length, 2);
     assert.match(html, /2 tracks \(1 recognised, 1 unknown\)/);
+  });
+
+  it("says which identity an unknown face came closest to", () => {
+    const unknown = { ...face(2, null), closest: { id: "o", name: "obama <x>", similarity: 0.281 } };
+    const html = renderReport({ source: "v.mp4", faces: [unknown], stats });
+    assert.match(html, /#2 unknown <small>closest: obama &lt;x&gt; 0\.28<\/small>/);
   });
 
   it("says what a damaged video lost, and nothing of the kind for a clean one", () => {

@@ -127,6 +127,30 @@ export const configSchema = z.strictObject({
         .optional(),
       /** Region of interest [x1, y1, x2, y2] in frame pixels; faces are looked for only there. */
       roi: roi.optional(),
+      /**
+       * Video: detect only where something moved (a small grey copy of each frame against a background
+       * model per camera) and around the faces of the last frames; the whole frame every
+       * `full_frame_every` frames, on a shot cut, and when most of the picture changed. See
+       * docs/tracking.md.
+       */
+      motion: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** A whole-frame detection at least every this many frames (a face that stands still is found). */
+          full_frame_every: z.int().min(1).max(10_000).default(10),
+          /** Grey-level change (1…255, after removing the whole picture's brightness change) that is motion. */
+          threshold: z.int().min(1).max(255).default(20),
+          /** Moving areas smaller than this many frame pixels are noise. */
+          min_area: z.int().min(0).default(400),
+          /** Polygons [[x, y], …] in frame pixels where motion is ignored (a screen, a road, trees). */
+          masks: z.array(z.array(point).min(3, "a motion mask needs at least 3 points")).default([]),
+          /**
+           * While every face is stable, detect only every k-th frame (k ≤ max_stride, smaller the faster
+           * the faces move) and let the tracker's Kalman filters carry the boxes between; 1 = every frame.
+           */
+          max_stride: z.int().min(1).max(30).default(3),
+        })
+        .prefault({}),
     })
     .prefault({}),
   face_filters: z
@@ -147,6 +171,32 @@ export const configSchema = z.strictObject({
       path: ["zone"],
     })
     .prefault({}),
+  /**
+   * The face-quality gate (vision's assessFaceQuality; each bar measured in `pnpm bench:quality`, see
+   * docs/tracking.md): a face below a bar is no evidence of who it is (a track with only such faces stays
+   * undetermined, never unknown) and is refused by enrollment; a track whose every judged face is no human
+   * face ("not a face") is never confirmed. Defaults are vision's DEFAULT_FACE_QUALITY.
+   */
+  face_quality: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Smallest distance between the eyes, frame pixels. */
+      min_eye_distance: z.number().min(0).default(14),
+      /** Smallest sharpness: Laplacian variance over grey variance of the aligned crop's centre. */
+      min_sharpness: z.number().min(0).default(0.06),
+      /** Largest |yaw|, |pitch| (profile) and |roll| (tilted), degrees. */
+      max_yaw: z.number().min(0).max(90).default(35),
+      max_pitch: z.number().min(0).max(90).default(35),
+      max_roll: z.number().min(0).max(180).default(60),
+      min_detector_score: probability("min_detector_score").default(0.7),
+      /** Smallest embedding norm before L2 normalisation (0 = not checked). */
+      min_embedding_norm: z.number().min(0).default(2.2),
+      /** Largest cosine similarity of the embedding to the non-face prototype (beyond: not a face). */
+      max_non_face_similarity: z.number().min(-1).max(1).default(0.35),
+      /** Largest landmark jump between two judged faces of a track, fraction of the box size. */
+      max_landmark_jitter: z.number().min(0).default(0.25),
+    })
+    .prefault({}),
   tracker: z
     .strictObject({
       /** Detections from this score up to detection.score_threshold only continue existing tracks. */
@@ -164,10 +214,22 @@ export const configSchema = z.strictObject({
       /** At most one alert per track. */
       alert_once: z.boolean().default(true),
       /**
-       * After an alert for a known identity on a camera, no other alert for that identity on that camera for
-       * this long (its new tracks included), seconds; 0 = off. Unknown faces have no identity to cool down.
+       * After an alert for a known identity, no other alert for that identity on any camera for this long
+       * (its new tracks included: they are the alert's person "seen again"), seconds; 0 = off.
        */
       cooldown_s: z.number().min(0).max(86_400).default(0),
+      /**
+       * A new track whose face matches (same_face_threshold) a face of an alert seen within this long, on
+       * any camera, is that alert's person "seen again", not a new alert (one alert per unknown person),
+       * seconds; 0 = every unknown track alerts.
+       */
+      unknown_cooldown_s: z.number().min(0).max(86_400).default(300),
+      /**
+       * Cosine similarity of two tracks' faces (mean embeddings) from which they are the same person, for
+       * unknown_cooldown_s. Measured on the Hamilton clip: different people up to 0.37, one person across
+       * shots 0.59 (docs/alerts.md).
+       */
+      same_face_threshold: z.number().min(-1).max(1).default(0.5),
       /** Identities (names) never alerted on, whatever the mode. */
       mute: z.array(z.string().min(1)).default([]),
       /** Identities (names) always alerted on, whatever the mode (except NONE); mute wins over always. */

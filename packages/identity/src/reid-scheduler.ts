@@ -51,15 +51,18 @@ export class ReidScheduler {
     return this.#resets;
   }
 
-  /** Records an embedding on `frame`; `reset` restarts the backoff at a gap of 1. */
-  recordEmbedding(frame: number, reset?: ResetReason): void {
+  /**
+   * Records an embedding on `frame`; `reset` restarts the backoff at a gap of 1; `maxGap` caps the gap
+   * below the schedule's own cap (e.g. for a track none of whose faces was good enough yet).
+   */
+  recordEmbedding(frame: number, reset?: ResetReason, maxGap = this.#options.maxGap): void {
     const first = this.#lastFrame === undefined;
     this.#lastFrame = frame;
     if (reset) {
       this.#gap = 1;
       this.#resets++;
     } else if (!first) {
-      this.#gap = Math.min(this.#gap * 2, this.#options.maxGap);
+      this.#gap = Math.min(this.#gap * 2, this.#options.maxGap, maxGap);
     }
   }
 

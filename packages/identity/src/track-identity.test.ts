@@ -27,6 +27,22 @@ describe("TrackIdentity", () => {
     }
   });
 
+  it("keeps the closest identity of an unknown face, with its decayed average similarity", () => {
+    const t = new TrackIdentity({ threshold: 0.4, credence: 2 });
+    const none = t.closest;
+    assert.equal(none, null, "no candidate before the first embedding");
+    t.add([alice(0.3), bob(0.2)]);
+    t.add([alice(0.26), bob(0.28)]);
+    assert.equal(t.identity, null);
+    const closest = t.closest;
+    assert.equal(closest?.name, "alice");
+    assert.ok(closest && closest.similarity > 0.25 && closest.similarity < 0.3, `${closest?.similarity}`);
+    assert.equal(closest?.similarity, t.confidence, "the unknown decision's confidence is the closest's");
+    const copy = new TrackIdentity({ threshold: 0.4, credence: 2 });
+    copy.restore(t.snapshot());
+    assert.deepEqual(copy.closest, closest, "a restored identity has the same closest");
+  });
+
   it("does not switch on one stray embedding (evidence of every embedding counts)", () => {
     const t = new TrackIdentity({ threshold: 0.4, credence: 3 });
     for (let i = 0; i < 6; i++) t.add([alice(0.65), bob(0.1)]);

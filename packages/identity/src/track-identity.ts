@@ -81,6 +81,21 @@ export class TrackIdentity {
     return this.#embeddings;
   }
 
+  /**
+   * The leading candidate of the evidence: the identity with the highest decayed average similarity,
+   * whether or not it reaches the threshold (null before any candidate). While the decision is unknown it
+   * is the identity the face came closest to ("unknown — closest: obama 0.28").
+   */
+  get closest(): Candidate | null {
+    let best: Candidate | null = null;
+    if (this.#totalWeight <= 0) return null;
+    for (const [id, e] of this.#evidence) {
+      const similarity = e.sum / this.#totalWeight;
+      if (!best || similarity > best.similarity) best = { id, name: e.name, similarity };
+    }
+    return best;
+  }
+
   /** Adds one embedding's nearest identities (any order; similarities in [-1, 1]). */
   add(candidates: readonly Candidate[]): IdentityDecision {
     const decay = this.#options.decay;

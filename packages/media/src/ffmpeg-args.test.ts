@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type DecodeOptions, decodeArgs, encodeArgs, inputArgs } from "./ffmpeg-args.ts";
+import {
+  type DecodeOptions,
+  decodeArgs,
+  encodeArgs,
+  filterValue,
+  inputArgs,
+  joinPartsArgs,
+  overlayCopyArgs,
+} from "./ffmpeg-args.ts";
 import { jpegQuantTables } from "./jpeg-quality.ts";
 import { parseVideoSource } from "./source-spec.ts";
 
@@ -99,5 +107,87 @@ describe("ffmpeg arguments", () => {
     const odd = encodeArgs("/o.mp4", { width: 161, height: 120, fps: 25, crf: 23, preset: "veryfast" });
     assert.equal(after(odd, "-vf"), "pad=162:120:0:0:black");
     assert.equal(after(odd, "-video_size"), "161x120");
+  });
+
+  it("with a detection copy: one decoding split into the frames (stdout, showinfo) and their copies (fd 3)", () => {
+    const args = decodeArgs(parseVideoSource("/a.mp4"), {
+      ...net,
+      width: 1280,
+      height: 720,
+      fps: 10,
+      detectionCopy: { width: 320, height: 240 },
+    });
+    assert.equal(
+      after(args, "-filter_complex"),
+      "[0:V:0]fps=10,split=2[frame][copy];[frame]scale=1280:720,format=rgb24,showinfo=checksum=0[frames];" +
+        "[copy]scale=320:240:flags=fast_bilinear,format=rgb24[copies]",
+    );
+    const maps = args.flatMap((a, i) => (a === "-map" ? [args[i + 1]] : []));
+    assert.deepEqual(maps, ["[frames]", "[copies]"]);
+    assert.equal(args.indexOf("pipe:1") < args.indexOf("pipe:3"), true);
+    assert.equal(args.filter((a) => a === "passthrough").length, 2, "every frame kept on both outputs");
+    assert.throws(
+      () =>
+        decodeArgs(parseVideoSource("/a.mp4"), {
+          ...net,
+          width: 8,
+          height: 6,
+          output: "jpeg",
+          detectionCopy: { width: 4, height: 3 },
+        }),
+      /rgb24 frames only/,
+    );
+  });
+
+  it("escapes a value inside a filter graph for the option parser, then the graph parser", () => {
+    assert.equal(filterValue("/tmp/a.ass"), "/tmp/a.ass");
+    // ':' is escaped once for the option, and that backslash once more for the graph.
+    assert.equal(filterValue("/t:x/a.ass"), "/t\\\\:x/a.ass");
+    assert.equal(filterValue("/t,x[1]/a'b.ass"), "/t\\,x\\[1\\]/a\\\\\\'b.ass");
+  });
+
+  it("makes an annotated copy in ffmpeg alone: the overlay drawn, H.264, the audio copied or encoded", () => {
+    const file = parseVideoSource("/v/in.mkv");
+    const base = {
+      overlayScript: "/tmp/x/labels.ass",
+      width: 1280,
+      height: 720,
+      preset: "ultrafast",
+      crf: 23,
+    };
+    const copied = overlayCopyArgs(file, "/o.mp4", { ...base, audioCodec: "aac" });
+    assert.equal(after(copied, "-i"), "file:/v/in.mkv");
+    assert.equal(after(copied, "-vf"), "ass=filename=/tmp/x/labels.ass,format=yuv420p");
+    assert.equal(after(copied, "-preset"), "ultrafast");
+    assert.deepEqual(copied.slice(copied.indexOf("-map", copied.indexOf("-vf")), copied.indexOf("-sn")), [
+      "-map",
+      "0:a:0",
+      "-c:a",
+      "copy",
+    ]);
+    assert.equal(copied.at(-1), "file:/o.mp4");
+    const encoded = overlayCopyArgs(file, "/o.mp4", { ...base, audioCodec: "pcm_s16le" });
+    assert.equal(after(encoded, "-c:a"), "aac");
+    const part = overlayCopyArgs(file, "/p1.ts", {
+      ...base,
+      audioCodec: "aac",
+      container: "mpegts",
+      startS: 10.25,
+      durationS: 10,
+    });
+    assert.deepEqual(
+      [after(part, "-ss"), after(part, "-t"), after(part, "-output_ts_offset"), after(part, "-f")],
+      ["10.250000", "10.000000", "10.250000", "mpegts"],
+      "a part: from 10.25 s for 10 s, its frames keeping their times",
+    );
+    assert.ok(part.includes("-an") && part.indexOf("-ss") < part.indexOf("-i"));
+    const join = joinPartsArgs(["/t/p0.ts", "/t/p1.ts"], 0.6, file, "/o.mp4", "mp3");
+    assert.equal(after(join, "-itsoffset"), "0.600000", "the video starts where the file's first frame is");
+    assert.equal(after(join, "-i"), "concat:file:/t/p0.ts|file:/t/p1.ts");
+    assert.deepEqual([after(join, "-c:v"), after(join, "-c:a")], ["copy", "copy"]);
+    assert.throws(() => joinPartsArgs(["/a|b.ts"], 0, file, "/o.mp4", undefined), /separator/);
+    const silent = overlayCopyArgs(file, "/o.mp4", { ...base, audioCodec: undefined, width: 641 });
+    assert.ok(silent.includes("-an") && !silent.includes("-c:a"));
+    assert.equal(after(silent, "-vf"), "ass=filename=/tmp/x/labels.ass,pad=642:720:0:0:black,format=yuv420p");
   });
 });

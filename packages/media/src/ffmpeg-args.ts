@@ -7,6 +7,11 @@ import { DEFAULT_JPEG_QUALITY, IDENTITY_QSCALE, jpegQuantTables } from "./jpeg-q
 import { hasSecretUrl, secretInputArgs } from "./secret-input.ts";
 import type { ParsedVideoSource } from "./source-spec.ts";
 
+/** ffmpeg without its banner, keyboard or progress lines, logging at `level` ("level+info": showinfo's lines). */
+function quietArgs(level: "level+info" | "error"): string[] {
+  return ["-hide_banner", "-nostdin", "-nostats", "-loglevel", level];
+}
+
 export type RtspTransport = "tcp" | "udp";
 
 export interface InputOptions {
@@ -149,6 +154,13 @@ export interface DecodeOptions extends InputOptions {
   jpegQuality?: number;
   /** The source's pictures as probed; without it the jpeg output converts colours the slower, safe way. */
   input?: InputPicture;
+  /**
+   * Also writes each frame resized to this size (the whole picture, aspect not kept), RGB24, on file
+   * descriptor 3: the frame's detection copy (rgb24 output only). Scaled by swscale's fast bilinear (two
+   * taps, as the detector's own resampling of a frame: the same detections, a quarter of the cost of an
+   * area average).
+   */
+  detectionCopy?: { width: number; height: number };
 }
 
 /**
@@ -165,6 +177,10 @@ export interface DecodeOptions extends InputOptions {
 export function decodeArgs(source: ParsedVideoSource, options: DecodeOptions): string[] {
   const { width, height } = options;
   const jpeg = (options.output ?? "rgb24") === "jpeg";
+  if (options.detectionCopy !== undefined) {
+    if (jpeg) throw new Error("a detection copy is decoded along rgb24 frames only");
+    return decodeWithCopyArgs(source, options, options.detectionCopy);
+  }
   const filters = [
     ...(options.fps === undefined ? [] : [`fps=${options.fps}`]),
     ...(jpeg ? jpegFilters(width, height, options.input) : [`scale=${width}:${height}`, "format=rgb24"]),
@@ -174,11 +190,7 @@ export function decodeArgs(source: ParsedVideoSource, options: DecodeOptions): s
     ? jpegOutput(options.jpegQuality ?? DEFAULT_JPEG_QUALITY)
     : ["-pix_fmt", "rgb24", "-f", "rawvideo"];
   return [
-    "-hide_banner",
-    "-nostdin",
-    "-nostats",
-    "-loglevel",
-    "level+info",
+    ...quietArgs("level+info"),
     ...inputArgs(source, options),
     "-map",
     "0:V:0",
@@ -193,6 +205,43 @@ export function decodeArgs(source: ParsedVideoSource, options: DecodeOptions): s
     "-flush_packets",
     "1",
     "pipe:1",
+  ];
+}
+
+/**
+ * decodeArgs with a detection copy: one decoding, split in the filter graph into the frames (rgb24 on
+ * stdout, showinfo for their timestamps) and their copies (rgb24 on file descriptor 3), frame for frame.
+ */
+function decodeWithCopyArgs(
+  source: ParsedVideoSource,
+  options: DecodeOptions,
+  copy: { width: number; height: number },
+): string[] {
+  const head = options.fps === undefined ? "[0:V:0]" : `[0:V:0]fps=${options.fps},`;
+  const graph =
+    `${head}split=2[frame][copy];` +
+    `[frame]scale=${options.width}:${options.height},format=rgb24,showinfo=checksum=0[frames];` +
+    `[copy]scale=${copy.width}:${copy.height}:flags=fast_bilinear,format=rgb24[copies]`;
+  const rawOutput = (label: string, target: string) => [
+    "-map",
+    label,
+    "-fps_mode",
+    "passthrough",
+    "-pix_fmt",
+    "rgb24",
+    "-f",
+    "rawvideo",
+    "-flush_packets",
+    "1",
+    target,
+  ];
+  return [
+    ...quietArgs("level+info"),
+    ...inputArgs(source, options),
+    "-filter_complex",
+    graph,
+    ...rawOutput("[frames]", "pipe:1"),
+    ...rawOutput("[copies]", "pipe:3"),
   ];
 }
 
@@ -248,11 +297,7 @@ function rawVideoInputArgs(format: RawVideoFormat, pixelFormatFlag: "-pix_fmt" |
 export function encodeArgs(outputPath: string, options: EncodeOptions): string[] {
   const pad = evenSizePadArgs(options.width, options.height);
   return [
-    "-hide_banner",
-    "-nostdin",
-    "-nostats",
-    "-loglevel",
-    "error",
+    ...quietArgs("error"),
     ...rawVideoInputArgs(options, "-pix_fmt"),
     ...pad,
     "-c:v",
@@ -286,11 +331,7 @@ export function rtspPublishArgs(url: string, format: RawVideoFormat, transport: 
   const gop = String(Math.max(1, Math.round(format.fps)));
   const pad = evenSizePadArgs(format.width, format.height);
   return [
-    "-hide_banner",
-    "-nostdin",
-    "-nostats",
-    "-loglevel",
-    "error",
+    ...quietArgs("error"),
     ...liveInputArgs(format, "-pix_fmt"),
     ...pad,
     "-an",
@@ -336,5 +377,134 @@ export function ffplayArgs(title: string, format: RawVideoFormat): string[] {
     "low_delay",
     "-framedrop",
     ...liveInputArgs(format, "-pixel_format"),
+  ];
+}
+
+/**
+ * A value inside a filter graph given with -vf: escaped for the filter's option parser (`\`, `'`, `:`), then
+ * for the graph parser (`\`, `'`, `,`, `;`, `[`, `]`), as ffmpeg's filtergraph escaping rules say.
+ */
+export function filterValue(value: string): string {
+  const option = value.replace(/[\\':]/g, (c) => `\\${c}`);
+  return option.replace(/[\\',;[\]]/g, (c) => `\\${c}`);
+}
+
+/** Audio codecs an MP4 file holds as they are (copied); any other audio is encoded to AAC. */
+export const MP4_AUDIO_CODECS: ReadonlySet<string> = new Set(["aac", "mp3", "ac3", "eac3", "alac"]);
+
+export interface OverlayCopyArgs {
+  /** The ASS script drawn over the frames (ffmpeg's ass filter, libass). */
+  overlayScript: string;
+  /** The source's frame size (an odd one is padded to even for yuv420p). */
+  width: number;
+  height: number;
+  preset: string;
+  crf: number;
+  /** The source's first audio stream codec; undefined: no audio. */
+  audioCodec: string | undefined;
+  /**
+   * Only the part of the file from `startS` (seconds on its timeline; earlier frames are decoded and
+   * dropped) for `durationS` seconds (default: to the end). The part's script starts at 0; its frames keep
+   * their times on the file's timeline (so that parts joined end to end keep them).
+   */
+  startS?: number;
+  durationS?: number;
+  /** "mp4" (default): a whole copy with the audio; "mpegts": a part of one, video only (see joinPartsArgs). */
+  container?: "mp4" | "mpegts";
+}
+
+/**
+ * ffmpeg making an annotated copy of a video file by itself: it decodes the file (its own threads),
+ * draws the ASS overlay script on each frame (the ass filter), encodes H.264 (libx264, yuv420p, its own
+ * threads) and keeps the first audio stream (copied when MP4 holds its codec, else AAC), MP4 with the
+ * index at the front; or a part of such a copy, video only, as MPEG-TS (joined by joinPartsArgs). Every
+ * frame is kept with its own timestamp (the script's times are on the same timeline as the frames decoded
+ * for the analysis, see VideoFrame.streamS). Progress as key=value lines on stdout.
+ */
+export function overlayCopyArgs(
+  input: ParsedVideoSource,
+  outputPath: string,
+  options: OverlayCopyArgs,
+): string[] {
+  const evenWidth = options.width + (options.width % 2);
+  const evenHeight = options.height + (options.height % 2);
+  const pad =
+    evenWidth === options.width && evenHeight === options.height
+      ? []
+      : [`pad=${evenWidth}:${evenHeight}:0:0:black`];
+  const part = options.container === "mpegts";
+  const audio =
+    options.audioCodec === undefined || part
+      ? ["-an"]
+      : [
+          "-map",
+          "0:a:0",
+          "-c:a",
+          ...(MP4_AUDIO_CODECS.has(options.audioCodec) ? ["copy"] : ["aac", "-b:a", "160k"]),
+        ];
+  const seconds = (s: number) => s.toFixed(6);
+  return [
+    ...quietArgs("error"),
+    "-progress",
+    "pipe:1",
+    ...(options.startS ? ["-ss", seconds(options.startS)] : []),
+    // A file: the network options are not used.
+    ...inputArgs(input, { rtspTransport: "tcp", timeoutS: 10 }),
+    ...(options.durationS === undefined ? [] : ["-t", seconds(options.durationS)]),
+    ...(part && options.startS ? ["-output_ts_offset", seconds(options.startS)] : []),
+    "-map",
+    "0:V:0",
+    "-vf",
+    [`ass=filename=${filterValue(options.overlayScript)}`, ...pad, "format=yuv420p"].join(","),
+    // Every frame with its own timestamp (in the file's time base, not rounded to a nominal rate).
+    "-fps_mode",
+    "passthrough",
+    "-enc_time_base:v",
+    "-1",
+    "-c:v",
+    "libx264",
+    "-preset",
+    options.preset,
+    "-crf",
+    String(options.crf),
+    ...audio,
+    "-sn",
+    "-dn",
+    ...(part ? ["-f", "mpegts"] : ["-movflags", "+faststart", "-f", "mp4"]),
+    "-y",
+    `file:${outputPath}`,
+  ];
+}
+
+/**
+ * ffmpeg joining the parts of an annotated copy (MPEG-TS files whose frames keep their times, end to end:
+ * the concat protocol) into one MP4, video copied as it is, with the first audio stream of the source file
+ * (copied when MP4 holds its codec, else AAC), index at the front. `firstFrameS` is the first frame's time
+ * on the file's timeline (ffmpeg starts every input at 0: the video is put back there, after the audio's
+ * start, as in the file).
+ */
+export function joinPartsArgs(
+  parts: readonly string[],
+  firstFrameS: number,
+  input: ParsedVideoSource,
+  outputPath: string,
+  audioCodec: string | undefined,
+): string[] {
+  const bad = parts.find((p) => p.includes("|"));
+  if (bad !== undefined)
+    throw new Error(`a part's path cannot hold "|" (the concat protocol's separator): ${bad}`);
+  const audio =
+    audioCodec === undefined
+      ? ["-an"]
+      : ["-map", "1:a:0", "-c:a", ...(MP4_AUDIO_CODECS.has(audioCodec) ? ["copy"] : ["aac", "-b:a", "160k"])];
+  return [
+    ...quietArgs("error"),
+    ...(firstFrameS > 0 ? ["-itsoffset", firstFrameS.toFixed(6)] : []),
+    ...["-protocol_whitelist", "concat,file", "-f", "mpegts"],
+    ...["-i", `concat:${parts.map((p) => `file:${p}`).join("|")}`],
+    ...(audioCodec === undefined ? [] : inputArgs(input, { rtspTransport: "tcp", timeoutS: 10 })),
+    ...["-map", "0:v:0", "-c:v", "copy"],
+    ...audio,
+    ...["-sn", "-dn", "-movflags", "+faststart", "-f", "mp4", "-y", `file:${outputPath}`],
   ];
 }

@@ -26,6 +26,22 @@ async function collect(source: AsyncIterable<Uint8Array>, frameSize: number) {
 const bytes = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) % 251);
 
 describe("readFrames", () => {
+  it("with reuse, writes the frames into that many buffers in turn", async () => {
+    const data = bytes(7 * 12);
+    const reader = readFrames(chunksOf(data, [5]), 12, 3);
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 7; i++) {
+      const next = await reader.next();
+      assert.equal(next.done, false);
+      const frame = next.value as Uint8Array;
+      assert.deepEqual(frame, data.subarray(i * 12, (i + 1) * 12), `frame ${i} as read`);
+      frames.push(frame);
+    }
+    assert.equal(new Set(frames.map((f) => f.buffer)).size, 3);
+    assert.equal(frames[0], frames[3], "frame 3 went into frame 0's buffer");
+    await assert.rejects(readFrames(chunksOf(data, [5]), 12, 1).next(), /at least 2/);
+  });
+
   it("reassembles frames whatever the chunk boundaries", async () => {
     const data = bytes(5 * 12);
     for (const sizes of [[1], [5], [12], [13], [7, 30, 1], [60]]) {

@@ -2,8 +2,9 @@
  * @facetracker/media: video input and output over ffmpeg child processes. VideoSource decodes a file, an
  * RTSP/HTTP stream or a V4L2 camera into RGB24 frames, or JPEG images encoded by ffmpeg (reconnecting live
  * sources), CameraFeed keeps a camera's frames coming whatever happens to the source (retried for ever,
- * CameraHealth), VideoWriter encodes RGB24 frames to H.264 MP4, LivePublisher publishes live RGB24 frames
- * over RTSP or shows them in an ffplay window, probeVideo describes a source.
+ * CameraHealth), VideoWriter encodes RGB24 frames to H.264 MP4, writeOverlayCopy makes an annotated copy of
+ * a file (an ASS overlay drawn by ffmpeg), LivePublisher publishes live RGB24 frames over RTSP or shows them
+ * in an ffplay window, probeVideo describes a source.
  */
 
 export { CameraFeed, type CameraFeedOptions, DEFAULT_STALL_TIMEOUT_MS } from "./camera-feed.ts";
@@ -31,6 +32,13 @@ export {
   type LivePublisherLogger,
   type LivePublisherOptions,
 } from "./live-publisher.ts";
+export {
+  joinOverlayParts,
+  OVERLAY_COPY_PRESET,
+  type OverlayCopyOptions,
+  type OverlayCopyResult,
+  writeOverlayCopy,
+} from "./overlay-copy.ts";
 export type { ProbeOptions, VideoProbe } from "./probe.ts";
 export { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
 export type { ReconnectOptions } from "./reconnect.ts";

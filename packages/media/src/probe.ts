@@ -43,6 +43,8 @@ export interface VideoProbe extends ParsedVideoSource {
   colorSpace?: string;
   /** "tv" (limited) or "pc" (full) when the stream declares it. */
   colorRange?: string;
+  /** Codec of the first audio stream ("aac", "mp3", "opus", ...); absent when there is no audio. */
+  audioCodec?: string;
 }
 
 export const DEFAULT_TIMEOUT_S = 10;
@@ -224,6 +226,7 @@ function describeVideo(source: ParsedVideoSource, label: string, shown: string, 
   const durationS = positiveNumber(video.duration) ?? positiveNumber(output.format?.duration);
   const frameCount = positiveNumber(video.nb_frames);
   const startS = finiteNumber(video.start_time) ?? finiteNumber(output.format?.start_time);
+  const audio = streams.find((s) => s.codec_type === "audio");
   return {
     ...source,
     width,
@@ -236,6 +239,7 @@ function describeVideo(source: ParsedVideoSource, label: string, shown: string, 
     ...known("pixelFormat", video.pix_fmt),
     ...known("colorSpace", video.color_space),
     ...known("colorRange", video.color_range),
+    ...known("audioCodec", audio?.codec_name),
   };
 }
 

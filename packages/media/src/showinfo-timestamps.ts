@@ -8,6 +8,13 @@
 
 const CONFIG_LINE = /\[Parsed_showinfo_\d+ @ [^\]]*\] (?:\[\w+\] )?config in time_base: (\d+)\/(\d+)/;
 const FRAME_LINE = /\[Parsed_showinfo_\d+ @ [^\]]*\] (?:\[\w+\] )?n: *\d+ pts: *(-?\d+|NOPTS)\b/;
+const KEY_FLAG = / iskey:([01])\b/;
+
+/** What showinfo says of a frame: its timestamp (seconds) and whether it is a key frame, when known. */
+export interface FrameInfo {
+  streamS: number | undefined;
+  key: boolean | undefined;
+}
 
 /** True for the lines that showinfo writes (they are not warnings or errors). */
 export function isShowinfoLine(line: string): boolean {
@@ -16,8 +23,8 @@ export function isShowinfoLine(line: string): boolean {
 
 export class ShowinfoTimestamps {
   #timeBase: { num: number; den: number } | undefined;
-  /** Seconds per frame in decode order; undefined where the frame had no timestamp. */
-  #queue: (number | undefined)[] = [];
+  /** The frames' timestamps (seconds; undefined where none) and key flags, in decode order. */
+  #queue: FrameInfo[] = [];
   #received = 0;
   #ended = false;
   #wake: (() => void) | undefined;
@@ -29,7 +36,11 @@ export class ShowinfoTimestamps {
     if (frame) {
       const pts = frame[1] === "NOPTS" ? undefined : Number(frame[1]);
       const tb = this.#timeBase;
-      this.#queue.push(pts === undefined || tb === undefined ? undefined : (pts * tb.num) / tb.den);
+      const key = KEY_FLAG.exec(line)?.[1];
+      this.#queue.push({
+        streamS: pts === undefined || tb === undefined ? undefined : (pts * tb.num) / tb.den,
+        key: key === undefined ? undefined : key === "1",
+      });
       this.#received++;
       this.#notify();
       return;
@@ -63,12 +74,17 @@ export class ShowinfoTimestamps {
    * not arrived yet; undefined when the frame has no timestamp or stderr ended first.
    */
   async next(): Promise<number | undefined> {
+    return (await this.nextFrame()).streamS;
+  }
+
+  /** next(), with whether the frame is a key frame (undefined when not said or stderr ended first). */
+  async nextFrame(): Promise<FrameInfo> {
     while (this.#queue.length === 0 && !this.#ended) {
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
     }
-    return this.#queue.shift();
+    return this.#queue.shift() ?? { streamS: undefined, key: undefined };
   }
 
   #notify(): void {

@@ -173,6 +173,63 @@ describe("VideoSource on files", () => {
     await source.close();
   });
 
+  it("gives each frame its detection copy (the whole picture at the size asked), frame for frame", async () => {
+    const copySize = { width: 80, height: 60 };
+    const source = await VideoSource.open(files.late, { detectionCopy: copySize });
+    const frames: VideoFrame[] = [];
+    for await (const frame of source.frames()) frames.push(frame);
+    const plain = (await readAll(files.late)).frames;
+    assert.equal(frames.length, plain.length);
+    for (const [i, frame] of frames.entries()) {
+      const copy = frame.detectionCopy;
+      assert.deepEqual([copy?.width, copy?.height, copy?.data.length], [80, 60, 80 * 60 * 3], `frame ${i}`);
+      assert.deepEqual(frame.data, plain[i]?.data, `frame ${i}: the same pixels as without a copy`);
+      near(frame.streamS ?? Number.NaN, plain[i]?.streamS ?? Number.NaN, `frame ${i}'s timestamp`);
+      // The copy is this frame resized (a 4× coarser grid of the same picture), not another frame's.
+      let diff = 0;
+      let other = 0;
+      const next = plain[(i + 12) % plain.length] as VideoFrame;
+      for (let y = 0; y < 60; y++) {
+        for (let x = 0; x < 80; x++) {
+          const o = (y * 80 + x) * 3;
+          const f = ((y * 4 + 1) * 320 + x * 4 + 1) * 3;
+          diff += Math.abs((copy?.data[o] as number) - (frame.data[f] as number));
+          other += Math.abs((copy?.data[o] as number) - (next.data[f] as number));
+        }
+      }
+      assert.ok(
+        diff < other,
+        `frame ${i}: its copy is closer to it than to frame ${(i + 12) % plain.length}`,
+      );
+    }
+    await assert.rejects(
+      VideoSource.open(files.mp4, { output: "jpeg", detectionCopy: copySize } as VideoSourceOptions),
+      rejectsWith("INVALID_ARGUMENT", "detectionCopy"),
+    );
+  });
+
+  it("reuses its frames' buffers when asked: a frame stays as it is until the second frame after it is asked for", async () => {
+    const plain = (await readAll(files.mp4)).frames;
+    const source = await VideoSource.open(files.mp4, {
+      reuseBuffers: true,
+      detectionCopy: { width: 80, height: 60 },
+    });
+    const seen = new Set<ArrayBufferLike>();
+    let previous: { data: Uint8Array; copy: Uint8Array | undefined; index: number } | undefined;
+    let count = 0;
+    for await (const frame of source.frames()) {
+      assert.deepEqual(frame.data, plain[frame.index]?.data, `frame ${frame.index}`);
+      // The frame before is still intact while this one is worked on.
+      if (previous)
+        assert.deepEqual(previous.data, plain[previous.index]?.data, `frame ${previous.index} kept`);
+      seen.add(frame.data.buffer);
+      previous = { data: frame.data, copy: frame.detectionCopy?.data, index: frame.index };
+      count++;
+    }
+    assert.equal(count, 50);
+    assert.ok(seen.size < 16, `${seen.size} buffers for 50 frames`);
+  });
+
   it("reads a file name with a colon (not taken for a protocol)", async () => {
     const odd = join(dir, "cam:1.mkv");
     await writeFile(odd, await readFile(files.mkv));

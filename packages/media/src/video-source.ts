@@ -7,7 +7,12 @@
 
 import { abortableSleep } from "@facetracker/infra";
 import { classifyFailure } from "./classify-failure.ts";
-import { type DecodedFrame, DecoderProcess, type FrameSplitter } from "./decoder-process.ts";
+import {
+  type DecodedFrame,
+  DecoderProcess,
+  FRAME_BUFFERS_REUSED,
+  type FrameSplitter,
+} from "./decoder-process.ts";
 import { MediaError } from "./errors.ts";
 import { requireExecutable } from "./executable.ts";
 import { decodeArgs, type InputPicture, type RtspTransport, type VideoFrameEncoding } from "./ffmpeg-args.ts";
@@ -60,6 +65,12 @@ export interface VideoSourceOptions {
   ffprobePath?: string;
   /** Read a file at its native rate (ffmpeg -re), to simulate a camera (default false). */
   realtime?: boolean;
+  /**
+   * The frames' buffers (pixels, detection copies) are reused in turn instead of allocated for each frame
+   * (a 720p frame is 2.7 MB: no garbage to collect). A frame's bytes then change once the second frame
+   * after it has been asked for: for a consumer that is done with each frame by then (default false).
+   */
+  reuseBuffers?: boolean;
 }
 
 /** The choice of what frames carry, given to VideoSource.open with the other options. */
@@ -71,6 +82,12 @@ export interface VideoOutputOptions {
   output?: VideoFrameEncoding;
   /** JPEG quality 1-100 on libjpeg's (sharp's) scale, for output "jpeg" only (default 80). */
   jpegQuality?: number;
+  /**
+   * Also decode each frame at this size (the whole picture, aspect not kept, scaled by ffmpeg in the same
+   * decoding), given as the frame's `detectionCopy`: what a detector with this input size reads instead of
+   * resampling the frame (output "rgb24" only).
+   */
+  detectionCopy?: { width: number; height: number };
 }
 
 export interface VideoSourceInfo {
@@ -92,11 +109,24 @@ export interface VideoFrame<E extends VideoFrameEncoding = "rgb24"> {
   index: number;
   /** Presentation time in seconds from the first frame (see timeline.ts), never decreasing. */
   pts: number;
+  /**
+   * The frame's time on the decoding ffmpeg's own timeline (its filters' timestamps), when ffmpeg gave
+   * one: another ffmpeg run over the same file sees the same frame at this time (an annotated copy's
+   * overlay script is timed with it). Restarts with each reconnection of a live source.
+   */
+  streamS?: number;
+  /**
+   * A key frame of the stream (decodable by itself: where a seek in the file lands), when ffmpeg said
+   * (an annotated copy made in parts cuts after one).
+   */
+  keyFrame?: boolean;
   width: number;
   height: number;
   encoding: E;
   /** "rgb24": row-major RGB, width × height × 3 bytes. "jpeg": one baseline JPEG image (JFIF). */
   data: Uint8Array;
+  /** The frame at the size asked for with the detectionCopy option, RGB24. */
+  detectionCopy?: { width: number; height: number; data: Uint8Array };
 }
 
 interface ResolvedOptions {
@@ -109,8 +139,10 @@ interface ResolvedOptions {
   ffmpegPath: string;
   ffprobePath: string;
   realtime: boolean;
+  reuseBuffers: boolean;
   output: VideoFrameEncoding;
   jpegQuality: number;
+  detectionCopy: { width: number; height: number } | undefined;
 }
 
 function invalid(message: string): MediaError {
@@ -147,6 +179,16 @@ function resolveOptions(options: VideoSourceOptions & VideoOutputOptions): Resol
       throw invalid((error as Error).message);
     }
   }
+  const { detectionCopy } = options;
+  if (detectionCopy !== undefined) {
+    if (output !== "rgb24") throw invalid(`detectionCopy applies to output "rgb24" only, not "${output}"`);
+    for (const side of ["width", "height"] as const) {
+      const value = detectionCopy[side];
+      if (!(Number.isSafeInteger(value) && value > 0 && value <= 16384)) {
+        throw invalid(`detectionCopy.${side} must be an integer in [1, 16384], got ${value}`);
+      }
+    }
+  }
   const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
   for (const key of ["initialDelayMs", "maxDelayMs"] as const) {
     if (!(Number.isFinite(reconnect[key]) && reconnect[key] >= 0)) {
@@ -167,8 +209,11 @@ function resolveOptions(options: VideoSourceOptions & VideoOutputOptions): Resol
     ffmpegPath: options.ffmpegPath ?? "ffmpeg",
     ffprobePath: options.ffprobePath ?? "ffprobe",
     realtime: options.realtime ?? false,
+    reuseBuffers: options.reuseBuffers ?? false,
     output,
     jpegQuality: options.jpegQuality ?? DEFAULT_JPEG_QUALITY,
+    detectionCopy:
+      detectionCopy === undefined ? undefined : { width: detectionCopy.width, height: detectionCopy.height },
   };
 }
 
@@ -213,12 +258,16 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
    */
   static open(
     spec: string | number,
-    options?: VideoSourceOptions & { output?: "rgb24"; jpegQuality?: undefined },
+    options?: VideoSourceOptions & {
+      output?: "rgb24";
+      jpegQuality?: undefined;
+      detectionCopy?: VideoOutputOptions["detectionCopy"];
+    },
   ): Promise<VideoSource>;
   /** Frames encoded as JPEG images by ffmpeg (output "jpeg"), `data` ready to store or send. */
   static open(
     spec: string | number,
-    options: VideoSourceOptions & { output: "jpeg"; jpegQuality?: number },
+    options: VideoSourceOptions & { output: "jpeg"; jpegQuality?: number; detectionCopy?: undefined },
   ): Promise<VideoSource<"jpeg">>;
   /** The output chosen at run time: frame.encoding tells which. */
   static open(
@@ -333,12 +382,17 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
       output: options.output,
       jpegQuality: options.jpegQuality,
       input: this.#picture,
+      ...(options.detectionCopy === undefined ? {} : { detectionCopy: options.detectionCopy }),
     });
+    const copy = options.detectionCopy;
+    const copies =
+      copy === undefined ? undefined : { bytes: copy.width * copy.height * 3, reuse: options.reuseBuffers };
     const split: FrameSplitter =
       options.output === "jpeg"
         ? // A JPEG image is far smaller than the raw frame; the bound only stops a stream without image ends.
           (chunks) => readJpegImages(chunks, { maxImageBytes: width * height * 4 + 1024 * 1024 })
-        : (chunks) => readFrames(chunks, width * height * 3);
+        : (chunks) =>
+            readFrames(chunks, width * height * 3, options.reuseBuffers ? FRAME_BUFFERS_REUSED : undefined);
     const file = this.#source.kind === "file";
     const timeline = new Timeline(fps, file ? this.#startS : undefined);
     const { durationS } = this.info;
@@ -354,7 +408,7 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
     let attempt = 0;
     try {
       while (!this.closed) {
-        this.#starting = DecoderProcess.start(options.ffmpegPath, args, split);
+        this.#starting = DecoderProcess.start(options.ffmpegPath, args, split, copies);
         const decoder = await this.#starting;
         this.#decoder = decoder;
         if (this.closed) return;
@@ -376,7 +430,19 @@ export class VideoSource<E extends VideoFrameEncoding = "rgb24"> {
             received++;
             loss?.frame(next.value.streamS);
             const pts = timeline.map(next.value.streamS, performance.now());
-            yield { index: index++, pts, width, height, encoding, data: next.value.data };
+            const { streamS, data, key } = next.value;
+            const detectionCopy = copy && next.value.copy ? { ...copy, data: next.value.copy } : undefined;
+            yield {
+              index: index++,
+              pts,
+              ...(streamS === undefined ? {} : { streamS }),
+              ...(key === undefined ? {} : { keyFrame: key }),
+              width,
+              height,
+              encoding,
+              data,
+              ...(detectionCopy === undefined ? {} : { detectionCopy }),
+            };
           }
         } catch (error) {
           if (!(error instanceof JpegStreamError)) throw error;

@@ -52,6 +52,25 @@ describe("buildAlertNotification", () => {
     assert.deepEqual(n.attachments, []);
   });
 
+  it("says which identity an unknown face came closest to (a line left out for a known face)", () => {
+    const closest = { name: "obama", similarity: 0.281 };
+    const unknown = buildAlertNotification([alert({ identity: null, similarity: 0, closest })], templates);
+    assert.match(unknown.body, /^- Closest: obama 0\.28$/m);
+    assert.equal(unknown.title, "FaceTracker: unknown on door");
+    const known = buildAlertNotification([alert({ closest })], templates);
+    assert.ok(!known.body.includes("Closest"), known.body);
+    const group = buildAlertNotification(
+      [alert({ identity: null, closest }), alert({ id: "a2", trackId: 9, identity: null })],
+      templates,
+    );
+    assert.match(group.body, /^- Closest: obama 0\.28 \(track 7\)$/m);
+    const custom = compileAlertTemplates({ titleTemplate: "${identity} (closest: ${closest})" });
+    assert.equal(
+      buildAlertNotification([alert({ identity: null, closest })], custom).title,
+      "unknown (closest: obama 0.28)",
+    );
+  });
+
   it("a group names the count and the identities and caps the attachments", () => {
     const alerts = Array.from({ length: 12 }, (_, i) =>
       alert({

@@ -21,6 +21,11 @@ export interface Alert {
   identity: string | null;
   /** Similarity of the match (0..1). */
   similarity: number;
+  /**
+   * An unknown face: the identity it came closest to, below the threshold, and its similarity (shown as
+   * "closest: obama 0.28").
+   */
+  closest?: { name: string; similarity: number } | null;
   /** When the face was seen, ms since the epoch. */
   timeMs: number;
   /** Link to the clip of the event, when one is recorded. */
@@ -84,6 +89,14 @@ function formatSimilarity(similarity: number): string {
   return Number.isFinite(similarity) ? similarity.toFixed(2) : "";
 }
 
+/** `obama 0.28`: the identity an unknown face came closest to (empty for a known face, or without one). */
+export function closestLabel(alert: Pick<Alert, "identity" | "closest">): string {
+  const c = alert.closest;
+  if (alert.identity !== null || !c) return "";
+  const similarity = formatSimilarity(c.similarity);
+  return similarity ? `${c.name} ${similarity}` : c.name;
+}
+
 /**
  * Placeholder values for one alert or a group: a group's time is the earliest, its similarity the
  * best, its tracks all listed, its url the first clip link, and `identity` equals `identities`.
@@ -99,6 +112,7 @@ export function alertTemplateValues(alerts: readonly Alert[]): TemplateValues {
       identity: label,
       identities: label,
       similarity: formatSimilarity(first.similarity),
+      closest: closestLabel(first),
       track_id: String(first.trackId),
       url: first.clipUrl ?? "",
       count: "1",
@@ -113,6 +127,10 @@ export function alertTemplateValues(alerts: readonly Alert[]): TemplateValues {
     identity: identities,
     identities,
     similarity: finite.length > 0 ? formatSimilarity(Math.max(...finite)) : "",
+    closest: alerts
+      .map((a) => (closestLabel(a) ? `${closestLabel(a)} (track ${a.trackId})` : ""))
+      .filter(Boolean)
+      .join(", "),
     track_id: [...new Set(alerts.map((a) => String(a.trackId)))].join(", "),
     url: alerts.find((a) => a.clipUrl)?.clipUrl ?? "",
     count: String(alerts.length),

@@ -144,6 +144,9 @@ function invalidAlertReason(alert: Alert): string | undefined {
     return "alert.camera must be a non-empty string";
   if (alert.identity !== null && typeof alert.identity !== "string")
     return "alert.identity must be a string or null";
+  const c = alert.closest;
+  if (c != null && (typeof c.name !== "string" || typeof c.similarity !== "number"))
+    return "alert.closest must be null or a name and a similarity";
   if (alert.thumbnailJpeg !== undefined && !(alert.thumbnailJpeg instanceof Uint8Array)) {
     return "alert.thumbnailJpeg must be a Uint8Array";
   }

@@ -50,7 +50,9 @@ export async function runChild(
   // Killed with this process: an apprise left running by a SIGKILLed service would send unseen, and the
   // restarted service, finding no sent-mark, would send again.
   const line = dieWithParent(command, args);
-  const child = spawn(line.command, line.args, { stdio: ["ignore", "pipe", "pipe"], env });
+  // In a process group of its own, so that stopping it stops what it started too (a wrapper script's
+  // children would otherwise hold its pipes open, and the run, until they end).
+  const child = spawn(line.command, line.args, { stdio: ["ignore", "pipe", "pipe"], env, detached: true });
   trackChild(child);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -72,10 +74,17 @@ export async function runChild(
 
   let aborted = false;
   let killTimer: NodeJS.Timeout | undefined;
+  const stop = (how: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, how);
+    } catch {
+      child.kill(how); // the group is gone: the child alone, if it still runs
+    }
+  };
   const onAbort = () => {
     aborted = true;
-    child.kill("SIGTERM");
-    killTimer = setTimeout(() => child.kill("SIGKILL"), killGraceMs);
+    stop("SIGTERM");
+    killTimer = setTimeout(() => stop("SIGKILL"), killGraceMs);
   };
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("close", (code: number | null, exitSignal: NodeJS.Signals | null) =>

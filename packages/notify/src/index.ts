@@ -8,6 +8,7 @@ export {
   type AlertTemplateTexts,
   alertTemplateValues,
   buildAlertNotification,
+  closestLabel,
   compileAlertTemplates,
   describeIdentities,
   formatAlertTime,

@@ -16,6 +16,7 @@ export const templatePlaceholders = [
   "url",
   "count",
   "identities",
+  "closest",
 ] as const;
 
 /** A placeholder name. */
@@ -41,6 +42,7 @@ export const DEFAULT_BODY_TEMPLATE = [
   "",
   "- Time: ${time}",
   "- Similarity: ${similarity}",
+  "- Closest: ${closest}",
   "- Track: ${track_id}",
   "- Clip: [${url}](${url})",
 ].join("\n");
@@ -54,6 +56,7 @@ export const DEFAULT_GROUP_BODY_TEMPLATE = [
   "",
   "- Time: ${time}",
   "- Best similarity: ${similarity}",
+  "- Closest: ${closest}",
   "- Tracks: ${track_id}",
   "- Clip: [${url}](${url})",
 ].join("\n");

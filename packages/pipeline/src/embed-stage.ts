@@ -13,6 +13,8 @@ export interface EmbedItem {
 export interface EmbedItemResult {
   key: number;
   vector: Float32Array;
+  /** Norm of the embedding before L2 normalisation (a face-quality signal). */
+  norm: number;
   matches: GalleryMatch[];
 }
 
@@ -52,8 +54,8 @@ export class EmbedStage {
     const out: EmbedItemResult[] = [];
     for (const item of items) {
       EmbedStage.check(item);
-      const { embedding, matches } = await this.#identify(alignedImage(item.alignedRgb));
-      out.push({ key: item.key, vector: embedding, matches });
+      const { embedding, norm, matches } = await this.#identify(alignedImage(item.alignedRgb));
+      out.push({ key: item.key, vector: embedding, norm: norm ?? 0, matches });
     }
     return out;
   }
@@ -67,7 +69,7 @@ export class EmbedStage {
 
   async #identify(face: RgbImage): Promise<Identification> {
     let t = performance.now();
-    const embedding = await this.#embedder.embed(face);
+    const { embedding, norm } = await this.#embedder.embedWithNorm(face);
     this.times.embed += performance.now() - t;
     t = performance.now();
     const hits = await this.#gallery.search(embedding, { k: this.#k });
@@ -78,6 +80,6 @@ export class EmbedStage {
       attributes: h.attributes,
       similarity: h.similarity,
     }));
-    return { embedding, matches };
+    return { embedding, norm, matches };
   }
 }

@@ -22,6 +22,10 @@ export interface ClipTrack {
    * embed worker). Absent: false.
    */
   identifying?: boolean;
+  /** No face good enough to tell who it is yet (face_quality): shown grey, never unknown. Absent: false. */
+  undetermined?: boolean;
+  /** An unknown face: the identity it came closest to, below the threshold, and its similarity. */
+  closest?: { id: string; name: string; similarity: number };
 }
 
 /** The live tracks of one frame (a TrackSnapshot as the stages take it: proto-mapping.ts makes it). */

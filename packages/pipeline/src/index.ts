@@ -1,16 +1,20 @@
 export { ALIGNED_RGB_BYTES, alignedImage } from "./aligned-crop.ts";
+export { AnnotatedCopy, type AnnotatedSource, type AnnotateOptions } from "./annotated-copy.ts";
 export { CaptureBuffer, type CaptureBufferOptions, type CapturedItem } from "./capture-buffer.ts";
 export { openConfiguredGallery } from "./configured-gallery.ts";
 export { CameraSceneCuts, type DetectedFace, type DetectOutput, DetectStage } from "./detect-stage.ts";
-export { type DetectedFrame, DetectWorkerPool } from "./detect-worker-pool.ts";
+export { type DetectedFrame, DetectWorkerPool, type PreparedFrame } from "./detect-worker-pool.ts";
 export { DropOldestQueue } from "./drop-oldest-queue.ts";
 export { type EmbedItem, type EmbedItemResult, EmbedStage, type EmbedStageTimes } from "./embed-stage.ts";
 export {
+  agreeingGroups,
   conflictSimilarity,
   type EnrolledFaces,
+  type EnrollmentCandidate,
   type EnrollmentDecision,
   enrollAccepted,
   enrollmentName,
+  enrollmentQuality,
   reviewEnrollment,
   SAME_PICTURE_SIMILARITY,
 } from "./enrollment-policy.ts";
@@ -42,15 +46,34 @@ export {
   sameTarget,
 } from "./live-targets.ts";
 export { MicroBatcher } from "./micro-batcher.ts";
-export { analyzeOptionsFrom, runtimeOptionsFrom, trackingDetectOptions } from "./options-from-config.ts";
+export {
+  CROP_MAX_GAP,
+  cropWanted,
+  type DetectionPlan,
+  type FullFrameReason,
+  type GateDecision,
+  MotionGate,
+  type MotionGateOptions,
+  type MotionGateStats,
+  type RecentFace,
+  type RecordedDetection,
+} from "./motion-gate.ts";
+export {
+  analyzeOptionsFrom,
+  motionGateOptions,
+  runtimeOptionsFrom,
+  trackingDetectOptions,
+} from "./options-from-config.ts";
 export { OrderedSteps } from "./ordered-steps.ts";
 export {
   type EnrollmentModels,
   type EnrollOptions,
   type EnrollOutcome,
   type EnrollReport,
-  embedLargestFace,
+  embedPhotoFace,
   enrollFromPhotos,
+  type PhotoFace,
+  type PhotoFaceChoice,
   photoLabel,
 } from "./photo-enrollment.ts";
 export {
@@ -58,7 +81,9 @@ export {
   boxToProto,
   detectionsFromProto,
   detectionsToProto,
+  enrollOutcomeToProto,
   type FrameStamp,
+  faceChoiceFromProto,
   trackEventFromProto,
   trackEventToProto,
   trackSnapshotFromProto,

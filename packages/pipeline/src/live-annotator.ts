@@ -26,8 +26,9 @@ export const LIVE_PAIRING = {
 /**
  * Labels of one frame for the live view: every track with a box, by its kind (face-labels of vision).
  * Tentative: "identifying" (no ID yet); confirmed with no identity settled yet (e.g. waiting for an embed
- * worker): "#<id> identifying"; confirmed with an identity: "#<id> <name>" (known); confirmed without:
- * "#<id> unknown"; lost (predicted box): "#<id> <name or unknown> (lost)".
+ * worker): "#<id> identifying"; confirmed with no face good enough yet: "#<id> undetermined"; confirmed
+ * with an identity: "#<id> <name>" (known); confirmed without: "#<id> unknown"; lost (predicted box):
+ * "#<id> <name or unknown> (lost)".
  */
 export function liveLabels(snapshot: FrameTracks | null | undefined): Label[] {
   if (!snapshot) return [];
@@ -35,7 +36,7 @@ export function liveLabels(snapshot: FrameTracks | null | undefined): Label[] {
   for (const track of snapshot.tracks) {
     if (!track.box) continue;
     const name = track.identity?.name;
-    const kind = trackFaceKind(track.state, track.trackId, name, track.identifying);
+    const kind = trackFaceKind(track.state, track.trackId, name, track.identifying, track.undetermined);
     if (kind) labels.push(faceLabel(kind, [...track.box], { trackId: track.trackId, name }));
   }
   return labels;

@@ -1,5 +1,6 @@
 import type { FaceTrackerConfig } from "@facetracker/config";
 import type { AnalyzeOptions, RuntimeOptions } from "@facetracker/vision";
+import { CROP_MAX_GAP, type MotionGateOptions } from "./motion-gate.ts";
 
 /**
  * Detection options from the configuration (detection thresholds, small-face filter, tiling, region of
@@ -45,5 +46,25 @@ export function runtimeOptionsFrom(config: FaceTrackerConfig): RuntimeOptions {
     threads: config.runtime.threads,
     provider: config.runtime.provider,
     spin: config.runtime.spin_wait,
+  };
+}
+
+/** The motion gate of the tracking detect stage (detection.motion; regions follow its tiling and roi). */
+export function motionGateOptions(config: FaceTrackerConfig): MotionGateOptions {
+  const { motion } = config.detection;
+  const detect = trackingDetectOptions(config);
+  return {
+    enabled: motion.enabled,
+    fullFrameEvery: motion.full_frame_every,
+    motion: { threshold: motion.threshold, minArea: motion.min_area, masks: motion.masks },
+    confidentScore: config.detection.score_threshold,
+    tiling: detect.tiling ?? "off",
+    // The ReID expiration filter off asks for an embedding of every face on every frame: no stride.
+    maxStride: config.face_filters.enable_reid_expiration_filter ? motion.max_stride : 1,
+    // Crops follow the re-identification schedule's backoff, at most every CROP_MAX_GAP frames.
+    cropMaxGap: config.face_filters.enable_reid_expiration_filter
+      ? Math.min(CROP_MAX_GAP, config.face_filters.reid_expiration_frames)
+      : 0,
+    ...(detect.roi ? { roi: detect.roi } : {}),
   };
 }

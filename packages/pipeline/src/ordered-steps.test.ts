@@ -54,4 +54,20 @@ describe("OrderedSteps", () => {
     );
     assert.deepEqual(published, [0, 2]);
   });
+
+  it("keeps order per key: a slow run of one key holds none of another key", async () => {
+    const steps = new OrderedSteps();
+    const published: string[] = [];
+    const run = (key: string, name: string, ms: number) =>
+      steps.run(
+        async () => {
+          await sleep(ms);
+          return name;
+        },
+        async (v) => void published.push(v),
+        key,
+      );
+    await Promise.all([run("a", "a1", 40), run("b", "b1", 0), run("a", "a2", 0), run("b", "b2", 5)]);
+    assert.deepEqual(published, ["b1", "b2", "a1", "a2"]);
+  });
 });

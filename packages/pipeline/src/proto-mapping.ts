@@ -1,23 +1,32 @@
 /**
  * The one mapping between the stages' types and the bus messages (@facetracker/proto) about a frame:
- * detections (detect → track), track events (track → alert, web, CLI) and track snapshots (track →
- * restream, clips, web). Services publish what the *ToProto functions make and hand the stages what the
+ * detections (detect → track), track events (track → alert, web, CLI), alerts and their "seen again"
+ * updates (alert → notifications, clips, web, API) and track snapshots (track → restream, clips, web). Services publish what the *ToProto functions make and hand the stages what the
  * *FromProto functions make; none maps a message by hand.
  */
 
-import type { TrackEvent as StageEvent, TrackEventType as StageEventType } from "@facetracker/alerts";
+import type {
+  AlertDecision,
+  SeenAgainDecision,
+  TrackEvent as StageEvent,
+  TrackEventType as StageEventType,
+} from "@facetracker/alerts";
 import {
+  type Alert,
+  type AlertUpdate,
   type Box as BoxMessage,
   type Detections,
+  type EnrollPhotoResult,
   type Identity,
   type TrackEvent,
   TrackEventType,
   type TrackSnapshot,
   TrackStateKind,
 } from "@facetracker/proto";
-import type { Box } from "@facetracker/vision";
+import type { Box, FaceChoice } from "@facetracker/vision";
 import type { DetectOutput } from "./detect-stage.ts";
 import type { ClipTrackState, FrameTracks } from "./frame-tracks.ts";
+import type { EnrollOutcome } from "./photo-enrollment.ts";
 import type { CameraDetections } from "./track-stage.ts";
 import type { TrackResult } from "./tracking-types.ts";
 
@@ -81,6 +90,7 @@ export function detectionsToProto(
     width: size.width,
     height: size.height,
     sceneCut: out.sceneCut,
+    predicted: out.predicted ?? false,
     detectMs,
     faces: out.faces.map((f) => ({
       box: boxToProto(f.box),
@@ -99,6 +109,7 @@ export function detectionsFromProto(d: Detections): CameraDetections {
     width: d.width,
     height: d.height,
     sceneCut: d.sceneCut,
+    predicted: d.predicted,
     faces: d.faces.map((f) => ({
       box: boxFromProto(f.box) ?? [0, 0, 0, 0],
       score: f.score,
@@ -131,7 +142,22 @@ export function trackEventToProto(frame: FrameStamp, e: StageEvent, thumbnailJpe
     timeMs: frame.capturedAtMs,
     thumbnailJpeg: Buffer.from(thumbnailJpeg),
     identifying: e.identifying ?? false,
+    undetermined: e.undetermined ?? false,
+    embedding: e.embedding ? Array.from(e.embedding) : [],
+    ...(e.closest ? { closest: closestToProto(e.closest) } : {}),
   };
+}
+
+/** An unknown face's closest identity as the messages carry it (no attributes). */
+function closestToProto(c: { id: string; name: string; similarity: number }): Identity {
+  return { id: c.id, name: c.name, attributes: {}, similarity: c.similarity };
+}
+
+/** A message's closest identity as the stages take it (undefined when unset). */
+function closestFromProto(
+  c: Identity | undefined,
+): { id: string; name: string; similarity: number } | undefined {
+  return c ? { id: c.id, name: c.name, similarity: c.similarity } : undefined;
 }
 
 /** A TrackEvent message as the alert stage takes it; undefined for a type it does not know. */
@@ -148,6 +174,48 @@ export function trackEventFromProto(event: TrackEvent): StageEvent | undefined {
       ? { id: event.identity.id, name: event.identity.name, similarity: event.identity.similarity }
       : null,
     ...(event.identifying ? { identifying: true } : {}),
+    ...(event.undetermined ? { undetermined: true } : {}),
+    ...(event.closest ? { closest: closestFromProto(event.closest) } : {}),
+    ...(event.embedding.length > 0 ? { embedding: Float32Array.from(event.embedding) } : {}),
+  };
+}
+
+/**
+ * The Alert message of an alert decision on a track event: the event's face (thumbnail, box, identity
+ * with its attributes, or the closest identity of an unknown face), frame and time, and the camera's mode.
+ */
+export function alertToProto(event: TrackEvent, decision: AlertDecision, mode: string): Alert {
+  return {
+    id: decision.id,
+    camera: event.camera,
+    trackId: event.trackId,
+    ...(event.identity ? { identity: event.identity } : {}),
+    similarity: event.identity?.similarity ?? 0,
+    timeMs: event.timeMs,
+    seq: event.seq,
+    thumbnailJpeg: event.thumbnailJpeg,
+    mode,
+    pts: event.pts,
+    ...(event.box ? { box: event.box } : {}),
+    ...(decision.closest ? { closest: closestToProto(decision.closest) } : {}),
+  };
+}
+
+/** The AlertUpdate message ("seen again") of a track event that is the person of an earlier alert. */
+export function alertUpdateToProto(event: TrackEvent, seen: SeenAgainDecision): AlertUpdate {
+  return {
+    alertId: seen.alert.id,
+    alertCamera: seen.alert.camera,
+    alertTimeMs: seen.alert.timeMs,
+    camera: event.camera,
+    trackId: event.trackId,
+    timeMs: event.timeMs,
+    seq: event.seq,
+    pts: event.pts,
+    ...(event.identity ? { identity: event.identity } : {}),
+    similarity: seen.similarity,
+    reason: seen.reason,
+    ...(seen.closest ? { closest: closestToProto(seen.closest) } : {}),
   };
 }
 
@@ -171,6 +239,8 @@ export function trackSnapshotToProto(
       ...(t.identity ? { identity: identityToProto(t.identity) } : {}),
       embedded: t.embedded,
       identifying: t.identifying,
+      undetermined: t.undetermined,
+      ...(!t.identity && t.closest ? { closest: closestToProto(t.closest) } : {}),
     })),
   };
 }
@@ -200,6 +270,35 @@ export function trackSnapshotFromProto(snapshot: TrackSnapshot): FrameTracks {
       identity: track.identity ? { id: track.identity.id, name: track.identity.name } : null,
       similarity: track.identity?.similarity ?? 0,
       ...(track.identifying ? { identifying: true } : {}),
+      ...(track.undetermined ? { undetermined: true } : {}),
+      ...(track.closest ? { closest: closestFromProto(track.closest) } : {}),
     })),
+  };
+}
+
+/** The face an Enroll request picks from each photo (face_index, else face_box), or undefined: the subject. */
+export function faceChoiceFromProto(
+  faceIndex: number | undefined,
+  faceBox: BoxMessage | undefined,
+): FaceChoice | undefined {
+  if (faceIndex !== undefined && faceIndex > 0) return { index: faceIndex };
+  const box = boxFromProto(faceBox);
+  return box ? { box } : undefined;
+}
+
+/** One photo's enrollment outcome as the EnrollResponse reports it. */
+export function enrollOutcomeToProto(o: EnrollOutcome): EnrollPhotoResult {
+  const face = "face" in o ? o.face : undefined;
+  return {
+    image: o.image,
+    status: o.status,
+    reason: "reason" in o ? o.reason : o.status === "no_face" ? "no face found" : "",
+    faceIndex: face?.index ?? 0,
+    faceCount: face?.count ?? 0,
+    chosenBy: face?.chosenBy ?? "",
+    box: face ? boxToProto(face.box) : undefined,
+    closest: o.status === "mismatch" ? o.closest : o.status === "conflict" ? o.otherIdentity : "",
+    similarity: o.status === "mismatch" || o.status === "conflict" ? o.similarity : 0,
+    embeddingId: o.status === "enrolled" ? o.embeddingId : "",
   };
 }

@@ -55,6 +55,17 @@ export interface TrackMemorySnapshot {
    */
   identified?: boolean;
   attributes: Record<string, string>;
+  /** The face-quality record (absent in snapshots taken before it existed: read as no face judged). */
+  quality?: TrackQualitySnapshot;
+}
+
+/** What a track's faces have shown of their quality (see {@link TrackMemory.judgeFace}). */
+export interface TrackQualitySnapshot {
+  judged: number;
+  good: number;
+  faceLike: boolean;
+  /** The last judged face (box and 5 landmarks), for landmark consistency. */
+  previous: { box: Box; landmarks: Point[] } | null;
 }
 
 /**
@@ -85,6 +96,13 @@ export class TrackMemory {
   identified = false;
   /** Attributes of the identity the track carries (from the gallery hit). */
   attributes: Record<string, string> = {};
+  /** Faces judged by the quality gate, and how many were good enough to tell who it is. */
+  judgedFaces = 0;
+  goodFaces = 0;
+  /** One judged face was a human face (face_quality's faceLike): the track may be confirmed. */
+  faceLikeSeen = false;
+  /** The last judged face, for landmark consistency across frames. */
+  previousFace: { box: Box; landmarks: Point[] } | undefined;
   #keepEvery = 1;
 
   constructor(
@@ -103,11 +121,37 @@ export class TrackMemory {
     this.lastTime = time;
   }
 
+  /** Records the quality verdict of one of the track's faces. */
+  judgeFace(box: Box, landmarks: Point[], verdict: { good: boolean; faceLike: boolean }): void {
+    this.judgedFaces++;
+    if (verdict.good) this.goodFaces++;
+    if (verdict.faceLike) this.faceLikeSeen = true;
+    this.previousFace = { box: [...box], landmarks: landmarks.map((p) => [p[0], p[1]] as Point) };
+  }
+
+  /**
+   * Undetermined: faces were judged, none good enough to tell who it is, and no identity settled (a track
+   * named or unknown stays so whatever its later faces).
+   */
+  get undetermined(): boolean {
+    return !this.identified && this.judgedFaces > 0 && this.goodFaces === 0;
+  }
+
+  /** May be confirmed: no face judged yet (nothing says it is no face), or one face-like face seen. */
+  get mayConfirm(): boolean {
+    return this.judgedFaces === 0 || this.faceLikeSeen;
+  }
+
   seen(frame: number, time: number, box: Box): void {
+    this.carried(frame, time);
+    this.lastBox = box;
+  }
+
+  /** On screen on a frame the detector did not look at (carried by the tracker): counted, not its box. */
+  carried(frame: number, time: number): void {
     this.frames++;
     this.lastFrame = frame;
     this.lastTime = time;
-    this.lastBox = box;
   }
 
   /** The last few embeddings, newest last. */
@@ -122,6 +166,20 @@ export class TrackMemory {
       best = best === undefined ? dot : Math.max(best, dot);
     }
     return best;
+  }
+
+  /** The mean of the recent embeddings, L2-normalised (undefined before the first). */
+  meanRecentEmbedding(): Float32Array | undefined {
+    const first = this.recent[0];
+    if (!first) return undefined;
+    const mean = new Float32Array(first.length);
+    for (const r of this.recent)
+      for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + (r[i] as number);
+    let norm = 0;
+    for (const x of mean) norm += x * x;
+    norm = Math.sqrt(norm);
+    if (norm > 0) for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) / norm;
+    return mean;
   }
 
   /**
@@ -189,6 +247,17 @@ export class TrackMemory {
       identitySettled: this.identitySettled,
       identified: this.identified,
       attributes: { ...this.attributes },
+      quality: {
+        judged: this.judgedFaces,
+        good: this.goodFaces,
+        faceLike: this.faceLikeSeen,
+        previous: this.previousFace
+          ? {
+              box: [...this.previousFace.box],
+              landmarks: this.previousFace.landmarks.map((p) => [...p] as Point),
+            }
+          : null,
+      },
     };
   }
 
@@ -244,6 +313,22 @@ export class TrackMemory {
       throw new SnapshotError(`${what}.attributes: expected an object`);
     }
     memory.attributes = { ...s.attributes };
+    if (s.quality !== undefined) {
+      const q = s.quality;
+      memory.judgedFaces = expectNumber(`${what}.quality.judged`, q?.judged, true);
+      memory.goodFaces = expectNumber(`${what}.quality.good`, q.good, true);
+      if (typeof q.faceLike !== "boolean")
+        throw new SnapshotError(`${what}.quality.faceLike: expected a boolean`);
+      memory.faceLikeSeen = q.faceLike;
+      if (q.previous !== null) {
+        memory.previousFace = {
+          box: expectNumbers(`${what}.quality.previous.box`, q.previous?.box, 4) as Box,
+          landmarks: expectArray(`${what}.quality.previous.landmarks`, q.previous.landmarks).map(
+            (p, i) => expectNumbers(`${what}.quality.previous.landmarks[${i}]`, p, 2) as Point,
+          ),
+        };
+      }
+    }
     return memory;
   }
 }

@@ -9,7 +9,12 @@ import type { Identification } from "./tracking-session.ts";
 // detections and a scripted embedder (no models): same tracks and same events as without the restart.
 
 const names = ["alice", null, "bob"] as const;
-const config = parseConfig({ credence_count: 2, face_filters: { reid_expiration_frames: 6 } });
+// The scripted crops are flat colours: the quality gate is off here (see tracking-session-quality.test.ts).
+const config = parseConfig({
+  credence_count: 2,
+  face_filters: { reid_expiration_frames: 6 },
+  face_quality: { enabled: false },
+});
 
 const landmarksOf = ([x1, y1, x2, y2]: Box): Point[] => {
   const w = x2 - x1;

@@ -10,6 +10,8 @@ export interface CameraDetections {
   width: number;
   height: number;
   sceneCut: boolean;
+  /** No detection ran on this frame: the tracker carries the tracks (DetectOutput.predicted). */
+  predicted?: boolean;
   faces: { box: Box; score: number; landmarks: Point[]; alignedRgb: Uint8Array }[];
 }
 
@@ -101,7 +103,10 @@ export class CameraTrackStage {
       width: d.width,
       height: d.height,
       sceneCut: d.sceneCut,
+      predicted: d.predicted ?? false,
       detections: d.faces.map((f) => ({ box: f.box, score: f.score })),
+      // The detect service crops only the faces it expects due (an empty crop: not on this frame).
+      hasCrop: (i) => (d.faces[i]?.alignedRgb.length ?? 0) > 0,
       landmarks: async (i) => d.faces[i]?.landmarks ?? [],
       aligned: async (i) => {
         const data = d.faces[i]?.alignedRgb;
@@ -113,6 +118,11 @@ export class CameraTrackStage {
         return alignedImage(data);
       },
     });
-    return { frame, events: this.#events.next(frame) };
+    const events = this.#events.next(frame).map((e) => {
+      if (e.type !== "identified" && e.type !== "identity_changed") return e;
+      const embedding = this.#session.faceEmbedding(e.trackId);
+      return embedding ? { ...e, embedding } : e;
+    });
+    return { frame, events };
   }
 }

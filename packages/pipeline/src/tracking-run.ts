@@ -92,7 +92,9 @@ export class TrackingRun {
     const detect = this.#detect;
     const sceneCut = detect.sceneCut(STREAM, frame);
     const t = performance.now();
-    const detections = await detect.detections(frame);
+    const decision = detect.plan(STREAM, frame, sceneCut);
+    const detections = await detect.detections(frame, decision.plan);
+    detect.record(STREAM, decision, detections);
     this.stats.stages.detect += performance.now() - t;
     const box = (i: number) => (detections[i] as Detection).box;
     const result = await this.#session.process({
@@ -102,6 +104,7 @@ export class TrackingRun {
       height: frame.height,
       sceneCut,
       detections,
+      predicted: decision.plan.kind === "predict",
       landmarks: (i) => detect.landmarks(frame, box(i)),
       aligned: async (_i, points) => detect.align(frame, points),
       faceCrop: (i) => faceWithMargin(frame, box(i)),

@@ -15,7 +15,15 @@ const unit = (axis: number): Float32Array => {
   v[axis] = 1;
   return v;
 };
-const face: RgbImage = { width: 112, height: 112, data: new Uint8Array(112 * 112 * 3) };
+/** A 112×112 "aligned crop" with detail (a checkerboard), so that the quality gate finds it sharp; `mark` fills data[0]. */
+const textured = (mark = 0): RgbImage => {
+  const data = new Uint8Array(112 * 112 * 3);
+  for (let i = 0; i < 112 * 112; i++)
+    data.fill((((i % 112) ^ Math.floor(i / 112)) & 1) * 160 + 40, 3 * i, 3 * i + 3);
+  data[0] = mark;
+  return { width: 112, height: 112, data };
+};
+const face = textured();
 const points: Point[] = [
   [40, 50],
   [70, 50],
@@ -76,6 +84,45 @@ describe("TrackingSession (scripted detections and embeddings)", () => {
     );
   });
 
+  it("an unknown face keeps the identity it came closest to; a track's face is the mean of its recent embeddings", async () => {
+    let turn = 0;
+    const session = new TrackingSession(parseConfig({ credence_count: 2 }), {
+      frameRate: 25,
+      identify: async (faces) =>
+        faces.map((): Identification => {
+          turn++;
+          const embedding = new Float32Array(8);
+          embedding[0] = 1;
+          embedding[1] = turn % 2 ? 0.5 : -0.5;
+          const n = Math.hypot(1, 0.5);
+          embedding[0] /= n;
+          embedding[1] /= n;
+          return {
+            embedding,
+            matches: [
+              { identityId: "o", name: "obama", attributes: {}, similarity: 0.28 },
+              { identityId: "b", name: "biden", attributes: {}, similarity: 0.1 },
+            ],
+          };
+        }),
+    });
+    let last: Awaited<ReturnType<TrackingSession["process"]>> | undefined;
+    for (let f = 0; f < 20; f++) last = await session.process(frame(f, [[100, 100, 160, 170]]));
+    const track = last?.tracks[0];
+    assert.equal(track?.identity, null);
+    assert.equal(track?.identifying, false, "settled as unknown");
+    assert.equal(track?.closest?.name, "obama");
+    assert.ok(Math.abs((track?.closest?.similarity ?? 0) - 0.28) < 1e-9, `${track?.closest?.similarity}`);
+    const mean = session.faceEmbedding(track?.trackId ?? -1);
+    assert.ok(mean, "a live embedded track has a face");
+    const [x = 0, y = 0] = mean ?? [];
+    assert.ok(Math.abs(Math.hypot(...(mean ?? [])) - 1) < 1e-6, "L2-normalised");
+    assert.ok(x > 0.98 && Math.abs(y) < 0.2, `the mean of ±0.45 turns, not one of them: ${x}, ${y}`);
+    assert.equal(session.faceEmbedding(99), undefined, "no such track");
+    const [summary] = await session.summaries();
+    assert.equal(summary?.closest?.name, "obama");
+  });
+
   it("splits a track whose face becomes someone else at a shot cut", async () => {
     let person = 0;
     const session = new TrackingSession(parseConfig({ credence_count: 1 }), {
@@ -108,7 +155,7 @@ describe("TrackingSession (scripted detections and embeddings)", () => {
     let available = true;
     let calls = 0;
     // Each face's crop carries its detection index, so the scripted embedder tells amy (0) from bob (1).
-    const crops = [0, 1].map((i): RgbImage => ({ ...face, data: new Uint8Array(112 * 112 * 3).fill(i) }));
+    const crops = [0, 1].map((i): RgbImage => textured(i));
     const person = (crop: RgbImage): Identification =>
       crop.data[0] === 0
         ? { embedding: unit(0), matches: [{ identityId: "a", name: "amy", attributes: {}, similarity: 0.8 }] }

@@ -10,9 +10,18 @@ import {
   expectVersion,
   type TrackView,
 } from "@facetracker/tracking";
-import { type Box, type Detection, encodeJpeg, type Point, type RgbImage } from "@facetracker/vision";
+import {
+  assessFaceQuality,
+  type Box,
+  type Detection,
+  encodeJpeg,
+  type FaceQuality,
+  type FaceQualityOptions,
+  type Point,
+  type RgbImage,
+} from "@facetracker/vision";
 import { TrackMemory, type TrackMemorySnapshot } from "./track-memory.ts";
-import type { FaceSummary, TrackIdentityResult, TrackResult } from "./tracking-types.ts";
+import type { ClosestIdentity, FaceSummary, TrackIdentityResult, TrackResult } from "./tracking-types.ts";
 
 /**
  * A new embedding less similar than this to every recent embedding of its track is another person (the
@@ -20,6 +29,13 @@ import type { FaceSummary, TrackIdentityResult, TrackResult } from "./tracking-t
  * track score 0.4 and up in our clips (see docs/tracking.md).
  */
 export const APPEARANCE_JUMP = 0.2;
+
+/**
+ * Largest gap (frames) between two embeddings of an undetermined track (no face good enough yet): a better
+ * face (nearer, sharper, turned to the camera) is caught within 8 frames, a third of a second at 25 fps,
+ * while a crowd of tiny faces is not embedded on every frame.
+ */
+export const UNDETERMINED_MAX_GAP = 8;
 
 /**
  * What the tracking stage needs of one frame: its detections, and on demand the landmarks and aligned crop
@@ -41,6 +57,17 @@ export interface FrameObservations {
   aligned(i: number, landmarks: Point[]): Promise<RgbImage>;
   /** The face of detection i with some margin, for thumbnails (default: the aligned crop). */
   faceCrop?(i: number): RgbImage;
+  /**
+   * Whether detection i's landmarks and crop can be had on this frame (default: yes). The detect service
+   * sends them only for the faces it expects to be due: a due face without them stays due for a later
+   * frame.
+   */
+  hasCrop?(i: number): boolean;
+  /**
+   * No detection ran on this frame (the detect stage predicted it, its faces being stable): the tracks
+   * move on by their Kalman filters and keep their states; `detections` is empty.
+   */
+  predicted?: boolean;
 }
 
 export interface GalleryMatch {
@@ -52,6 +79,8 @@ export interface GalleryMatch {
 
 export interface Identification {
   embedding: Float32Array;
+  /** Norm of the embedding before L2 normalisation, when the embedder gives it (a face-quality signal). */
+  norm?: number;
   /** The nearest identities (a few), best first. */
   matches: GalleryMatch[];
 }
@@ -152,6 +181,7 @@ export class TrackingSession {
   readonly #identify: Identify;
   readonly #tracker: ByteTracker;
   readonly #filters: FaceFilterConfig;
+  readonly #quality: FaceQualityOptions;
   readonly #memory = new Map<number, TrackMemory>();
   readonly #finished: TrackMemory[] = [];
   readonly #keepSummaries: boolean;
@@ -162,15 +192,22 @@ export class TrackingSession {
     this.#threshold = config.cosine_similarity_threshold;
     this.#identify = options.identify;
     this.#filters = config.face_filters;
-    this.#tracker = new ByteTracker({
-      highThreshold: config.detection.score_threshold,
-      newTrackThreshold: config.detection.score_threshold,
-      lowThreshold: config.tracker.low_score_threshold,
-      matchThreshold: config.tracker.match_threshold,
-      trackBuffer: config.tracker.track_buffer,
-      frameRate: options.frameRate,
-      credenceCount: config.credence_count,
-    });
+    this.#quality = config.face_quality;
+    // A tentative track whose every judged face was no human face (a coat of arms, a poster's fragment) is
+    // held tentative: it gets no public ID until one of its faces is face-like.
+    const mayConfirm = (trackletId: number) => this.#memory.get(trackletId)?.mayConfirm ?? true;
+    this.#tracker = new ByteTracker(
+      {
+        highThreshold: config.detection.score_threshold,
+        newTrackThreshold: config.detection.score_threshold,
+        lowThreshold: config.tracker.low_score_threshold,
+        matchThreshold: config.tracker.match_threshold,
+        trackBuffer: config.tracker.track_buffer,
+        frameRate: options.frameRate,
+        credenceCount: config.credence_count,
+      },
+      mayConfirm,
+    );
   }
 
   async process(frame: FrameObservations): Promise<SessionFrame> {
@@ -179,7 +216,7 @@ export class TrackingSession {
     if (frame.sceneCut) for (const memory of this.#memory.values()) memory.scheduler.expire();
 
     let t = performance.now();
-    const update = this.#tracker.update(frame.detections);
+    const update = frame.predicted ? this.#tracker.predict() : this.#tracker.update(frame.detections);
     c.trackMs += performance.now() - t;
 
     // 1. Every live track: its result, and whether its face is due for an embedding.
@@ -195,17 +232,32 @@ export class TrackingSession {
         score: view.score,
         landmarks: null,
         identity: identityResult(memory),
+        ...closestResult(memory),
         identitySettled: memory.identitySettled,
         identifying: !memory.identified,
+        undetermined: memory.undetermined,
         embedded: false,
         filteredBy: null,
+        quality: null,
       };
       tracks.push(result);
-      if (view.detectionIndex === null) continue;
+      if (view.detectionIndex === null) {
+        // A predicted frame: the box filters judge the predicted box as they judge a detected one.
+        if (frame.predicted && view.state !== "lost") {
+          memory.carried(index, pts);
+          result.filteredBy = rejectingFilter({ box: view.box }, this.#filters);
+        }
+        continue;
+      }
       if (memory.lastBox && faceChanged(memory.lastBox, view.box)) memory.scheduler.expire();
       memory.seen(index, pts, view.box);
       result.filteredBy = rejectingFilter({ box: view.box }, this.#filters);
-      if (!result.filteredBy && memory.scheduler.isDue(index)) candidates.push({ result, view, memory });
+      if (
+        !result.filteredBy &&
+        memory.scheduler.isDue(index) &&
+        frame.hasCrop?.(view.detectionIndex) !== false
+      )
+        candidates.push({ result, view, memory });
     }
 
     // 2. Landmarks (and the filters that need them) and aligned crops of the due faces.
@@ -256,7 +308,11 @@ export class TrackingSession {
     return { index, pts, tracks, ended };
   }
 
-  /** Applies one embedding to its track: split on an appearance jump, identity evidence, schedule, memory. */
+  /**
+   * Applies one embedding to its track: split on an appearance jump, the face's quality, identity evidence
+   * (from a good face only: a face below the quality bar is no evidence of a name nor of "unknown", and a
+   * track with only such faces stays undetermined), schedule, memory.
+   */
   #apply(d: Due, id: Identification, frame: FrameObservations, ended: number[]): void {
     let { view, memory } = d;
     const { result, landmarks, aligned } = d;
@@ -266,20 +322,33 @@ export class TrackingSession {
       result.trackId = view.id;
       result.state = view.state;
     }
-    const before = memory.identity.identity?.id ?? null;
-    const decision = memory.identity.add(
-      id.matches.map((m) => ({ id: m.identityId, name: m.name, similarity: m.similarity })),
-    );
-    memory.identitySettled = decision.settled;
-    if (decision.settled) memory.identified = true;
-    const named = id.matches.find((m) => m.identityId === decision.identity?.id);
-    if (named) memory.attributes = named.attributes;
-    const changed = (decision.identity?.id ?? null) !== before;
-    memory.scheduler.recordEmbedding(
-      frame.index,
-      changed ? "identity_changed" : decision.settled ? undefined : "unknown",
-    );
-    memory.keepEmbedding(id.embedding, this.#keepSummaries);
+    const quality = this.#judge(d, view, memory, id, likeBefore);
+    if (quality.good) {
+      const before = memory.identity.identity?.id ?? null;
+      const decision = memory.identity.add(
+        id.matches.map((m) => ({ id: m.identityId, name: m.name, similarity: m.similarity })),
+      );
+      memory.identitySettled = decision.settled;
+      if (decision.settled) memory.identified = true;
+      const named = id.matches.find((m) => m.identityId === decision.identity?.id);
+      if (named) memory.attributes = named.attributes;
+      const changed = (decision.identity?.id ?? null) !== before;
+      memory.scheduler.recordEmbedding(
+        frame.index,
+        changed ? "identity_changed" : decision.settled ? undefined : "unknown",
+      );
+    } else {
+      // No evidence: the schedule backs off (a crowd of tiny faces is not embedded on every frame), at most
+      // to UNDETERMINED_MAX_GAP while the track is undetermined; a face that grows or moves a lot is due
+      // again at once (faceChanged).
+      memory.scheduler.recordEmbedding(
+        frame.index,
+        undefined,
+        memory.goodFaces === 0 ? UNDETERMINED_MAX_GAP : undefined,
+      );
+    }
+    // Representative embeddings (what enrollment from a video takes) only from good faces.
+    memory.keepEmbedding(id.embedding, this.#keepSummaries && quality.good);
     const i = view.detectionIndex as number;
     if (this.#keepSummaries) {
       memory.offerFace(
@@ -294,8 +363,32 @@ export class TrackingSession {
     this.counters.embeddings++;
     result.embedded = true;
     result.identity = identityResult(memory);
+    const closest = closestResult(memory).closest;
+    if (closest) result.closest = closest;
+    else delete result.closest;
     result.identitySettled = memory.identitySettled;
     result.identifying = !memory.identified;
+    result.undetermined = memory.undetermined;
+    result.quality = { score: quality.score, good: quality.good, reasons: quality.reasons };
+  }
+
+  /** The quality verdict of a due face (face_quality), recorded in the track's memory. */
+  #judge(d: Due, view: TrackView, memory: TrackMemory, id: Identification, likeBefore?: number): FaceQuality {
+    const quality = assessFaceQuality(
+      {
+        box: view.box,
+        score: view.score,
+        landmarks: d.landmarks,
+        aligned: d.aligned,
+        embedding: id.embedding,
+        ...(id.norm !== undefined ? { embeddingNorm: id.norm } : {}),
+        ...(likeBefore !== undefined ? { trackSimilarity: likeBefore } : {}),
+        ...(memory.previousFace ? { previous: memory.previousFace } : {}),
+      },
+      this.#quality,
+    );
+    memory.judgeFace(view.box, d.landmarks, quality);
+    return quality;
   }
 
   #remember(trackletId: number, frame: number, pts: number): TrackMemory {
@@ -329,6 +422,17 @@ export class TrackingSession {
     fresh.seen(index, pts, replacement.box as Box);
     this.counters.splits++;
     return { view: replacement, memory: fresh };
+  }
+
+  /**
+   * The face of a live track (public ID): the mean of its recent embeddings, L2-normalised; undefined
+   * for a track not embedded yet or not live. What the alert stage compares a new track's face with.
+   */
+  faceEmbedding(trackId: number): Float32Array | undefined {
+    for (const memory of this.#memory.values()) {
+      if (memory.trackId === trackId) return memory.meanRecentEmbedding();
+    }
+    return undefined;
   }
 
   /** The session's state, JSON-able (see {@link TrackingSessionSnapshot}). */
@@ -385,6 +489,8 @@ export class TrackingSession {
       out.push({
         trackId: m.trackId,
         identity: identityResult(m),
+        ...closestResult(m),
+        undetermined: m.undetermined,
         firstFrame: m.firstFrame,
         lastFrame: m.lastFrame,
         firstTime: m.firstTime,
@@ -398,6 +504,13 @@ export class TrackingSession {
     }
     return out;
   }
+}
+
+/** `{ closest }` when the track's face is unknown and some identity came closest; `{}` otherwise. */
+function closestResult(memory: TrackMemory): { closest?: ClosestIdentity } {
+  if (memory.identity.identity) return {};
+  const closest = memory.identity.closest;
+  return closest ? { closest: { ...closest } } : {};
 }
 
 function identityResult(memory: TrackMemory): TrackIdentityResult | null {

@@ -1,7 +1,7 @@
 import type { FilterName } from "@facetracker/filters";
 import type { Attributes } from "@facetracker/gallery";
 import type { DamagedRange } from "@facetracker/media";
-import type { Box, Point, RgbImage } from "@facetracker/vision";
+import type { Box, FaceQualityReason, Point, RgbImage } from "@facetracker/vision";
 
 /** A decoded frame given to FaceTracker (VideoSource frames fit; index and pts default to the count). */
 export interface FrameInput extends RgbImage {
@@ -18,6 +18,16 @@ export interface TrackIdentityResult {
   similarity: number;
 }
 
+/**
+ * The gallery identity an unknown face came closest to, below the threshold, and its decayed average
+ * similarity over the track's embeddings ("unknown — closest: obama 0.28").
+ */
+export interface ClosestIdentity {
+  id: string;
+  name: string;
+  similarity: number;
+}
+
 export interface TrackResult {
   /** Public track ID (1, 2, 3 … per stream, never reused); 0 while the track is tentative. */
   trackId: number;
@@ -27,6 +37,8 @@ export interface TrackResult {
   /** 5 landmarks when computed on this frame (only for frames that needed them). */
   landmarks: Point[] | null;
   identity: TrackIdentityResult | null;
+  /** While `identity` is null: the identity the face came closest to (absent when no candidate yet). */
+  closest?: ClosestIdentity;
   /**
    * The identity (a name, or unknown) has been confirmed by `credence_count` agreeing embeddings; before
    * that a track is still being identified.
@@ -38,10 +50,18 @@ export interface TrackResult {
    * an answer.
    */
   identifying: boolean;
+  /**
+   * Undetermined: the track's faces so far were all below the quality bar (too small, blurred, profile…:
+   * face_quality), so nothing can be told of who it is yet; `identifying` is true too. Never alerted on as
+   * unknown; becomes named or unknown once good faces come.
+   */
+  undetermined: boolean;
   /** An embedding was computed for this track on this frame. */
   embedded: boolean;
   /** The face filter that kept this face from being embedded on this frame. */
   filteredBy: FilterName | null;
+  /** The quality verdict of the face embedded on this frame (null when none was). */
+  quality: { score: number; good: boolean; reasons: FaceQualityReason[] } | null;
 }
 
 export interface FrameResult {
@@ -95,6 +115,10 @@ export interface RunStats {
 export interface FaceSummary {
   trackId: number;
   identity: TrackIdentityResult | null;
+  /** An unknown face: the identity it came closest to, below the threshold (absent when no candidate). */
+  closest?: ClosestIdentity;
+  /** No face of the track was good enough to tell who it is: neither named nor unknown. */
+  undetermined: boolean;
   firstFrame: number;
   lastFrame: number;
   /** Seconds. */

@@ -6,8 +6,9 @@
 
 import type { FaceTrackerConfig } from "@facetracker/config";
 import type { Gallery } from "@facetracker/gallery";
-import { VideoSource, type VideoSourceOptions } from "@facetracker/media";
-import type { FaceAnalyzer } from "@facetracker/vision";
+import { type VideoFrame, VideoSource, type VideoSourceOptions } from "@facetracker/media";
+import { DETECTOR_INPUT, type FaceAnalyzer } from "@facetracker/vision";
+import { AnnotatedCopy, type AnnotateOptions } from "./annotated-copy.ts";
 import { TrackingRun } from "./tracking-run.ts";
 import type { FrameInput, FrameResult, VideoFaces } from "./tracking-types.ts";
 
@@ -30,11 +31,21 @@ export interface FindFacesOptions extends PredictOptions {
   onStart?: (info: { width: number; height: number; fps: number; frameCount?: number }) => void;
   /** Called after every frame with the frame count so far, and the total when known. */
   onProgress?: (progress: { frame: number; total?: number; fps: number }) => void;
-  /** Called with each frame's result (e.g. to draw an annotated video). */
+  /** Called with each frame's result (e.g. to draw on its image, to save it). */
   onFrame?: (result: FrameResult) => void | Promise<void>;
+  /**
+   * Also writes an annotated copy of the video: the labels of each frame drawn by ffmpeg over the file's
+   * own frames once the analysis is done, the file's audio kept (see annotated-copy.ts).
+   */
+  annotate?: AnnotateOptions;
 }
 
-/** Opens a video source (path, URL, camera index) with the configured frame rate and size overrides. */
+/**
+ * Opens a video source (path, URL, camera index) with the configured frame rate and size overrides. Its
+ * frames come with their detection copy (the whole picture at the detector's input size, scaled by ffmpeg
+ * in the same decoding), which detection over the whole frame and the thumbnails read instead of
+ * resampling the frame in JavaScript.
+ */
 export function openVideoSource(
   config: FaceTrackerConfig,
   spec: string | number,
@@ -45,6 +56,7 @@ export function openVideoSource(
     ...options,
     ...(config.video_source_fps_override ? { fps: config.video_source_fps_override } : {}),
     ...(size ? { resolution: { width: size[0], height: size[1] } } : {}),
+    detectionCopy: { ...DETECTOR_INPUT },
   });
 }
 
@@ -86,14 +98,50 @@ export async function findVideoFaces(
   path: string,
   options: FindFacesOptions & { onRun?: (run: TrackingRun) => void } = {},
 ): Promise<VideoFaces> {
-  const source = await openVideoSource(config, path, options.source);
+  // No frame leaves this function unless onFrame is given: their buffers can be reused (no garbage).
+  const source = await openVideoSource(config, path, {
+    ...(options.onFrame ? {} : { reuseBuffers: true }),
+    ...options.source,
+  });
   const total = source.info.frameCount;
   options.onStart?.(source.info);
+  let copy: AnnotatedCopy | undefined;
+  try {
+    copy = options.annotate ? await AnnotatedCopy.start(source.info, options.annotate) : undefined;
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
   const run = new TrackingRun(config, models, source.info.fps);
   options.onRun?.(run);
-  for await (const result of trackFrames(source.frames(), run, options, source)) {
-    await options.onFrame?.(result);
-    options.onProgress?.({ frame: run.stats.frames, ...(total ? { total } : {}), fps: run.currentFps() });
+  // Each frame's time on ffmpeg's timeline and whether it is a key frame, for the annotated copy.
+  const times = new Map<number, { timeS: number; key: boolean | undefined }>();
+  async function* timed(frames: AsyncIterable<VideoFrame>): AsyncGenerator<VideoFrame> {
+    for await (const frame of frames) {
+      times.set(frame.index, { timeS: frame.streamS ?? frame.pts, key: frame.keyFrame });
+      yield frame;
+    }
   }
-  return { source: path, faces: await run.summaries(), stats: run.stats };
+  try {
+    for await (const result of trackFrames(
+      copy ? timed(source.frames()) : source.frames(),
+      run,
+      options,
+      source,
+    )) {
+      if (copy) {
+        const time = times.get(result.index) ?? { timeS: result.pts, key: undefined };
+        times.delete(result.index);
+        await copy.add(result, time.timeS, time.key);
+      }
+      await options.onFrame?.(result);
+      options.onProgress?.({ frame: run.stats.frames, ...(total ? { total } : {}), fps: run.currentFps() });
+    }
+    const faces = await run.summaries();
+    await copy?.finish();
+    return { source: path, faces, stats: run.stats };
+  } catch (error) {
+    await copy?.abort();
+    throw error;
+  }
 }

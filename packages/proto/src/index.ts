@@ -5,13 +5,14 @@
  * numbers (e.g. `TrackEventType.CONFIRMED`), with `<enum>ToJSON`/`<enum>FromJSON` for their names.
  */
 
-export { Alert, AlertDelivery } from "./gen/facetracker/v1/alert.ts";
+export { Alert, AlertDelivery, AlertUpdate } from "./gen/facetracker/v1/alert.ts";
 export {
   DamagedRange,
   DeleteIdentityRequest,
   DeleteIdentityResponse,
   EnrollFaceRequest,
   EnrollFaceResponse,
+  EnrollPhotoResult,
   EnrollRequest,
   EnrollResponse,
   FaceTrack,

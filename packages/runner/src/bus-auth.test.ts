@@ -27,6 +27,8 @@ function trackEvent(trackId: number, fields: Partial<TrackEvent> = {}): TrackEve
     timeMs: Date.now(),
     thumbnailJpeg: Buffer.alloc(0),
     identifying: false,
+    embedding: [],
+    undetermined: false,
     ...fields,
   };
 }

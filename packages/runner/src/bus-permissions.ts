@@ -32,7 +32,13 @@ export interface BusGrant {
 }
 
 const ALL_STREAMS = Object.values(STREAM_SPECS).map((s) => s.name);
-const BUCKETS = ["ft_cameras", "ft_camera_status", "ft_track_state", "ft_notifications_sent"];
+const BUCKETS = [
+  "ft_cameras",
+  "ft_camera_status",
+  "ft_track_state",
+  "ft_notifications_sent",
+  "ft_alert_memory",
+];
 
 /** Each user's grant. */
 export const BUS_GRANTS: Readonly<Record<BusUser, BusGrant>> = Object.freeze({
@@ -69,10 +75,10 @@ export const BUS_GRANTS: Readonly<Record<BusUser, BusGrant>> = Object.freeze({
     subscribes: [],
   },
   alert: {
-    publishes: ["ft.alerts.>", "ft.deliveries.>"],
+    publishes: ["ft.alerts.>", "ft.alert_updates.>", "ft.deliveries.>"],
     reads: ["FT_TRACKS", "FT_ALERTS", "FT_CLIPS"],
-    kvReads: ["ft_cameras", "ft_camera_status", "ft_notifications_sent"],
-    kvWrites: ["ft_notifications_sent", "ft_camera_status.*.offline_notified"],
+    kvReads: ["ft_cameras", "ft_camera_status", "ft_notifications_sent", "ft_alert_memory"],
+    kvWrites: ["ft_notifications_sent", "ft_camera_status.*.offline_notified", "ft_alert_memory"],
     subscribes: [],
   },
   "clip-recorder": {

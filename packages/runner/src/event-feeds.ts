@@ -1,5 +1,6 @@
 /**
- * The pipeline's events as async iterators: track events, alerts, clip events and alert deliveries, each
+ * The pipeline's events as async iterators: track events, alerts, their "seen again" updates, clip events
+ * and alert deliveries, each
  * from the moment the pipeline started. The last sequence of each stream is noted at start, and each
  * iterator opens an ordered consumer (nothing stored on the server) at the next one, so an iterator opened
  * late misses nothing. Messages are queued as they come (an opened iterator that is not read keeps them);
@@ -16,8 +17,8 @@ import {
 } from "@facetracker/bus";
 
 /** The kinds a pipeline's handle gives as iterators. */
-export type FeedKind = "tracks" | "alerts" | "clips" | "deliveries";
-const FEED_KINDS: readonly FeedKind[] = ["tracks", "alerts", "clips", "deliveries"];
+export type FeedKind = "tracks" | "alerts" | "alert_updates" | "clips" | "deliveries";
+const FEED_KINDS: readonly FeedKind[] = ["tracks", "alerts", "alert_updates", "clips", "deliveries"];
 
 /** How long close() waits for an iterator to receive what its stream already holds. */
 const CATCH_UP_MS = 3000;

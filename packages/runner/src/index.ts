@@ -5,7 +5,7 @@
  * are built on it.
  */
 
-export type { Alert, AlertDelivery, ClipEvent, TrackEvent } from "@facetracker/proto";
+export type { Alert, AlertDelivery, AlertUpdate, ClipEvent, TrackEvent } from "@facetracker/proto";
 export { TrackEventType, trackEventTypeToJSON } from "@facetracker/proto";
 export {
   BUS_AUTH_FILE,

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { connectBus, typedBus } from "@facetracker/bus";
 import { type FaceTrackerConfig, listenHostOf, parseConfig } from "@facetracker/config";
-import type { Alert, AlertDelivery, ClipEvent, TrackEvent } from "@facetracker/proto";
+import type { Alert, AlertDelivery, AlertUpdate, ClipEvent, TrackEvent } from "@facetracker/proto";
 import type { ServiceName } from "@facetracker/service-host";
 import { busOptionsFrom } from "@facetracker/service-host";
 import { createServiceMetrics, type ServiceMetrics } from "@facetracker/service-kit";
@@ -70,6 +70,11 @@ export interface FaceTrackingPipeline {
   trackEvents(): AsyncGenerator<TrackEvent, void, undefined>;
   /** Alerts since the pipeline started; ends with stop(). */
   alerts(): AsyncGenerator<Alert, void, undefined>;
+  /**
+   * "Seen again" updates since the pipeline started: tracks that were the person of an earlier alert (one
+   * alert per person), published instead of a new alert; ends with stop().
+   */
+  alertUpdates(): AsyncGenerator<AlertUpdate, void, undefined>;
   /** Alert clips recorded (or failed) since the pipeline started; ends with stop(). */
   clips(): AsyncGenerator<ClipEvent, void, undefined>;
   /** What became of each alert's notification and clip, since the pipeline started; ends with stop(). */
@@ -175,6 +180,7 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
       describe: () => running.describe(),
       trackEvents: () => feeds.follow("tracks"),
       alerts: () => feeds.follow("alerts"),
+      alertUpdates: () => feeds.follow("alert_updates"),
       clips: () => feeds.follow("clips"),
       deliveries: () => feeds.follow("deliveries"),
       readiness: async () => {

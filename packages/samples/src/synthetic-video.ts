@@ -99,12 +99,31 @@ export async function locateFace(
   return [face.box[0] - left, face.box[1] - top, face.box[2] - left, face.box[3] - top];
 }
 
-/** Renders the scene to an MP4 and returns the truth per frame. Actors are drawn in array order. */
+/** Multiplies every pixel by `gain` (clamped to 0…255), in place. */
+function light(frame: RgbImage, gain: number): void {
+  const { data } = frame;
+  for (let i = 0; i < data.length; i++) {
+    const v = (data[i] as number) * gain;
+    data[i] = Math.min(v, 255);
+  }
+}
+
+/**
+ * Renders the scene to an MP4 and returns the truth per frame. Actors are drawn in array order.
+ * `lighting` gives a gain applied to the whole of frame f (a light drifting, a cloud); default none.
+ */
 export async function renderScene(
   file: string,
-  options: { width: number; height: number; fps: number; frames: number; actors: Actor[] },
+  options: {
+    width: number;
+    height: number;
+    fps: number;
+    frames: number;
+    actors: Actor[];
+    lighting?: (frame: number) => number;
+  },
 ): Promise<TruthFrame[][]> {
-  const { width, height, fps, frames, actors } = options;
+  const { width, height, fps, frames, actors, lighting } = options;
   const bg = background(width, height);
   const writer = await VideoWriter.open(file, { width, height, fps, crf: 18 });
   const truth: TruthFrame[][] = [];
@@ -136,6 +155,8 @@ export async function renderScene(
             !placed.slice(i + 1).some((later) => overlaps(later.pic, p.face)),
         })),
       );
+      const gain = lighting?.(f) ?? 1;
+      if (gain !== 1) light(frame, gain);
       await writer.write(frame);
     }
     await writer.close();

@@ -91,9 +91,25 @@ describe("FaceRecognizer (real models, registry sample photos)", () => {
     assert.equal(forced.enrolled, 1);
   });
 
-  it("verify compares the largest faces", async () => {
+  it("verify compares the subjects of two photos, or the faces picked, and says which it took", async () => {
     const result = await recognizer.verify(faceFile, faceFile);
     assert.ok((result.similarity as number) > 0.99);
     assert.equal(result.same, true);
+    assert.deepEqual(
+      result.faces.map((f) => [f?.index, f?.count, f?.chosenBy]),
+      [
+        [1, 1, "only"],
+        [1, 1, "only"],
+      ],
+    );
+    // sample1 has three people; face 1 (the leftmost) is the person of faceFile, face 3 is not.
+    const picked = await recognizer.verify(faceFile, sample1(), { b: { index: 1 } });
+    assert.deepEqual(
+      [picked.faces[1]?.index, picked.faces[1]?.count, picked.faces[1]?.chosenBy],
+      [1, 3, "index"],
+    );
+    assert.equal(picked.same, true, `similarity ${picked.similarity}`);
+    const other = await recognizer.verify(faceFile, sample1(), { b: { index: 3 } });
+    assert.equal(other.same, false, `similarity ${other.similarity}`);
   });
 });

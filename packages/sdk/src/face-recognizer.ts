@@ -8,7 +8,7 @@ import {
 import type { Gallery } from "@facetracker/gallery";
 import {
   analyzeOptionsFrom,
-  embedLargestFace,
+  embedPhotoFace,
   enrollFromPhotos,
   openConfiguredGallery,
   photoLabel,
@@ -20,10 +20,18 @@ import {
   cosine,
   decodeImage,
   FaceAnalyzer,
+  type FaceChoice,
   type ImageInput,
 } from "@facetracker/vision";
 import { prefetch } from "./prefetch.ts";
-import type { BatchResult, EnrollOptions, EnrollReport, RecognizedFace } from "./types.ts";
+import type {
+  BatchResult,
+  EnrollOptions,
+  EnrollReport,
+  RecognizedFace,
+  VerifyOptions,
+  VerifyResult,
+} from "./types.ts";
 
 export interface RecognizerOptions {
   /** Use this gallery instead of opening the configured one (it is then not closed by close()). */
@@ -139,26 +147,40 @@ export class FaceRecognizer {
     }
   }
 
-  /** Embedding of the largest face of the image, or undefined when it has no face. */
-  embedLargest(image: ImageInput) {
-    return embedLargestFace(this.analyzer, image, this.#analyzeOptions(), {
-      maxPixels: this.config.limits.max_image_pixels,
-    });
-  }
-
-  /** Cosine similarity of the largest faces of two images; null when either has no face. */
-  async verify(a: ImageInput, b: ImageInput): Promise<{ similarity: number | null; same: boolean | null }> {
-    const [fa, fb] = [await this.embedLargest(a), await this.embedLargest(b)];
-    if (!fa || !fb) return { similarity: null, same: null };
-    const similarity = cosine(fa.face.embedding, fb.face.embedding);
-    return { similarity, same: similarity >= this.threshold };
+  /**
+   * The face `verify` and `enroll` take from a photo, embedded: its subject (the large face covering the
+   * image centre, else the largest), or the face `choice` picks (`{ index }`: 1-based, left to right;
+   * `{ box }`). Undefined when the image has no face; throws FaceChoiceError when `choice` names no face.
+   */
+  embedFace(image: ImageInput, choice?: FaceChoice) {
+    return embedPhotoFace(
+      this.analyzer,
+      image,
+      this.#analyzeOptions(),
+      { maxPixels: this.config.limits.max_image_pixels },
+      choice,
+    );
   }
 
   /**
-   * Enrolls `name` from photos: the largest face of each. Images with no face, unreadable images, repeats of
-   * a picture already enrolled for this person, and faces that already belong to another identity (unless
-   * `force`) are not enrolled and are reported, each with its reason (enrollFromPhotos and the enrollment
-   * policy of @facetracker/pipeline). Nothing already in the gallery changes when no image is enrolled.
+   * Cosine similarity of the faces of two photos (each photo's subject, or the face `options.a` / `.b`
+   * picks) and whether they are the same person at the threshold; null when either photo has no face.
+   * `faces` says which face of each photo was compared.
+   */
+  async verify(a: ImageInput, b: ImageInput, options: VerifyOptions = {}): Promise<VerifyResult> {
+    const [fa, fb] = [await this.embedFace(a, options.a), await this.embedFace(b, options.b)];
+    const faces: VerifyResult["faces"] = [fa?.choice ?? null, fb?.choice ?? null];
+    if (!fa || !fb) return { similarity: null, same: null, faces };
+    const similarity = cosine(fa.face.embedding, fb.face.embedding);
+    return { similarity, same: similarity >= this.threshold, faces };
+  }
+
+  /**
+   * Enrolls `name` from photos: the subject of each, or the face `options.face` picks. Images with no face,
+   * unreadable images, and faces the enrollment policy refuses (below the quality bar, another identity's
+   * unless `force`, a repeat, unlike the other faces of this name unless `force`) are not enrolled and are
+   * reported, each with its reason (enrollFromPhotos and the enrollment policy of @facetracker/pipeline).
+   * Nothing already in the gallery changes when no image is enrolled.
    */
   enroll(name: string, images: ImageInput[], options: EnrollOptions = {}): Promise<EnrollReport> {
     return enrollFromPhotos(this, name, images, options);

@@ -31,7 +31,7 @@ import { type FaceTrackingPipeline, type PipelineOptions, startPipeline } from "
 import { FaceAnalyzer } from "@facetracker/vision";
 import { FaceRecognizer } from "./face-recognizer.ts";
 
-export type { FindFacesOptions, PredictOptions } from "@facetracker/pipeline";
+export type { AnnotateOptions, FindFacesOptions, PredictOptions } from "@facetracker/pipeline";
 
 export interface FaceTrackerOptions {
   /** Use this gallery (not closed by close()). */
@@ -207,9 +207,11 @@ export class FaceTracker {
   /**
    * Enrolls `name` from faces found in a video (one track, or several tracks of the same person): their
    * representative embeddings, the first with its track's best thumbnail, go to the gallery. The
-   * enrollment policy applies (see FaceRecognizer.enroll): an embedding of another identity throws (unless
-   * `force`) and nothing is enrolled; one already enrolled for `name` (or a repeat within the faces) is left
-   * out and reported as a duplicate.
+   * enrollment policy applies (see FaceRecognizer.enroll; the embeddings of one track agree by
+   * construction): an embedding of another identity throws (unless `force`) and nothing is enrolled; one
+   * already enrolled for `name` (or a repeat within the faces) is left out and reported as a duplicate; a
+   * track unlike the other tracks or the stored faces of `name` is left out and reported as a mismatch
+   * (unless `force`).
    */
   async enroll(
     name: string,
@@ -218,16 +220,12 @@ export class FaceTracker {
   ): Promise<EnrollReport> {
     const list = Array.isArray(faces) ? faces : [faces];
     const trimmed = enrollmentName(name);
-    const vectors = list.flatMap((f) => f.embeddings.map((vector) => ({ vector, face: f })));
+    const vectors = list.flatMap((f) =>
+      f.embeddings.map((vector) => ({ vector, face: f, label: `track ${f.trackId}`, group: f.trackId })),
+    );
     if (vectors.length === 0)
       throw new Error("enroll: the faces carry no embeddings (tracks too short to embed)");
-    const decisions = await reviewEnrollment(
-      this.gallery,
-      this.config,
-      trimmed,
-      vectors.map((v) => v.vector),
-      options,
-    );
+    const decisions = await reviewEnrollment(this.gallery, this.config, trimmed, vectors, options);
     decisions.forEach((d, i) => {
       if (d.status === "conflict") {
         throw new Error(
@@ -251,10 +249,16 @@ export class FaceTracker {
           );
     let k = 0;
     const outcomes = decisions.map((d, i): EnrollOutcome => {
-      const image = `track ${vectors[i]?.face.trackId}`;
-      return d.status === "duplicate"
-        ? { image, status: "duplicate", reason: d.reason }
-        : { image, status: "enrolled", embeddingId: enrolled?.embeddingIds[k++] as string };
+      const image = vectors[i]?.label as string;
+      if (d.status === "duplicate") return { image, status: "duplicate", reason: d.reason };
+      if (d.status === "mismatch") {
+        const { status, reason, closest, similarity } = d;
+        return { image, status, reason, closest, similarity };
+      }
+      if (d.status === "poor_quality")
+        return { image, status: d.status, reason: d.reason, problems: d.problems };
+      if (d.status === "conflict") throw new Error("unreachable: conflicts were thrown above");
+      return { image, status: "enrolled", embeddingId: enrolled?.embeddingIds[k++] as string };
     });
     return {
       name: trimmed,

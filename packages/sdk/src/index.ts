@@ -23,10 +23,16 @@ export type {
   TrackResult,
   VideoFaces,
 } from "@facetracker/pipeline";
-export { describeDamage, embedLargestFace } from "@facetracker/pipeline";
+export {
+  describeDamage,
+  embedPhotoFace,
+  type PhotoFace,
+  type PhotoFaceChoice,
+} from "@facetracker/pipeline";
 export {
   type Alert,
   type AlertDelivery,
+  type AlertUpdate,
   type ClipEvent,
   type FaceTrackingPipeline,
   NatsStoreInUseError,
@@ -37,10 +43,31 @@ export {
   TrackEventType,
   trackEventTypeToJSON,
 } from "@facetracker/runner";
-export { bestThreshold, type ScoredPair, statsAt, type ThresholdStats } from "./calibration.ts";
+// The labels of an annotated copy (findFacesInFile's `annotate`): one colour and text per kind of face.
+export {
+  type ChosenBy,
+  FACE_COLORS,
+  type FaceChoice,
+  FaceChoiceError,
+  type FaceKind,
+  faceLabel,
+  type Label,
+  parseFaceBox,
+} from "@facetracker/vision";
+export {
+  bestThreshold,
+  type ErrorRates,
+  errorRatesAt,
+  type FarThreshold,
+  type ScoredPair,
+  statsAt,
+  type ThresholdStats,
+  thresholdForFar,
+} from "./calibration.ts";
 export { FaceRecognizer, type RecognizerOptions } from "./face-recognizer.ts";
 export type { ClipFaces, FaceTrackingPipelineOptions, FindFacesInClipOptions } from "./face-tracker.ts";
 export {
+  type AnnotateOptions,
   FaceTracker,
   type FaceTrackerOptions,
   type FindFacesOptions,
@@ -54,4 +81,6 @@ export type {
   EnrollReport,
   IdentityMatch,
   RecognizedFace,
+  VerifyOptions,
+  VerifyResult,
 } from "./types.ts";

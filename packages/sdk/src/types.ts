@@ -1,7 +1,23 @@
 import type { Attributes } from "@facetracker/gallery";
-import type { Box, ImageInput, Point, RgbImage } from "@facetracker/vision";
+import type { PhotoFaceChoice } from "@facetracker/pipeline";
+import type { Box, FaceChoice, ImageInput, Point, RgbImage } from "@facetracker/vision";
 
 export type { EnrollOptions, EnrollOutcome, EnrollReport } from "@facetracker/pipeline";
+
+/** Which face of each photo verify compares: default each photo's subject. */
+export interface VerifyOptions {
+  a?: FaceChoice;
+  b?: FaceChoice;
+}
+
+export interface VerifyResult {
+  /** Cosine similarity of the two faces; null when either photo has no face. */
+  similarity: number | null;
+  /** similarity ≥ the threshold; null when either photo has no face. */
+  same: boolean | null;
+  /** The face taken from each photo (null: the photo has no face). */
+  faces: [PhotoFaceChoice | null, PhotoFaceChoice | null];
+}
 
 export interface IdentityMatch {
   id: string;

@@ -45,8 +45,8 @@ export interface ServiceProcess {
   /** Resolves with the exit code (or the signal's name) once the child has exited. */
   readonly exited: Promise<number | string>;
   /**
-   * CPU seconds (user + system) and resident memory of the child and its own running children (ffmpeg),
-   * from /proc (Linux). CPU of children that already exited is not counted.
+   * CPU seconds (user + system) and resident memory of the child and its own children (ffmpeg): the
+   * running ones and those that exited (once the child reaped them), from /proc (Linux).
    */
   usage(): { cpuSeconds: number; rssBytes: number } | undefined;
   /** SIGTERM (the service drains), then SIGKILL after `graceMs` (default 10 s). Idempotent. */
@@ -73,6 +73,8 @@ const CLOCK_TICKS = 100;
 interface ProcStat {
   ppid: number;
   cpuSeconds: number;
+  /** CPU seconds of its children that exited and were waited for. */
+  exitedChildrenCpuSeconds: number;
   rssBytes: number;
 }
 
@@ -80,10 +82,11 @@ function procStat(pid: number | string): ProcStat | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // After "pid (comm) ": state=0, ppid=1 … utime=11, stime=12, rss (pages)=21.
+    // After "pid (comm) ": state=0, ppid=1 … utime=11, stime=12, cutime=13, cstime=14, rss (pages)=21.
     return {
       ppid: Number(fields[1]),
       cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+      exitedChildrenCpuSeconds: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS,
       rssBytes: Number(fields[21]) * 4096,
     };
   } catch {
@@ -91,11 +94,16 @@ function procStat(pid: number | string): ProcStat | undefined {
   }
 }
 
-/** CPU seconds and RSS of a process and its running children (e.g. ingest's ffmpeg decoders), from /proc. */
+/**
+ * CPU seconds and RSS of a process and its children (e.g. ingest's ffmpeg decoders), from /proc: the CPU
+ * of the running children and of those that exited (a looping file camera starts a new ffmpeg each loop:
+ * without them a benchmark would miss most of the decoders' CPU); the RSS of the running ones.
+ */
 export function processUsage(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
   const own = procStat(pid);
   if (!own) return undefined;
-  let { cpuSeconds, rssBytes } = own;
+  let cpuSeconds = own.cpuSeconds + own.exitedChildrenCpuSeconds;
+  let { rssBytes } = own;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const child = procStat(entry);

@@ -336,6 +336,57 @@ describe("ByteTracker", () => {
   });
 });
 
+describe("ByteTracker.predict", () => {
+  it("carries a moving face by its Kalman filter over frames without detection, state and ID kept", () => {
+    const tracker = new ByteTracker({ credenceCount: 2 });
+    let x = 100;
+    for (let f = 0; f < 6; f++, x += 10) tracker.update([detection(square(x, 100))]);
+    const before = onlyTrack(tracker.update([detection(square(x, 100))]));
+    assert.equal(before.state, "confirmed");
+    // Two frames predicted: the box moves on at about 10 px a frame, the track stays confirmed.
+    for (let k = 1; k <= 2; k++) {
+      const p = onlyTrack(tracker.predict());
+      assert.equal(p.state, "confirmed");
+      assert.equal(p.id, before.id);
+      assert.equal(p.detectionIndex, null);
+      // Within a tenth of the face's size (the filter's velocity still converging).
+      assert.ok(
+        Math.abs(p.box[0] - (x + 10 * k)) < 6,
+        `predicted x ${p.box[0]}, moving face at ${x + 10 * k}`,
+      );
+    }
+    // The next detection continues the same track.
+    const after = onlyTrack(tracker.update([detection(square(x + 30, 100))]));
+    assert.equal(after.id, before.id);
+    assert.equal(after.state, "confirmed");
+  });
+
+  it("a still face restored from a snapshot taken after a predicted frame stays still (a restarted track service)", () => {
+    const tracker = new ByteTracker({ credenceCount: 2 });
+    for (let f = 0; f < 20; f++) tracker.update([detection(square(450, 170, 70))]);
+    tracker.predict(); // the snapshot comes after a frame without detection: no matched box
+    const restored = new ByteTracker({ credenceCount: 2 });
+    restored.restore(JSON.parse(JSON.stringify(tracker.snapshot())));
+    const id = onlyTrack(restored.update([detection(square(450, 170, 70))])).id;
+    for (let k = 0; k < 3; k++) {
+      const p = onlyTrack(restored.predict());
+      assert.ok(Math.abs(p.smoothedBox[0] - 450) < 2, `carried to x ${p.smoothedBox[0]}, the face is at 450`);
+    }
+    assert.equal(onlyTrack(restored.update([detection(square(450, 170, 70))])).id, id);
+  });
+
+  it("removes a lost track once past the buffer, counting predicted frames", () => {
+    const tracker = new ByteTracker({ credenceCount: 1, trackBuffer: 3 });
+    tracker.update([detection(square(0, 0))]);
+    assert.equal(onlyTrack(tracker.update([])).state, "lost"); // frame 2; last seen on frame 1
+    tracker.predict();
+    assert.equal(onlyTrack(tracker.predict()).state, "lost"); // frame 4: 3 frames since
+    const gone = tracker.predict(); // frame 5: past the buffer
+    assert.equal(gone.tracks.length, 0);
+    assert.equal(gone.removed.length, 1);
+  });
+});
+
 describe("ByteTracker.split", () => {
   it("replaces a track by a new confirmed one with a new ID that the next frames follow", () => {
     const tracker = new ByteTracker({ credenceCount: 2 });

@@ -64,6 +64,13 @@ export interface TrackerOptions {
   minBoxArea?: number;
 }
 
+/**
+ * Asked when a tentative track has had its `credenceCount` frames: false holds it tentative (no public
+ * ID) for now; it is asked again on each later frame the track is matched. The tracking session holds a
+ * track whose every judged face was no human face (face_quality), so that a coat of arms is never confirmed.
+ */
+export type ConfirmationCheck = (trackletId: number) => boolean;
+
 type ResolvedOptions = Required<TrackerOptions>;
 
 const DEFAULT_OPTIONS: ResolvedOptions = {
@@ -90,9 +97,11 @@ export class ByteTracker {
   #frame = 0;
   #nextTrackletId = 1;
   #nextId = 1;
+  readonly #mayConfirm: ConfirmationCheck;
 
-  constructor(options: TrackerOptions = {}) {
+  constructor(options: TrackerOptions = {}, mayConfirm: ConfirmationCheck = () => true) {
     this.#options = resolveOptions(options);
+    this.#mayConfirm = mayConfirm;
     this.#lostTrackBuffer = Math.round((this.#options.frameRate / 30) * this.#options.trackBuffer);
   }
 
@@ -219,7 +228,9 @@ export class ByteTracker {
       const track = tentative[row] as Track;
       const index = highLeft[column] as number;
       track.update(detections[index] as Detection, index, frame);
-      if (track.hits >= o.credenceCount) track.confirm(this.#nextId++, frame);
+      if (track.hits >= o.credenceCount && this.#mayConfirm(track.trackletId)) {
+        track.confirm(this.#nextId++, frame);
+      }
     }
     for (const row of third.unmatchedRows) removed.add(tentative[row] as Track);
 
@@ -229,7 +240,7 @@ export class ByteTracker {
       const detection = detections[index] as Detection;
       if (detection.score < o.newTrackThreshold) continue;
       const track = new Track(this.#filter, this.#nextTrackletId++, detection, index, frame);
-      if (o.credenceCount <= 1) track.confirm(this.#nextId++, frame);
+      if (o.credenceCount <= 1 && this.#mayConfirm(track.trackletId)) track.confirm(this.#nextId++, frame);
       this.#tracks.push(track);
     }
 
@@ -245,6 +256,30 @@ export class ByteTracker {
       frame,
       tracks: this.#tracks.map((t) => t.view(frame)),
       removed: [...removed].sort((a, b) => a.trackletId - b.trackletId).map((t) => t.view(frame)),
+    };
+  }
+
+  /**
+   * A frame the detector did not look at (the detect stage predicted it: its faces were stable): every
+   * track moves on by its Kalman filter, set on its last detection and observed velocity (Track.carry),
+   * and keeps its state (no detection is no evidence that a face left), so nothing is confirmed, lost or
+   * re-found; lost tracks past the buffer are removed as on any frame. Views carry the predicted boxes and
+   * no detection index.
+   */
+  predict(): TrackerUpdate {
+    const frame = ++this.#frame;
+    for (const track of this.#tracks) {
+      if (track.state === "lost") track.predict();
+      else track.carry();
+    }
+    const removed = this.#tracks.filter(
+      (t) => t.state === "lost" && frame - t.lastFrame > this.#lostTrackBuffer,
+    );
+    this.#tracks = this.#tracks.filter((t) => !removed.includes(t));
+    return {
+      frame,
+      tracks: this.#tracks.map((t) => t.view(frame)),
+      removed: removed.map((t) => t.view(frame)),
     };
   }
 

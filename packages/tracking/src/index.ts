@@ -1,6 +1,11 @@
 export { type Assignment, iouMatrix, linearAssignment } from "./assignment.ts";
 export { type Box, boxArea, iou } from "./box.ts";
-export { ByteTracker, type ByteTrackerSnapshot, type TrackerOptions } from "./byte-tracker.ts";
+export {
+  ByteTracker,
+  type ByteTrackerSnapshot,
+  type ConfirmationCheck,
+  type TrackerOptions,
+} from "./byte-tracker.ts";
 export { KalmanFilter, type KalmanState, type ProjectedState } from "./kalman-filter.ts";
 export {
   expectArray,

@@ -2,7 +2,7 @@
 
 import { type Box, boxToXyah, xyahToBox } from "./box.ts";
 import { type KalmanFilter, type KalmanState, STATE_SIZE } from "./kalman-filter.ts";
-import { expectNumber, expectNumbers, SnapshotError } from "./snapshot.ts";
+import { expectArray, expectNumber, expectNumbers, SnapshotError } from "./snapshot.ts";
 import type { Detection, TrackState, TrackView } from "./types.ts";
 
 /** A track's whole state as plain JSON (numbers survive JSON.stringify → JSON.parse exactly). */
@@ -20,6 +20,11 @@ export interface TrackSnapshot {
   /** Kalman mean (8) and covariance (8×8, row-major). */
   mean: number[];
   covariance: number[];
+  /**
+   * The last two matched detections (box, frame), newest last: the motion Track.carry goes on with.
+   * Absent in snapshots of earlier versions: the last matched box then stands alone (no velocity).
+   */
+  matches?: { box: Box; frame: number }[];
 }
 
 const STATES: readonly TrackState[] = ["tentative", "confirmed", "lost"];
@@ -39,6 +44,10 @@ export class Track {
   matchedBox: Box | null;
   readonly #filter: KalmanFilter;
   #kalman: KalmanState;
+  /** The last two matched detections (box, frame), newest last: the observed motion, for carry. */
+  #matches: { box: Box; frame: number }[] = [];
+  /** Carried (predicted without detection) since the last match. */
+  #carried = false;
 
   constructor(
     filter: KalmanFilter,
@@ -55,6 +64,7 @@ export class Track {
     this.lastFrame = frame;
     this.detectionIndex = detectionIndex;
     this.matchedBox = [...detection.box];
+    this.#matches = [{ box: [...detection.box], frame }];
   }
 
   /** Kalman box (cx, cy, a, h → x1, y1, x2, y2). */
@@ -71,8 +81,32 @@ export class Track {
     this.#kalman = this.#filter.predict(this.#kalman);
   }
 
+  /**
+   * Advances the track over a frame the detector did not look at. On the first such frame after a match,
+   * the filter is set back on the last detection and the velocity observed between the last two
+   * (ByteTrack's filter forgets a velocity slowly: a face that stopped a few frames ago would be carried
+   * on), then predicted one frame as by {@link predict}.
+   */
+  carry(): void {
+    const [previous, last] = this.#matches.length === 2 ? this.#matches : [undefined, this.#matches[0]];
+    if (!this.#carried && last) {
+      const mean = this.#kalman.mean;
+      mean.set(boxToXyah(last.box), 0);
+      const at = previous ? boxToXyah(previous.box) : undefined;
+      const span = previous ? last.frame - previous.frame : 1;
+      mean[4] = at ? ((mean[0] as number) - (at[0] as number)) / span : 0;
+      mean[5] = at ? ((mean[1] as number) - (at[1] as number)) / span : 0;
+      mean[6] = 0;
+      mean[7] = 0;
+    }
+    this.#carried = true;
+    this.predict();
+  }
+
   /** Corrects with this frame's detection; a lost track becomes confirmed again (re-found). */
   update(detection: Detection, detectionIndex: number, frame: number): void {
+    this.#matches = [...this.#matches.slice(-1), { box: [...detection.box], frame }];
+    this.#carried = false;
     this.#kalman = this.#filter.update(this.#kalman, boxToXyah(detection.box));
     this.score = detection.score;
     this.hits++;
@@ -102,6 +136,7 @@ export class Track {
       matchedBox: this.matchedBox ? [...this.matchedBox] : null,
       mean: [...this.#kalman.mean],
       covariance: [...this.#kalman.covariance],
+      matches: this.#matches.map((m) => ({ box: [...m.box], frame: m.frame })),
     };
   }
 
@@ -129,6 +164,18 @@ export class Track {
       s.detectionIndex === null ? null : expectNumber(`${what}.detectionIndex`, s.detectionIndex, true);
     track.matchedBox = matchedBox ? [...matchedBox] : null;
     track.#kalman = { mean: Float64Array.from(mean), covariance: Float64Array.from(covariance) };
+    // The constructor took a placeholder box for its first match: never a motion to carry on.
+    track.#matches =
+      s.matches === undefined
+        ? matchedBox
+          ? [{ box: [...matchedBox], frame: track.lastFrame }]
+          : []
+        : expectArray(`${what}.matches`, s.matches)
+            .slice(-2)
+            .map((m, i) => ({
+              box: expectNumbers(`${what}.matches[${i}].box`, (m as { box?: unknown }).box, 4) as Box,
+              frame: expectNumber(`${what}.matches[${i}].frame`, (m as { frame?: unknown }).frame, true),
+            }));
     return track;
   }
 

@@ -15,14 +15,30 @@ const escapeXml = (s: string) =>
     (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c] as string,
   );
 
+/**
+ * How labels are drawn on a picture of this size, wherever they are drawn (photos, video frames, the
+ * overlay script of an annotated video copy): the box outline's width and the label's font size, px.
+ */
+export function labelMetrics(width: number, height: number): { stroke: number; font: number } {
+  return {
+    stroke: Math.max(2, Math.round(Math.min(width, height) / 300)),
+    font: Math.max(12, Math.round(Math.min(width, height) / 40)),
+  };
+}
+
+/** Top of a label's box (font + 6 px high): above the face box, or below it when there is no room above. */
+export function labelTop(box: Box, font: number): number {
+  const above = Math.round(box[1]) - font - 6;
+  return above >= 0 ? above : Math.round(box[3]);
+}
+
 /** The image with the labels composited on (an SVG overlay), as a sharp pipeline. */
 function overlay(image: RgbImage, labels: Label[]) {
-  const stroke = Math.max(2, Math.round(Math.min(image.width, image.height) / 300));
-  const font = Math.max(12, Math.round(Math.min(image.width, image.height) / 40));
+  const { stroke, font } = labelMetrics(image.width, image.height);
   const parts = labels.map(({ box, text, color }) => {
     const [x1, y1, x2, y2] = box.map(Math.round) as Box;
     const tw = Math.round(text.length * font * 0.6) + 8;
-    const ty = y1 - font - 6 >= 0 ? y1 - font - 6 : y2;
+    const ty = labelTop(box, font);
     return `<rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="${color}" stroke-width="${stroke}"/>
 <rect x="${x1}" y="${ty}" width="${tw}" height="${font + 6}" fill="${color}"/>
 <text x="${x1 + 4}" y="${ty + font}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#ffffff">${escapeXml(text)}</text>`;

@@ -38,6 +38,14 @@ export class FaceEmbedder {
   }
 
   async embed(face: RgbImage): Promise<Float32Array> {
+    return (await this.embedWithNorm(face)).embedding;
+  }
+
+  /**
+   * The L2-normalised embedding and the norm the network's output had before normalisation (a face-quality
+   * signal: patterns, blurs and fragments get smaller norms than faces; see face-quality.ts).
+   */
+  async embedWithNorm(face: RgbImage): Promise<{ embedding: Float32Array; norm: number }> {
     if (face.width !== ALIGNED_SIZE || face.height !== ALIGNED_SIZE) {
       throw new Error(
         `embedder: expected a ${ALIGNED_SIZE}×${ALIGNED_SIZE} aligned face, got ${face.width}×${face.height}`,
@@ -52,7 +60,10 @@ export class FaceEmbedder {
     const first = Object.values(out)[0];
     const data = first?.data as Float32Array | undefined;
     if (!data || data.length !== EMBEDDING_DIM) throw new Error("embedder: unexpected output shape");
-    return l2normalize(Float32Array.from(data));
+    const embedding = Float32Array.from(data);
+    let sum = 0;
+    for (const v of embedding) sum += v * v;
+    return { embedding: l2normalize(embedding), norm: Math.sqrt(sum) };
   }
 
   /** Embeds a batch (the graph has batch size 1: one run per face, session reused). */

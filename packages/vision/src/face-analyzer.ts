@@ -32,6 +32,11 @@ export interface AnalyzeOptions extends DetectOptions {
   embed?: boolean;
   /** Only the largest face. */
   largestOnly?: boolean;
+  /**
+   * Only the faces this returns of the detections (e.g. a photo's subject, photo-subject.ts): landmarks,
+   * alignment and embedding run for those alone.
+   */
+  pick?: (detections: Detection[]) => Detection[];
 }
 
 const area = (d: Detection) => (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]);
@@ -79,6 +84,7 @@ export class FaceAnalyzer {
     if (options.largestOnly && detections.length > 1) {
       detections = [detections.reduce((best, d) => (area(d) > area(best) ? d : best))];
     }
+    if (options.pick) detections = options.pick(detections);
     t = this.#lap("detect", t);
     const faces: AnalyzedFace[] = [];
     for (const d of detections) {

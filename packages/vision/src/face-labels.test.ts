@@ -40,6 +40,15 @@ describe("face labels", () => {
     const css = faceColorsCss();
     for (const [kind, color] of Object.entries(FACE_COLORS))
       assert.ok(css.includes(`--${kind}: ${color};`), kind);
-    assert.equal(new Set(Object.values(FACE_COLORS)).size, 4, "four distinct colours");
+    assert.equal(new Set(Object.values(FACE_COLORS)).size, 5, "five distinct colours");
+  });
+
+  it("an undetermined track (no face good enough yet) is labelled so, in its own grey, never unknown", () => {
+    assert.equal(trackFaceKind("confirmed", 3, null, true, true), "undetermined");
+    assert.equal(trackFaceKind("confirmed", 3, "amy", false, false), "known", "a name wins");
+    assert.equal(trackFaceKind("tentative", 0, null, true, true), "identifying", "no ID yet");
+    assert.equal(trackFaceKind("lost", 3, null, true, true), "lost");
+    assert.equal(faceLabelText("undetermined", { trackId: 3 }), "#3 undetermined");
+    assert.equal(faceLabel("undetermined", [0, 0, 1, 1], { trackId: 3 }).color, FACE_COLORS.undetermined);
   });
 });

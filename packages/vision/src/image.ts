@@ -6,6 +6,29 @@ export interface RgbImage {
   width: number;
   height: number;
   data: Uint8Array;
+  /**
+   * A video frame may come with the whole picture already resized to the detector's input (DETECTOR_INPUT,
+   * 320×240, aspect not kept: as the detector sees it), made where the frame was decoded (ffmpeg, or
+   * libjpeg's shrink-on-load): detection over the whole frame and the scene and motion thumbnails read it
+   * instead of resampling the frame in JavaScript.
+   */
+  detectionCopy?: RgbImage;
+  /**
+   * Present when the full-resolution pixels are decoded only when first needed (a JPEG frame whose
+   * detection copy may be all that is needed): resolves once `data` can be read (see loadPixels).
+   */
+  load?(): Promise<void>;
+}
+
+/** Makes `image.data` readable: decodes the full-resolution pixels of a frame that defers them (load). */
+export async function loadPixels(image: RgbImage): Promise<void> {
+  await image.load?.();
+}
+
+/** The detection copy of a frame when it has one of `width` × `height` (see RgbImage.detectionCopy). */
+export function detectionCopyOf(image: RgbImage, width: number, height: number): RgbImage | undefined {
+  const copy = image.detectionCopy;
+  return copy !== undefined && copy.width === width && copy.height === height ? copy : undefined;
 }
 
 export class ImageError extends Error {

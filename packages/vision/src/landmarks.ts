@@ -1,5 +1,5 @@
 import type { Box, Point } from "./geometry.ts";
-import type { RgbImage } from "./image.ts";
+import { loadPixels, type RgbImage } from "./image.ts";
 import { createSession, type RuntimeOptions, type Session, Tensor } from "./onnx-session.ts";
 import { resizeGreyToTensor } from "./sampling.ts";
 
@@ -17,8 +17,9 @@ export class LandmarkModel {
     return new LandmarkModel(await createSession("landmarks", options));
   }
 
-  /** The 68 landmarks of the face in `box`, in image pixels. */
+  /** The 68 landmarks of the face in `box`, in image pixels (a frame that defers its pixels is decoded). */
   async predict(image: RgbImage, box: Box): Promise<Point[]> {
+    await loadPixels(image);
     const crop = landmarkCrop(box, image.width, image.height);
     // A fresh input per call: onnxruntime runs asynchronously (see FaceDetector.candidates).
     const input = new Float32Array(SIZE * SIZE);

@@ -140,15 +140,19 @@ export function warpSimilarity(image: RgbImage, toCrop: Similarity, size: number
   return { width: size, height: size, data: out };
 }
 
-/** RGB image → planar (CHW) float tensor with (px − mean) / std. */
+/** RGB image → planar (CHW) float tensor with (px − mean) / std (a 256-entry table: no arithmetic per pixel). */
 export function imageToTensor(image: RgbImage, mean: number, std: number, out?: Float32Array): Float32Array {
   const plane = image.width * image.height;
   const t = out ?? new Float32Array(3 * plane);
-  const inv = 1 / std;
-  for (let i = 0; i < plane; i++) {
-    t[i] = ((image.data[i * 3] as number) - mean) * inv;
-    t[plane + i] = ((image.data[i * 3 + 1] as number) - mean) * inv;
-    t[2 * plane + i] = ((image.data[i * 3 + 2] as number) - mean) * inv;
+  const lut = new Float32Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = (v - mean) / std;
+  const { data } = image;
+  const g = plane;
+  const b = 2 * plane;
+  for (let i = 0, j = 0; i < plane; i++, j += 3) {
+    t[i] = lut[data[j] as number] as number;
+    t[g + i] = lut[data[j + 1] as number] as number;
+    t[b + i] = lut[data[j + 2] as number] as number;
   }
   return t;
 }

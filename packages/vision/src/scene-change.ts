@@ -33,10 +33,13 @@ export class SceneChangeDetector {
 const TW = 32;
 const TH = 18;
 
-/** The 32×18 grey thumbnail (0…1) that shot cuts are detected on. */
+/**
+ * The 32×18 grey thumbnail (0…1) that shot cuts are detected on, sampled from the frame's detection copy
+ * when it has one (the same picture: its full-resolution pixels are not needed).
+ */
 export function sceneThumbnail(frame: RgbImage): Float32Array {
   const out = new Float32Array(TW * TH);
-  const { width, height, data } = frame;
+  const { width, height, data } = frame.detectionCopy ?? frame;
   for (let ty = 0; ty < TH; ty++) {
     const y = Math.min(height - 1, Math.floor(((ty + 0.5) * height) / TH));
     for (let tx = 0; tx < TW; tx++) {

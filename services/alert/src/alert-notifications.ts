@@ -138,6 +138,9 @@ async function notifyAlerts({
       trackId: alert.trackId,
       identity: alert.identity?.name ?? null,
       similarity: alert.similarity,
+      ...(alert.closest && !alert.identity
+        ? { closest: { name: alert.closest.name, similarity: alert.closest.similarity } }
+        : {}),
       timeMs: alert.timeMs,
       ...(clipUrl ? { clipUrl } : {}),
       ...(alert.thumbnailJpeg.length > 0 ? { thumbnailJpeg: alert.thumbnailJpeg } : {}),

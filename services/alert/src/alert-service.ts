@@ -1,11 +1,14 @@
 import { type AlertMode, AlertRules } from "@facetracker/alerts";
 import { openCameraRegistry } from "@facetracker/bus";
 // The mapping alone: the alert process does not load the models' runtime the rest of pipeline needs.
-import { trackEventFromProto } from "@facetracker/pipeline/proto-mapping";
+import { alertToProto, alertUpdateToProto, trackEventFromProto } from "@facetracker/pipeline/proto-mapping";
+import type { AlertUpdate } from "@facetracker/proto";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
+import { openAlertMemory } from "./alert-memory.ts";
 import { notificationTransport, startAlertNotifications } from "./alert-notifications.ts";
 import { startCameraOfflineAlerts } from "./camera-offline-alerts.ts";
 
+export { ALERT_MEMORY_BUCKET } from "./alert-memory.ts";
 export {
   alertKey,
   type NotificationState,
@@ -13,70 +16,83 @@ export {
   SENT_MARKS_BUCKET,
 } from "./notification-state.ts";
 
+/** The de-duplication ID of a "seen again" update: one per sighting (track, frame) of an alert's person. */
+const alertUpdateId = (u: AlertUpdate) => `seen-${u.alertId}-${u.camera}-${u.trackId}-${u.seq}-${u.timeMs}`;
+
 /**
  * Alert: consumes track events of every camera (durable consumer "alert") and publishes an alert on
  * ft.alerts.<camera> for each track whose settled identity matches the camera's rules (alert_mode, once
- * per track with alert_once, a per-identity cooldown, mute and always lists). Alerts carry the camera,
- * track ID, identity or unknown, similarity, time and the face thumbnail; their ID doubles as the
- * JetStream de-duplication ID, so a replay publishes no duplicate. The notifications of the alerts go out
- * from here too (see alert-notifications.ts).
+ * per track with alert_once, mute and always lists), one alert per person: a track that is the person of a
+ * recent alert (a known identity within cooldown_s, or a face matching a face of an alert seen within
+ * unknown_cooldown_s, on any camera) is published as that alert's "seen again" update on
+ * ft.alert_updates.<camera> instead (no notification, no clip). The site's recent faces are kept in the KV
+ * bucket ft_alert_memory, so a restarted service goes on with them. Alerts carry the camera, track ID,
+ * identity or unknown (with the closest identity), similarity, time and the face thumbnail; their ID
+ * doubles as the JetStream de-duplication ID, so a replay publishes no duplicate. The notifications of the
+ * alerts go out from here too (see alert-notifications.ts).
  */
 export async function startAlertService(deps: ServiceDeps): Promise<PipelineService> {
   const { config, logger, metrics } = deps;
   const bus = serviceBus(deps);
   const cameras = new Map<string, AlertRules>();
   const registry = await openCameraRegistry(deps.bus.js);
+  const memory = await openAlertMemory(config, bus, logger);
   const registered = new Map<string, string>();
   /** The camera's alert mode: the configuration file's, else the registry's, else the site default. */
   const modeOf = (camera: string): AlertMode =>
     config.cameras.find((c) => c.id === camera)?.alert_mode ??
     (registered.get(camera) as AlertMode | undefined) ??
     config.alerts.alert_mode;
+  const rulesOf = async (camera: string): Promise<AlertRules> => {
+    let rules = cameras.get(camera);
+    if (!rules) {
+      const entry = await registry.get(camera);
+      if (entry?.alertMode) registered.set(camera, entry.alertMode);
+      rules = new AlertRules({
+        mode: modeOf(camera),
+        camera,
+        once: config.alerts.alert_once,
+        cooldownMs: config.alerts.cooldown_s * 1000,
+        unknownCooldownMs: config.alerts.unknown_cooldown_s * 1000,
+        sameFaceThreshold: config.alerts.same_face_threshold,
+        mute: config.alerts.mute,
+        always: config.alerts.always,
+        memory: memory.faces,
+      });
+      cameras.set(camera, rules);
+    }
+    return rules;
+  };
   const consumer = await bus.consume("tracks", {
     durable: "alert",
     maxAckPending: 1,
     handler: async (event) => {
       const stageEvent = trackEventFromProto(event);
       if (!stageEvent) return;
-      let stage = cameras.get(event.camera);
-      if (!stage) {
-        const entry = await registry.get(event.camera);
-        if (entry?.alertMode) registered.set(event.camera, entry.alertMode);
-        stage = new AlertRules({
-          mode: modeOf(event.camera),
-          once: config.alerts.alert_once,
-          cooldownMs: config.alerts.cooldown_s * 1000,
-          mute: config.alerts.mute,
-          always: config.alerts.always,
-        });
-        cameras.set(event.camera, stage);
-      }
-      const b = event.box;
-      const decision = stage.decide(stageEvent, event.timeMs);
-      if (!decision) return;
-      const id = `${event.camera}-${event.trackId}-${event.seq}`;
-      await bus.publish(
-        "alerts",
-        {
-          id,
+      const rules = await rulesOf(event.camera);
+      const { outcome, face } = rules.judge(stageEvent, event.timeMs);
+      // Published first, remembered after: an event whose outcome could not be published is judged the
+      // same when it comes again (and a published one again is stored once: de-duplication IDs).
+      if (outcome?.kind === "alert") {
+        const alert = alertToProto(event, outcome.alert, modeOf(event.camera));
+        await bus.publish("alerts", alert, { msgId: alert.id });
+        logger.info("alert", {
           camera: event.camera,
           trackId: event.trackId,
-          ...(event.identity ? { identity: event.identity } : {}),
-          similarity: event.identity?.similarity ?? 0,
-          timeMs: event.timeMs,
-          seq: event.seq,
-          thumbnailJpeg: event.thumbnailJpeg,
-          mode: modeOf(event.camera),
-          pts: event.pts,
-          ...(b ? { box: b } : {}),
-        },
-        { msgId: id },
-      );
-      logger.info("alert", {
-        camera: event.camera,
-        trackId: event.trackId,
-        identity: event.identity?.name ?? "unknown",
-      });
+          identity: event.identity?.name ?? "unknown",
+        });
+      } else if (outcome?.kind === "seen_again") {
+        const update = alertUpdateToProto(event, outcome.seenAgain);
+        await bus.publish("alert_updates", update, { msgId: alertUpdateId(update) });
+        metrics.messagesOut.inc({ subject_kind: `seen_again_${outcome.seenAgain.reason}` });
+        logger.info("seen again", {
+          camera: event.camera,
+          trackId: event.trackId,
+          alert: update.alertId,
+          reason: update.reason,
+        });
+      }
+      if (face) await memory.remember(face);
     },
   });
   const notifications = await startAlertNotifications({ bus, config, logger, metrics });

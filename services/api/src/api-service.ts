@@ -15,16 +15,20 @@ import { checkCameraSource, maskCredentials } from "@facetracker/media";
 import {
   describeDamage,
   enrollFromPhotos,
+  enrollOutcomeToProto,
+  faceChoiceFromProto,
   findVideoFaces,
   openConfiguredGallery,
   photoLabel,
   runtimeOptionsFrom,
 } from "@facetracker/pipeline";
 import {
+  Alert,
   type FaceTrackerApiServer,
   FaceTrackerApiService,
   GalleryChangeKind,
   type IdentityInfo,
+  type WatchRequest,
 } from "@facetracker/proto";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 import { checkImagePixels, FaceAnalyzer, ImageTooLargeError } from "@facetracker/vision";
@@ -110,26 +114,50 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     bus.galleryChanged.publish({ kind, identityId, name, embeddingId: "", timeMs: Date.now() });
   };
 
+  /**
+   * A server stream of the kind's messages (one camera's, or every camera's), live or from a stored
+   * sequence; WatchAlerts with include_updates also streams each "seen again" update, as an Alert with
+   * seen_again set.
+   */
   const watch =
-    <K extends "tracks" | "alerts">(
-      kind: K,
-    ): handleServerStreamingCall<{ camera: string; fromSeq: number }, MessageKinds[K]> =>
-    (call: ServerWritableStream<{ camera: string; fromSeq: number }, MessageKinds[K]>) => {
+    <K extends "tracks" | "alerts">(kind: K): handleServerStreamingCall<WatchRequest, MessageKinds[K]> =>
+    (call: ServerWritableStream<WatchRequest, MessageKinds[K]>) => {
       if (!authorized(call.metadata)) {
         call.emit("error", grpcError(status.UNAUTHENTICATED, "missing or wrong bearer token"));
         return;
       }
-      void bus
-        .consume(kind, {
-          ...(call.request.camera ? { camera: call.request.camera } : {}),
-          ...(call.request.fromSeq > 0
-            ? { startSeq: call.request.fromSeq }
-            : { deliverPolicy: "new" as const }),
+      const { camera, fromSeq, includeUpdates } = call.request;
+      const from = {
+        ...(camera ? { camera } : {}),
+        ...(fromSeq > 0 ? { startSeq: fromSeq } : { deliverPolicy: "new" as const }),
+      };
+      const started: Promise<MessageConsumer>[] = [
+        bus.consume(kind, {
+          ...from,
           handler: (value) => {
             call.write(value);
           },
-        })
-        .then(
+        }),
+      ];
+      if (kind === "alerts" && includeUpdates) {
+        started.push(
+          bus.consume("alert_updates", {
+            ...from,
+            handler: (update) => {
+              call.write(
+                Alert.fromPartial({
+                  id: update.alertId,
+                  camera: update.alertCamera,
+                  timeMs: update.alertTimeMs,
+                  seenAgain: update,
+                }) as MessageKinds[K],
+              );
+            },
+          }),
+        );
+      }
+      for (const start of started) {
+        start.then(
           (consumer) => {
             watchers.add(consumer);
             call.on("cancelled", () => {
@@ -139,6 +167,7 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
           },
           (error: Error) => call.emit("error", grpcError(status.UNAVAILABLE, error.message)),
         );
+      }
     };
 
   const implementation: Partial<FaceTrackerApiServer> = {
@@ -156,8 +185,9 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
           },
         );
       }
+      const face = faceChoiceFromProto(r.faceIndex, r.faceBox);
       const report = await heavy.run("Enroll", () =>
-        enrollFromPhotos(models, r.name, images, { attributes: r.attributes, force: r.force }),
+        enrollFromPhotos(models, r.name, images, { attributes: r.attributes, force: r.force, face }),
       );
       if (report.identityId && report.enrolled > 0)
         await announce(GalleryChangeKind.ENROLLED, report.identityId, report.name);
@@ -167,6 +197,7 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
         problems: report.outcomes
           .filter((o) => o.status !== "enrolled")
           .map((o) => `${o.image}: ${"reason" in o ? o.reason : "no face found"}`),
+        photos: report.outcomes.map(enrollOutcomeToProto),
       };
     }),
     enrollFace: guard("enroll_face", async (r) =>
@@ -236,6 +267,7 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
               lastTime: f.lastTime,
               frames: f.frames,
               thumbnailJpeg: Buffer.from(f.thumbnail ?? new Uint8Array()),
+              ...(f.closest && !f.identity ? { closest: { ...f.closest, attributes: {} } } : {}),
             })),
             stats: { ...found.stats },
           };

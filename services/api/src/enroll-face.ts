@@ -3,9 +3,11 @@
  * the JPEG of the 112×112 crop aligned by the detect service, so it is embedded directly, with no face
  * detection on it, and stored with the embedding as the identity's thumbnail. The enrollment policy of
  * @facetracker/pipeline, as for photos (enrollFromPhotos): a face that already belongs to another
- * identity is refused unless forced, and a picture already enrolled for this person is refused as a
- * repeat. Served as the gRPC call EnrollFace (the web page's "Enroll…" on a track or an alert goes
- * through it: the api is the gallery's writer).
+ * identity is refused unless forced, a picture already enrolled for this person is refused as a repeat,
+ * and a face unlike every face already enrolled for this person is refused unless forced. (The quality
+ * gate is not applied here: the crop alone carries no frame landmarks to judge pose and size by, and the
+ * pipeline chose it as its track's best face.) Served as the gRPC call EnrollFace (the web page's
+ * "Enroll…" on a track or an alert goes through it: the api is the gallery's writer).
  */
 
 import {
@@ -42,8 +44,9 @@ export interface EnrollFaceResult {
 
 /**
  * Embeds the face, checks it against the gallery, enrolls it and announces the change. Refusals are gRPC
- * errors: INVALID_ARGUMENT (no name, or a picture above limits.max_image_pixels), FAILED_PRECONDITION (not an aligned crop), ALREADY_EXISTS (the face
- * matches another identity, or is already enrolled for this one).
+ * errors: INVALID_ARGUMENT (no name, or a picture above limits.max_image_pixels), FAILED_PRECONDITION (not
+ * an aligned crop, or unlike the faces enrolled for this name), ALREADY_EXISTS (the face matches another
+ * identity, or is already enrolled for this one).
  */
 export async function enrollFace(
   models: EnrollmentModels,
@@ -74,7 +77,7 @@ export async function enrollFace(
   }
   const { analyzer, gallery, config } = models;
   const vector = await analyzer.embedder.embed(image);
-  const [decision] = await reviewEnrollment(gallery, config, name, [vector], {
+  const [decision] = await reviewEnrollment(gallery, config, name, [{ vector, label: request.source }], {
     force: request.force,
   });
   if (decision?.status === "conflict") {
@@ -86,6 +89,14 @@ export async function enrollFace(
   }
   if (decision?.status === "duplicate") {
     throw grpcError(status.ALREADY_EXISTS, `this face is already enrolled for '${name}'`);
+  }
+  if (decision?.status === "mismatch") {
+    throw grpcError(
+      status.FAILED_PRECONDITION,
+      `this face does not look like the faces enrolled for '${name}' (closest: ${decision.closest}, similarity ` +
+        `${decision.similarity.toFixed(2)}, below the threshold ${config.cosine_similarity_threshold}): ` +
+        `check "enroll anyway" to add it to '${name}' all the same`,
+    );
   }
   const enrolled = await enrollAccepted(gallery, name, [
     {

@@ -64,6 +64,7 @@ export async function startEmbedService(deps: ServiceDeps): Promise<PipelineServ
         items: results.map((r) => ({
           trackKey: r.key,
           vector: Array.from(r.vector),
+          embeddingNorm: r.norm,
           matches: r.matches,
           error: "",
         })),

@@ -6,6 +6,7 @@
 import type { TypedBus } from "@facetracker/bus";
 import type { CameraTrackStage } from "@facetracker/pipeline";
 import type { ServiceDeps } from "@facetracker/service-host";
+import { TrackCrops } from "./track-crops.ts";
 import {
   parseSavedState,
   type SavedCameraState,
@@ -31,6 +32,8 @@ export interface CameraRun {
    * for them). In memory only.
    */
   unpublished?: { streamSeq: number; publish: () => Promise<void> } | undefined;
+  /** Each live track's last face crop, for the thumbnails of its events. In memory only. */
+  readonly crops: TrackCrops;
 }
 
 export interface CameraRunsDeps {
@@ -59,7 +62,7 @@ export class CameraRuns {
   run(camera: string): CameraRun {
     let run = this.#runs.get(camera);
     if (!run) {
-      run = { camera, stage: this.#deps.newStage(camera), lastSeq: 0, savedSeq: 0 };
+      run = { camera, stage: this.#deps.newStage(camera), lastSeq: 0, savedSeq: 0, crops: new TrackCrops() };
       this.#runs.set(camera, run);
     }
     return run;
@@ -84,7 +87,7 @@ export class CameraRuns {
         stage.restore(saved.stage);
         const sameStream = saved.streamCreated === this.#streamCreated;
         const seq = sameStream ? saved.streamSeq : 0;
-        this.#runs.set(camera, { camera, stage, lastSeq: seq, savedSeq: seq });
+        this.#runs.set(camera, { camera, stage, lastSeq: seq, savedSeq: seq, crops: new TrackCrops() });
         logger.info("camera tracking state restored", {
           camera,
           streamSeq: saved.streamSeq,

@@ -121,6 +121,7 @@ export class EmbedWorkers {
       if (reply.error) throw new Error(`embed workers: ${reply.error}`);
       return reply.items.map((item) => ({
         embedding: Float32Array.from(item.vector),
+        ...(item.embeddingNorm > 0 ? { norm: item.embeddingNorm } : {}),
         matches: item.matches,
       }));
     };

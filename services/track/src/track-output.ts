@@ -10,7 +10,8 @@ import {
   trackSnapshotToProto,
 } from "@facetracker/pipeline";
 import type { Detections } from "@facetracker/proto";
-import { type Box, encodeJpeg, iou } from "@facetracker/vision";
+import { encodeJpeg } from "@facetracker/vision";
+import type { TrackCrops } from "./track-crops.ts";
 
 /** Events that carry a face thumbnail (JPEG of the aligned crop): the others leave it empty. */
 const THUMBNAIL_EVENTS: ReadonlySet<StageEvent["type"]> = new Set([
@@ -22,23 +23,24 @@ const THUMBNAIL_EVENTS: ReadonlySet<StageEvent["type"]> = new Set([
 /**
  * Publishes a frame's track events on ft.tracks.<camera> (Nats-Msg-Id `${camera}-${trackId}-${type}-${seq}`:
  * publishing one again, after a restart, is de-duplicated by JetStream) and the live tracks on
- * ft.snapshots.<camera>.
+ * ft.snapshots.<camera>. `crops` is the camera's memory of its tracks' last face crops.
  */
 export async function publishTrackOutput(
   bus: TypedBus,
   d: Detections,
   input: CameraDetections,
-  { frame, events }: TrackStageOutput,
+  output: TrackStageOutput,
+  crops: TrackCrops,
 ): Promise<void> {
-  for (const e of events) {
-    const face = e.box ? input.faces.find((f) => iou(f.box, e.box as Box) > 0.99) : undefined;
+  crops.update(input, output.frame);
+  for (const e of output.events) {
+    const crop = crops.get(e.trackId);
     const thumbnail =
-      face && THUMBNAIL_EVENTS.has(e.type)
-        ? await encodeJpeg(alignedImage(face.alignedRgb), 90)
-        : new Uint8Array();
+      crop && THUMBNAIL_EVENTS.has(e.type) ? await encodeJpeg(alignedImage(crop), 90) : new Uint8Array();
     await bus.publish("tracks", trackEventToProto(d, e, thumbnail), {
       msgId: `${d.camera}-${e.trackId}-${e.type}-${d.seq}`,
     });
   }
-  await bus.publish("snapshots", trackSnapshotToProto(d, d, frame.tracks));
+  crops.forget(output.frame.ended);
+  await bus.publish("snapshots", trackSnapshotToProto(d, d, output.frame.tracks));
 }

@@ -99,7 +99,7 @@ export async function startTrackService(
     if (live) {
       // Kept until published: a publish that fails transiently hands the message back (nak with delay),
       // and its redelivery publishes these events instead of tracking the frame again.
-      const publish = () => publishTrackOutput(bus, d, input, output);
+      const publish = () => publishTrackOutput(bus, d, input, output, run.crops);
       run.unpublished = { streamSeq, publish };
       await publish();
       run.unpublished = undefined;

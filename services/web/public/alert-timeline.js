@@ -1,7 +1,7 @@
 /**
- * The alert timeline, newest first: face picture, who (or "unknown"), camera, track, time, similarity,
- * what became of the notification, the clip (played in a <video> once stored), and "Enroll…" for the
- * alert's face.
+ * The alert timeline, newest first: face picture, who (or "unknown — closest: obama 0.28"), camera, track,
+ * time, similarity, the person's later sightings ("seen again": not new alerts), what became of the
+ * notification, the clip (played in a <video> once stored), and "Enroll…" for the alert's face.
  */
 
 import { el, formatTime } from "./dom.js";
@@ -11,8 +11,11 @@ import { enrollForm } from "./enroll.js";
 const MAX_SHOWN = 200;
 
 /**
+ * @typedef {{ camera: string, trackId: number, timeMs: number, name: string | null, reason: string,
+ *   similarity: number }} SeenAgainView
  * @typedef {{ id: string, camera: string, trackId: number, name: string | null, identityId: string | null,
- *   similarity: number, timeMs: number, mode: string, face: boolean,
+ *   similarity: number, closest: { name: string, similarity: number } | null, timeMs: number, mode: string,
+ *   face: boolean, seenAgain: SeenAgainView[], seenAgainCount: number,
  *   clip: { status: string, key: string, error: string, missing: string },
  *   notification: { status: string, error: string, attempts: number } }} AlertView
  */
@@ -23,6 +26,29 @@ const MAX_SHOWN = 200;
  */
 export function clipUrl(key) {
   return `/api/clips/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/**
+ * Who an alert's face is: the name, "unknown — closest: obama 0.28", or "unknown".
+ * @param {Pick<AlertView, "name" | "closest">} alert
+ */
+export function alertWho(alert) {
+  if (alert.name !== null) return alert.name;
+  return alert.closest
+    ? `unknown — closest: ${alert.closest.name} ${alert.closest.similarity.toFixed(2)}`
+    : "unknown";
+}
+
+/**
+ * The alert's person's later sightings in words: "seen again 3× · last: hall · track 12 · 10:04:05", or "".
+ * @param {Pick<AlertView, "seenAgain" | "seenAgainCount">} alert
+ */
+export function seenAgainText(alert) {
+  const last = alert.seenAgain?.at(-1);
+  if (!last) return "";
+  const count = Math.max(alert.seenAgainCount ?? 0, alert.seenAgain.length);
+  const as = last.name ? ` (${last.name})` : "";
+  return `seen again ${count}× · last: ${last.camera} · track ${last.trackId}${as} · ${formatTime(last.timeMs)}`;
 }
 
 /** @param {AlertView["notification"]} n */
@@ -88,7 +114,7 @@ export class AlertTimeline {
    * @returns {HTMLElement}
    */
   render(alert) {
-    const who = alert.name ?? "unknown";
+    const who = alertWho(alert);
     const similarity = alert.similarity ? ` · similarity ${alert.similarity.toFixed(2)}` : "";
     return el(
       "li",
@@ -119,6 +145,7 @@ export class AlertTimeline {
           }),
         ),
         el("span", { class: "muted alert-meta", text: `${alert.mode}${similarity}` }),
+        el("span", { class: "alert-seen-again" }),
         el("span", { class: "muted alert-delivery" }),
         alert.face ? enrollForm({ alertId: alert.id }) : null,
       ),
@@ -145,6 +172,9 @@ export class AlertTimeline {
               ? ""
               : "clip: recording…";
     delivery.textContent = [clip, notificationText(alert.notification)].filter(Boolean).join(" · ");
+    const seen = /** @type {HTMLElement} */ (item.querySelector(".alert-seen-again"));
+    seen.textContent = seenAgainText(alert);
+    seen.hidden = seen.textContent === "";
     if (stored && alert.clip.key && before?.clip.key !== alert.clip.key) {
       item.querySelector(".clip-player")?.remove();
       const video = /** @type {HTMLVideoElement} */ (

@@ -1,7 +1,8 @@
 /**
  * "Enroll…" on a track or an alert: type a name, and the face the pipeline saw (its aligned crop) is
- * added to the gallery under that name. A face that already matches someone else is refused unless
- * "enroll anyway" is checked (the box appears with the refusal).
+ * added to the gallery under that name. A face that already matches someone else, or that looks like none
+ * of the faces enrolled under that name, is refused unless "enroll anyway" is checked (the box appears
+ * with the refusal, which names the closest face and the similarity).
  */
 
 import { ApiError, api } from "./api.js";
@@ -37,7 +38,8 @@ export function enrollForm(face, onEnrolled) {
       onEnrolled?.(result);
     } catch (error) {
       message.textContent = errorMessage(error);
-      if (error instanceof ApiError && error.status === 409 && /matches/.test(error.message)) {
+      // The refusals forcing overrides say so: a face of someone else (409), a face unlike the name's (422).
+      if (error instanceof ApiError && /"enroll anyway"/.test(error.message)) {
         forceLabel.hidden = false;
       }
     } finally {

@@ -9,12 +9,18 @@ import { api } from "./api.js";
 /**
  * Box colours by face kind: the CSS variables of /face-labels.css, which the web service writes from the
  * table of @facetracker/vision (face-labels.ts), the colours of the restream, the clips and the CLI too.
- * @returns {{ known: string, unknown: string, identifying: string, lost: string }}
+ * @returns {{ known: string, unknown: string, undetermined: string, identifying: string, lost: string }}
  */
 export function faceColors() {
   const style = getComputedStyle(document.documentElement);
   const get = (/** @type {string} */ kind) => style.getPropertyValue(`--${kind}`).trim();
-  return { known: get("known"), unknown: get("unknown"), identifying: get("identifying"), lost: get("lost") };
+  return {
+    known: get("known"),
+    unknown: get("unknown"),
+    undetermined: get("undetermined"),
+    identifying: get("identifying"),
+    lost: get("lost"),
+  };
 }
 
 /** Seconds without a frame before the page says the camera seems silent. */
@@ -22,7 +28,8 @@ const SILENCE_S = 5;
 
 /**
  * @typedef {{ id: number, state: string, box: number[], name: string | null, identifying: boolean,
- *   identityId: string | null, similarity: number | null, face: boolean }} LiveTrack
+ *   undetermined?: boolean, identityId: string | null, similarity: number | null,
+ *   closest?: { name: string, similarity: number } | null, face: boolean }} LiveTrack
  * @typedef {{ camera: string, seq: number, width: number, height: number, timeMs: number, jpeg: string,
  *   tracked: boolean, tracks: LiveTrack[] }} LiveFrame
  */
@@ -30,26 +37,36 @@ const SILENCE_S = 5;
 /**
  * The colour of a track's box, by its kind (as trackFaceKind of face-labels.ts): identifying while
  * tentative, without an ID, or confirmed with no identity settled yet (e.g. waiting for an embed worker),
- * lost, else known or unknown.
+ * undetermined (grey: no face good enough to tell yet), lost, else known or unknown.
  * @param {LiveTrack} track
  * @param {ReturnType<typeof faceColors>} colors
  */
 export function trackColor(track, colors) {
   if (track.state === "tentative" || track.id === 0) return colors.identifying;
+  if (track.state === "confirmed" && track.undetermined && !track.name) return colors.undetermined;
   if (track.state === "confirmed" && track.identifying) return colors.identifying;
   if (track.state === "lost") return colors.lost;
   return track.name ? colors.known : colors.unknown;
 }
 
 /**
- * A track's label: "#3 alice", "#3 unknown", "#3 identifying" (no identity settled yet), "new"
- * (tentative), with "(lost)" when predicted.
+ * A track's label: "#3 alice", "#3 unknown", "#3 undetermined" (no face good enough to tell yet), "#3
+ * identifying" (no identity settled yet), "new" (tentative), with "(lost)" when predicted.
  * @param {LiveTrack} track
  */
 export function trackLabel(track) {
   if (track.state === "tentative" || track.id === 0) return "new";
-  const who = track.name ?? (track.identifying ? "identifying" : "unknown");
-  return `#${track.id} ${who}${track.state === "lost" ? " (lost)" : ""}`;
+  return `#${track.id} ${trackWho(track)}${track.state === "lost" ? " (lost)" : ""}`;
+}
+
+/**
+ * Who a track is, in words: its name, "undetermined", "identifying" or "unknown".
+ * @param {LiveTrack} track
+ */
+export function trackWho(track) {
+  if (track.name) return track.name;
+  if (track.undetermined) return "undetermined";
+  return track.identifying ? "identifying" : "unknown";
 }
 
 /**

@@ -6,11 +6,25 @@
 
 import { el } from "./dom.js";
 import { enrollForm } from "./enroll.js";
+import { trackWho } from "./live-view.js";
 
 /** How long a track that left stays in the list, ms. */
 const KEEP_GONE_MS = 20_000;
 
 /** @typedef {import("./live-view.js").LiveTrack} LiveTrack */
+
+/**
+ * The state line of a track: "confirmed · 0.71" (known), "confirmed · closest: obama 0.28" (unknown),
+ * "lost".
+ * @param {LiveTrack} track
+ */
+export function trackStateText(track) {
+  if (track.name && track.similarity !== null) return `${track.state} · ${track.similarity.toFixed(2)}`;
+  if (track.closest && trackWho(track) === "unknown") {
+    return `${track.state} · closest: ${track.closest.name} ${track.closest.similarity.toFixed(2)}`;
+  }
+  return track.state;
+}
 
 export class TrackList {
   /**
@@ -95,9 +109,9 @@ export class TrackList {
     entry.item.dataset.gone = "false";
     entry.item.dataset.state = track.state;
     entry.item.dataset.known = String(track.name !== null);
-    entry.name.textContent = `#${track.id} ${track.name ?? (track.identifying ? "identifying" : "unknown")}`;
-    const similarity = track.similarity !== null && track.name ? ` · ${track.similarity.toFixed(2)}` : "";
-    entry.state.textContent = `${track.state}${similarity}`;
+    entry.item.dataset.undetermined = String(track.name === null && track.undetermined === true);
+    entry.name.textContent = `#${track.id} ${trackWho(track)}`;
+    entry.state.textContent = trackStateText(track);
     const faceKey = track.name ?? "unknown";
     if (track.face && entry.faceKey !== faceKey) {
       entry.faceKey = faceKey;

@@ -1,14 +1,21 @@
 /**
  * What the page shows besides the live frames, kept in memory and pushed to browsers as server-sent
- * events: the recent alerts (FT_ALERTS ft.alerts.*, with the face picture) and what became of their clip
- * and notification (ft.deliveries.*, and FT_CLIPS), the latest face picture of each recent track
+ * events: the recent alerts (FT_ALERTS ft.alerts.*, with the face picture), their person's later sightings
+ * (ft.alert_updates.*, "seen again") and what became of their clip and notification (ft.deliveries.*, and
+ * FT_CLIPS), the latest face picture of each recent track
  * (FT_TRACKS events that carry one: confirmed, identified, identity changed), for enrolling, and gallery
  * changes (ft.gallery.changed). At start it reads back the last messages of each stream, so a restarted
  * api still shows the recent alerts.
  */
 
 import type { MessageConsumer, MessageKind, StartPolicy, TypedBus } from "@facetracker/bus";
-import { type Alert, type AlertDelivery, type ClipEvent, galleryChangeKindToJSON } from "@facetracker/proto";
+import {
+  type Alert,
+  type AlertDelivery,
+  type AlertUpdate,
+  type ClipEvent,
+  galleryChangeKindToJSON,
+} from "@facetracker/proto";
 import type { ServiceDeps } from "@facetracker/service-host";
 import type { SseClient } from "./sse.ts";
 
@@ -21,9 +28,15 @@ export interface AlertView {
   name: string | null;
   identityId: string | null;
   similarity: number;
+  /** An unknown face: the identity it came closest to, below the threshold ("closest: obama 0.28"). */
+  closest: { name: string; similarity: number } | null;
   /** Capture time of the triggering frame, ms since the epoch. */
   timeMs: number;
   mode: string;
+  /** Later sightings of the alert's person (not new alerts), oldest first: the last SEEN_AGAIN_KEPT. */
+  seenAgain: SeenAgainView[];
+  /** How many sightings there were in all (seenAgain keeps the last ones). */
+  seenAgainCount: number;
   /** A face picture is attached (it can be enrolled). */
   face: boolean;
   /**
@@ -34,6 +47,22 @@ export interface AlertView {
   /** The notification: status "" (not settled yet), "sent", "failed" or "disabled". */
   notification: { status: string; error: string; attempts: number };
 }
+
+/** A later sighting of an alert's person, as the page shows it. */
+export interface SeenAgainView {
+  camera: string;
+  trackId: number;
+  /** Capture time, ms since the epoch. */
+  timeMs: number;
+  /** Who the sighting's face is (null: unknown). */
+  name: string | null;
+  /** "same_face" (the face matched, `similarity`) or "cooldown" (the same known identity). */
+  reason: string;
+  similarity: number;
+}
+
+/** Sightings kept per alert (the newest). */
+const SEEN_AGAIN_KEPT = 20;
 
 export interface ActivityFeedOptions {
   bus: TypedBus;
@@ -113,6 +142,11 @@ export class ActivityFeed {
         logger,
         handler: (delivery) => this.#onDelivery(delivery),
       }),
+      await bus.consume("alert_updates", {
+        ...alertsStart,
+        logger,
+        handler: (update) => this.#onSeenAgain(update),
+      }),
       await bus.consume("clips", {
         ...(await lastMessages(bus, "clips", HISTORY.clips)),
         logger,
@@ -184,8 +218,14 @@ export class ActivityFeed {
       name: alert.identity?.name || null,
       identityId: alert.identity?.id || null,
       similarity: alert.similarity,
+      closest:
+        !alert.identity && alert.closest
+          ? { name: alert.closest.name, similarity: alert.closest.similarity }
+          : null,
       timeMs: alert.timeMs,
       mode: alert.mode,
+      seenAgain: [],
+      seenAgainCount: 0,
       face: alert.thumbnailJpeg.length > 0,
       clip: { status: "", key: "", error: "", missing: "" },
       notification: { status: "", error: "", attempts: 0 },
@@ -213,6 +253,25 @@ export class ActivityFeed {
           attempts: delivery.notificationAttempts,
         };
       }
+    });
+  }
+
+  #onSeenAgain(update: AlertUpdate): void {
+    const sighting: SeenAgainView = {
+      camera: update.camera,
+      trackId: update.trackId,
+      timeMs: update.timeMs,
+      name: update.identity?.name || null,
+      reason: update.reason,
+      similarity: update.similarity,
+    };
+    this.#update(update.alertId, (view) => {
+      const same = (s: SeenAgainView) => s.camera === sighting.camera && s.trackId === sighting.trackId;
+      if (view.seenAgain.some(same)) return;
+      view.seenAgain.push(sighting);
+      view.seenAgain.sort((a, b) => a.timeMs - b.timeMs);
+      if (view.seenAgain.length > SEEN_AGAIN_KEPT) view.seenAgain.shift();
+      view.seenAgainCount++;
     });
   }
 

@@ -22,8 +22,12 @@ export interface LiveTrack {
   name: string | null;
   /** No identity settled yet (e.g. waiting for an embed worker): shown as identifying, not unknown. */
   identifying: boolean;
+  /** No face good enough to tell who it is yet (face_quality): shown grey as undetermined, not unknown. */
+  undetermined: boolean;
   identityId: string | null;
   similarity: number | null;
+  /** An unknown face: the identity it came closest to, below the threshold, and its similarity. */
+  closest: { name: string; similarity: number } | null;
   /** A face picture of the track is available (it can be enrolled). */
   face: boolean;
 }
@@ -64,8 +68,10 @@ export function livePayload(
       box: t.box ?? [0, 0, 0, 0],
       name: t.identity?.name || null,
       identifying: t.identifying ?? false,
+      undetermined: t.undetermined ?? false,
       identityId: t.identity?.id || null,
       similarity: t.identity ? t.similarity : null,
+      closest: !t.identity && t.closest ? { name: t.closest.name, similarity: t.closest.similarity } : null,
       face: t.trackId > 0 && hasFace(frame.camera, t.trackId),
     })),
   };

@@ -1,10 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isClipReference } from "@facetracker/clips";
-import { VideoWriter } from "@facetracker/media";
-import type { FrameResult, TrackResult, VideoFaces } from "@facetracker/pipeline";
+import type { AnnotateOptions, FrameResult, TrackResult, VideoFaces } from "@facetracker/pipeline";
 import { FaceTracker } from "@facetracker/sdk";
-import { drawLabelsRaw, faceLabel, type Label } from "@facetracker/vision";
+import { faceLabel, type Label } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
 import { checkDamage } from "../damaged-video.ts";
@@ -26,6 +25,11 @@ export function analysisToJson(result: VideoFaces) {
     tracks: result.faces.map((f) => ({
       track_id: f.trackId,
       identity: f.identity ? { name: f.identity.name, similarity: round(f.identity.similarity) } : null,
+      /** Not named: the identity the face came closest to, below the threshold (null: no candidate). */
+      closest:
+        !f.identity && f.closest ? { name: f.closest.name, similarity: round(f.closest.similarity) } : null,
+      /** No face good enough to tell who it is (identity null then means "cannot tell", not unknown). */
+      undetermined: f.undetermined,
       first_frame: f.firstFrame,
       last_frame: f.lastFrame,
       first_time: round(f.firstTime),
@@ -49,13 +53,17 @@ export function analysisToJson(result: VideoFaces) {
   };
 }
 
-/** Box label for a track: "#<id> <name> <similarity>" (known), "…" (tentative), "#<id> unknown"; colours by kind. */
+/**
+ * Box label for a track: "#<id> <name> <similarity>" (known), "…" (tentative), "#<id> undetermined" (no
+ * face good enough yet), "#<id> unknown"; colours by kind.
+ */
 export function trackLabel(t: TrackResult): Label {
   if (t.identity) {
     const { name, similarity } = t.identity;
     return faceLabel("known", t.box, { trackId: t.trackId, name, similarity });
   }
   if (t.state === "tentative") return faceLabel("identifying", t.box, {}, "…");
+  if (t.undetermined) return faceLabel("undetermined", t.box, { trackId: t.trackId });
   return faceLabel("unknown", t.box, { trackId: t.trackId });
 }
 
@@ -101,27 +109,28 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   }
   const tracker = await FaceTracker.create(configFrom(values));
   const progress = values.quiet ? undefined : new ProgressReporter(path.basename(video));
-  let writer: VideoWriter | undefined;
-  let fps = 25;
   try {
-    const onFrame = values.annotate
-      ? async (r: FrameResult) => {
-          writer ??= await VideoWriter.open(values.annotate as string, {
-            width: r.width,
-            height: r.height,
-            fps,
-          });
-          const labels = r.tracks.filter((t) => t.state !== "lost").map(trackLabel);
-          await writer.write(await drawLabelsRaw(r.image, labels));
+    // The annotated copy: ffmpeg draws the labels over the file's own frames once the analysis is done.
+    const encoding = values.quiet
+      ? undefined
+      : new ProgressReporter(`${path.basename(video)} annotated copy`);
+    let encodingStart: { ms: number; frame: number } | undefined;
+    const annotate: AnnotateOptions | undefined = values.annotate
+      ? {
+          output: values.annotate,
+          labels: (r: FrameResult) => r.tracks.filter((t) => t.state !== "lost").map(trackLabel),
+          onProgress: ({ frame, total }) => {
+            // Parts encoded during the analysis count at once; the rate is that of the wait.
+            encodingStart ??= { ms: performance.now(), frame };
+            const s = (performance.now() - encodingStart.ms) / 1000;
+            encoding?.update(frame, total, s > 0 ? (frame - encodingStart.frame) / s : 0);
+          },
         }
       : undefined;
     const options = {
-      onStart: (info: { fps: number }) => {
-        fps = info.fps;
-      },
       onProgress: (p: { frame: number; total?: number; fps: number }) =>
         progress?.update(p.frame, p.total, p.fps),
-      ...(onFrame ? { onFrame } : {}),
+      ...(annotate ? { annotate } : {}),
     };
     const result = isClipReference(video)
       ? await tracker.findFacesInClip(video, {
@@ -131,14 +140,19 @@ export async function analyzeCommand(args: string[]): Promise<number> {
           },
         })
       : await tracker.findFacesInFile(video, options);
-    await writer?.close();
     progress?.finish(
       `${result.stats.frames} frames, ${result.faces.length} tracks, ${result.stats.embeddings} embeddings, ${result.stats.fps.toFixed(1)} fps`,
     );
     if (values.json) await writeFile(values.json, `${JSON.stringify(analysisToJson(result), null, 2)}\n`);
     if (values.report) await writeFile(values.report, renderReport(result));
     for (const f of result.faces) {
-      const who = f.identity ? `${f.identity.name} (${f.identity.similarity.toFixed(2)})` : "unknown";
+      const who = f.identity
+        ? `${f.identity.name} (${f.identity.similarity.toFixed(2)})`
+        : f.undetermined
+          ? "undetermined (no face good enough to tell)"
+          : f.closest
+            ? `unknown — closest: ${f.closest.name} ${f.closest.similarity.toFixed(2)}`
+            : "unknown";
       console.log(
         `track ${f.trackId}: ${who}, ${f.firstTime.toFixed(2)}–${f.lastTime.toFixed(2)} s, ${f.frames} frames`,
       );
@@ -157,9 +171,6 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       "the results cover the frames that decoded",
     );
     return 0;
-  } catch (error) {
-    await writer?.abort();
-    throw error;
   } finally {
     await tracker.close();
   }

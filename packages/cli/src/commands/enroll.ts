@@ -4,9 +4,10 @@ import { FaceTracker } from "@facetracker/sdk";
 import { CliError } from "../cli-error.ts";
 import { configFrom, openRecognizer, parse } from "../common.ts";
 import { checkDamage } from "../damaged-video.ts";
+import { describeFaceChoice, faceChoiceFrom } from "../face-choice.ts";
 import { ProgressReporter } from "../progress.ts";
 
-export const enrollUsage = `facetracker enroll [--db DIR] --name NAME [--attr KEY=VALUE]... [--force] [--json] PHOTO...
+export const enrollUsage = `facetracker enroll [--db DIR] --name NAME [--attr KEY=VALUE]... [--face N | --box X,Y,W,H] [--force] [--json] PHOTO...
        facetracker enroll [--db DIR] --name NAME --from-video VIDEO --track ID [--track ID]... [--force] [--allow-damaged]
        (VIDEO: as for analyze: a file, a stream, clip:KEY or s3://BUCKET/KEY)`;
 
@@ -48,6 +49,8 @@ export async function enrollCommand(args: string[]): Promise<number> {
       "from-video": { type: "string" },
       track: { type: "string", multiple: true },
       "allow-damaged": { type: "boolean" },
+      face: { type: "string" },
+      box: { type: "string" },
     },
     enrollUsage,
   );
@@ -56,23 +59,38 @@ export async function enrollCommand(args: string[]): Promise<number> {
   const video = values["from-video"];
   if (video) {
     if (positionals.length) throw new CliError(`--from-video takes no photos\nusage: ${enrollUsage}`, 2);
+    if (values.face !== undefined || values.box !== undefined)
+      throw new CliError(
+        `--face and --box pick a face of a photo: not with --from-video\nusage: ${enrollUsage}`,
+        2,
+      );
     return enrollFromVideo(values, video, parseTrackIds(values.track), attributes);
   }
   if (positionals.length === 0) throw new CliError(`no photo given\nusage: ${enrollUsage}`, 2);
   if (values["allow-damaged"])
     throw new CliError(`--allow-damaged goes with --from-video\nusage: ${enrollUsage}`, 2);
+  const face = faceChoiceFrom(values.face, values.box, { face: "--face", box: "--box" }, enrollUsage);
   const recognizer = await openRecognizer(values, false);
   try {
-    const report = await recognizer.enroll(values.name, positionals, { attributes, force: values.force });
+    const report = await recognizer.enroll(values.name, positionals, {
+      attributes,
+      force: values.force,
+      face,
+    });
     if (values.json) {
-      console.log(JSON.stringify(report, null, 2));
+      // Boxes to 0.1 pixel: what a person reads (and passes back as --box).
+      const rounded = (key: string, value: unknown) =>
+        key === "box" && Array.isArray(value) ? value.map((v: number) => Number(v.toFixed(1))) : value;
+      console.log(JSON.stringify(report, rounded, 2));
     } else {
       for (const o of report.outcomes) {
-        if (o.status === "enrolled") console.log(`${o.image}: enrolled`);
+        const which = "face" in o && o.face ? describeFaceChoice(o.face) : "";
+        const image = which ? `${o.image} [${which}]` : o.image;
+        if (o.status === "enrolled") console.log(`${image}: enrolled`);
         else if (o.status === "no_face") console.error(`${o.image}: no face found`);
         else if (o.status === "error")
           console.error(o.reason.startsWith(o.image) ? o.reason : `${o.image}: ${o.reason}`);
-        else console.error(`${o.image}: ${o.status}: ${o.reason}`);
+        else console.error(`${image}: ${o.status}: ${o.reason}`);
       }
       const verb = report.created ? "created" : "updated";
       console.log(
@@ -122,12 +140,17 @@ async function enrollFromVideo(
     const report = await tracker.enroll(values.name as string, faces, { attributes, force: values.force });
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else {
+      // One line per track embedding left out (repeats, tracks unlike the others or the stored faces).
+      for (const o of report.outcomes)
+        if (o.status !== "enrolled" && "reason" in o) console.error(`${o.image}: ${o.status}: ${o.reason}`);
       const verb = report.created ? "created" : "updated";
       console.log(
-        `${report.name}: ${verb}, ${report.enrolled} embeddings from track${trackIds.length > 1 ? "s" : ""} ${trackIds.join(", ")}`,
+        report.enrolled > 0
+          ? `${report.name}: ${verb}, ${report.enrolled} embeddings from track${trackIds.length > 1 ? "s" : ""} ${trackIds.join(", ")}`
+          : `${report.name}: nothing enrolled from track${trackIds.length > 1 ? "s" : ""} ${trackIds.join(", ")}`,
       );
     }
-    return 0;
+    return report.enrolled > 0 ? 0 : 1;
   } catch (error) {
     if (error instanceof Error && /matches identity/.test(error.message)) throw new CliError(error.message);
     throw error;

@@ -1,14 +1,24 @@
 /** What `facetracker up` prints as it happens: track events, alerts, and what became of each alert. */
-import { type Alert, type AlertDelivery, type TrackEvent, trackEventTypeToJSON } from "@facetracker/sdk";
+import {
+  type Alert,
+  type AlertDelivery,
+  type AlertUpdate,
+  type TrackEvent,
+  trackEventTypeToJSON,
+} from "@facetracker/sdk";
 
 export async function printTrackEvents(events: AsyncIterable<TrackEvent>): Promise<void> {
   for await (const e of events) {
     if (e.type === 0) continue;
     const who = e.identity
       ? `${e.identity.name} (${e.identity.similarity.toFixed(2)})`
-      : e.identifying
-        ? "identifying"
-        : "unknown";
+      : e.undetermined
+        ? "undetermined"
+        : e.identifying
+          ? "identifying"
+          : e.closest
+            ? `unknown (closest: ${e.closest.name} ${e.closest.similarity.toFixed(2)})`
+            : "unknown";
     console.log(
       `track  ${e.camera} #${e.trackId} ${trackEventTypeToJSON(e.type)
         .replace(/^TRACK_EVENT_TYPE_/, "")
@@ -17,13 +27,31 @@ export async function printTrackEvents(events: AsyncIterable<TrackEvent>): Promi
   }
 }
 
+/** Who an alert's face is: "amy (0.71)", "unknown face — closest: obama 0.28", "unknown face". */
+export function alertWho(a: Pick<Alert, "identity" | "similarity" | "closest">): string {
+  if (a.identity) return `${a.identity.name} (${a.similarity.toFixed(2)})`;
+  return a.closest
+    ? `unknown face — closest: ${a.closest.name} ${a.closest.similarity.toFixed(2)}`
+    : "unknown face";
+}
+
 export async function printAlerts(alerts: AsyncIterable<Alert>): Promise<void> {
   for await (const a of alerts) {
-    const who = a.identity ? `${a.identity.name} (${a.similarity.toFixed(2)})` : "unknown face";
     console.log(
-      `ALERT  ${a.camera} #${a.trackId}: ${who} at ${new Date(a.timeMs).toISOString()} [${a.mode}]`,
+      `ALERT  ${a.camera} #${a.trackId}: ${alertWho(a)} at ${new Date(a.timeMs).toISOString()} [${a.mode}]`,
     );
   }
+}
+
+/** A "seen again" update in words: the track, and the alert whose person it is. */
+export function seenAgainLine(u: AlertUpdate): string {
+  const who = u.identity ? u.identity.name : "unknown face";
+  const why = u.reason === "same_face" ? `same face, ${u.similarity.toFixed(2)}` : "within the cooldown";
+  return `SEEN   ${u.camera} #${u.trackId}: ${who}, seen again: alert ${u.alertId} (${why}) at ${new Date(u.timeMs).toISOString()}`;
+}
+
+export async function printAlertUpdates(updates: AsyncIterable<AlertUpdate>): Promise<void> {
+  for await (const u of updates) console.log(seenAgainLine(u));
 }
 
 /** What became of each alert's clip and notification ("disabled" ones are not printed). */

@@ -6,7 +6,7 @@ import { envInt, startServiceHttp } from "@facetracker/service-kit";
 import { CliError } from "../cli-error.ts";
 import { configFrom, parse } from "../common.ts";
 import { ensureDemoCamera } from "../demo-camera.ts";
-import { printAlerts, printDeliveries, printTrackEvents } from "./up-printers.ts";
+import { printAlerts, printAlertUpdates, printDeliveries, printTrackEvents } from "./up-printers.ts";
 
 export const upUsage =
   "facetracker up [--config FILE] [--data DIR] [--exit-when-done] [--embed-workers N] [--single-process]";
@@ -80,6 +80,7 @@ export async function upCommand(args: string[]): Promise<number> {
     printing.push(
       printTrackEvents(running.trackEvents()).catch(printFailed),
       printAlerts(running.alerts()).catch(printFailed),
+      printAlertUpdates(running.alertUpdates()).catch(printFailed),
       printDeliveries(running.deliveries()).catch(printFailed),
     );
     // This process's registry: with --single-process the services' (their series carry the stage label);

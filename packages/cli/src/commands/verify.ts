@@ -1,13 +1,27 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { analyzeOptionsFrom, runtimeOptionsFrom } from "@facetracker/pipeline";
-import { bestThreshold, embedLargestFace, type ScoredPair, statsAt } from "@facetracker/sdk";
+import {
+  bestThreshold,
+  embedPhotoFace,
+  errorRatesAt,
+  type FaceChoice,
+  FaceChoiceError,
+  type PhotoFace,
+  type ScoredPair,
+  statsAt,
+  thresholdForFar,
+} from "@facetracker/sdk";
 import { cosine, FaceAnalyzer } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
 import { configFrom, fmt, parse } from "../common.ts";
+import { describeFaceChoice, faceChoiceFrom, faceChoiceJson } from "../face-choice.ts";
 
-export const verifyUsage = `facetracker verify [--json] IMG_A IMG_B
-       facetracker verify --pairs CSV --images DIR [--json]`;
+export const verifyUsage = `facetracker verify [--json] [--face N | --box X,Y,W,H] [--face-b N | --box-b X,Y,W,H] IMG_A IMG_B
+       facetracker verify --pairs CSV [--images DIR] [--far RATE] [--json]`;
+
+/** The false-accept rate `verify --pairs` finds a threshold for when --far is not given. */
+export const DEFAULT_TARGET_FAR = 0.001;
 
 interface PairRow {
   file_x: string;
@@ -41,92 +55,207 @@ export function parsePairsCsv(text: string, source: string): PairRow[] {
 export async function verifyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { json: { type: "boolean" }, pairs: { type: "string" }, images: { type: "string" } },
+    {
+      json: { type: "boolean" },
+      pairs: { type: "string" },
+      images: { type: "string" },
+      far: { type: "string" },
+      face: { type: "string" },
+      box: { type: "string" },
+      "face-b": { type: "string" },
+      "box-b": { type: "string" },
+    },
     verifyUsage,
   );
   const config = configFrom(values);
-  const threshold = config.cosine_similarity_threshold;
   const options = analyzeOptionsFrom(config);
   const decode = { maxPixels: config.limits.max_image_pixels };
   if (!values.pairs && positionals.length !== 2)
     throw new CliError(`expected two images\nusage: ${verifyUsage}`, 2);
   if (values.pairs && positionals.length)
     throw new CliError(`--pairs takes no image arguments\nusage: ${verifyUsage}`, 2);
+  const choices = [
+    faceChoiceFrom(values.face, values.box, { face: "--face", box: "--box" }, verifyUsage),
+    faceChoiceFrom(values["face-b"], values["box-b"], { face: "--face-b", box: "--box-b" }, verifyUsage),
+  ];
+  if (values.pairs && choices.some(Boolean))
+    throw new CliError(
+      `--face and --box pick a face of IMG_A or IMG_B: not with --pairs\nusage: ${verifyUsage}`,
+      2,
+    );
+  if (!values.pairs && values.far !== undefined)
+    throw new CliError(`--far goes with --pairs\nusage: ${verifyUsage}`, 2);
+  if (!values.pairs && values.images !== undefined)
+    throw new CliError(`--images goes with --pairs\nusage: ${verifyUsage}`, 2);
   const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
-  const cache = new Map<string, Float32Array | null>();
-  const embed = async (file: string) => {
-    if (!cache.has(file))
-      cache.set(file, (await embedLargestFace(analyzer, file, options, decode))?.face.embedding ?? null);
-    return cache.get(file) as Float32Array | null;
+  const embed = async (file: string, choice?: FaceChoice): Promise<PhotoFace | undefined> => {
+    try {
+      return await embedPhotoFace(analyzer, file, options, decode, choice);
+    } catch (error) {
+      if (error instanceof FaceChoiceError) throw new CliError(`${file}: ${error.message}`);
+      throw error;
+    }
   };
+  if (values.pairs)
+    return verifyPairs(
+      values.pairs,
+      values.images,
+      values.far,
+      values.json === true,
+      config.cosine_similarity_threshold,
+      embed,
+    );
 
-  if (!values.pairs) {
-    const [a, b] = positionals as [string, string];
-    const [ea, eb] = [await embed(a), await embed(b)];
-    const similarity = ea && eb ? cosine(ea, eb) : null;
-    if (values.json)
-      console.log(
-        JSON.stringify({
-          file_x: a,
-          file_y: b,
-          similarity,
-          same: similarity === null ? null : similarity >= threshold,
-        }),
-      );
-    else if (similarity === null)
-      console.error(`no face found in ${[!ea && a, !eb && b].filter(Boolean).join(" and ")}`);
-    else
-      console.log(
-        `similarity ${fmt(similarity)}: ${similarity >= threshold ? "same person" : "different people"} (threshold ${threshold})`,
-      );
-    return similarity === null ? 1 : 0;
+  const threshold = config.cosine_similarity_threshold;
+  const [a, b] = positionals as [string, string];
+  const [fa, fb] = [await embed(a, choices[0]), await embed(b, choices[1])];
+  const similarity = fa && fb ? cosine(fa.face.embedding, fb.face.embedding) : null;
+  if (values.json)
+    console.log(
+      JSON.stringify({
+        file_x: a,
+        file_y: b,
+        similarity,
+        same: similarity === null ? null : similarity >= threshold,
+        face_x: faceChoiceJson(fa?.choice),
+        face_y: faceChoiceJson(fb?.choice),
+      }),
+    );
+  else if (similarity === null)
+    console.error(`no face found in ${[!fa && a, !fb && b].filter(Boolean).join(" and ")}`);
+  else {
+    console.log(
+      `similarity ${fmt(similarity)}: ${similarity >= threshold ? "same person" : "different people"} (threshold ${threshold})`,
+    );
+    // Which face was compared, when a photo has several (or one was picked).
+    for (const [file, face] of [
+      [a, fa],
+      [b, fb],
+    ] as const) {
+      const which = face ? describeFaceChoice(face.choice) : "";
+      if (which) console.log(`${file}: ${which}`);
+    }
   }
+  return similarity === null ? 1 : 0;
+}
 
+const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+
+/**
+ * `verify --pairs`: scores every pair (each photo's subject), then prints, for the labelled pairs with a
+ * face on both sides, the accuracy and the false-accept / false-reject rates at the configured threshold,
+ * the best threshold on this data, and the threshold for the target FAR (--far), saying when the pairs are
+ * too few to measure that FAR.
+ */
+async function verifyPairs(
+  csv: string,
+  imagesDir: string | undefined,
+  farText: string | undefined,
+  json: boolean,
+  threshold: number,
+  embed: (file: string) => Promise<PhotoFace | undefined>,
+): Promise<number> {
+  const targetFar = farText === undefined ? DEFAULT_TARGET_FAR : Number(farText);
+  if (farText !== undefined && !(Number.isFinite(targetFar) && targetFar > 0 && targetFar < 1))
+    throw new CliError(`--far: expected a rate between 0 and 1 (e.g. 0.001 for 0.1 %), got '${farText}'`, 2);
   let text: string;
   try {
-    text = await readFile(values.pairs, "utf8");
+    text = await readFile(csv, "utf8");
   } catch (error) {
-    throw new CliError(`--pairs: cannot read ${values.pairs} (${(error as NodeJS.ErrnoException).code})`);
+    throw new CliError(`--pairs: cannot read ${csv} (${(error as NodeJS.ErrnoException).code})`);
   }
-  const rows = parsePairsCsv(text, values.pairs);
-  const dir = values.images ?? path.dirname(values.pairs);
+  const rows = parsePairsCsv(text, csv);
+  const dir = imagesDir ?? path.dirname(csv);
+  const cache = new Map<string, Float32Array | null>();
+  const vector = async (file: string) => {
+    if (!cache.has(file)) cache.set(file, (await embed(path.join(dir, file)))?.face.embedding ?? null);
+    return cache.get(file) as Float32Array | null;
+  };
   const scored: (PairRow & { similarity: number | null })[] = [];
   for (const [i, row] of rows.entries()) {
-    const [ex, ey] = [await embed(path.join(dir, row.file_x)), await embed(path.join(dir, row.file_y))];
+    const [ex, ey] = [await vector(row.file_x), await vector(row.file_y)];
     scored.push({ ...row, similarity: ex && ey ? cosine(ex, ey) : null });
-    if (!values.json && process.stderr.isTTY)
-      process.stderr.write(`\rverifying pairs ${i + 1}/${rows.length}`);
+    if (!json && process.stderr.isTTY) process.stderr.write(`\rverifying pairs ${i + 1}/${rows.length}`);
   }
-  if (!values.json && process.stderr.isTTY) process.stderr.write("\n");
-  if (values.json) {
-    for (const s of scored) {
-      console.log(
-        JSON.stringify({
-          file_x: s.file_x,
-          file_y: s.file_y,
-          similarity: s.similarity === null ? null : Number(s.similarity.toFixed(5)),
-        }),
-      );
-    }
-    return 0;
-  }
+  if (!json && process.stderr.isTTY) process.stderr.write("\n");
   const labelled: ScoredPair[] = scored.flatMap((s) =>
     s.similarity !== null && s.same !== undefined ? [{ similarity: s.similarity, same: s.same }] : [],
   );
-  const missing = scored.filter((s) => s.similarity === null).length;
+  const counts = {
+    pairs: rows.length,
+    same: labelled.filter((p) => p.same).length,
+    different: labelled.filter((p) => !p.same).length,
+    without_face: scored.filter((s) => s.similarity === null).length,
+  };
+  const measured = labelled.length > 0 ? measure(labelled, threshold, targetFar) : null;
+  if (json) {
+    console.log(
+      JSON.stringify({
+        pairs: scored.map((s) => ({
+          file_x: s.file_x,
+          file_y: s.file_y,
+          same: s.same ?? null,
+          similarity: s.similarity === null ? null : Number(s.similarity.toFixed(5)),
+        })),
+        counts,
+        threshold,
+        at_threshold: measured?.atThreshold ?? null,
+        best: measured?.best ?? null,
+        for_far: measured?.forFar ?? null,
+      }),
+    );
+    return 0;
+  }
   console.log(
-    `pairs: ${rows.length} (${labelled.filter((p) => p.same).length} same, ${labelled.filter((p) => !p.same).length} different), ${missing} without a face`,
+    `pairs: ${counts.pairs} (${counts.same} same, ${counts.different} different), ${counts.without_face} without a face`,
   );
-  if (labelled.length === 0)
-    throw new CliError("no labelled pair with faces on both sides: nothing to measure");
-  const at = statsAt(labelled, threshold);
-  const best = bestThreshold(labelled);
-  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  if (!measured) throw new CliError("no labelled pair with faces on both sides: nothing to measure");
+  const { atThreshold: at, best, forFar } = measured;
   console.log(
-    `at threshold ${threshold}: accuracy ${pct(at.accuracy)}, true match rate ${pct(at.trueMatchRate)}, false match rate ${pct(at.falseMatchRate)}`,
+    `at threshold ${threshold}: accuracy ${pct(at.accuracy)}, false accepts ${pct(at.far)} (FAR: ${at.false_accepts} of ${counts.different} different pairs), false rejects ${pct(at.frr)} (FRR: ${at.false_rejects} of ${counts.same} same pairs)`,
   );
   console.log(
-    `best threshold on this data: ${fmt(best.threshold)} (accuracy ${pct(best.accuracy)}, true match rate ${pct(best.trueMatchRate)}, false match rate ${pct(best.falseMatchRate)})`,
+    `best threshold on this data: ${fmt(best.threshold)} (accuracy ${pct(best.accuracy)}, FAR ${pct(best.far)}, FRR ${pct(best.frr)})`,
   );
+  if (!forFar) console.log(`for FAR ≤ ${pct(targetFar)}: no different pairs to measure it on`);
+  else {
+    console.log(
+      `for FAR ≤ ${pct(targetFar)}: threshold ${fmt(forFar.threshold)} (FAR ${pct(forFar.far)}, FRR ${pct(forFar.frr)})`,
+    );
+    if (forFar.below_resolution)
+      console.log(
+        `  note: ${counts.different} different pairs cannot measure a FAR below 1/${counts.different} = ${pct(forFar.resolution)}: ` +
+          `this is the lowest threshold that accepts none of them; with 0 false accepts in ${counts.different}, ` +
+          `the FAR there is below ${pct(Math.min(1, 3 / counts.different))} with 95 % confidence (rule of three), ` +
+          `not shown to be below ${pct(targetFar)}`,
+      );
+  }
   return 0;
+}
+
+/** The figures of `verify --pairs` (snake_case: as `--json` prints them). */
+function measure(labelled: ScoredPair[], threshold: number, targetFar: number) {
+  const rates = (t: number) => {
+    const r = errorRatesAt(labelled, t);
+    return {
+      threshold: t,
+      accuracy: statsAt(labelled, t).accuracy,
+      far: r.far,
+      frr: r.frr,
+      false_accepts: r.falseAccepts,
+      false_rejects: r.falseRejects,
+    };
+  };
+  const hasNegatives = labelled.some((p) => !p.same);
+  const forFar = hasNegatives ? thresholdForFar(labelled, targetFar) : null;
+  return {
+    atThreshold: rates(threshold),
+    best: rates(bestThreshold(labelled).threshold),
+    forFar: forFar && {
+      target_far: targetFar,
+      ...rates(forFar.threshold),
+      resolution: forFar.resolution,
+      below_resolution: forFar.belowResolution,
+    },
+  };
 }

@@ -33,7 +33,63 @@ export interface Alert {
   /** Presentation time of the triggering frame, seconds. */
   pts: number;
   /** Box of the face on the triggering frame, pixels. */
-  box?: Box | undefined;
+  box?:
+    | Box
+    | undefined;
+  /**
+   * When the face is unknown: the nearest identity of the gallery and its similarity, below the
+   * threshold ("unknown — closest: obama 0.28"). Unset for a known face, or when there was no candidate.
+   */
+  closest?:
+    | Identity
+    | undefined;
+  /**
+   * Set only in WatchAlerts streams that asked for updates (WatchRequest.include_updates): this message is
+   * not a new alert but a later sighting of the person of alert `id` (camera, time_ms and the other fields
+   * are the alert's; the sighting is here). Never set on ft.alerts.
+   */
+  seenAgain?: AlertUpdate | undefined;
+}
+
+/**
+ * A later sighting of an alert's person, published on ft.alert_updates.<camera of the sighting> (stream
+ * FT_ALERTS) instead of a new alert: a new track whose face matches a face seen within
+ * alerts.unknown_cooldown_s (reason "same_face"), or a known identity within alerts.cooldown_s
+ * (reason "cooldown"). No notification and no clip: the alert had them.
+ */
+export interface AlertUpdate {
+  /** ID of the alert this sighting belongs to. */
+  alertId: string;
+  /** Camera of that alert. */
+  alertCamera: string;
+  /** Capture time of that alert's triggering frame, milliseconds since the Unix epoch. */
+  alertTimeMs: number;
+  /** Camera of the sighting. */
+  camera: string;
+  /** Public track ID of the sighting (on its camera). */
+  trackId: number;
+  /** Capture time of the frame where the sighting's identity settled, milliseconds since the Unix epoch. */
+  timeMs: number;
+  /** Sequence number of that frame. */
+  seq: number;
+  /** Presentation time of that frame, seconds. */
+  pts: number;
+  /** Who the sighting's face is; unset = unknown. */
+  identity?:
+    | Identity
+    | undefined;
+  /**
+   * Cosine similarity of the sighting's face to the recent face it matched ("same_face"); 0 for
+   * "cooldown".
+   */
+  similarity: number;
+  /**
+   * "same_face": the face matched a recent face of the alert's person; "cooldown": the same known
+   * identity within alerts.cooldown_s.
+   */
+  reason: string;
+  /** When the sighting's face is unknown: the nearest identity of the gallery and its similarity. */
+  closest?: Identity | undefined;
 }
 
 /**
@@ -81,6 +137,8 @@ function createBaseAlert(): Alert {
     mode: "",
     pts: 0,
     box: undefined,
+    closest: undefined,
+    seenAgain: undefined,
   };
 }
 
@@ -118,6 +176,12 @@ export const Alert: MessageFns<Alert> = {
     }
     if (message.box !== undefined) {
       Box.encode(message.box, writer.uint32(90).fork()).join();
+    }
+    if (message.closest !== undefined) {
+      Identity.encode(message.closest, writer.uint32(98).fork()).join();
+    }
+    if (message.seenAgain !== undefined) {
+      AlertUpdate.encode(message.seenAgain, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -223,6 +287,22 @@ export const Alert: MessageFns<Alert> = {
             message.box = Box.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.closest = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.seenAgain = AlertUpdate.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -260,6 +340,12 @@ export const Alert: MessageFns<Alert> = {
       mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
       pts: isSet(object.pts) ? globalThis.Number(object.pts) : 0,
       box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
+      closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
+      seenAgain: isSet(object.seenAgain)
+        ? AlertUpdate.fromJSON(object.seenAgain)
+        : isSet(object.seen_again)
+        ? AlertUpdate.fromJSON(object.seen_again)
+        : undefined,
     };
   },
 
@@ -298,6 +384,12 @@ export const Alert: MessageFns<Alert> = {
     if (message.box !== undefined) {
       obj.box = Box.toJSON(message.box);
     }
+    if (message.closest !== undefined) {
+      obj.closest = Identity.toJSON(message.closest);
+    }
+    if (message.seenAgain !== undefined) {
+      obj.seenAgain = AlertUpdate.toJSON(message.seenAgain);
+    }
     return obj;
   },
 
@@ -319,6 +411,294 @@ export const Alert: MessageFns<Alert> = {
     message.mode = object.mode ?? "";
     message.pts = object.pts ?? 0;
     message.box = (object.box !== undefined && object.box !== null) ? Box.fromPartial(object.box) : undefined;
+    message.closest = (object.closest !== undefined && object.closest !== null)
+      ? Identity.fromPartial(object.closest)
+      : undefined;
+    message.seenAgain = (object.seenAgain !== undefined && object.seenAgain !== null)
+      ? AlertUpdate.fromPartial(object.seenAgain)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAlertUpdate(): AlertUpdate {
+  return {
+    alertId: "",
+    alertCamera: "",
+    alertTimeMs: 0,
+    camera: "",
+    trackId: 0,
+    timeMs: 0,
+    seq: 0,
+    pts: 0,
+    identity: undefined,
+    similarity: 0,
+    reason: "",
+    closest: undefined,
+  };
+}
+
+export const AlertUpdate: MessageFns<AlertUpdate> = {
+  encode(message: AlertUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alertId !== "") {
+      writer.uint32(10).string(message.alertId);
+    }
+    if (message.alertCamera !== "") {
+      writer.uint32(18).string(message.alertCamera);
+    }
+    if (message.alertTimeMs !== 0) {
+      writer.uint32(24).int64(message.alertTimeMs);
+    }
+    if (message.camera !== "") {
+      writer.uint32(34).string(message.camera);
+    }
+    if (message.trackId !== 0) {
+      writer.uint32(40).uint32(message.trackId);
+    }
+    if (message.timeMs !== 0) {
+      writer.uint32(48).int64(message.timeMs);
+    }
+    if (message.seq !== 0) {
+      writer.uint32(56).uint64(message.seq);
+    }
+    if (message.pts !== 0) {
+      writer.uint32(65).double(message.pts);
+    }
+    if (message.identity !== undefined) {
+      Identity.encode(message.identity, writer.uint32(74).fork()).join();
+    }
+    if (message.similarity !== 0) {
+      writer.uint32(85).float(message.similarity);
+    }
+    if (message.reason !== "") {
+      writer.uint32(90).string(message.reason);
+    }
+    if (message.closest !== undefined) {
+      Identity.encode(message.closest, writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlertUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlertUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.alertCamera = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.alertTimeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.camera = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.trackId = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.timeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.pts = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.identity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 85) {
+              break;
+            }
+
+            message.similarity = reader.float();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.closest = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AlertUpdate {
+    return {
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      alertCamera: isSet(object.alertCamera)
+        ? globalThis.String(object.alertCamera)
+        : isSet(object.alert_camera)
+        ? globalThis.String(object.alert_camera)
+        : "",
+      alertTimeMs: isSet(object.alertTimeMs)
+        ? globalThis.Number(object.alertTimeMs)
+        : isSet(object.alert_time_ms)
+        ? globalThis.Number(object.alert_time_ms)
+        : 0,
+      camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
+      trackId: isSet(object.trackId)
+        ? globalThis.Number(object.trackId)
+        : isSet(object.track_id)
+        ? globalThis.Number(object.track_id)
+        : 0,
+      timeMs: isSet(object.timeMs)
+        ? globalThis.Number(object.timeMs)
+        : isSet(object.time_ms)
+        ? globalThis.Number(object.time_ms)
+        : 0,
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      pts: isSet(object.pts) ? globalThis.Number(object.pts) : 0,
+      identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
+      similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
+    };
+  },
+
+  toJSON(message: AlertUpdate): unknown {
+    const obj: any = {};
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.alertCamera !== "") {
+      obj.alertCamera = message.alertCamera;
+    }
+    if (message.alertTimeMs !== 0) {
+      obj.alertTimeMs = Math.round(message.alertTimeMs);
+    }
+    if (message.camera !== "") {
+      obj.camera = message.camera;
+    }
+    if (message.trackId !== 0) {
+      obj.trackId = Math.round(message.trackId);
+    }
+    if (message.timeMs !== 0) {
+      obj.timeMs = Math.round(message.timeMs);
+    }
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.pts !== 0) {
+      obj.pts = floatToJson(message.pts);
+    }
+    if (message.identity !== undefined) {
+      obj.identity = Identity.toJSON(message.identity);
+    }
+    if (message.similarity !== 0) {
+      obj.similarity = floatToJson(message.similarity);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.closest !== undefined) {
+      obj.closest = Identity.toJSON(message.closest);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AlertUpdate>, I>>(base?: I): AlertUpdate {
+    return AlertUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AlertUpdate>, I>>(object: I): AlertUpdate {
+    const message = createBaseAlertUpdate();
+    message.alertId = object.alertId ?? "";
+    message.alertCamera = object.alertCamera ?? "";
+    message.alertTimeMs = object.alertTimeMs ?? 0;
+    message.camera = object.camera ?? "";
+    message.trackId = object.trackId ?? 0;
+    message.timeMs = object.timeMs ?? 0;
+    message.seq = object.seq ?? 0;
+    message.pts = object.pts ?? 0;
+    message.identity = (object.identity !== undefined && object.identity !== null)
+      ? Identity.fromPartial(object.identity)
+      : undefined;
+    message.similarity = object.similarity ?? 0;
+    message.reason = object.reason ?? "";
+    message.closest = (object.closest !== undefined && object.closest !== null)
+      ? Identity.fromPartial(object.closest)
+      : undefined;
     return message;
   },
 };

@@ -19,7 +19,7 @@ import {
 } from "@grpc/grpc-js";
 import { Alert } from "./alert.ts";
 import { CameraConfig, CameraId, CameraList } from "./camera.ts";
-import { Empty, Identity } from "./common.ts";
+import { Box, Empty, Identity } from "./common.ts";
 import { TrackEvent } from "./track.ts";
 
 /** Enrolls one person. */
@@ -28,10 +28,29 @@ export interface EnrollRequest {
   name: string;
   /** Attributes stored with the identity. */
   attributes: { [key: string]: string };
-  /** Photos (JPEG, PNG or WebP), one face each. */
+  /**
+   * Photos (JPEG, PNG or WebP). From each, its subject is taken: the large face covering the image centre
+   * (area at least a quarter of the largest face's), else the largest face; face_index or face_box picks
+   * another face instead (of every photo).
+   */
   images: Buffer[];
-  /** Enroll even when a photo looks like another enrolled person. */
+  /**
+   * Enroll even when a face is below the quality bar, looks like another enrolled person, or does not
+   * look like the faces enrolled (or given) for this name.
+   */
   force: boolean;
+  /**
+   * The face to take from each photo by number: 1, 2, … from left to right (by box centre); 0 = the
+   * subject.
+   */
+  faceIndex?:
+    | number
+    | undefined;
+  /**
+   * The face to take from each photo by box (pixels): the detected face whose box centre lies inside it.
+   * Ignored when face_index is set.
+   */
+  faceBox?: Box | undefined;
 }
 
 export interface EnrollRequest_AttributesEntry {
@@ -45,8 +64,42 @@ export interface EnrollResponse {
   identityId: string;
   /** Number of embeddings added. */
   enrolled: number;
-  /** One line per photo that was not used, saying why (no face, several faces, too small …). */
+  /**
+   * One line per photo that was not used, saying why (no face, below the quality bar, another
+   * identity's face, unlike the other faces of this name …).
+   */
   problems: string[];
+  /** What happened to each photo, in the order given. */
+  photos: EnrollPhotoResult[];
+}
+
+/** What happened to one photo of an enrollment. */
+export interface EnrollPhotoResult {
+  /** "image #N", N = 1-based position in the request. */
+  image: string;
+  /** enrolled, no_face, poor_quality, conflict, duplicate, mismatch or error. */
+  status: string;
+  /** Why it was not enrolled (empty when enrolled). */
+  reason: string;
+  /** The face taken: its number (1-based, left to right), 0 when none was. */
+  faceIndex: number;
+  /** How many faces the photo has. */
+  faceCount: number;
+  /** How the face was chosen: only, centre, largest, index or box (empty when none was). */
+  chosenBy: string;
+  /** Box of the face taken, pixels of the (EXIF-rotated) photo. */
+  box?:
+    | Box
+    | undefined;
+  /**
+   * mismatch: the closest face kept for the name (a photo of the request or an enrolled face); conflict:
+   * the other identity.
+   */
+  closest: string;
+  /** mismatch, conflict: the similarity behind the refusal. */
+  similarity: number;
+  /** ID of the embedding added (enrolled only). */
+  embeddingId: string;
 }
 
 /**
@@ -166,6 +219,8 @@ export interface FaceTrack {
   frames: number;
   /** Best face of the track as JPEG (with a margin). */
   thumbnailJpeg: Buffer;
+  /** When the face is unknown: the nearest identity of the gallery and its similarity, below the threshold. */
+  closest?: Identity | undefined;
 }
 
 /** Cost of an analysis. */
@@ -213,10 +268,15 @@ export interface WatchRequest {
   camera: string;
   /** Replay stored events from this stream sequence on before going live; 0 = only new events. */
   fromSeq: number;
+  /**
+   * WatchAlerts only: also stream the alerts' later sightings ("seen again"), each as an Alert with
+   * seen_again set (not a new alert). Off by default: a client that does not ask sees alerts only.
+   */
+  includeUpdates: boolean;
 }
 
 function createBaseEnrollRequest(): EnrollRequest {
-  return { name: "", attributes: {}, images: [], force: false };
+  return { name: "", attributes: {}, images: [], force: false, faceIndex: undefined, faceBox: undefined };
 }
 
 export const EnrollRequest: MessageFns<EnrollRequest> = {
@@ -232,6 +292,12 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     }
     if (message.force !== false) {
       writer.uint32(32).bool(message.force);
+    }
+    if (message.faceIndex !== undefined) {
+      writer.uint32(40).uint32(message.faceIndex);
+    }
+    if (message.faceBox !== undefined) {
+      Box.encode(message.faceBox, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -284,6 +350,22 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
             message.force = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.faceIndex = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.faceBox = Box.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -317,6 +399,16 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
         ? object.images.map((e: any) => Buffer.from(bytesFromBase64(e)))
         : [],
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+      faceIndex: isSet(object.faceIndex)
+        ? globalThis.Number(object.faceIndex)
+        : isSet(object.face_index)
+        ? globalThis.Number(object.face_index)
+        : undefined,
+      faceBox: isSet(object.faceBox)
+        ? Box.fromJSON(object.faceBox)
+        : isSet(object.face_box)
+        ? Box.fromJSON(object.face_box)
+        : undefined,
     };
   },
 
@@ -340,6 +432,12 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     if (message.force !== false) {
       obj.force = message.force;
     }
+    if (message.faceIndex !== undefined) {
+      obj.faceIndex = Math.round(message.faceIndex);
+    }
+    if (message.faceBox !== undefined) {
+      obj.faceBox = Box.toJSON(message.faceBox);
+    }
     return obj;
   },
 
@@ -360,6 +458,10 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     );
     message.images = object.images?.map((e) => e) || [];
     message.force = object.force ?? false;
+    message.faceIndex = object.faceIndex ?? undefined;
+    message.faceBox = (object.faceBox !== undefined && object.faceBox !== null)
+      ? Box.fromPartial(object.faceBox)
+      : undefined;
     return message;
   },
 };
@@ -452,7 +554,7 @@ export const EnrollRequest_AttributesEntry: MessageFns<EnrollRequest_AttributesE
 };
 
 function createBaseEnrollResponse(): EnrollResponse {
-  return { identityId: "", enrolled: 0, problems: [] };
+  return { identityId: "", enrolled: 0, problems: [], photos: [] };
 }
 
 export const EnrollResponse: MessageFns<EnrollResponse> = {
@@ -465,6 +567,9 @@ export const EnrollResponse: MessageFns<EnrollResponse> = {
     }
     for (const v of message.problems) {
       writer.uint32(26).string(v!);
+    }
+    for (const v of message.photos) {
+      EnrollPhotoResult.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -506,6 +611,14 @@ export const EnrollResponse: MessageFns<EnrollResponse> = {
             message.problems.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.photos.push(EnrollPhotoResult.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -527,6 +640,9 @@ export const EnrollResponse: MessageFns<EnrollResponse> = {
         : "",
       enrolled: isSet(object.enrolled) ? globalThis.Number(object.enrolled) : 0,
       problems: globalThis.Array.isArray(object?.problems) ? object.problems.map((e: any) => globalThis.String(e)) : [],
+      photos: globalThis.Array.isArray(object?.photos)
+        ? object.photos.map((e: any) => EnrollPhotoResult.fromJSON(e))
+        : [],
     };
   },
 
@@ -541,6 +657,9 @@ export const EnrollResponse: MessageFns<EnrollResponse> = {
     if (message.problems?.length) {
       obj.problems = message.problems;
     }
+    if (message.photos?.length) {
+      obj.photos = message.photos.map((e) => EnrollPhotoResult.toJSON(e));
+    }
     return obj;
   },
 
@@ -552,6 +671,247 @@ export const EnrollResponse: MessageFns<EnrollResponse> = {
     message.identityId = object.identityId ?? "";
     message.enrolled = object.enrolled ?? 0;
     message.problems = object.problems?.map((e) => e) || [];
+    message.photos = object.photos?.map((e) => EnrollPhotoResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEnrollPhotoResult(): EnrollPhotoResult {
+  return {
+    image: "",
+    status: "",
+    reason: "",
+    faceIndex: 0,
+    faceCount: 0,
+    chosenBy: "",
+    box: undefined,
+    closest: "",
+    similarity: 0,
+    embeddingId: "",
+  };
+}
+
+export const EnrollPhotoResult: MessageFns<EnrollPhotoResult> = {
+  encode(message: EnrollPhotoResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.faceIndex !== 0) {
+      writer.uint32(32).uint32(message.faceIndex);
+    }
+    if (message.faceCount !== 0) {
+      writer.uint32(40).uint32(message.faceCount);
+    }
+    if (message.chosenBy !== "") {
+      writer.uint32(50).string(message.chosenBy);
+    }
+    if (message.box !== undefined) {
+      Box.encode(message.box, writer.uint32(58).fork()).join();
+    }
+    if (message.closest !== "") {
+      writer.uint32(66).string(message.closest);
+    }
+    if (message.similarity !== 0) {
+      writer.uint32(77).float(message.similarity);
+    }
+    if (message.embeddingId !== "") {
+      writer.uint32(82).string(message.embeddingId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrollPhotoResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrollPhotoResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.faceIndex = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.faceCount = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.chosenBy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.box = Box.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.closest = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 77) {
+              break;
+            }
+
+            message.similarity = reader.float();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.embeddingId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrollPhotoResult {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      faceIndex: isSet(object.faceIndex)
+        ? globalThis.Number(object.faceIndex)
+        : isSet(object.face_index)
+        ? globalThis.Number(object.face_index)
+        : 0,
+      faceCount: isSet(object.faceCount)
+        ? globalThis.Number(object.faceCount)
+        : isSet(object.face_count)
+        ? globalThis.Number(object.face_count)
+        : 0,
+      chosenBy: isSet(object.chosenBy)
+        ? globalThis.String(object.chosenBy)
+        : isSet(object.chosen_by)
+        ? globalThis.String(object.chosen_by)
+        : "",
+      box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
+      closest: isSet(object.closest) ? globalThis.String(object.closest) : "",
+      similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
+      embeddingId: isSet(object.embeddingId)
+        ? globalThis.String(object.embeddingId)
+        : isSet(object.embedding_id)
+        ? globalThis.String(object.embedding_id)
+        : "",
+    };
+  },
+
+  toJSON(message: EnrollPhotoResult): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.faceIndex !== 0) {
+      obj.faceIndex = Math.round(message.faceIndex);
+    }
+    if (message.faceCount !== 0) {
+      obj.faceCount = Math.round(message.faceCount);
+    }
+    if (message.chosenBy !== "") {
+      obj.chosenBy = message.chosenBy;
+    }
+    if (message.box !== undefined) {
+      obj.box = Box.toJSON(message.box);
+    }
+    if (message.closest !== "") {
+      obj.closest = message.closest;
+    }
+    if (message.similarity !== 0) {
+      obj.similarity = floatToJson(message.similarity);
+    }
+    if (message.embeddingId !== "") {
+      obj.embeddingId = message.embeddingId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrollPhotoResult>, I>>(base?: I): EnrollPhotoResult {
+    return EnrollPhotoResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrollPhotoResult>, I>>(object: I): EnrollPhotoResult {
+    const message = createBaseEnrollPhotoResult();
+    message.image = object.image ?? "";
+    message.status = object.status ?? "";
+    message.reason = object.reason ?? "";
+    message.faceIndex = object.faceIndex ?? 0;
+    message.faceCount = object.faceCount ?? 0;
+    message.chosenBy = object.chosenBy ?? "";
+    message.box = (object.box !== undefined && object.box !== null) ? Box.fromPartial(object.box) : undefined;
+    message.closest = object.closest ?? "";
+    message.similarity = object.similarity ?? 0;
+    message.embeddingId = object.embeddingId ?? "";
     return message;
   },
 };
@@ -1556,6 +1916,7 @@ function createBaseFaceTrack(): FaceTrack {
     lastTime: 0,
     frames: 0,
     thumbnailJpeg: Buffer.alloc(0),
+    closest: undefined,
   };
 }
 
@@ -1584,6 +1945,9 @@ export const FaceTrack: MessageFns<FaceTrack> = {
     }
     if (message.thumbnailJpeg.length !== 0) {
       writer.uint32(66).bytes(message.thumbnailJpeg);
+    }
+    if (message.closest !== undefined) {
+      Identity.encode(message.closest, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1665,6 +2029,14 @@ export const FaceTrack: MessageFns<FaceTrack> = {
             message.thumbnailJpeg = Buffer.from(reader.bytes());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.closest = Identity.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1711,6 +2083,7 @@ export const FaceTrack: MessageFns<FaceTrack> = {
         : isSet(object.thumbnail_jpeg)
         ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
         : Buffer.alloc(0),
+      closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
     };
   },
 
@@ -1740,6 +2113,9 @@ export const FaceTrack: MessageFns<FaceTrack> = {
     if (message.thumbnailJpeg.length !== 0) {
       obj.thumbnailJpeg = base64FromBytes(message.thumbnailJpeg);
     }
+    if (message.closest !== undefined) {
+      obj.closest = Identity.toJSON(message.closest);
+    }
     return obj;
   },
 
@@ -1758,6 +2134,9 @@ export const FaceTrack: MessageFns<FaceTrack> = {
     message.lastTime = object.lastTime ?? 0;
     message.frames = object.frames ?? 0;
     message.thumbnailJpeg = object.thumbnailJpeg ?? Buffer.alloc(0);
+    message.closest = (object.closest !== undefined && object.closest !== null)
+      ? Identity.fromPartial(object.closest)
+      : undefined;
     return message;
   },
 };
@@ -2181,7 +2560,7 @@ export const FindFacesResponse: MessageFns<FindFacesResponse> = {
 };
 
 function createBaseWatchRequest(): WatchRequest {
-  return { camera: "", fromSeq: 0 };
+  return { camera: "", fromSeq: 0, includeUpdates: false };
 }
 
 export const WatchRequest: MessageFns<WatchRequest> = {
@@ -2191,6 +2570,9 @@ export const WatchRequest: MessageFns<WatchRequest> = {
     }
     if (message.fromSeq !== 0) {
       writer.uint32(16).uint64(message.fromSeq);
+    }
+    if (message.includeUpdates !== false) {
+      writer.uint32(24).bool(message.includeUpdates);
     }
     return writer;
   },
@@ -2224,6 +2606,14 @@ export const WatchRequest: MessageFns<WatchRequest> = {
             message.fromSeq = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.includeUpdates = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2244,6 +2634,11 @@ export const WatchRequest: MessageFns<WatchRequest> = {
         : isSet(object.from_seq)
         ? globalThis.Number(object.from_seq)
         : 0,
+      includeUpdates: isSet(object.includeUpdates)
+        ? globalThis.Boolean(object.includeUpdates)
+        : isSet(object.include_updates)
+        ? globalThis.Boolean(object.include_updates)
+        : false,
     };
   },
 
@@ -2255,6 +2650,9 @@ export const WatchRequest: MessageFns<WatchRequest> = {
     if (message.fromSeq !== 0) {
       obj.fromSeq = Math.round(message.fromSeq);
     }
+    if (message.includeUpdates !== false) {
+      obj.includeUpdates = message.includeUpdates;
+    }
     return obj;
   },
 
@@ -2265,6 +2663,7 @@ export const WatchRequest: MessageFns<WatchRequest> = {
     const message = createBaseWatchRequest();
     message.camera = object.camera ?? "";
     message.fromSeq = object.fromSeq ?? 0;
+    message.includeUpdates = object.includeUpdates ?? false;
     return message;
   },
 };
@@ -2346,7 +2745,10 @@ export const FaceTrackerApiService = {
     responseSerialize: (value: TrackEvent): Buffer => Buffer.from(TrackEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): TrackEvent => TrackEvent.decode(value),
   },
-  /** Streams alerts, live (and from a stored sequence when from_seq is set). */
+  /**
+   * Streams alerts, live (and from a stored sequence when from_seq is set); with include_updates, also
+   * their "seen again" updates (an Alert with seen_again set).
+   */
   watchAlerts: {
     path: "/facetracker.v1.FaceTrackerApi/WatchAlerts" as const,
     requestStream: false as const,
@@ -2403,7 +2805,10 @@ export interface FaceTrackerApiServer extends UntypedServiceImplementation {
   findFacesInFile: handleUnaryCall<FindFacesRequest, FindFacesResponse>;
   /** Streams track events, live (and from a stored sequence when from_seq is set). */
   watchTracks: handleServerStreamingCall<WatchRequest, TrackEvent>;
-  /** Streams alerts, live (and from a stored sequence when from_seq is set). */
+  /**
+   * Streams alerts, live (and from a stored sequence when from_seq is set); with include_updates, also
+   * their "seen again" updates (an Alert with seen_again set).
+   */
   watchAlerts: handleServerStreamingCall<WatchRequest, Alert>;
   /** Adds a camera, or replaces the camera with the same ID; returns the stored configuration. */
   addCamera: handleUnaryCall<CameraConfig, CameraConfig>;
@@ -2517,7 +2922,10 @@ export interface FaceTrackerApiClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<TrackEvent>;
-  /** Streams alerts, live (and from a stored sequence when from_seq is set). */
+  /**
+   * Streams alerts, live (and from a stored sequence when from_seq is set); with include_updates, also
+   * their "seen again" updates (an Alert with seen_again set).
+   */
   watchAlerts(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<Alert>;
   watchAlerts(request: WatchRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<Alert>;
   /** Adds a camera, or replaces the camera with the same ID; returns the stored configuration. */

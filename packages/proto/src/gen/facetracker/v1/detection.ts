@@ -46,6 +46,11 @@ export interface Detections {
   detectMs: number;
   /** The frame starts a new shot on this camera (a cut, a camera switch): trackers re-identify every face. */
   sceneCut: boolean;
+  /**
+   * No detection ran on this frame (detection.motion.max_stride: its faces were stable): `faces` is empty
+   * and the tracker carries the tracks by their motion, none is lost for it.
+   */
+  predicted: boolean;
 }
 
 function createBaseFace(): Face {
@@ -170,7 +175,18 @@ export const Face: MessageFns<Face> = {
 };
 
 function createBaseDetections(): Detections {
-  return { camera: "", seq: 0, pts: 0, capturedAtMs: 0, width: 0, height: 0, faces: [], detectMs: 0, sceneCut: false };
+  return {
+    camera: "",
+    seq: 0,
+    pts: 0,
+    capturedAtMs: 0,
+    width: 0,
+    height: 0,
+    faces: [],
+    detectMs: 0,
+    sceneCut: false,
+    predicted: false,
+  };
 }
 
 export const Detections: MessageFns<Detections> = {
@@ -201,6 +217,9 @@ export const Detections: MessageFns<Detections> = {
     }
     if (message.sceneCut !== false) {
       writer.uint32(72).bool(message.sceneCut);
+    }
+    if (message.predicted !== false) {
+      writer.uint32(80).bool(message.predicted);
     }
     return writer;
   },
@@ -290,6 +309,14 @@ export const Detections: MessageFns<Detections> = {
             message.sceneCut = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.predicted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -325,6 +352,7 @@ export const Detections: MessageFns<Detections> = {
         : isSet(object.scene_cut)
         ? globalThis.Boolean(object.scene_cut)
         : false,
+      predicted: isSet(object.predicted) ? globalThis.Boolean(object.predicted) : false,
     };
   },
 
@@ -357,6 +385,9 @@ export const Detections: MessageFns<Detections> = {
     if (message.sceneCut !== false) {
       obj.sceneCut = message.sceneCut;
     }
+    if (message.predicted !== false) {
+      obj.predicted = message.predicted;
+    }
     return obj;
   },
 
@@ -374,6 +405,7 @@ export const Detections: MessageFns<Detections> = {
     message.faces = object.faces?.map((e) => Face.fromPartial(e)) || [];
     message.detectMs = object.detectMs ?? 0;
     message.sceneCut = object.sceneCut ?? false;
+    message.predicted = object.predicted ?? false;
     return message;
   },
 };

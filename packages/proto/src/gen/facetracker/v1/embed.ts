@@ -51,6 +51,8 @@ export interface EmbedItemResult {
   matches: Match[];
   /** Why this item failed (e.g. an undecodable crop); empty on success. */
   error: string;
+  /** Norm of the embedding before L2 normalisation (a face-quality signal); 0 when not measured. */
+  embeddingNorm: number;
 }
 
 /** Reply to an EmbedRequest. */
@@ -514,7 +516,7 @@ export const Match_AttributesEntry: MessageFns<Match_AttributesEntry> = {
 };
 
 function createBaseEmbedItemResult(): EmbedItemResult {
-  return { trackKey: 0, vector: [], matches: [], error: "" };
+  return { trackKey: 0, vector: [], matches: [], error: "", embeddingNorm: 0 };
 }
 
 export const EmbedItemResult: MessageFns<EmbedItemResult> = {
@@ -534,6 +536,9 @@ export const EmbedItemResult: MessageFns<EmbedItemResult> = {
     }
     if (message.error !== "") {
       writer.uint32(34).string(message.error);
+    }
+    if (message.embeddingNorm !== 0) {
+      writer.uint32(45).float(message.embeddingNorm);
     }
     return writer;
   },
@@ -593,6 +598,14 @@ export const EmbedItemResult: MessageFns<EmbedItemResult> = {
             message.error = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 45) {
+              break;
+            }
+
+            message.embeddingNorm = reader.float();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -615,6 +628,11 @@ export const EmbedItemResult: MessageFns<EmbedItemResult> = {
       vector: globalThis.Array.isArray(object?.vector) ? object.vector.map((e: any) => globalThis.Number(e)) : [],
       matches: globalThis.Array.isArray(object?.matches) ? object.matches.map((e: any) => Match.fromJSON(e)) : [],
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      embeddingNorm: isSet(object.embeddingNorm)
+        ? globalThis.Number(object.embeddingNorm)
+        : isSet(object.embedding_norm)
+        ? globalThis.Number(object.embedding_norm)
+        : 0,
     };
   },
 
@@ -632,6 +650,9 @@ export const EmbedItemResult: MessageFns<EmbedItemResult> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.embeddingNorm !== 0) {
+      obj.embeddingNorm = floatToJson(message.embeddingNorm);
+    }
     return obj;
   },
 
@@ -644,6 +665,7 @@ export const EmbedItemResult: MessageFns<EmbedItemResult> = {
     message.vector = object.vector?.map((e) => e) || [];
     message.matches = object.matches?.map((e) => Match.fromPartial(e)) || [];
     message.error = object.error ?? "";
+    message.embeddingNorm = object.embeddingNorm ?? 0;
     return message;
   },
 };

@@ -191,6 +191,26 @@ export interface TrackEvent {
    * waiting for an embed worker. identity is then unset without meaning unknown.
    */
   identifying: boolean;
+  /**
+   * The track's face: the mean of its recent embeddings, L2-normalised (512 floats), set on IDENTIFIED and
+   * IDENTITY_CHANGED only (empty otherwise), so that the alert service can tell a new track's face from
+   * the faces it saw recently (one alert per person).
+   */
+  embedding: number[];
+  /**
+   * When the face is unknown (identity unset, not identifying): the nearest identity of the gallery and
+   * its similarity (decayed average over the track's embeddings), below the threshold. Unset otherwise,
+   * or when the gallery had no candidate.
+   */
+  closest?:
+    | Identity
+    | undefined;
+  /**
+   * Undetermined: faces were seen, but none good enough to tell who it is yet (too small, blurred,
+   * profile…; face_quality). Never unknown: such a track is not alerted on as unknown, and upgrades to a
+   * name or unknown once a good face arrives. identifying is also set.
+   */
+  undetermined: boolean;
 }
 
 /** One live track on a frame. */
@@ -214,6 +234,15 @@ export interface TrackState {
    * waiting for an embed worker. identity is then unset without meaning unknown.
    */
   identifying: boolean;
+  /**
+   * When the face is unknown: the nearest identity of the gallery and its similarity, below the
+   * threshold (as TrackEvent.closest).
+   */
+  closest?:
+    | Identity
+    | undefined;
+  /** No face good enough to tell who it is yet (as TrackEvent.undetermined): shown grey, never unknown. */
+  undetermined: boolean;
 }
 
 /** All live tracks of one frame, for the live view; published on ft.snapshots.<camera>. */
@@ -247,6 +276,9 @@ function createBaseTrackEvent(): TrackEvent {
     timeMs: 0,
     thumbnailJpeg: Buffer.alloc(0),
     identifying: false,
+    embedding: [],
+    closest: undefined,
+    undetermined: false,
   };
 }
 
@@ -284,6 +316,19 @@ export const TrackEvent: MessageFns<TrackEvent> = {
     }
     if (message.identifying !== false) {
       writer.uint32(88).bool(message.identifying);
+    }
+    if (message.embedding.length !== 0) {
+      writer.uint32(98).fork();
+      for (const v of message.embedding) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.closest !== undefined) {
+      Identity.encode(message.closest, writer.uint32(106).fork()).join();
+    }
+    if (message.undetermined !== false) {
+      writer.uint32(112).bool(message.undetermined);
     }
     return writer;
   },
@@ -389,6 +434,40 @@ export const TrackEvent: MessageFns<TrackEvent> = {
             message.identifying = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag === 101) {
+              message.embedding.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 98) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.embedding.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.closest = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.undetermined = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -426,6 +505,11 @@ export const TrackEvent: MessageFns<TrackEvent> = {
         ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
         : Buffer.alloc(0),
       identifying: isSet(object.identifying) ? globalThis.Boolean(object.identifying) : false,
+      embedding: globalThis.Array.isArray(object?.embedding)
+        ? object.embedding.map((e: any) => globalThis.Number(e))
+        : [],
+      closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
+      undetermined: isSet(object.undetermined) ? globalThis.Boolean(object.undetermined) : false,
     };
   },
 
@@ -464,6 +548,15 @@ export const TrackEvent: MessageFns<TrackEvent> = {
     if (message.identifying !== false) {
       obj.identifying = message.identifying;
     }
+    if (message.embedding?.length) {
+      obj.embedding = message.embedding.map((e) => floatToJson(e));
+    }
+    if (message.closest !== undefined) {
+      obj.closest = Identity.toJSON(message.closest);
+    }
+    if (message.undetermined !== false) {
+      obj.undetermined = message.undetermined;
+    }
     return obj;
   },
 
@@ -485,12 +578,26 @@ export const TrackEvent: MessageFns<TrackEvent> = {
     message.timeMs = object.timeMs ?? 0;
     message.thumbnailJpeg = object.thumbnailJpeg ?? Buffer.alloc(0);
     message.identifying = object.identifying ?? false;
+    message.embedding = object.embedding?.map((e) => e) || [];
+    message.closest = (object.closest !== undefined && object.closest !== null)
+      ? Identity.fromPartial(object.closest)
+      : undefined;
+    message.undetermined = object.undetermined ?? false;
     return message;
   },
 };
 
 function createBaseTrackState(): TrackState {
-  return { trackId: 0, state: 0, box: undefined, identity: undefined, embedded: false, identifying: false };
+  return {
+    trackId: 0,
+    state: 0,
+    box: undefined,
+    identity: undefined,
+    embedded: false,
+    identifying: false,
+    closest: undefined,
+    undetermined: false,
+  };
 }
 
 export const TrackState: MessageFns<TrackState> = {
@@ -512,6 +619,12 @@ export const TrackState: MessageFns<TrackState> = {
     }
     if (message.identifying !== false) {
       writer.uint32(48).bool(message.identifying);
+    }
+    if (message.closest !== undefined) {
+      Identity.encode(message.closest, writer.uint32(58).fork()).join();
+    }
+    if (message.undetermined !== false) {
+      writer.uint32(64).bool(message.undetermined);
     }
     return writer;
   },
@@ -577,6 +690,22 @@ export const TrackState: MessageFns<TrackState> = {
             message.identifying = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.closest = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.undetermined = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -601,6 +730,8 @@ export const TrackState: MessageFns<TrackState> = {
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
       embedded: isSet(object.embedded) ? globalThis.Boolean(object.embedded) : false,
       identifying: isSet(object.identifying) ? globalThis.Boolean(object.identifying) : false,
+      closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
+      undetermined: isSet(object.undetermined) ? globalThis.Boolean(object.undetermined) : false,
     };
   },
 
@@ -624,6 +755,12 @@ export const TrackState: MessageFns<TrackState> = {
     if (message.identifying !== false) {
       obj.identifying = message.identifying;
     }
+    if (message.closest !== undefined) {
+      obj.closest = Identity.toJSON(message.closest);
+    }
+    if (message.undetermined !== false) {
+      obj.undetermined = message.undetermined;
+    }
     return obj;
   },
 
@@ -640,6 +777,10 @@ export const TrackState: MessageFns<TrackState> = {
       : undefined;
     message.embedded = object.embedded ?? false;
     message.identifying = object.identifying ?? false;
+    message.closest = (object.closest !== undefined && object.closest !== null)
+      ? Identity.fromPartial(object.closest)
+      : undefined;
+    message.undetermined = object.undetermined ?? false;
     return message;
   },
 };
