@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { samplePhotos, writeSampleFaceVariants } from "@facetracker/samples";
 import { decodeImage, FaceAnalyzer } from "@facetracker/vision";
 import sharp from "sharp";
@@ -113,6 +115,40 @@ describe("facetracker CLI (sample photos from the registry)", () => {
       ["person-1", "person-2"],
     );
     assertOneLineError(cli("gallery", "delete", "--db", db, "carol"), /no identity 'carol'/);
+  });
+
+  it("gallery list and rename work while another process has the gallery open (as `facetracker up` does)", async () => {
+    const gallery = pathToFileURL(path.join(root, "packages/gallery/src/index.ts")).href;
+    const holder = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { EmbeddedGallery } = await import(process.argv[1]);
+         const gallery = await EmbeddedGallery.open(process.argv[2]);
+         process.stdout.write((await gallery.list()).length + "\\n");
+         process.stdin.on("data", async () => process.stdout.write((await gallery.list()).map((i) => i.name).join(",") + "\\n"));`,
+        gallery,
+        db,
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const lines = createInterface({ input: holder.stdout })[Symbol.asyncIterator]();
+    try {
+      assert.equal((await lines.next()).value, "2", "the other process has the gallery open");
+      let r = cli("gallery", "list", "--db", db);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^person-2\t1 embedding\(s\)/m);
+      r = cli("gallery", "rename", "--db", db, "person-2", "bea");
+      assert.equal(r.code, 0, r.err);
+      holder.stdin.write("list\n");
+      assert.equal((await lines.next()).value, "bea,person-1", "the other process sees the rename");
+      r = cli("gallery", "rename", "--db", db, "bea", "person-2");
+      assert.equal(r.code, 0, r.err);
+    } finally {
+      holder.kill();
+      if (holder.exitCode === null && holder.signalCode === null) await once(holder, "exit");
+    }
   });
 
   it("refuses to enroll a face that already belongs to someone else, and a repeated photo", () => {

@@ -157,9 +157,9 @@ describe("pipeline robustness (real nats-server)", () => {
       ["track", startTrackService],
       ["detect", startDetectService],
     ]);
-    // A second embed worker. An embedded gallery directory has one writer (the LOCK file), so it gets its own
-    // (empty, like the first): with Qdrant every worker would share one gallery. Both galleries being empty,
-    // every face is unknown whichever worker answers.
+    // A second embed worker, with its own gallery directory (empty, like the first; workers may also share
+    // one directory, or a Qdrant collection). Both galleries being empty, every face is unknown whichever
+    // worker answers.
     const second = await startPipeline(nats.url, { ...config, db_path: path.join(dir, "gallery-b") }, [
       ["embed-2", startEmbedService],
     ]);

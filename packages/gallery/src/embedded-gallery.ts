@@ -1,39 +1,47 @@
 /**
- * EmbeddedGallery: a Gallery stored in a local directory, searched in memory.
+ * EmbeddedGallery: a Gallery stored in a local directory, `<dir>/gallery.sqlite` (gallery-database.ts),
+ * searched in memory (VectorIndex).
  *
- * Directory layout:
- *   meta.json          {"format":1,"dimension":512}, written atomically on creation
- *   LOCK               pid of the process that has the gallery open (see lock-file.ts)
- *   journal.log        append-only records (see journal.ts and gallery-records.ts), replayed at open
- *   journal.log.tmp    only during compaction (a leftover one is an interrupted compaction: removed at open)
- *   thumbs/<embeddingId>.jpg
+ * Several processes may open the same directory at once, read-write or read-only (the CLI while
+ * `facetracker up` runs, embed workers, the web page): SQLite in WAL mode lets any number of them read
+ * while one at a time writes, each change is one transaction (an enroll stores all its embeddings or
+ * none), and names stay unique across processes (UNIQUE constraint, checked under the write lock).
  *
- * Every change is one journal record, appended and fsynced before the call resolves (so enroll is atomic:
- * all its embeddings or none). Thumbnails are written (atomically) before the record that references them
- * and removed after the record that deletes them; files left over by a crash in between are removed at open.
+ * Every instance keeps an in-memory copy (gallery-state.ts) for listing and exact search. Before each read
+ * it checks `PRAGMA data_version`, which changes when another connection committed, and then catches up:
+ * it reads again only the identities and embeddings that the `changes` log (filled by triggers) names
+ * since the version it has, or everything when it is further behind than the log keeps. A change first
+ * takes the write lock, catches up the same way, checks against the current state, writes, commits, and
+ * applies itself to the copy.
+ *
+ * A directory in the first format (meta.json, journal.log, thumbs/) is migrated into gallery.sqlite when it
+ * is first opened read-write (legacy-migration.ts).
  */
 
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { errnoCode, makeDirectory } from "@facetracker/infra";
 import {
-  errnoCode,
-  fsyncDirectory,
-  makeDirectory,
-  type PidLock,
-  realPathInside,
-  writeFileAtomic,
-} from "@facetracker/infra";
-import {
-  type EmbeddingEntry,
-  type GalleryRecord,
-  type IdentityState,
-  recordFromJson,
-  recordToJson,
-} from "./gallery-records.ts";
+  checkMeta,
+  createSchema,
+  DATABASE_FILE,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  databaseError,
+  type GalleryMeta,
+  inTransaction,
+  isUniqueViolation,
+  KEPT_CHANGES,
+  openDatabase,
+  readMeta,
+  StatementCache,
+} from "./gallery-database.ts";
+import { type EmbeddingRow, GalleryState, type IdentityEntry, type IdentityRow } from "./gallery-state.ts";
 import { ioError } from "./io-error.ts";
-import { Journal, readJournal } from "./journal.ts";
-import { acquireGalleryLock } from "./lock-file.ts";
+import { hasLegacyGallery, LEGACY_JOURNAL_FILE, readLegacyGallery } from "./legacy-journal-reader.ts";
+import { type GalleryMigration, insertLegacyGallery, moveLegacyFilesAside } from "./legacy-migration.ts";
 import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, NewEmbedding, SearchHit } from "./types.ts";
 import { GalleryError } from "./types.ts";
 import {
@@ -47,126 +55,233 @@ import {
   validateSearchOptions,
   validateVector,
 } from "./validation.ts";
-import { VectorIndex } from "./vector-index.ts";
+import { vectorFromBytes, vectorToBytes } from "./vector-bytes.ts";
 
-export const GALLERY_FORMAT = 1;
-const META_FILE = "meta.json";
-const LOCK_FILE = "LOCK";
-const JOURNAL_FILE = "journal.log";
-const THUMBS_DIR = "thumbs";
-/** Embeddings per enroll record in a compacted journal. */
-const SNAPSHOT_CHUNK = 256;
-const THUMB_FILE_RE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jpg$/;
+export { DATABASE_FILE, GALLERY_FORMAT } from "./gallery-database.ts";
+export type { GalleryMigration } from "./legacy-migration.ts";
 
 export interface EmbeddedGalleryOptions {
   /** Vector dimension (default 512); must match the gallery's when it exists. */
   dimension?: number;
   /**
-   * Compact the journal when it holds more than this many dead entries and they are more than half of it
-   * (default 1000).
-   */
-  compactMinDead?: number;
-  /**
-   * Open for reading only, alongside the one writer (another process): no lock is taken, nothing is
-   * repaired or created, a torn last record (an append in progress) is skipped, and every change throws
-   * GalleryError('READ_ONLY'). A directory that is not a gallery yet reads as empty. See GalleryFollower.
+   * Open for reading only: nothing is created, migrated or changed, and every change throws
+   * GalleryError('READ_ONLY'). A directory that is not a gallery yet reads as empty until one is created
+   * there; one in the first format reads as it is until another process migrates it.
    */
   readOnly?: boolean;
+  /**
+   * How long a statement waits for another process's lock (a change in progress) before failing with
+   * GalleryError('IO'), in milliseconds (default 5000). node:sqlite is synchronous: the wait blocks the
+   * event loop, which writes kept short make rare.
+   */
+  busyTimeoutMs?: number;
 }
 
-/** What opening the gallery had to repair. */
-export interface OpenRecovery {
-  /** Bytes of a torn last journal record that were truncated away (0 when the journal was clean). */
-  discardedJournalBytes: number;
-  /** Why the discarded tail was invalid. */
-  discardedReason?: string;
-  /** Thumbnail files that no journal record references (left by a crash), removed. */
-  removedOrphanThumbnails: number;
-  /** True when a leftover journal.log.tmp of an interrupted compaction was removed. */
-  removedCompactionLeftover: boolean;
-}
+/** Names a directory may hold before a gallery is created in it (leftovers of an interrupted creation). */
+const CREATION_LEFTOVERS = new Set([
+  DATABASE_FILE,
+  `${DATABASE_FILE}-wal`,
+  `${DATABASE_FILE}-shm`,
+  `${DATABASE_FILE}-journal`,
+]);
 
-interface IdentityEntry extends IdentityState {
-  embeddingIds: Set<string>;
-}
-
-interface EmbeddingMeta {
+interface IdentityDbRow {
   id: string;
-  identityId: string;
-  source?: string;
-  hasThumbnail: boolean;
-  createdAt: string;
+  name: string;
+  attributes: string;
+  created_at: string;
 }
 
-/** Entries a journal record accounts for (an identity state and each embedding count one). */
-function recordUnits(record: GalleryRecord): number {
-  return record.type === "enroll" ? 1 + record.embeddings.length : 1;
+const SELECT_EMBEDDING =
+  "SELECT seq, id, identity_id, source, thumbnail IS NOT NULL AS has_thumbnail, created_at, vector FROM embeddings";
+/** Rows read per query when the whole gallery is loaded. */
+const PAGE_ROWS = 1000;
+
+interface EmbeddingDbRow {
+  seq: number;
+  id: string;
+  identity_id: string;
+  source: string | null;
+  has_thumbnail: number;
+  created_at: string;
+  vector: Uint8Array;
+}
+
+function embeddingRow(row: EmbeddingDbRow): EmbeddingRow {
+  const out: EmbeddingRow = {
+    seq: row.seq,
+    id: row.id,
+    identityId: row.identity_id,
+    hasThumbnail: row.has_thumbnail === 1,
+    createdAt: row.created_at,
+  };
+  if (row.source !== null) out.source = row.source;
+  return out;
 }
 
 export class EmbeddedGallery implements Gallery {
   readonly dimension: number;
   /** Absolute path of the gallery directory. */
   readonly directory: string;
-  readonly recovery: OpenRecovery;
-  readonly #compactMinDead: number;
+  /** Absolute path of the database file (`<directory>/gallery.sqlite`). */
+  readonly file: string;
+  /** Set when this open migrated a gallery of the first format (journal.log) into the database. */
+  readonly migration: GalleryMigration | undefined;
   readonly #readOnly: boolean;
-  readonly #identities = new Map<string, IdentityEntry>();
-  readonly #byName = new Map<string, string>();
-  readonly #embeddings = new Map<string, EmbeddingMeta>();
-  readonly #index: VectorIndex;
-  #journal: Journal | undefined;
-  #lock: PidLock | undefined;
-  /** Journal entries written (live and dead); see recordUnits. */
-  #journalUnits = 0;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #busyTimeoutMs: number;
+  #db: DatabaseSync;
+  #statements: StatementCache;
+  /** Read-only only: #db is an in-memory stand-in (empty, or the old journal's state) until the file exists. */
+  #standIn: boolean;
+  readonly #state: GalleryState;
+  /** PRAGMA data_version when the state was last synced with the database (undefined: never). */
+  #dataVersion: number | undefined;
+  /** The last `changes.version` the state includes (undefined: nothing loaded yet). */
+  #changeVersion: number | undefined;
+  #reloads = 0;
   #closed = false;
-  #closing: Promise<void> | undefined;
 
-  private constructor(directory: string, dimension: number, compactMinDead: number, readOnly: boolean) {
-    this.directory = directory;
-    this.dimension = dimension;
-    this.#compactMinDead = compactMinDead;
-    this.#readOnly = readOnly;
-    this.#index = new VectorIndex(dimension);
-    this.recovery = {
-      discardedJournalBytes: 0,
-      removedOrphanThumbnails: 0,
-      removedCompactionLeftover: false,
-    };
+  private constructor(init: {
+    directory: string;
+    dimension: number;
+    readOnly: boolean;
+    busyTimeoutMs: number;
+    db: DatabaseSync;
+    standIn: boolean;
+    migration?: GalleryMigration;
+  }) {
+    this.directory = init.directory;
+    this.file = join(init.directory, DATABASE_FILE);
+    this.dimension = init.dimension;
+    this.#readOnly = init.readOnly;
+    this.#busyTimeoutMs = init.busyTimeoutMs;
+    this.#db = init.db;
+    this.#statements = new StatementCache(init.db);
+    this.#standIn = init.standIn;
+    this.#state = new GalleryState(init.dimension);
+    this.migration = init.migration;
   }
 
-  /** Opens (creating when needed) the gallery in directory `dir`. */
+  /** Opens (creating or migrating when needed, unless read-only) the gallery in directory `dir`. */
   static async open(dir: string, options: EmbeddedGalleryOptions = {}): Promise<EmbeddedGallery> {
     const dimension = validateDimension(options.dimension ?? DEFAULT_DIMENSION);
-    const compactMinDead = options.compactMinDead ?? 1000;
-    if (!Number.isInteger(compactMinDead) || compactMinDead < 0) {
-      throw new GalleryError("INVALID", `compactMinDead must be an integer >= 0, got ${compactMinDead}`);
+    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new GalleryError("INVALID", `busyTimeoutMs must be an integer >= 0, got ${busyTimeoutMs}`);
     }
     if (typeof dir !== "string" || dir.length === 0) {
       throw new GalleryError("INVALID", "the gallery directory must be a non-empty path");
     }
     const directory = resolve(dir);
-    if (options.readOnly) {
-      const gallery = new EmbeddedGallery(directory, dimension, compactMinDead, true);
-      await gallery.#loadReadOnly();
-      return gallery;
+    const settings = { directory, dimension, busyTimeoutMs };
+    const gallery = options.readOnly
+      ? await EmbeddedGallery.#openReadOnly(settings)
+      : await EmbeddedGallery.#openReadWrite(settings);
+    try {
+      gallery.#catchUp();
+    } catch (error) {
+      gallery.#db.close();
+      throw error;
     }
+    return gallery;
+  }
+
+  static async #openReadWrite(settings: {
+    directory: string;
+    dimension: number;
+    busyTimeoutMs: number;
+  }): Promise<EmbeddedGallery> {
+    const { directory, dimension, busyTimeoutMs } = settings;
     try {
       await makeDirectory(directory);
     } catch (error) {
       throw ioError("create the gallery directory", directory, error);
     }
-    const lock = await acquireGalleryLock(join(directory, LOCK_FILE));
-    const gallery = new EmbeddedGallery(directory, dimension, compactMinDead, false);
-    gallery.#lock = lock;
+    const file = join(directory, DATABASE_FILE);
+    const legacy = await hasLegacyGallery(directory);
+    const fileExists = await exists(file);
+    if (!legacy && !fileExists) await checkCanInitialise(directory);
+    // An old gallery is read (and checked) before anything is created; it may take a while, so it is read
+    // before the write lock is taken.
+    let old = legacy && !fileExists ? await readLegacyGallery(directory, dimension) : undefined;
+    const db = openDatabase(file, { readOnly: false, busyTimeoutMs });
     try {
-      await gallery.#load();
+      let meta = guard("read", file, () => readMeta(db, file));
+      let migration: GalleryMigration | undefined;
+      if (!meta) {
+        if (legacy) old ??= await readLegacyGallery(directory, dimension);
+        meta = guard("create", file, () =>
+          inTransaction(db, "IMMEDIATE", (): GalleryMeta => {
+            // Another process may have created or migrated it meanwhile.
+            const current = readMeta(db, file);
+            if (current) return current;
+            const created = createSchema(db, dimension);
+            if (!old) return created;
+            const from = `${join(directory, LEGACY_JOURNAL_FILE)} at ${new Date().toISOString()}`;
+            migration = insertLegacyGallery(db, old, from);
+            return { ...created, migratedFrom: from };
+          }),
+        );
+      }
+      checkMeta(meta, file, dimension);
+      // The old files go once their content is committed here (also after a crash right before).
+      if (legacy && meta.migratedFrom !== undefined) {
+        try {
+          const movedTo = await moveLegacyFilesAside(directory);
+          if (migration && movedTo) migration.movedTo = movedTo;
+        } catch (error) {
+          process.emitWarning(
+            `the gallery was migrated into ${file}, but its old files could not be moved aside: ${(error as Error).message}`,
+            "GalleryWarning",
+          );
+        }
+      }
+      return new EmbeddedGallery({
+        ...settings,
+        readOnly: false,
+        db,
+        standIn: false,
+        ...(migration ? { migration } : {}),
+      });
     } catch (error) {
-      await gallery.#journal?.close().catch(() => {});
-      await lock.release().catch(() => {});
+      db.close();
       throw error;
     }
-    return gallery;
+  }
+
+  static async #openReadOnly(settings: {
+    directory: string;
+    dimension: number;
+    busyTimeoutMs: number;
+  }): Promise<EmbeddedGallery> {
+    const { directory, dimension, busyTimeoutMs } = settings;
+    const file = join(directory, DATABASE_FILE);
+    const db = (await exists(file)) ? openCreatedReadOnly(file, dimension, busyTimeoutMs) : undefined;
+    if (db) return new EmbeddedGallery({ ...settings, readOnly: true, db, standIn: false });
+    // Not created yet (or being created): an in-memory stand-in, with the old journal's state if there is one.
+    const legacy = (await hasLegacyGallery(directory))
+      ? await readLegacyGallery(directory, dimension)
+      : undefined;
+    const standIn = new DatabaseSync(":memory:");
+    inTransaction(standIn, "IMMEDIATE", () => {
+      createSchema(standIn, dimension);
+      if (legacy) insertLegacyGallery(standIn, legacy, join(directory, LEGACY_JOURNAL_FILE));
+    });
+    return new EmbeddedGallery({ ...settings, readOnly: true, db: standIn, standIn: true });
+  }
+
+  /** How many times the state was reloaded because another connection changed the gallery. */
+  get reloads(): number {
+    return this.#reloads;
+  }
+
+  /**
+   * Reloads the state now if another process changed the gallery (reads do it by themselves); resolves
+   * to whether it did.
+   */
+  async refresh(): Promise<boolean> {
+    this.#checkOpen();
+    return this.#catchUp();
   }
 
   async enroll(
@@ -174,14 +289,14 @@ export class EmbeddedGallery implements Gallery {
     embeddings: NewEmbedding[],
     attributes?: Attributes,
   ): Promise<{ identity: IdentityInfo; embeddingIds: string[] }> {
-    this.#checkOpen();
+    this.#checkWritable();
     const validName = validateName(name);
     const validAttributes = validateAttributes(attributes);
     const valid = validateEmbeddings(embeddings, this.dimension);
-    return this.#exclusive(async () => {
-      const existing = this.#identityByName(validName);
+    return this.#change("enroll in", () => {
+      const existing = this.#state.identityByName(validName);
       const now = new Date().toISOString();
-      const identity: IdentityState = existing
+      const identity: IdentityRow = existing
         ? {
             id: existing.id,
             name: existing.name,
@@ -189,126 +304,133 @@ export class EmbeddedGallery implements Gallery {
             createdAt: existing.createdAt,
           }
         : { id: randomUUID(), name: validName, attributes: validAttributes, createdAt: now };
-      const entries: EmbeddingEntry[] = valid.map((e) => ({
-        id: randomUUID(),
-        vector: e.vector,
-        ...(e.source === undefined ? {} : { source: e.source }),
-        thumbnail: e.thumbnail !== undefined,
-        createdAt: now,
-      }));
-      if (existing && entries.length === 0 && sameAttributes(existing.attributes, identity.attributes)) {
-        return { identity: this.#info(existing), embeddingIds: [] };
+      if (!existing) {
+        this.#statements
+          .get("INSERT INTO identities (id, name, attributes, created_at) VALUES (?, ?, ?, ?)")
+          .run(identity.id, identity.name, JSON.stringify(identity.attributes), identity.createdAt);
+      } else if (!sameAttributes(existing.attributes, identity.attributes)) {
+        this.#statements
+          .get("UPDATE identities SET attributes = ? WHERE id = ?")
+          .run(JSON.stringify(identity.attributes), identity.id);
       }
-      const thumbnails = valid.flatMap((e, i) =>
-        e.thumbnail ? [{ id: (entries[i] as EmbeddingEntry).id, bytes: e.thumbnail }] : [],
+      const insert = this.#statements.get(
+        "INSERT INTO embeddings (id, identity_id, source, created_at, vector, thumbnail) VALUES (?, ?, ?, ?, ?, ?)",
       );
-      await this.#writeThumbnails(thumbnails);
-      try {
-        await this.#commit({ type: "enroll", identity, embeddings: entries });
-      } catch (error) {
-        await this.#removeThumbnails(thumbnails.map((t) => t.id));
-        throw error;
-      }
-      return {
-        identity: this.#info(this.#identities.get(identity.id) as IdentityEntry),
-        embeddingIds: entries.map((e) => e.id),
+      const added = valid.map((e) => {
+        const id = randomUUID();
+        const { lastInsertRowid } = insert.run(
+          id,
+          identity.id,
+          e.source ?? null,
+          now,
+          vectorToBytes(e.vector),
+          e.thumbnail ?? null,
+        );
+        const row: EmbeddingRow = {
+          seq: Number(lastInsertRowid),
+          id,
+          identityId: identity.id,
+          hasThumbnail: e.thumbnail !== undefined,
+          createdAt: now,
+        };
+        if (e.source !== undefined) row.source = e.source;
+        return { row, vector: e.vector };
+      });
+      return () => {
+        const entry = this.#state.putIdentity(identity);
+        for (const { row, vector } of added) this.#state.addEmbedding(row, vector);
+        return { identity: this.#state.info(entry), embeddingIds: added.map((a) => a.row.id) };
       };
     });
   }
 
   async list(): Promise<IdentityInfo[]> {
-    this.#checkOpen();
-    return [...this.#identities.values()]
-      .map((entry) => this.#info(entry))
+    this.#read();
+    return [...this.#state.identities()]
+      .map((entry) => this.#state.info(entry))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async get(idOrName: string): Promise<IdentityInfo | undefined> {
-    this.#checkOpen();
-    const entry = this.#find(idOrName);
-    return entry ? this.#info(entry) : undefined;
+    this.#read();
+    const entry = this.#state.find(idOrName);
+    return entry ? this.#state.info(entry) : undefined;
   }
 
   /** The identity's embeddings in enrollment order; GalleryError('NOT_FOUND') when there is no such identity. */
   async embeddings(idOrName: string): Promise<EmbeddingInfo[]> {
-    this.#checkOpen();
-    const entry = this.#require(idOrName);
-    return [...entry.embeddingIds].map((id) => {
-      const meta = this.#embeddings.get(id) as EmbeddingMeta;
-      const info: EmbeddingInfo = {
-        id: meta.id,
-        identityId: meta.identityId,
-        hasThumbnail: meta.hasThumbnail,
-        createdAt: meta.createdAt,
-      };
-      if (meta.source !== undefined) info.source = meta.source;
-      return info;
-    });
+    this.#read();
+    return this.#state.embeddingInfos(this.#require(idOrName));
   }
 
   async thumbnail(embeddingId: string): Promise<Uint8Array | undefined> {
-    this.#checkOpen();
-    const meta = typeof embeddingId === "string" ? this.#embeddings.get(embeddingId) : undefined;
-    if (!meta?.hasThumbnail) return undefined;
-    const path = this.#thumbPath(meta.id);
-    try {
-      // The real file must be inside thumbs/: a symbolic link out of it is refused (IO error), never read.
-      return new Uint8Array(await readFile(await realPathInside(join(this.directory, THUMBS_DIR), path)));
-    } catch (error) {
-      // Deleted concurrently (or removed by hand): there is no thumbnail to return.
-      if (errnoCode(error) === "ENOENT") return undefined;
-      throw ioError("read", path, error);
-    }
+    this.#read();
+    if (typeof embeddingId !== "string") return undefined;
+    const row = guard("read", this.file, () =>
+      this.#statements.get("SELECT thumbnail FROM embeddings WHERE id = ?").get(embeddingId),
+    ) as { thumbnail: Uint8Array | null } | undefined;
+    return row?.thumbnail ? new Uint8Array(row.thumbnail) : undefined;
   }
 
   async rename(idOrName: string, newName: string): Promise<IdentityInfo> {
-    this.#checkOpen();
+    this.#checkWritable();
     const validName = validateName(newName, "new name");
-    return this.#exclusive(async () => {
+    return this.#change("rename in", () => {
       const entry = this.#require(idOrName);
-      if (entry.name === validName) return this.#info(entry);
-      if (this.#byName.has(validName)) {
-        throw new GalleryError("NAME_TAKEN", `an identity named "${validName}" already exists`);
+      if (entry.name === validName) return () => this.#state.info(entry);
+      if (this.#state.identityByName(validName)) throw nameTaken(validName);
+      try {
+        this.#statements.get("UPDATE identities SET name = ? WHERE id = ?").run(validName, entry.id);
+      } catch (error) {
+        throw isUniqueViolation(error) ? nameTaken(validName) : error;
       }
-      await this.#commit({ type: "identity", identity: { ...this.#state(entry), name: validName } });
-      return this.#info(entry);
+      return () => this.#state.info(this.#state.putIdentity({ ...rowOf(entry), name: validName }));
     });
   }
 
   async setAttributes(idOrName: string, attributes: Attributes): Promise<IdentityInfo> {
-    this.#checkOpen();
+    this.#checkWritable();
     const validAttributes = validateAttributes(attributes);
-    return this.#exclusive(async () => {
+    return this.#change("change", () => {
       const entry = this.#require(idOrName);
       const merged = mergeAttributes(entry.attributes, validAttributes);
-      if (!sameAttributes(merged, entry.attributes)) {
-        await this.#commit({ type: "identity", identity: { ...this.#state(entry), attributes: merged } });
-      }
-      return this.#info(entry);
+      if (sameAttributes(merged, entry.attributes)) return () => this.#state.info(entry);
+      this.#statements
+        .get("UPDATE identities SET attributes = ? WHERE id = ?")
+        .run(JSON.stringify(merged), entry.id);
+      return () => this.#state.info(this.#state.putIdentity({ ...rowOf(entry), attributes: merged }));
     });
   }
 
   async deleteIdentity(idOrName: string): Promise<boolean> {
-    this.#checkOpen();
-    return this.#exclusive(async () => {
-      const entry = this.#find(idOrName);
-      if (!entry) return false;
-      const withThumbnails = [...entry.embeddingIds].filter((id) => this.#embeddings.get(id)?.hasThumbnail);
-      await this.#commit({ type: "delete-identity", id: entry.id });
-      await this.#removeThumbnails(withThumbnails);
-      return true;
+    this.#checkWritable();
+    const deleted = this.#change("delete from", () => {
+      const entry = this.#state.find(idOrName);
+      if (!entry) return () => false;
+      // ON DELETE CASCADE removes its embeddings (and thumbnails) in the same transaction.
+      this.#statements.get("DELETE FROM identities WHERE id = ?").run(entry.id);
+      return () => {
+        this.#state.deleteIdentity(entry.id);
+        return true;
+      };
     });
+    if (deleted) this.#checkpoint();
+    return deleted;
   }
 
   async deleteEmbedding(embeddingId: string): Promise<boolean> {
-    this.#checkOpen();
-    return this.#exclusive(async () => {
-      const meta = typeof embeddingId === "string" ? this.#embeddings.get(embeddingId) : undefined;
-      if (!meta) return false;
-      await this.#commit({ type: "delete-embedding", id: meta.id });
-      if (meta.hasThumbnail) await this.#removeThumbnails([meta.id]);
-      return true;
+    this.#checkWritable();
+    const deleted = this.#change("delete from", () => {
+      const row = this.#state.embedding(embeddingId);
+      if (!row) return () => false;
+      this.#statements.get("DELETE FROM embeddings WHERE id = ?").run(row.id);
+      return () => {
+        this.#state.deleteEmbedding(row.id);
+        return true;
+      };
     });
+    if (deleted) this.#checkpoint();
+    return deleted;
   }
 
   async search(
@@ -318,12 +440,13 @@ export class EmbeddedGallery implements Gallery {
     this.#checkOpen();
     const query = validateVector(vector, this.dimension, "query vector");
     const { k, minSimilarity, perIdentity } = validateSearchOptions(options);
-    const hits = this.#index.search(query, k, {
+    this.#read();
+    const hits = this.#state.index.search(query, k, {
       perGroup: perIdentity,
       ...(minSimilarity === undefined ? {} : { minScore: minSimilarity }),
     });
     return hits.map((hit) => {
-      const identity = this.#identities.get(hit.group) as IdentityEntry;
+      const identity = this.#state.identity(hit.group) as IdentityEntry;
       return {
         identityId: identity.id,
         name: identity.name,
@@ -335,424 +458,336 @@ export class EmbeddedGallery implements Gallery {
   }
 
   async size(): Promise<number> {
+    this.#read();
+    return this.#state.embeddingCount;
+  }
+
+  /** Closes the database connection (every change is already committed). Idempotent. */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.#db.close();
+      } catch {}
+    }
+    return Promise.resolve();
+  }
+
+  // ---- keeping up with the database
+
+  /** Before a read: the gallery is open and the state is current. */
+  #read(): void {
     this.#checkOpen();
-    return this.#embeddings.size;
+    this.#catchUp();
+  }
+
+  /** Brings the state up to date if the database changed (or replaces a stand-in); true if it changed. */
+  #catchUp(): boolean {
+    if (this.#standIn) this.#replaceStandIn();
+    return guard("read", this.file, () => {
+      // The cheap check first, outside a transaction; the sync reads the version again in its snapshot.
+      if (this.#dataVersion !== undefined && this.#currentDataVersion() === this.#dataVersion) return false;
+      return inTransaction(this.#db, "DEFERRED", () => this.#sync());
+    });
+  }
+
+  /** PRAGMA data_version: changes when another connection (any process) commits a change. */
+  #currentDataVersion(): number {
+    return (this.#statements.get("PRAGMA data_version").get() as { data_version: number }).data_version;
   }
 
   /**
-   * Rewrites the journal as a snapshot of the live state (one record per identity and up to 256 of its
-   * embeddings). Done automatically when the journal is mostly dead records.
+   * In a transaction: if another connection committed since the last sync (data_version, read first in
+   * the transaction, is the version of the snapshot read), reads what changed; true if anything did.
    */
-  async compact(): Promise<void> {
-    this.#checkOpen();
-    await this.#exclusive(() => this.#compact());
+  #sync(): boolean {
+    const version = this.#currentDataVersion();
+    if (version === this.#dataVersion) return false;
+    const first = this.#changeVersion === undefined;
+    const changed = first ? this.#loadAll() : this.#loadChanges(this.#changeVersion as number);
+    this.#dataVersion = version;
+    if (changed && !first) this.#reloads++;
+    return changed;
   }
 
-  /** Journal statistics: entries written, entries still live. */
-  journalStats(): { entries: number; liveEntries: number; bytes: number } {
-    return {
-      entries: this.#journalUnits,
-      liveEntries: this.#liveUnits(),
-      bytes: this.#journal?.size ?? 0,
-    };
+  /** The last `changes.version` assigned (0 before any change). */
+  #lastChangeVersion(): number {
+    const row = this.#statements.get("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get() as
+      | { seq: number }
+      | undefined;
+    return row?.seq ?? 0;
   }
 
-  /** Waits for the changes in progress, closes the journal and releases the lock. Idempotent. */
-  close(): Promise<void> {
-    this.#closed = true;
-    this.#closing ??= this.#queue.then(async () => {
-      try {
-        await this.#journal?.close();
-      } finally {
-        this.#journal = undefined;
-        await this.#lock?.release().catch(() => {});
-        this.#lock = undefined;
+  /**
+   * Reads everything: identities, and embeddings in one pass (1,000 rows per query), decoding only the
+   * vectors not in memory yet.
+   */
+  #loadAll(): true {
+    const identities = (
+      this.#statements
+        .get("SELECT id, name, attributes, created_at FROM identities")
+        .all() as unknown as IdentityDbRow[]
+    ).map((row) => this.#identityRow(row));
+    const embeddings: EmbeddingRow[] = [];
+    const vectors = new Map<string, Float32Array>();
+    const page = this.#statements.get(`${SELECT_EMBEDDING} WHERE seq >= ? ORDER BY seq LIMIT ${PAGE_ROWS}`);
+    for (let from = 0; ; ) {
+      const rows = page.all(from) as unknown as EmbeddingDbRow[];
+      for (const row of rows) {
+        embeddings.push(embeddingRow(row));
+        if (!this.#state.index.has(row.id)) vectors.set(row.id, this.#vector(row.id, row.vector));
       }
-    });
-    return this.#closing;
-  }
-
-  // ---- loading
-
-  /** Reads the state without changing any file (see EmbeddedGalleryOptions.readOnly). */
-  async #loadReadOnly(): Promise<void> {
-    const metaPath = join(this.directory, META_FILE);
-    let text: string;
-    try {
-      text = await readFile(metaPath, "utf8");
-    } catch (error) {
-      if (errnoCode(error) === "ENOENT") return; // not created yet: empty
-      throw ioError("read", metaPath, error);
-    }
-    this.#checkMeta(metaPath, text);
-    await this.#replayJournal(join(this.directory, JOURNAL_FILE));
-  }
-
-  /** Applies every valid record of the journal; a record that makes no sense is corruption. */
-  #replayJournal(journalPath: string): ReturnType<typeof readJournal> {
-    return readJournal(journalPath, (json, line) => {
-      let record: GalleryRecord;
-      try {
-        record = recordFromJson(json, this.dimension);
-        this.#apply(record);
-      } catch (error) {
-        throw new GalleryError(
-          "CORRUPT",
-          `${journalPath} is corrupt at line ${line}: ${(error as Error).message}`,
-          { cause: error },
-        );
-      }
-      this.#journalUnits += recordUnits(record);
-    });
-  }
-
-  async #load(): Promise<void> {
-    await this.#loadOrCreateMeta();
-    const tmp = join(this.directory, `${JOURNAL_FILE}.tmp`);
-    try {
-      await rm(tmp);
-      this.recovery.removedCompactionLeftover = true;
-    } catch (error) {
-      if (errnoCode(error) !== "ENOENT") throw ioError("remove", tmp, error);
+      if (rows.length < PAGE_ROWS) break;
+      from = (rows[rows.length - 1] as EmbeddingDbRow).seq + 1;
     }
     try {
-      await makeDirectory(join(this.directory, THUMBS_DIR));
+      this.#state.replace(identities, embeddings, vectors);
     } catch (error) {
-      throw ioError("create", join(this.directory, THUMBS_DIR), error);
+      throw this.#corrupt((error as Error).message);
     }
-
-    const journalPath = join(this.directory, JOURNAL_FILE);
-    const result = await this.#replayJournal(journalPath);
-    this.#journal = await Journal.open(journalPath, result.validBytes);
-    if (result.tornBytes > 0) {
-      this.recovery.discardedJournalBytes = result.tornBytes;
-      if (result.tornReason !== undefined) this.recovery.discardedReason = result.tornReason;
-    }
-    await this.#removeOrphanThumbnails();
-    if (this.#shouldCompact()) await this.#compact();
+    this.#changeVersion = this.#lastChangeVersion();
+    return true;
   }
 
-  async #loadOrCreateMeta(): Promise<void> {
-    const path = join(this.directory, META_FILE);
-    let text: string | undefined;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      if (errnoCode(error) !== "ENOENT") throw ioError("read", path, error);
+  /**
+   * Reads again the identities and embeddings named in `changes` after version `since`, and applies
+   * them; everything again when that part of the log was pruned. True if anything changed.
+   */
+  #loadChanges(since: number): boolean {
+    const pruned = this.#statements
+      .get("SELECT value FROM meta WHERE key = 'changes_pruned_through'")
+      .get() as { value: string } | undefined;
+    if (pruned !== undefined && Number(pruned.value) > since) return this.#loadAll();
+    const changes = this.#statements
+      .get("SELECT version, identity_id, embedding_id FROM changes WHERE version > ? ORDER BY version")
+      .all(since) as { version: number; identity_id: string | null; embedding_id: string | null }[];
+    if (changes.length === 0) return false;
+    const identityIds = new Set<string>();
+    const embeddingIds = new Set<string>();
+    for (const c of changes) {
+      if (c.identity_id !== null) identityIds.add(c.identity_id);
+      if (c.embedding_id !== null) embeddingIds.add(c.embedding_id);
     }
-    if (text === undefined) {
-      await this.#checkCanInitialise();
-      try {
-        await writeFileAtomic(
-          path,
-          `${JSON.stringify({ format: GALLERY_FORMAT, dimension: this.dimension })}\n`,
-        );
-      } catch (error) {
-        throw ioError("write", path, error);
-      }
-      return;
-    }
-    this.#checkMeta(path, text);
-  }
-
-  /** Checks meta.json's text: format and dimension. */
-  #checkMeta(path: string, text: string): void {
-    let meta: unknown;
-    try {
-      meta = JSON.parse(text);
-    } catch (error) {
-      throw new GalleryError("CORRUPT", `${path} is not valid JSON: ${(error as Error).message}`);
-    }
-    if (meta === null || typeof meta !== "object" || !("format" in meta) || !("dimension" in meta)) {
-      throw new GalleryError(
-        "CORRUPT",
-        `${path} does not describe a gallery (expected {"format", "dimension"})`,
-      );
-    }
-    if (meta.format !== GALLERY_FORMAT) {
-      throw new GalleryError(
-        "INVALID",
-        `${path}: unsupported gallery format ${JSON.stringify(meta.format)} (this version reads format ${GALLERY_FORMAT})`,
-      );
-    }
-    if (meta.dimension !== this.dimension) {
-      throw new GalleryError(
-        "INVALID",
-        `the gallery at ${this.directory} has dimension ${JSON.stringify(meta.dimension)}, it was opened with dimension ${this.dimension}`,
-      );
-    }
-  }
-
-  /** A gallery is only created in an empty directory (or one holding only what a crashed creation left). */
-  async #checkCanInitialise(): Promise<void> {
-    let entries: string[];
-    try {
-      entries = await readdir(this.directory);
-    } catch (error) {
-      throw ioError("read", this.directory, error);
-    }
-    if (entries.includes(JOURNAL_FILE)) {
-      throw new GalleryError(
-        "CORRUPT",
-        `${join(this.directory, META_FILE)} is missing but ${join(this.directory, JOURNAL_FILE)} exists`,
-      );
-    }
-    const foreign = entries.filter(
-      (e) => e !== LOCK_FILE && e !== THUMBS_DIR && e !== `${JOURNAL_FILE}.tmp` && !/^\..*\.tmp$/.test(e),
+    // Read (and check) everything first, then apply: a damaged row changes nothing.
+    const present: IdentityRow[] = [];
+    const gone: string[] = [];
+    const identityById = this.#statements.get(
+      "SELECT id, name, attributes, created_at FROM identities WHERE id = ?",
     );
-    if (foreign.length > 0) {
-      throw new GalleryError(
-        "INVALID",
-        `${this.directory} is not a gallery (no ${META_FILE}) and is not empty (it holds ${foreign
-          .slice(0, 3)
-          .join(", ")}${foreign.length > 3 ? ", ..." : ""}): use an empty or new directory`,
-      );
+    for (const id of identityIds) {
+      const row = identityById.get(id) as IdentityDbRow | undefined;
+      if (row) present.push(this.#identityRow(row));
+      else gone.push(id);
     }
+    const added: { row: EmbeddingRow; vector: Float32Array }[] = [];
+    const deleted: string[] = [];
+    const embeddingById = this.#statements.get(`${SELECT_EMBEDDING} WHERE id = ?`);
+    for (const id of embeddingIds) {
+      const row = embeddingById.get(id) as EmbeddingDbRow | undefined;
+      if (!row) deleted.push(id);
+      else if (!this.#state.embedding(id))
+        added.push({ row: embeddingRow(row), vector: this.#vector(id, row.vector) });
+    }
+    added.sort((a, b) => a.row.seq - b.row.seq);
+    const identityIdsAfter = new Set([...this.#state.identities()].map((i) => i.id));
+    for (const row of present) identityIdsAfter.add(row.id);
+    for (const id of gone) identityIdsAfter.delete(id);
+    // An embedding of an identity neither known nor read here cannot happen (every insert is logged),
+    // unless the database was changed by hand: read everything then.
+    if (!added.every((a) => identityIdsAfter.has(a.row.identityId))) return this.#loadAll();
+    for (const row of present) this.#state.putIdentity(row);
+    for (const id of gone) this.#state.deleteIdentity(id);
+    for (const id of deleted) this.#state.deleteEmbedding(id);
+    for (const { row, vector } of added) this.#state.addEmbedding(row, vector);
+    this.#changeVersion = (changes[changes.length - 1] as { version: number }).version;
+    return true;
   }
 
-  async #removeOrphanThumbnails(): Promise<void> {
-    const dir = join(this.directory, THUMBS_DIR);
-    let names: string[];
+  #identityRow(row: IdentityDbRow): IdentityRow {
+    let attributes: unknown;
     try {
-      names = await readdir(dir);
+      attributes = JSON.parse(row.attributes);
+    } catch {}
+    if (
+      attributes === null ||
+      typeof attributes !== "object" ||
+      Array.isArray(attributes) ||
+      !Object.values(attributes).every((v) => typeof v === "string")
+    ) {
+      throw this.#corrupt(`the attributes of identity ${row.id} are not an object of strings`);
+    }
+    return { id: row.id, name: row.name, attributes: attributes as Attributes, createdAt: row.created_at };
+  }
+
+  #vector(id: string, bytes: Uint8Array): Float32Array {
+    try {
+      return vectorFromBytes(bytes, this.dimension);
     } catch (error) {
-      throw ioError("read", dir, error);
+      throw this.#corrupt(`embedding ${id}: ${(error as Error).message}`);
     }
-    for (const name of names) {
-      const id = THUMB_FILE_RE.exec(name)?.[1];
-      if (id !== undefined && this.#embeddings.get(id)?.hasThumbnail) continue;
+  }
+
+  /** Read-only: once the database file is created (or migrated) by another process, reads switch to it. */
+  #replaceStandIn(): boolean {
+    if (!existsSync(this.file)) return false;
+    const db = openCreatedReadOnly(this.file, this.dimension, this.#busyTimeoutMs);
+    if (!db) return false;
+    this.#db.close();
+    this.#db = db;
+    this.#statements = new StatementCache(db);
+    this.#standIn = false;
+    this.#dataVersion = undefined;
+    this.#changeVersion = undefined;
+    this.#reloads++; // the stand-in's state is replaced (the load below does not count it again)
+    return true;
+  }
+
+  /**
+   * Runs a change: takes the write lock (waiting for another process's change up to the busy timeout),
+   * catches up with what other processes committed, runs `write` (checks against the state and SQL), then
+   * commits and runs the closure `write` returned, which updates the in-memory state and gives the result.
+   */
+  #change<T>(action: string, write: () => () => T): T {
+    const apply = guard(action, this.file, () =>
+      inTransaction(this.#db, "IMMEDIATE", () => {
+        this.#sync();
+        const applyChange = write();
+        const changeVersion = this.#lastChangeVersion();
+        this.#pruneChanges(changeVersion);
+        return () => {
+          this.#changeVersion = changeVersion; // this change's own rows in `changes` are applied below
+          return applyChange();
+        };
+      }),
+    );
+    return apply();
+  }
+
+  /** Keeps the last KEPT_CHANGES rows of `changes`, and records what was deleted (in the transaction). */
+  #pruneChanges(last: number): void {
+    const through = last - KEPT_CHANGES;
+    if (through <= 0) return;
+    const { changes } = this.#statements.get("DELETE FROM changes WHERE version <= ?").run(through);
+    if (Number(changes) > 0) {
+      this.#statements
+        .get(
+          "INSERT INTO meta (key, value) VALUES ('changes_pruned_through', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .run(String(through));
+    }
+  }
+
+  /**
+   * After a deletion: copies the WAL into the database and truncates it, so that the deleted rows (zeroed
+   * by secure_delete) leave no older copy in gallery.sqlite-wal. Best effort, waiting 100 ms at most for
+   * readers of an older snapshot: otherwise the next checkpoint does it (automatic every 1,000 pages of
+   * WAL, and when the last connection closes).
+   */
+  #checkpoint(): void {
+    try {
+      this.#db.exec("PRAGMA busy_timeout = 100");
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch {
+    } finally {
       try {
-        await rm(join(dir, name), { force: true, recursive: true });
-        this.recovery.removedOrphanThumbnails++;
-      } catch (error) {
-        throw ioError("remove", join(dir, name), error);
-      }
-    }
-  }
-
-  // ---- state
-
-  /** Applies a record to the in-memory state; throws (without changing anything) when it makes no sense. */
-  #apply(record: GalleryRecord): void {
-    switch (record.type) {
-      case "enroll": {
-        const { identity, embeddings } = record;
-        this.#checkIdentityState(identity, !this.#identities.has(identity.id));
-        const seen = new Set<string>();
-        for (const e of embeddings) {
-          if (this.#embeddings.has(e.id) || seen.has(e.id))
-            throw new Error(`embedding ${e.id} already exists`);
-          seen.add(e.id);
-        }
-        const entry = this.#upsertIdentity(identity);
-        for (const e of embeddings) {
-          this.#index.add(e.id, entry.id, e.vector);
-          const meta: EmbeddingMeta = {
-            id: e.id,
-            identityId: entry.id,
-            hasThumbnail: e.thumbnail,
-            createdAt: e.createdAt,
-          };
-          if (e.source !== undefined) meta.source = e.source;
-          this.#embeddings.set(e.id, meta);
-          entry.embeddingIds.add(e.id);
-        }
-        return;
-      }
-      case "identity":
-        if (!this.#identities.has(record.identity.id))
-          throw new Error(`identity ${record.identity.id} does not exist`);
-        this.#checkIdentityState(record.identity, false);
-        this.#upsertIdentity(record.identity);
-        return;
-      case "delete-identity": {
-        const entry = this.#identities.get(record.id);
-        if (!entry) throw new Error(`identity ${record.id} does not exist`);
-        for (const id of entry.embeddingIds) {
-          this.#index.remove(id);
-          this.#embeddings.delete(id);
-        }
-        this.#identities.delete(entry.id);
-        this.#byName.delete(entry.name);
-        return;
-      }
-      case "delete-embedding": {
-        const meta = this.#embeddings.get(record.id);
-        if (!meta) throw new Error(`embedding ${record.id} does not exist`);
-        this.#index.remove(meta.id);
-        this.#embeddings.delete(meta.id);
-        this.#identities.get(meta.identityId)?.embeddingIds.delete(meta.id);
-        return;
-      }
-    }
-  }
-
-  #checkIdentityState(identity: IdentityState, isNew: boolean): void {
-    const holder = this.#byName.get(identity.name);
-    if (holder !== undefined && holder !== identity.id) {
-      throw new Error(`name "${identity.name}" is already used by identity ${holder}`);
-    }
-    if (isNew && identity.name.length === 0) throw new Error("identity name is empty");
-  }
-
-  #upsertIdentity(identity: IdentityState): IdentityEntry {
-    let entry = this.#identities.get(identity.id);
-    if (!entry) {
-      entry = { ...identity, attributes: { ...identity.attributes }, embeddingIds: new Set() };
-      this.#identities.set(entry.id, entry);
-    } else {
-      this.#byName.delete(entry.name);
-      entry.name = identity.name;
-      entry.attributes = { ...identity.attributes };
-    }
-    this.#byName.set(entry.name, entry.id);
-    return entry;
-  }
-
-  /** Appends the record (durably), then applies it. */
-  async #commit(record: GalleryRecord): Promise<void> {
-    const journal = this.#journal;
-    if (!journal) throw new GalleryError("INVALID", `the gallery at ${this.directory} is closed`);
-    await journal.append([recordToJson(record)]);
-    this.#apply(record);
-    this.#journalUnits += recordUnits(record);
-    if (this.#shouldCompact()) {
-      // The change itself is durable: a failed compaction leaves the (valid) journal as it was.
-      await this.#compact().catch((error: unknown) => {
-        process.emitWarning(`gallery compaction failed: ${(error as Error).message}`, "GalleryWarning");
-      });
-    }
-  }
-
-  #liveUnits(): number {
-    return this.#identities.size + this.#embeddings.size;
-  }
-
-  #shouldCompact(): boolean {
-    const dead = this.#journalUnits - this.#liveUnits();
-    return dead > this.#compactMinDead && dead * 2 > this.#journalUnits;
-  }
-
-  async #compact(): Promise<void> {
-    const journal = this.#journal;
-    if (!journal) throw new GalleryError("INVALID", `the gallery at ${this.directory} is closed`);
-    const written = { units: 0 };
-    await journal.rewrite(this.#snapshot(written));
-    this.#journalUnits = written.units;
-  }
-
-  /** The live state as enroll records; counts their entries in `written.units`. */
-  *#snapshot(written: { units: number }): Generator<unknown> {
-    for (const entry of this.#identities.values()) {
-      const identity = this.#state(entry);
-      const ids = [...entry.embeddingIds];
-      for (let start = 0; start === 0 || start < ids.length; start += SNAPSHOT_CHUNK) {
-        const embeddings = ids.slice(start, start + SNAPSHOT_CHUNK).map((id): EmbeddingEntry => {
-          const meta = this.#embeddings.get(id) as EmbeddingMeta;
-          return {
-            id,
-            vector: this.#index.get(id) as Float32Array,
-            ...(meta.source === undefined ? {} : { source: meta.source }),
-            thumbnail: meta.hasThumbnail,
-            createdAt: meta.createdAt,
-          };
-        });
-        written.units += 1 + embeddings.length;
-        yield recordToJson({ type: "enroll", identity, embeddings });
-      }
+        this.#db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
+      } catch {}
     }
   }
 
   // ---- helpers
 
-  #state(entry: IdentityEntry): IdentityState {
-    return {
-      id: entry.id,
-      name: entry.name,
-      attributes: { ...entry.attributes },
-      createdAt: entry.createdAt,
-    };
-  }
-
-  #info(entry: IdentityEntry): IdentityInfo {
-    return {
-      id: entry.id,
-      name: entry.name,
-      attributes: { ...entry.attributes },
-      embeddingCount: entry.embeddingIds.size,
-      createdAt: entry.createdAt,
-    };
-  }
-
-  #identityByName(name: string): IdentityEntry | undefined {
-    const id = this.#byName.get(name);
-    return id === undefined ? undefined : this.#identities.get(id);
-  }
-
-  #find(idOrName: string): IdentityEntry | undefined {
-    if (typeof idOrName !== "string") return undefined;
-    return this.#identities.get(idOrName) ?? this.#identityByName(idOrName.trim());
-  }
-
   #require(idOrName: string): IdentityEntry {
-    const entry = this.#find(idOrName);
+    const entry = this.#state.find(idOrName);
     if (!entry) throw new GalleryError("NOT_FOUND", `no identity with id or name "${idOrName}"`);
     return entry;
   }
 
-  #thumbPath(embeddingId: string): string {
-    return join(this.directory, THUMBS_DIR, `${embeddingId}.jpg`);
-  }
-
-  async #writeThumbnails(thumbnails: { id: string; bytes: Uint8Array }[]): Promise<void> {
-    if (thumbnails.length === 0) return;
-    const written: string[] = [];
-    try {
-      for (const { id, bytes } of thumbnails) {
-        const path = this.#thumbPath(id);
-        try {
-          await writeFileAtomic(path, bytes, { syncDirectory: false });
-        } catch (error) {
-          throw ioError("write", path, error);
-        }
-        written.push(id);
-      }
-      const dir = join(this.directory, THUMBS_DIR);
-      try {
-        await fsyncDirectory(dir);
-      } catch (error) {
-        throw ioError("sync", dir, error);
-      }
-    } catch (error) {
-      await this.#removeThumbnails(written);
-      throw error;
-    }
-  }
-
-  /** Best effort: a file that cannot be removed now is an orphan removed at the next open. */
-  async #removeThumbnails(ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => rm(this.#thumbPath(id), { force: true }).catch(() => {})));
+  #corrupt(reason: string): GalleryError {
+    return new GalleryError("CORRUPT", `${this.file} is corrupt: ${reason}`);
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new GalleryError("INVALID", `the gallery at ${this.directory} is closed`);
   }
 
-  /**
-   * Runs mutations one at a time (they check and then change the state around an await). Callers check
-   * #closed before queueing, and close() queues behind them, so a queued mutation still finds the journal.
-   */
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  #checkWritable(): void {
+    this.#checkOpen();
     if (this.#readOnly) {
-      return Promise.reject(
-        new GalleryError(
-          "READ_ONLY",
-          `the gallery at ${this.directory} is open read-only (changes go through its one writer, the api service)`,
-        ),
+      throw new GalleryError(
+        "READ_ONLY",
+        `the gallery at ${this.directory} is open read-only here (changes go through a read-write open)`,
       );
     }
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => {});
-    return run;
+  }
+}
+
+function rowOf(entry: IdentityEntry): IdentityRow {
+  return { id: entry.id, name: entry.name, attributes: { ...entry.attributes }, createdAt: entry.createdAt };
+}
+
+function nameTaken(name: string): GalleryError {
+  return new GalleryError("NAME_TAKEN", `an identity named "${name}" already exists`);
+}
+
+/** Runs a database access, turning SQLite failures into GalleryErrors naming the file. */
+function guard<T>(action: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw databaseError(action, file, error);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return false;
+    throw ioError("read", path, error);
+  }
+}
+
+/**
+ * A read-only connection to `file` once a gallery was created in it (meta rows committed), or undefined
+ * while it is still empty (another process is creating it).
+ */
+function openCreatedReadOnly(
+  file: string,
+  dimension: number,
+  busyTimeoutMs: number,
+): DatabaseSync | undefined {
+  const db = openDatabase(file, { readOnly: true, busyTimeoutMs });
+  try {
+    const meta = guard("read", file, () => readMeta(db, file));
+    if (!meta) {
+      db.close();
+      return undefined;
+    }
+    checkMeta(meta, file, dimension);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** A gallery is only created in an empty directory (or one holding only what a crashed creation left). */
+async function checkCanInitialise(directory: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(directory);
+  } catch (error) {
+    throw ioError("read", directory, error);
+  }
+  const foreign = entries.filter((e) => !CREATION_LEFTOVERS.has(e));
+  if (foreign.length > 0) {
+    throw new GalleryError(
+      "INVALID",
+      `${directory} is not a gallery (no ${DATABASE_FILE}) and is not empty (it holds ${foreign
+        .slice(0, 3)
+        .join(", ")}${foreign.length > 3 ? ", ..." : ""}): use an empty or new directory`,
+    );
   }
 }

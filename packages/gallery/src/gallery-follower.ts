@@ -1,151 +1,83 @@
 /**
- * GalleryFollower: a read-only view of an embedded gallery that another process writes (the api service),
- * for embed workers running as separate processes. An embedded gallery directory has one writer (it holds
- * the LOCK); followers read its journal without a lock and reload when it changed: call refresh() when a
- * change is announced (ft.gallery.changed) and, as a fallback for a missed announcement, now and then.
+ * GalleryFollower: a read-only view of an embedded gallery that other processes change (the api service,
+ * the CLI), for the embed workers and the web page. It is a read-only EmbeddedGallery, which notices
+ * other processes' commits by itself before every read (PRAGMA data_version); refresh() does that check
+ * now, so that a change announced on ft.gallery.changed is loaded before the next request comes.
  */
 
-import { stat } from "node:fs/promises";
-import { join } from "node:path";
-import { errnoCode } from "@facetracker/infra";
 import { EmbeddedGallery } from "./embedded-gallery.ts";
-import { ioError } from "./io-error.ts";
-import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, SearchHit } from "./types.ts";
-import { GalleryError } from "./types.ts";
-
-/** What identifies one version of the files: a change of any part means the gallery changed. */
-function versionOf(s: { ino: number; size: number; mtimeMs: number } | undefined): string {
-  return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : "absent";
-}
+import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, NewEmbedding, SearchHit } from "./types.ts";
 
 export class GalleryFollower implements Gallery {
   readonly dimension: number;
   readonly directory: string;
-  #current: EmbeddedGallery;
-  #version: string;
-  #refreshing: Promise<boolean> | undefined;
-  #again = false;
-  #reloads = 0;
+  readonly #gallery: EmbeddedGallery;
 
-  private constructor(current: EmbeddedGallery, version: string) {
-    this.#current = current;
-    this.#version = version;
-    this.dimension = current.dimension;
-    this.directory = current.directory;
+  private constructor(gallery: EmbeddedGallery) {
+    this.#gallery = gallery;
+    this.dimension = gallery.dimension;
+    this.directory = gallery.directory;
   }
 
-  /** Opens a read-only view of the gallery in `dir` (empty until the writer creates it). */
+  /** Opens a read-only view of the gallery in `dir` (empty until a gallery is created there). */
   static async open(dir: string, options: { dimension?: number } = {}): Promise<GalleryFollower> {
-    const version = await GalleryFollower.#versionAt(dir);
-    const gallery = await EmbeddedGallery.open(dir, { ...options, readOnly: true });
-    return new GalleryFollower(gallery, version);
+    return new GalleryFollower(await EmbeddedGallery.open(dir, { ...options, readOnly: true }));
   }
 
-  /** How many times the view was reloaded since it was opened. */
+  /** How many times the view was reloaded (another process changed the gallery) since it was opened. */
   get reloads(): number {
-    return this.#reloads;
+    return this.#gallery.reloads;
   }
 
-  /**
-   * Reloads the view when the gallery's files changed since the last load; resolves to whether it did.
-   * Calls made while a reload runs are coalesced into one more reload after it.
-   */
+  /** Reloads the view now if the gallery changed since it was last read; resolves to whether it did. */
   refresh(): Promise<boolean> {
-    if (this.#refreshing) {
-      this.#again = true;
-      return this.#refreshing;
-    }
-    const run = async (): Promise<boolean> => {
-      let reloaded = false;
-      do {
-        this.#again = false;
-        const version = await GalleryFollower.#versionAt(this.directory);
-        if (version === this.#version) continue;
-        const next = await EmbeddedGallery.open(this.directory, {
-          dimension: this.dimension,
-          readOnly: true,
-        });
-        const previous = this.#current;
-        this.#current = next;
-        this.#version = version;
-        this.#reloads++;
-        reloaded = true;
-        await previous.close();
-      } while (this.#again);
-      return reloaded;
-    };
-    this.#refreshing = run().finally(() => {
-      this.#refreshing = undefined;
-    });
-    return this.#refreshing;
+    return this.#gallery.refresh();
   }
-
-  static async #versionAt(dir: string): Promise<string> {
-    const parts: string[] = [];
-    for (const name of ["meta.json", "journal.log"]) {
-      const path = join(dir, name);
-      try {
-        parts.push(versionOf(await stat(path)));
-      } catch (error) {
-        if (errnoCode(error) !== "ENOENT") throw ioError("stat", path, error);
-        parts.push(versionOf(undefined));
-      }
-    }
-    return parts.join("/");
-  }
-
-  // ---- reads: the current view
 
   list(): Promise<IdentityInfo[]> {
-    return this.#current.list();
+    return this.#gallery.list();
   }
   get(idOrName: string): Promise<IdentityInfo | undefined> {
-    return this.#current.get(idOrName);
+    return this.#gallery.get(idOrName);
   }
   embeddings(idOrName: string): Promise<EmbeddingInfo[]> {
-    return this.#current.embeddings(idOrName);
+    return this.#gallery.embeddings(idOrName);
   }
   thumbnail(embeddingId: string): Promise<Uint8Array | undefined> {
-    return this.#current.thumbnail(embeddingId);
+    return this.#gallery.thumbnail(embeddingId);
   }
   search(
     vector: Float32Array,
     options?: { k?: number; minSimilarity?: number; perIdentity?: boolean },
   ): Promise<SearchHit[]> {
-    return this.#current.search(vector, options);
+    return this.#gallery.search(vector, options);
   }
   size(): Promise<number> {
-    return this.#current.size();
+    return this.#gallery.size();
   }
 
-  // ---- changes: refused
-
-  #readOnly(): Promise<never> {
-    return Promise.reject(
-      new GalleryError(
-        "READ_ONLY",
-        `the gallery at ${this.directory} is followed read-only here (changes go through its writer, the api service)`,
-      ),
-    );
+  // Changes: the read-only gallery refuses them (GalleryError('READ_ONLY')).
+  enroll(
+    name: string,
+    embeddings: NewEmbedding[],
+    attributes?: Attributes,
+  ): Promise<{ identity: IdentityInfo; embeddingIds: string[] }> {
+    return this.#gallery.enroll(name, embeddings, attributes);
   }
-  enroll(): Promise<{ identity: IdentityInfo; embeddingIds: string[] }> {
-    return this.#readOnly();
+  rename(idOrName: string, newName: string): Promise<IdentityInfo> {
+    return this.#gallery.rename(idOrName, newName);
   }
-  rename(): Promise<IdentityInfo> {
-    return this.#readOnly();
+  setAttributes(idOrName: string, attributes: Attributes): Promise<IdentityInfo> {
+    return this.#gallery.setAttributes(idOrName, attributes);
   }
-  setAttributes(_idOrName: string, _attributes: Attributes): Promise<IdentityInfo> {
-    return this.#readOnly();
+  deleteIdentity(idOrName: string): Promise<boolean> {
+    return this.#gallery.deleteIdentity(idOrName);
   }
-  deleteIdentity(): Promise<boolean> {
-    return this.#readOnly();
-  }
-  deleteEmbedding(): Promise<boolean> {
-    return this.#readOnly();
+  deleteEmbedding(embeddingId: string): Promise<boolean> {
+    return this.#gallery.deleteEmbedding(embeddingId);
   }
 
-  async close(): Promise<void> {
-    await this.#refreshing?.catch(() => false);
-    await this.#current.close();
+  close(): Promise<void> {
+    return this.#gallery.close();
   }
 }

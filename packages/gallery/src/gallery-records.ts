@@ -1,5 +1,6 @@
 /**
- * The records of the embedded gallery's journal and their JSON form.
+ * The records of the embedded gallery's first format (journal.log, see legacy-journal-reader.ts) and their
+ * JSON form; read only to migrate such a gallery into its database.
  *
  * Record JSON (the `rec` of a journal line):
  *   {"type":"enroll","identity":{"id","name","attributes","createdAt"},
@@ -12,6 +13,7 @@
 
 import type { Attributes } from "./types.ts";
 import { isUuid } from "./validation.ts";
+import { vectorFromBytes, vectorToBytes } from "./vector-bytes.ts";
 
 export interface IdentityState {
   id: string;
@@ -34,28 +36,12 @@ export type GalleryRecord =
   | { type: "delete-identity"; id: string }
   | { type: "delete-embedding"; id: string };
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 export function vectorToBase64(vector: Float32Array): string {
-  if (LITTLE_ENDIAN)
-    return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString("base64");
-  const bytes = Buffer.alloc(vector.length * 4);
-  for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i] as number, i * 4);
-  return bytes.toString("base64");
+  return Buffer.from(vectorToBytes(vector)).toString("base64");
 }
 
 export function vectorFromBase64(text: string, dimension: number): Float32Array {
-  const bytes = Buffer.from(text, "base64");
-  if (bytes.length !== dimension * 4) {
-    throw new Error(`vector has ${bytes.length} bytes, expected ${dimension * 4} (dimension ${dimension})`);
-  }
-  const out = new Float32Array(dimension);
-  for (let i = 0; i < dimension; i++) {
-    const x = bytes.readFloatLE(i * 4);
-    if (!Number.isFinite(x)) throw new Error(`vector component ${i} is not finite`);
-    out[i] = x;
-  }
-  return out;
+  return vectorFromBytes(Buffer.from(text, "base64"), dimension);
 }
 
 /** The JSON form of a record (vectors as base64). */

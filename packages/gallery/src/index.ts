@@ -1,6 +1,7 @@
 /**
  * @facetracker/gallery: the face gallery (identities, their embeddings and thumbnails, cosine search),
- * embedded in a local directory or on a Qdrant server, behind one contract (types.ts).
+ * embedded in a local directory (a SQLite database several processes share) or on a Qdrant server, behind
+ * one contract (types.ts).
  */
 
 import { EmbeddedGallery } from "./embedded-gallery.ts";
@@ -8,8 +9,8 @@ import { QdrantGallery } from "./qdrant-gallery.ts";
 import type { Gallery } from "./types.ts";
 import { GalleryError } from "./types.ts";
 
-export type { EmbeddedGalleryOptions, OpenRecovery } from "./embedded-gallery.ts";
-export { EmbeddedGallery, GALLERY_FORMAT } from "./embedded-gallery.ts";
+export type { EmbeddedGalleryOptions, GalleryMigration } from "./embedded-gallery.ts";
+export { DATABASE_FILE, EmbeddedGallery, GALLERY_FORMAT } from "./embedded-gallery.ts";
 export { GalleryFollower } from "./gallery-follower.ts";
 export type { QdrantGalleryOptions } from "./qdrant-gallery.ts";
 export { QdrantGallery } from "./qdrant-gallery.ts";

@@ -88,6 +88,21 @@ describe("VectorIndex", () => {
     }
   });
 
+  it("reserves room for many rows at once, keeping the rows it has", () => {
+    const random = seededRandom(3);
+    const index = new VectorIndex(8, 2);
+    const v = randomUnitVector(8, random);
+    index.add("a", "g", v);
+    index.reserve(1000);
+    assert.equal(index.capacity, 1000);
+    index.reserve(10);
+    assert.equal(index.capacity, 1000, "never shrinks");
+    assert.ok(cosineSimilarity(index.get("a") as Float32Array, v) > 0.999999);
+    for (let i = 0; i < 999; i++) index.add(`id${i}`, "g", randomUnitVector(8, random));
+    assert.equal(index.capacity, 1000);
+    assert.equal(index.search(v, 1)[0]?.id, "a");
+  });
+
   it("removes by swapping the last row in", () => {
     const random = seededRandom(2);
     const index = new VectorIndex(16);

@@ -85,6 +85,12 @@ export class VectorIndex {
     return this.#data.slice(start, start + this.dimension);
   }
 
+  /** Makes room for `rows` rows at least (one allocation instead of repeated doubling). */
+  reserve(rows: number): void {
+    if (rows <= this.#capacity) return;
+    this.#grow(rows);
+  }
+
   /** Adds a row; the vector is normalised. Throws when the id exists or the vector is invalid. */
   add(id: string, group: string, vector: ArrayLike<number>): void {
     if (vector.length !== this.dimension) {
@@ -264,8 +270,8 @@ export class VectorIndex {
     return hits;
   }
 
-  #grow(): void {
-    const capacity = this.#capacity * 2;
+  #grow(minimum = 0): void {
+    const capacity = Math.max(this.#capacity * 2, minimum);
     const data = new Float32Array(capacity * this.dimension);
     data.set(this.#data.subarray(0, this.#count * this.dimension));
     this.#data = data;

@@ -21,9 +21,9 @@ const GALLERY_POLL_MS = 5000;
  * Embed worker: answers embed requests on ft.embed in the queue group "embed" (every worker added shares
  * the load, with no configuration): aligned crops → embeddings and their nearest gallery identities.
  * Requests that wait while a batch runs are gathered into the next batch (MicroBatcher).
- * In its own process with an embedded gallery, the worker follows the directory read-only (the api
- * service is its one writer) and reloads it on each ft.gallery.changed announcement, so enrollments reach
- * every worker without a restart; a Qdrant gallery is shared by the server.
+ * In its own process with an embedded gallery, the worker opens the directory read-only (the api service
+ * and the CLI change it) and catches up on each ft.gallery.changed announcement (and before each search by
+ * itself), so enrollments reach every worker without a restart; a Qdrant gallery is shared by the server.
  */
 export async function startEmbedService(deps: ServiceDeps): Promise<PipelineService> {
   const { config, logger, metrics, gallery: shared } = deps;

@@ -1,6 +1,6 @@
 /**
- * The gallery as the web page reads it. The page never writes it (changes go to the api service, its one
- * writer, over gRPC: gallery-writer.ts). In one process with the api (`up --single-process`) it reads the
+ * The gallery as the web page reads it. The page never writes it (changes go to the api service over
+ * gRPC: gallery-writer.ts). In one process with the api (`up --single-process`) it reads the
  * shared instance; an embedded gallery in its own process is followed read-only (GalleryFollower, reloaded
  * on each ft.gallery.changed announcement and every 5 s in case one was missed, as the embed workers do);
  * a Qdrant gallery is read from the server.
