@@ -111,6 +111,57 @@ describe("docker compose for a site (validated by parsing)", () => {
     }
   });
 
+  it("lets only the restream publish to MediaMTX and readers in with a password, from the environment; WebRTC's ports are published", () => {
+    const mediamtx = doc.services.mediamtx as ComposeService;
+    const conf = parse(readFileSync(path.join(root, "deploy/mediamtx/mediamtx.yml"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(conf.authMethod, "internal");
+    assert.deepEqual(conf.authInternalUsers, [], "no user in the file: none written in the repository");
+    assert.deepEqual(conf.rtspAuthMethods, ["basic"], "what the restream's relay sends");
+    // MediaMTX reads MTX_AUTHINTERNALUSERS_<n>_<FIELD> (and _PERMISSIONS_<m>_ACTION) into list entries.
+    const env = mediamtx.environment ?? {};
+    const users: { user: string; pass: string; actions: string[] }[] = [];
+    for (const [name, value] of Object.entries(env)) {
+      const m = /^MTX_AUTHINTERNALUSERS_(\d+)_(USER|PASS|PERMISSIONS_(\d+)_ACTION)$/.exec(name);
+      if (!m) continue;
+      const index = Number(m[1]);
+      users[index] ??= { user: "", pass: "", actions: [] };
+      const user = users[index];
+      if (m[2] === "USER") user.user = value;
+      else if (m[2] === "PASS") user.pass = value;
+      else user.actions[Number(m[3])] = value;
+    }
+    assert.equal(users.length, 2, "a publisher and a reader, nobody else");
+    const [publisher, reader] = users as [(typeof users)[0], (typeof users)[0]];
+    assert.deepEqual(publisher.actions, ["publish"]);
+    assert.deepEqual(reader.actions, ["read", "playback"]);
+    for (const u of users) {
+      assert.notEqual(u.user, "any", "no anonymous user");
+      assert.match(u.pass, /^\$\{MEDIAMTX_[A-Z_]+_PASSWORD:\?/, "a password that must be set, from .env");
+    }
+    assert.notEqual(publisher.pass, reader.pass, "the readers cannot publish");
+
+    // The restream publishes as that user, with the same password variable.
+    const restream = doc.services.restream?.environment ?? {};
+    assert.equal(restream.FACETRACKER_LIVE_STREAM__USER, publisher.user);
+    const variable = (text: string) => /^\$\{([A-Z_]+)/.exec(text)?.[1];
+    assert.equal(variable(restream.FACETRACKER_LIVE_STREAM__PASS ?? ""), variable(publisher.pass));
+    const yaml = parse(readFileSync(path.join(root, "deploy/facetracker.yaml"), "utf8"));
+    const config = parseConfig({
+      ...yaml,
+      storage: { ...yaml.storage, access_key: "k", secret_key: "s" },
+      live_stream: { ...yaml.live_stream, user: publisher.user, pass: "from-the-environment" },
+    });
+    assert.equal(config.live_stream.user, "restream");
+
+    for (const port of ["8554:8554", "8889:8889", "8189:8189/udp", "8189:8189/tcp"])
+      assert.ok(mediamtx.ports?.includes(port), `mediamtx publishes ${port}`);
+    assert.equal(conf.webrtcLocalUDPAddress, ":8189");
+    assert.equal(conf.webrtcLocalTCPAddress, ":8189");
+  });
+
   const dockerCompose = spawnSync("docker-compose", ["version", "--short"], { encoding: "utf8" });
   const skip =
     dockerCompose.status === 0
@@ -123,6 +174,8 @@ describe("docker compose for a site (validated by parsing)", () => {
       env: {
         ...process.env,
         FACETRACKER_API_TOKEN: "a-token-for-the-check",
+        MEDIAMTX_PUBLISH_PASSWORD: "a-publish-password-for-the-check",
+        MEDIAMTX_READ_PASSWORD: "a-read-password-for-the-check",
         ...Object.fromEntries(busUsers.map((u) => [passwordVariable(u), `a-password-for-${u}`])),
       },
     });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { type Bus, connectBus, openCameraRegistry, publishMessage, subject } from "@facetracker/bus";
-import { parseConfig } from "@facetracker/config";
+import { loadConfig, parseConfig } from "@facetracker/config";
 import { ffplayArgs, rtspPublishArgs } from "@facetracker/media";
 import { liveTargetOf } from "@facetracker/pipeline";
 import { Frame, FrameEncoding, TrackSnapshot, TrackStateKind } from "@facetracker/proto";
@@ -17,6 +17,7 @@ import { freeLocalPort } from "@facetracker/service-host";
 import { type RestreamOptions, startRestreamService } from "@facetracker/service-restream";
 import { waitFor } from "@facetracker/testing";
 import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { startRtspGate } from "@facetracker/testing/media";
 import { FACE_COLORS } from "@facetracker/vision";
 import sharp from "sharp";
 import { type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
@@ -553,6 +554,178 @@ describe("restream over RTSP/TCP, the default transport (real nats-server, ffmpe
   });
 });
 
+/** Every process's command line, as `ps -eo args` shows it. */
+function commandLines(): string[] {
+  const lines: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      lines.push(readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim());
+    } catch {
+      // the process has ended
+    }
+  }
+  return lines;
+}
+
+const PUBLISH_PASSWORD = "mediamtx-Publish-5k";
+
+describe("restream as MediaMTX's publish user (live_stream.user / pass from the environment)", () => {
+  // MediaMTX (authInternalUsers: only the restream publishes) is not installed here: its check of the
+  // credentials is played by an RTSP gate (401 without them) in front of ffmpeg receiving in listen mode.
+  it("publishes with the credentials on every request, and the password shows on no command line and in no log", async () => {
+    const nats = await startNatsServer();
+    const port = await freeLocalPort();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ft-restream-auth-"));
+    const out = path.join(dir, "received.mkv");
+    const receiver = spawn(
+      "ffmpeg",
+      ["-v", "error", "-rtsp_flags", "listen", "-rtsp_transport", "tcp"].concat([
+        "-i",
+        `rtsp://127.0.0.1:${port}/live/auth`,
+        "-frames:v",
+        "10",
+        "-c",
+        "copy",
+        "-y",
+        out,
+      ]),
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    receiver.stderr?.resume();
+    const received = new Promise<number | null>((resolve) => receiver.once("exit", resolve));
+    await waitFor(() => listening(port), "ffmpeg to listen for the publisher");
+    const gate = await startRtspGate(port, { user: "restream", pass: PUBLISH_PASSWORD });
+    // As in docker-compose.yml: the user and password from the environment, the rest from the file.
+    const config = loadConfig({
+      env: { FACETRACKER_LIVE_STREAM__USER: "restream", FACETRACKER_LIVE_STREAM__PASS: PUBLISH_PASSWORD },
+      overrides: {
+        cameras: [{ id: "camauth", url: "/dev/null", live_stream: { mode: "WEB", rtsp_url: "live/auth" } }],
+        live_stream: { rtsp_server: `rtsp://127.0.0.1:${gate.port}` },
+      },
+    });
+    assert.deepEqual([config.live_stream.user, config.live_stream.pass], ["restream", PUBLISH_PASSWORD]);
+    const pipeline = await startPipeline(nats.url, config, [
+      ["restream", (deps) => startRestreamService(deps, { retry: { initialMs: 200, maxMs: 1000 } })],
+    ]);
+    const bus = await connectBus({ servers: [nats.url], name: "test-auth" });
+    const cameras = startCameras(bus, new Set(["camauth"]));
+    const seen = new Set<string>();
+    const sampler = setInterval(() => {
+      for (const line of commandLines()) seen.add(line);
+    }, 20);
+    try {
+      const code = await Promise.race([received, sleep(30_000).then(() => "timeout" as const)]);
+      assert.equal(code, 0, `the receiver got 10 frames: ${pipeline.logs.join("")}`);
+    } finally {
+      clearInterval(sampler);
+      receiver.kill("SIGKILL");
+      await cameras.stop();
+      await pipeline.stop();
+      await bus.close();
+      await gate.close();
+      await nats.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(gate.refused, [], "every request carried the credentials");
+    const expected = `Basic ${Buffer.from(`restream:${PUBLISH_PASSWORD}`).toString("base64")}`;
+    const announce = gate.requests.find((r) => r.startsWith("ANNOUNCE "));
+    assert.ok(announce?.includes(`Authorization: ${expected}`), announce);
+    assert.ok(announce?.startsWith(`ANNOUNCE rtsp://127.0.0.1:${gate.port}/live/auth `), announce);
+    const ffmpegLines = [...seen].filter((l) => l.startsWith("ffmpeg") && l.includes("/live/auth"));
+    assert.ok(ffmpegLines.length > 0, "the publishing ffmpeg was seen");
+    for (const line of seen) assert.ok(!line.includes(PUBLISH_PASSWORD), `no password in: ${line}`);
+    const logs = pipeline.logs.join("");
+    assert.ok(!logs.includes(PUBLISH_PASSWORD), "no password in the logs");
+    assert.match(logs, /"publishUser":"restream"/);
+  });
+
+  // Where MediaMTX is installed (`mediamtx` on the PATH), the same against the real one, configured as in
+  // docker-compose.yml: the restream publishes; an anonymous reader and the publisher reading are refused;
+  // the read user reads.
+  const mediamtx = spawnSync("mediamtx", ["--version"], { encoding: "utf8" });
+  const skip = mediamtx.error ? "MediaMTX is not installed here (no mediamtx on the PATH)" : false;
+  it("with the real MediaMTX of deploy/mediamtx/mediamtx.yml: only the restream publishes, readers need the read user", {
+    skip,
+  }, async () => {
+    const nats = await startNatsServer();
+    const rtspPort = await freeLocalPort();
+    const readPassword = "mediamtx-Read-8j";
+    const server = spawn("mediamtx", [path.resolve(import.meta.dirname, "../deploy/mediamtx/mediamtx.yml")], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        MTX_RTSPADDRESS: `127.0.0.1:${rtspPort}`,
+        MTX_RTSPTRANSPORTS: "tcp",
+        ...{ MTX_WEBRTC: "no", MTX_HLS: "no", MTX_RTMP: "no", MTX_SRT: "no" },
+        MTX_AUTHINTERNALUSERS_0_USER: "restream",
+        MTX_AUTHINTERNALUSERS_0_PASS: PUBLISH_PASSWORD,
+        MTX_AUTHINTERNALUSERS_0_PERMISSIONS_0_ACTION: "publish",
+        MTX_AUTHINTERNALUSERS_1_USER: "viewer",
+        MTX_AUTHINTERNALUSERS_1_PASS: readPassword,
+        MTX_AUTHINTERNALUSERS_1_PERMISSIONS_0_ACTION: "read",
+      },
+    });
+    let output = "";
+    server.stdout?.on("data", (d) => {
+      output += d;
+    });
+    server.stderr?.on("data", (d) => {
+      output += d;
+    });
+    process.once("exit", () => server.kill("SIGKILL"));
+    const config = parseConfig({
+      cameras: [{ id: "cammtx", url: "/dev/null", live_stream: { mode: "WEB", rtsp_url: "live/mtx" } }],
+      live_stream: { rtsp_server: `rtsp://127.0.0.1:${rtspPort}`, user: "restream", pass: PUBLISH_PASSWORD },
+    });
+    const pipeline = await startPipeline(nats.url, config, [
+      ["restream", (deps) => startRestreamService(deps, { retry: { initialMs: 200, maxMs: 1000 } })],
+    ]);
+    const bus = await connectBus({ servers: [nats.url], name: "test-mediamtx" });
+    const cameras = startCameras(bus, new Set(["cammtx"]));
+    const probe = async (userinfo: string) => {
+      try {
+        const { stdout } = await run(
+          "ffprobe",
+          [
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+          ].concat(`rtsp://${userinfo}127.0.0.1:${rtspPort}/live/mtx`),
+          { timeout: 8000 },
+        );
+        return stdout.trim();
+      } catch (error) {
+        return `refused: ${(error as { stderr?: string }).stderr ?? error}`;
+      }
+    };
+    try {
+      const codec = await waitFor(
+        async () => ((await probe(`viewer:${readPassword}@`)) === "h264" ? "h264" : undefined),
+        "the read user to read the restream",
+        30_000,
+        500,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\nMediaMTX: ${output}\nrestream: ${pipeline.logs.join("")}`);
+      });
+      assert.equal(codec, "h264");
+      assert.match(await probe(""), /^refused: .*401/s, "an anonymous reader is refused");
+      assert.match(await probe(`restream:${PUBLISH_PASSWORD}@`), /^refused/, "the publisher may not read");
+      assert.match(await probe(`viewer:wrong@`), /^refused/, "a wrong password is refused");
+    } finally {
+      await cameras.stop();
+      await pipeline.stop();
+      await bus.close();
+      server.kill("SIGKILL");
+      await nats.stop();
+    }
+  });
+});
+
 describe("restream targets and command lines", () => {
   const config = parseConfig({
     cameras: [
@@ -607,5 +780,32 @@ describe("restream targets and command lines", () => {
     assert.equal(after("-vf"), "pad=642:480:0:0:black");
     assert.equal(after("-rtsp_transport"), "tcp");
     assert.equal(args.at(-1), "rtsp://mediamtx:8554/door");
+  });
+
+  it("takes the publish credentials as live_stream.user and pass, both or neither, never inside rtsp_server", () => {
+    const withUser = loadConfig({
+      env: { FACETRACKER_LIVE_STREAM__USER: "restream", FACETRACKER_LIVE_STREAM__PASS: "pw-from-env-1" },
+    });
+    assert.deepEqual([withUser.live_stream.user, withUser.live_stream.pass], ["restream", "pw-from-env-1"]);
+    assert.throws(
+      () => parseConfig({ live_stream: { rtsp_server: "rtsp://restream:pw-in-url-2@mediamtx:8554" } }),
+      (error: Error) =>
+        /rtsp_server must not hold credentials: set live_stream.user and live_stream.pass/.test(
+          error.message,
+        ) && !error.message.includes("pw-in-url-2"),
+    );
+    assert.throws(
+      () => parseConfig({ live_stream: { user: "restream" } }),
+      /live_stream.pass: live_stream.user and live_stream.pass go together/,
+    );
+    // A password of digits only is read from the environment as a number: refused without repeating it.
+    assert.throws(
+      () =>
+        loadConfig({
+          env: { FACETRACKER_LIVE_STREAM__USER: "r", FACETRACKER_LIVE_STREAM__PASS: "31415926" },
+        }),
+      (error: Error) =>
+        /live_stream.pass: expected string/.test(error.message) && !error.message.includes("31415926"),
+    );
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ClipStorageConfigError, ClipStorageError, InvalidClipKeyError } from "@facetracker/clips";
 import { ConfigError } from "@facetracker/config";
+import { MemoryError } from "@facetracker/face-memory";
 import { GalleryError } from "@facetracker/gallery";
 import { MediaError } from "@facetracker/media";
 import { ModelFileError } from "@facetracker/models";
@@ -11,6 +12,7 @@ import { clipsCommand, clipsUsage } from "./commands/clips.ts";
 import { enrollCommand, enrollUsage } from "./commands/enroll.ts";
 import { galleryCommand, galleryUsage } from "./commands/gallery.ts";
 import { recognizeCommand, recognizeUsage } from "./commands/recognize.ts";
+import { searchCommand, searchUsage } from "./commands/search.ts";
 import { upCommand, upUsage } from "./commands/up.ts";
 import { verifyCommand, verifyUsage } from "./commands/verify.ts";
 
@@ -23,6 +25,11 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
     run: analyzeCommand,
     usage: analyzeUsage,
     about: "track and name the faces of a video file or stored clip",
+  },
+  search: {
+    run: searchCommand,
+    usage: searchUsage,
+    about: "find the remembered tracks (cameras, videos) of the face in a photo",
   },
   clips: { run: clipsCommand, usage: clipsUsage, about: "list, download or delete stored alert clips" },
   up: {
@@ -73,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof CliError ||
       error instanceof ConfigError ||
       error instanceof GalleryError ||
+      error instanceof MemoryError ||
       error instanceof ModelFileError ||
       error instanceof ImageError ||
       error instanceof MediaError ||

@@ -27,6 +27,7 @@ const face = (trackId: number, name: string | null) => ({
   thumbnail: new Uint8Array([0xff, 0xd8, 0xff, 0xe0]),
   alignedThumbnail: null,
   embeddings: [],
+  memoryEmbeddings: [],
   undetermined: false,
 });
 

@@ -82,6 +82,36 @@ describe("parseConfig", () => {
     ]);
   });
 
+  it("memory: 30 days, 100000 tracks, 3 embeddings per track by default; ranges with errors that name the key", () => {
+    assert.deepEqual(parseConfig({}).memory, {
+      retention_days: 30,
+      max_tracks: 100_000,
+      embeddings_per_track: 3,
+    });
+    assert.deepEqual(
+      parseConfig({ memory: { retention_days: 0, max_tracks: 10, embeddings_per_track: 5 } }).memory,
+      {
+        retention_days: 0,
+        max_tracks: 10,
+        embeddings_per_track: 5,
+      },
+    );
+    assert.deepEqual(problems({ memory: { retention_days: -1, max_tracks: 0, embeddings_per_track: 1.5 } }), [
+      "memory.retention_days: retention_days must be ≥ 0 (0 = no age limit)",
+      "memory.max_tracks: max_tracks must be at least 1",
+      "memory.embeddings_per_track: expected int, got 1.5",
+    ]);
+    assert.deepEqual(
+      problems({ memory: { retention_days: "long", max_tracks: 1_000_000, embeddings_per_track: 17 } }),
+      [
+        'memory.retention_days: expected number, got "long"',
+        "memory.max_tracks: max_tracks must be at most 500000 (every kept embedding is searched in memory, exactly)",
+        "memory.embeddings_per_track: embeddings_per_track must be at most 16",
+      ],
+    );
+    assert.deepEqual(problems({ memory: { keep_days: 3 } }), ["unknown key 'memory.keep_days'"]);
+  });
+
   it("web.public_url: unset by default, an http(s) URL", () => {
     assert.equal(parseConfig({}).web.public_url, undefined);
     assert.equal(

@@ -51,7 +51,11 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
   }
   if (issue.code === "invalid_type") {
     const value = valueAt(input, issue.path);
-    return `${key}: expected ${issue.expected}${value === undefined ? " (missing)" : `, got ${JSON.stringify(value)}`}`;
+    // A secret is not repeated (a password of digits only is read from the environment as a number).
+    const shown = /^(pass|token|secret_key)$/.test(String(issue.path.at(-1)))
+      ? "a value"
+      : JSON.stringify(value);
+    return `${key}: expected ${issue.expected}${value === undefined ? " (missing)" : `, got ${shown}`}`;
   }
   return `${key}: ${issue.message}`;
 }

@@ -403,7 +403,7 @@ export const configSchema = z.strictObject({
         .array(z.string().startsWith("/", "each entry must be an absolute folder (e.g. /dev)"))
         .default([]),
       /**
-       * Heavy calls (Enroll, EnrollFace, FindFacesInFile: decoding and analysis) running at once; one more
+       * Heavy calls (Enroll, EnrollFace, FindFacesInFile, SearchFaces: decoding and analysis) running at once; one more
        * is refused with RESOURCE_EXHAUSTED, so that memory stays bounded under a burst of uploads.
        */
       max_concurrent_heavy_calls: z
@@ -456,9 +456,24 @@ export const configSchema = z.strictObject({
       rtsp_server: z
         .string()
         .regex(/^rtsps?:\/\//, "rtsp_server must be an rtsp:// URL")
+        .refine(
+          (url) => !/^rtsps?:\/\/[^/]*@/.test(url),
+          "rtsp_server must not hold credentials: set live_stream.user and live_stream.pass (e.g. FACETRACKER_LIVE_STREAM__PASS)",
+        )
         .default("rtsp://127.0.0.1:8554"),
       /** Frame rate of the restream at most (frames beyond are dropped). */
       max_fps: z.number().positive().max(60).default(15),
+      /**
+       * The user the restream publishes as (MediaMTX's publish user) and its password: best from the
+       * environment (FACETRACKER_LIVE_STREAM__PASS). They never reach a command line or a log: ffmpeg
+       * publishes through a local relay that adds them (RTP over TCP). Both or neither.
+       */
+      user: z.string().min(1, "live_stream.user must not be empty").optional(),
+      pass: z.string().min(1, "live_stream.pass must not be empty").optional(),
+    })
+    .refine((l) => (l.user === undefined) === (l.pass === undefined), {
+      message: "live_stream.user and live_stream.pass go together (the restream's MediaMTX publish user)",
+      path: ["pass"],
     })
     .prefault({}),
   enroll: z
@@ -467,6 +482,35 @@ export const configSchema = z.strictObject({
       duplicate_threshold: z.number().min(-1).max(1).optional(),
       /** Store a JPEG thumbnail of each enrolled face. */
       thumbnails: z.boolean().default(true),
+    })
+    .prefault({}),
+  /**
+   * The face memory (docs/memory.md): every confirmed track (live cameras, analysed files and clips)
+   * remembered in `<db_path>/memory.sqlite` with a few embeddings, and searched by face.
+   */
+  memory: z
+    .strictObject({
+      /** Tracks last seen longer ago than this are forgotten, days; 0 = no age limit. */
+      retention_days: z
+        .number()
+        .min(0, "retention_days must be ≥ 0 (0 = no age limit)")
+        .max(36_500, "retention_days must be ≤ 36500 (100 years; 0 = no age limit)")
+        .default(30),
+      /** Most tracks remembered; beyond, the least recently seen are forgotten. */
+      max_tracks: z
+        .int()
+        .min(1, "max_tracks must be at least 1")
+        .max(
+          500_000,
+          "max_tracks must be at most 500000 (every kept embedding is searched in memory, exactly)",
+        )
+        .default(100_000),
+      /** Embeddings kept per track for search, chosen for quality and diversity. */
+      embeddings_per_track: z
+        .int()
+        .min(1, "embeddings_per_track must be at least 1")
+        .max(16, "embeddings_per_track must be at most 16")
+        .default(3),
     })
     .prefault({}),
   runtime: z

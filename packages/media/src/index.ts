@@ -42,6 +42,7 @@ export {
 export type { ProbeOptions, VideoProbe } from "./probe.ts";
 export { DEFAULT_TIMEOUT_S, probeVideo } from "./probe.ts";
 export type { ReconnectOptions } from "./reconnect.ts";
+export { RtspAuthRelay, type RtspCredentials } from "./rtsp-auth-relay.ts";
 export { ALLOWED_STREAM_SCHEMES, checkCameraSource, type SourceRoots } from "./source-policy.ts";
 export type { ParsedVideoSource, SourceKind } from "./source-spec.ts";
 export { isLiveSource, maskCredentials, parseVideoSource } from "./source-spec.ts";

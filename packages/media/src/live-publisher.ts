@@ -10,10 +10,14 @@ import { backoffDelayMs } from "@facetracker/infra";
 import type { ExitStatus } from "./child-process-guard.ts";
 import { ffplayArgs, type RawVideoFormat, type RtspTransport, rtspPublishArgs } from "./ffmpeg-args.ts";
 import { LiveSink } from "./live-sink.ts";
+import { RtspAuthRelay, type RtspCredentials } from "./rtsp-auth-relay.ts";
 
-/** Where the frames go: published over RTSP (WEB) or shown in an ffplay window (LOCAL). */
+/**
+ * Where the frames go: published over RTSP (WEB) or shown in an ffplay window (LOCAL). With credentials,
+ * ffmpeg publishes through an RtspAuthRelay that adds them (never on its command line; TCP only).
+ */
 export type LiveDestination =
-  | { mode: "WEB"; url: string; rtspTransport: RtspTransport }
+  | { mode: "WEB"; url: string; rtspTransport: RtspTransport; credentials?: RtspCredentials }
   | { mode: "LOCAL"; title: string };
 
 /** What the publisher logs through (a service logger fits). */
@@ -68,6 +72,8 @@ export class LivePublisher {
   #lastWriteAt = 0;
   #writing: Promise<boolean> = Promise.resolve(true);
   #stopping = false;
+  /** The relay each publisher with credentials goes through (to say why the server refused it). */
+  readonly #relays = new WeakMap<LiveSink, RtspAuthRelay>();
 
   constructor(options: LivePublisherOptions) {
     this.#options = options;
@@ -147,16 +153,42 @@ export class LivePublisher {
     }
   }
 
+  /** Starts ffplay, or ffmpeg publishing (through a relay of its own when there are credentials). */
+  async #spawn(format: RawVideoFormat): Promise<LiveSink> {
+    const { destination } = this.#options;
+    if (destination.mode === "LOCAL") {
+      return LiveSink.start(
+        this.#options.ffplayPath ?? "ffplay",
+        ffplayArgs(destination.title, format),
+        format,
+      );
+    }
+    const ffmpeg = this.#options.ffmpegPath ?? "ffmpeg";
+    if (!destination.credentials) {
+      return LiveSink.start(
+        ffmpeg,
+        rtspPublishArgs(destination.url, format, destination.rtspTransport),
+        format,
+      );
+    }
+    if (destination.rtspTransport !== "tcp") {
+      throw new Error("publishing with credentials needs RTP over TCP (rtsp_transport tcp)");
+    }
+    const relay = await RtspAuthRelay.open(destination.url, destination.credentials);
+    try {
+      const sink = await LiveSink.start(ffmpeg, rtspPublishArgs(relay.url, format, "tcp"), format);
+      this.#relays.set(sink, relay);
+      void sink.exited.then(() => relay.close());
+      return sink;
+    } catch (error) {
+      await relay.close();
+      throw error;
+    }
+  }
+
   #start(format: RawVideoFormat): Promise<LiveSink | undefined> {
-    const { destination, logger } = this.#options;
-    const [command, args] =
-      destination.mode === "WEB"
-        ? [
-            this.#options.ffmpegPath ?? "ffmpeg",
-            rtspPublishArgs(destination.url, format, destination.rtspTransport),
-          ]
-        : [this.#options.ffplayPath ?? "ffplay", ffplayArgs(destination.title, format)];
-    return LiveSink.start(command, args, format).then(
+    const { logger } = this.#options;
+    return this.#spawn(format).then(
       (started) => {
         if (this.#stopping) {
           void started.stop();
@@ -186,7 +218,9 @@ export class LivePublisher {
     const exit = status.signal ? `killed by ${status.signal}` : `exited with code ${status.code}`;
     this.#options.onRestart?.();
     const name = this.#options.destination.mode === "WEB" ? "ffmpeg" : "ffplay";
-    this.#scheduleRetry(`${name} ${exit}${which.output ? `: ${which.output}` : ""}`);
+    const refused = this.#relays.get(which)?.refused;
+    const why = refused ? ` (the RTSP server refused the credentials: ${refused})` : "";
+    this.#scheduleRetry(`${name} ${exit}${why}${which.output ? `: ${which.output}` : ""}`);
   }
 
   #scheduleRetry(problem: string): void {

@@ -18,6 +18,12 @@ export {
   reviewEnrollment,
   SAME_PICTURE_SIMILARITY,
 } from "./enrollment-policy.ts";
+export {
+  openConfiguredMemory,
+  rememberVideoFaces,
+  storedClipSource,
+  videoFileSource,
+} from "./face-memory-records.ts";
 export { FrameRateCap } from "./frame-rate-cap.ts";
 export {
   type FrameRef,
@@ -77,14 +83,18 @@ export {
   photoLabel,
 } from "./photo-enrollment.ts";
 export {
+  alertToMemoryLink,
   boxFromProto,
   boxToProto,
+  clipToMemoryLink,
   detectionsFromProto,
   detectionsToProto,
   enrollOutcomeToProto,
   type FrameStamp,
   faceChoiceFromProto,
+  memoryHitToProto,
   trackEventFromProto,
+  trackEventToMemoryUpdate,
   trackEventToProto,
   trackSnapshotFromProto,
   trackSnapshotToProto,

@@ -2,7 +2,8 @@
  * The one mapping between the stages' types and the bus messages (@facetracker/proto) about a frame:
  * detections (detect → track), track events (track → alert, web, CLI), alerts and their "seen again"
  * updates (alert → notifications, clips, web, API) and track snapshots (track → restream, clips, web). Services publish what the *ToProto functions make and hand the stages what the
- * *FromProto functions make; none maps a message by hand.
+ * *FromProto functions make; none maps a message by hand. Also what track events, alerts and clips tell the
+ * face memory (api), and the memory's search hits as the API answers them.
  */
 
 import type {
@@ -11,13 +12,16 @@ import type {
   TrackEvent as StageEvent,
   TrackEventType as StageEventType,
 } from "@facetracker/alerts";
+import type { LiveTrackUpdate, MemoryHit } from "@facetracker/face-memory";
 import {
   type Alert,
   type AlertUpdate,
   type Box as BoxMessage,
+  type ClipEvent,
   type Detections,
   type EnrollPhotoResult,
   type Identity,
+  type RememberedFace,
   type TrackEvent,
   TrackEventType,
   type TrackSnapshot,
@@ -300,5 +304,98 @@ export function enrollOutcomeToProto(o: EnrollOutcome): EnrollPhotoResult {
     closest: o.status === "mismatch" ? o.closest : o.status === "conflict" ? o.otherIdentity : "",
     similarity: o.status === "mismatch" || o.status === "conflict" ? o.similarity : 0,
     embeddingId: o.status === "enrolled" ? o.embeddingId : "",
+  };
+}
+
+/**
+ * What a track event tells the face memory of its camera track (undefined for an event that names no
+ * public track): when it was seen, lost or ended; the identity decision of an identified or
+ * identity_changed event (with the nearest identity of an unknown face); whether it is undetermined while
+ * not identified; its face thumbnail (an identified or identity_changed event's preferred to a confirmed
+ * one's) and embedding.
+ */
+export function trackEventToMemoryUpdate(event: TrackEvent): LiveTrackUpdate | undefined {
+  const type = STAGE_EVENT_TYPES[event.type];
+  if (!type || event.trackId === 0) return undefined;
+  const decides = type === "identified" || type === "identity_changed";
+  const identity = event.identity
+    ? { id: event.identity.id, name: event.identity.name, similarity: event.identity.similarity }
+    : null;
+  return {
+    camera: event.camera,
+    trackId: event.trackId,
+    timeMs: event.timeMs,
+    sighting: type === "ended" ? "ended" : type === "lost" ? "lost" : "seen",
+    ...(type === "confirmed" ? { starts: true } : {}),
+    ...(decides
+      ? {
+          decision: {
+            identity,
+            closest: identity ? null : (closestFromProto(event.closest) ?? null),
+            undetermined: false,
+          },
+        }
+      : event.identifying
+        ? { undetermined: event.undetermined }
+        : {}),
+    ...(event.thumbnailJpeg.length > 0
+      ? { thumbnail: { jpeg: new Uint8Array(event.thumbnailJpeg), quality: decides ? 1 : 0 } }
+      : {}),
+    ...(event.embedding.length > 0
+      ? { embedding: { vector: Float32Array.from(event.embedding), quality: 0 } }
+      : {}),
+  };
+}
+
+/** The alert of a camera track, for the face memory. */
+export function alertToMemoryLink(alert: Alert): {
+  camera: string;
+  trackId: number;
+  alertId: string;
+  timeMs: number;
+} {
+  return { camera: alert.camera, trackId: alert.trackId, alertId: alert.id, timeMs: alert.timeMs };
+}
+
+/** The clip of alerts, for the face memory (its video key and URL). */
+export function clipToMemoryLink(clip: ClipEvent): {
+  alertIds: string[];
+  key: string;
+  url?: string;
+  timeMs: number;
+} {
+  return {
+    alertIds: clip.alertIds.length > 0 ? clip.alertIds : [clip.alertId],
+    key: clip.key,
+    ...(clip.url ? { url: clip.url } : {}),
+    timeMs: clip.endMs || clip.startMs,
+  };
+}
+
+/** A face memory search hit as SearchFaces answers it. */
+export function memoryHitToProto(hit: MemoryHit): RememberedFace {
+  const identity = (e: { id: string; name: string; similarity: number }): Identity => ({
+    id: e.id,
+    name: e.name,
+    attributes: {},
+    similarity: e.similarity,
+  });
+  return {
+    sourceKind: hit.source.kind,
+    source: hit.source.name,
+    camera: hit.source.camera ?? "",
+    trackId: hit.trackId,
+    firstTimeMs: hit.firstMs,
+    lastTimeMs: hit.lastMs,
+    firstTimeS: hit.firstS ?? 0,
+    lastTimeS: hit.lastS ?? 0,
+    similarity: hit.similarity,
+    ...(hit.identity ? { identity: identity(hit.identity) } : {}),
+    ...(hit.closest ? { closest: identity(hit.closest) } : {}),
+    undetermined: hit.undetermined,
+    thumbnailJpeg: Buffer.from(hit.thumbnail ?? new Uint8Array()),
+    alertId: hit.alertId ?? "",
+    clipKey: hit.clip?.key ?? "",
+    clipUrl: hit.clip?.url ?? "",
   };
 }

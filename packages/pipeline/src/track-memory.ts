@@ -19,6 +19,8 @@ import {
 const MAX_KEPT_EMBEDDINGS = 64;
 /** Embeddings compared with a new one to tell whether the face is still the same person. */
 const RECENT_EMBEDDINGS = 3;
+/** Embeddings of faces below the quality bar kept (the best ones) while no good face came. */
+const MAX_FALLBACK_EMBEDDINGS = 8;
 
 export interface BestFace {
   quality: number;
@@ -38,6 +40,16 @@ export interface TrackMemorySnapshot {
   identity: TrackIdentitySnapshot;
   /** Kept embeddings (for representative embeddings), then the last few (appearance jumps). */
   embeddings: string[];
+  /**
+   * The face quality (0..1) of each kept embedding. Absent in snapshots taken before it existed: read as 0
+   * each.
+   */
+  embeddingQualities?: number[];
+  /**
+   * While no good face came: the best embeddings of the faces below the quality bar, with their quality
+   * (for the face memory). Absent in snapshots taken before it existed: none.
+   */
+  fallbackEmbeddings?: { vector: string; quality: number }[];
   recent: string[];
   embeddingCount: number;
   keepEvery: number;
@@ -78,6 +90,13 @@ export class TrackMemory {
   readonly scheduler: ReidScheduler;
   readonly identity: TrackIdentity;
   readonly embeddings: Float32Array[] = [];
+  /** The face quality (0..1) of each kept embedding, in the same order. */
+  readonly embeddingQualities: number[] = [];
+  /**
+   * While no embedding is kept (no good face yet): the best few embeddings of the track's faces below the
+   * quality bar, best first, so that the face memory can still find an undetermined track.
+   */
+  readonly fallbackEmbeddings: { vector: Float32Array; quality: number }[] = [];
   embeddingCount = 0;
   best: BestFace | undefined;
   firstFrame: number;
@@ -184,20 +203,38 @@ export class TrackMemory {
 
   /**
    * Records an embedding among the recent ones and, with `keep` (for representative embeddings), keeps
-   * embeddings evenly spread over the track, at most MAX_KEPT_EMBEDDINGS.
+   * embeddings evenly spread over the track, at most MAX_KEPT_EMBEDDINGS, each with its face's `quality`.
    */
-  keepEmbedding(vector: Float32Array, keep = true): void {
+  keepEmbedding(vector: Float32Array, keep = true, quality = 0): void {
     this.recent.push(vector);
     if (this.recent.length > RECENT_EMBEDDINGS) this.recent.shift();
     this.embeddingCount++;
     if (!keep || (this.embeddingCount - 1) % this.#keepEvery !== 0) return;
     this.embeddings.push(vector);
+    this.embeddingQualities.push(quality);
     if (this.embeddings.length >= MAX_KEPT_EMBEDDINGS) {
       const thinned = this.embeddings.filter((_, i) => i % 2 === 0);
+      const qualities = this.embeddingQualities.filter((_, i) => i % 2 === 0);
       this.embeddings.length = 0;
       this.embeddings.push(...thinned);
+      this.embeddingQualities.length = 0;
+      this.embeddingQualities.push(...qualities);
       this.#keepEvery *= 2;
     }
+  }
+
+  /**
+   * Offers the embedding of a face below the quality bar: kept among the best MAX_FALLBACK_EMBEDDINGS while
+   * no good face's embedding is kept (dropped once one is).
+   */
+  keepFallbackEmbedding(vector: Float32Array, quality: number): void {
+    if (this.embeddings.length > 0) {
+      this.fallbackEmbeddings.length = 0;
+      return;
+    }
+    const at = this.fallbackEmbeddings.findIndex((e) => e.quality < quality);
+    this.fallbackEmbeddings.splice(at < 0 ? this.fallbackEmbeddings.length : at, 0, { vector, quality });
+    if (this.fallbackEmbeddings.length > MAX_FALLBACK_EMBEDDINGS) this.fallbackEmbeddings.pop();
   }
 
   /**
@@ -226,6 +263,11 @@ export class TrackMemory {
       scheduler: this.scheduler.snapshot(),
       identity: this.identity.snapshot(),
       embeddings: this.embeddings.map(encodeFloat32),
+      embeddingQualities: [...this.embeddingQualities],
+      fallbackEmbeddings: this.fallbackEmbeddings.map((e) => ({
+        vector: encodeFloat32(e.vector),
+        quality: e.quality,
+      })),
       recent: this.recent.map(encodeFloat32),
       embeddingCount: this.embeddingCount,
       keepEvery: this.#keepEvery,
@@ -291,6 +333,25 @@ export class TrackMemory {
     const vectors = (field: "embeddings" | "recent") =>
       expectArray(`${what}.${field}`, s[field]).map((e, i) => decodeFloat32(e, `${what}.${field}[${i}]`));
     memory.embeddings.push(...vectors("embeddings"));
+    if (s.embeddingQualities === undefined) memory.embeddingQualities.push(...memory.embeddings.map(() => 0));
+    else {
+      const qualities = expectNumbers(
+        `${what}.embeddingQualities`,
+        s.embeddingQualities,
+        memory.embeddings.length,
+      );
+      memory.embeddingQualities.push(...qualities);
+    }
+    for (const [i, e] of (s.fallbackEmbeddings === undefined
+      ? []
+      : expectArray(`${what}.fallbackEmbeddings`, s.fallbackEmbeddings)
+    ).entries()) {
+      const f = e as { vector?: unknown; quality?: unknown } | null;
+      memory.fallbackEmbeddings.push({
+        vector: decodeFloat32(f?.vector, `${what}.fallbackEmbeddings[${i}].vector`),
+        quality: expectNumber(`${what}.fallbackEmbeddings[${i}].quality`, f?.quality),
+      });
+    }
     memory.recent.push(...vectors("recent"));
     if (s.best !== null) {
       const b = s.best;

@@ -129,6 +129,12 @@ describe("TrackingSession with the face-quality gate", () => {
     );
     assert.equal(p.alerts.length, 0, "no unknown alert for a face nothing could be told of");
     assert.ok(p.session.counters.embeddings < 15, `backoff: ${p.session.counters.embeddings} embeddings`);
+    // The face memory still gets the undetermined track's best (blurred) faces, so a search can find it.
+    const [undetermined] = await p.session.summaries();
+    assert.equal(undetermined?.undetermined, true);
+    assert.equal(undetermined?.embeddings.length, 0, "no embedding for enrollment from blurred faces");
+    assert.equal(undetermined?.memoryEmbeddings.length, 1, "the same face each time: kept once");
+    const blurredQuality = undetermined?.memoryEmbeddings[0]?.quality as number;
 
     aligned = SHARP;
     const good = await p.run(range(30, 40));
@@ -142,6 +148,11 @@ describe("TrackingSession with the face-quality gate", () => {
     assert.ok((p.alerts[0]?.frame ?? 0) >= 30, "only once good faces came");
     const [summary] = await p.session.summaries();
     assert.deepEqual([summary?.identity, summary?.undetermined], [null, false]);
+    // Once good faces came, the memory keeps theirs.
+    assert.ok(
+      (summary?.memoryEmbeddings[0]?.quality as number) > blurredQuality,
+      `${summary?.memoryEmbeddings[0]?.quality} > ${blurredQuality}`,
+    );
   });
 
   it("blurred faces are no evidence of a name either: the track upgrades to the name only once good faces come", async () => {

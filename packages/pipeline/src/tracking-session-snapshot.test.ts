@@ -150,6 +150,33 @@ describe("TrackingSession snapshots", () => {
     );
     const summaries = await original.summaries();
     assert.ok(summaries.some((s) => s.embeddings.length > 0 && s.thumbnail !== null));
+    // What the face memory keeps: up to memory.embeddings_per_track of the kept embeddings, with their quality.
+    assert.ok(summaries.some((s) => s.memoryEmbeddings.length > 1));
+    for (const s of summaries) {
+      assert.ok(s.memoryEmbeddings.length <= config.memory.embeddings_per_track);
+      for (const e of s.memoryEmbeddings) assert.ok(e.quality > 0 && e.quality <= 1, String(e.quality));
+    }
+  });
+
+  it("reads a snapshot taken before the kept embeddings had their quality (each read as 0)", async () => {
+    const { frames } = script();
+    const session = new TrackingSession(config, { frameRate: 25, identify });
+    for (const frame of frames.slice(0, 30)) await session.process(frame);
+    const old = JSON.parse(JSON.stringify(session.snapshot())) as TrackingSessionSnapshot;
+    for (const t of [...old.tracks, ...old.finished]) {
+      delete t.embeddingQualities;
+      delete t.fallbackEmbeddings;
+    }
+    const restored = new TrackingSession(config, { frameRate: 25, identify });
+    restored.restore(old);
+    const summaries = await restored.summaries();
+    assert.ok(summaries.some((s) => s.memoryEmbeddings.length > 0));
+    for (const s of summaries) for (const e of s.memoryEmbeddings) assert.equal(e.quality, 0);
+    const broken = session.snapshot();
+    const withEmbeddings = broken.tracks.find((t) => t.embeddings.length > 0);
+    assert.ok(withEmbeddings, "a live track with kept embeddings");
+    withEmbeddings.embeddingQualities = [];
+    assert.throws(() => restored.restore(broken), /embeddingQualities: expected \d+ numbers/);
   });
 
   it("without keepSummaries (a camera of the track service) too, at another point of the sequence", async () => {

@@ -1,4 +1,5 @@
 import type { FaceTrackerConfig } from "@facetracker/config";
+import { chooseRepresentatives } from "@facetracker/face-memory";
 import { type FaceFilterConfig, needsLandmarks, rejectingFilter } from "@facetracker/filters";
 import type { Attributes } from "@facetracker/gallery";
 import { faceChanged, ReidScheduler, representativeEmbeddings, TrackIdentity } from "@facetracker/identity";
@@ -348,7 +349,9 @@ export class TrackingSession {
       );
     }
     // Representative embeddings (what enrollment from a video takes) only from good faces.
-    memory.keepEmbedding(id.embedding, this.#keepSummaries && quality.good);
+    memory.keepEmbedding(id.embedding, this.#keepSummaries && quality.good, quality.score);
+    // An undetermined track's best faces, for the face memory (it finds the track from them).
+    if (this.#keepSummaries && !quality.good) memory.keepFallbackEmbedding(id.embedding, quality.score);
     const i = view.detectionIndex as number;
     if (this.#keepSummaries) {
       memory.offerFace(
@@ -500,6 +503,12 @@ export class TrackingSession {
         thumbnail: m.best ? await encodeJpeg(m.best.crop, 85) : null,
         alignedThumbnail: m.best ? await encodeJpeg(m.best.aligned, 90) : null,
         embeddings: representativeEmbeddings(m.embeddings, 3),
+        memoryEmbeddings: chooseRepresentatives(
+          m.embeddings.length > 0
+            ? m.embeddings.map((vector, i) => ({ vector, quality: m.embeddingQualities[i] ?? 0 }))
+            : m.fallbackEmbeddings,
+          this.#config.memory.embeddings_per_track,
+        ),
       });
     }
     return out;

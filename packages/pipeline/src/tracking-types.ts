@@ -133,6 +133,12 @@ export interface FaceSummary {
   alignedThumbnail: Uint8Array | null;
   /** A few representative L2-normalised embeddings (k-means centres), for enrollment. */
   embeddings: Float32Array[];
+  /**
+   * Up to `memory.embeddings_per_track` of the track's embeddings with their face quality (0..1), chosen
+   * for quality and diversity: what the face memory keeps of it. From the faces good enough to tell who it
+   * is; for an undetermined track, from its best faces below that bar.
+   */
+  memoryEmbeddings: { vector: Float32Array; quality: number }[];
 }
 
 export interface VideoFaces {

@@ -29,6 +29,7 @@ describe("FaceTrackerApi service definition (grpc-js)", () => {
       renameIdentity: unimplemented,
       deleteIdentity: unimplemented,
       findFacesInFile: unimplemented,
+      searchFaces: unimplemented,
       watchTracks: (call) => call.end(),
       watchAlerts: (call) => {
         const request: WatchRequest = call.request;

@@ -25,7 +25,10 @@ export {
   IdentityInfo,
   IdentityList,
   ListIdentitiesRequest,
+  RememberedFace,
   RenameIdentityRequest,
+  SearchFacesRequest,
+  SearchFacesResponse,
   WatchRequest,
 } from "./gen/facetracker/v1/api.ts";
 export { CameraConfig, CameraId, CameraList, CameraStatus } from "./gen/facetracker/v1/camera.ts";

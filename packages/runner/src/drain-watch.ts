@@ -12,6 +12,10 @@ const durables: [MessageKind, string][] = [
   ["tracks", "alert"],
   ["alerts", "notify"],
   ["alerts", "clip-recorder"],
+  // The api's face memory records every track (and its alert and clip) before a finite run is over.
+  ["tracks", "memory"],
+  ["alerts", "memory"],
+  ["clips", "memory"],
 ];
 
 /**

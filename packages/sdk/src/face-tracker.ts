@@ -6,6 +6,7 @@ import {
   loadConfig,
   parseConfig,
 } from "@facetracker/config";
+import type { FaceMemory } from "@facetracker/face-memory";
 import type { Gallery } from "@facetracker/gallery";
 import type { VideoSource } from "@facetracker/media";
 import {
@@ -18,14 +19,18 @@ import {
   type FrameInput,
   type FrameResult,
   findVideoFaces,
+  openConfiguredMemory,
   openVideoSource,
   type PredictOptions,
   type RunStats,
+  rememberVideoFaces,
   reviewEnrollment,
   runtimeOptionsFrom,
+  storedClipSource,
   TrackingRun,
   trackFrames,
   type VideoFaces,
+  videoFileSource,
 } from "@facetracker/pipeline";
 import { type FaceTrackingPipeline, type PipelineOptions, startPipeline } from "@facetracker/runner";
 import { FaceAnalyzer } from "@facetracker/vision";
@@ -40,7 +45,18 @@ export interface FaceTrackerOptions {
   analyzer?: FaceAnalyzer;
 }
 
-export interface FindFacesInClipOptions extends FindFacesOptions, FetchClipOptions {
+/** Whether findFacesInFile / findFacesInClip remember what they find. */
+export interface RememberOptions {
+  /**
+   * Remember each confirmed track in the face memory (`<db_path>/memory.sqlite`, see docs/memory.md), in
+   * place of what an earlier analysis of the same file or clip left there: source, track ID, times in
+   * the video, identity evidence, best thumbnail and a few embeddings, for `facetracker search`. Default
+   * false (the CLI's `analyze` remembers unless `--no-remember`).
+   */
+  remember?: boolean;
+}
+
+export interface FindFacesInClipOptions extends FindFacesOptions, FetchClipOptions, RememberOptions {
   /** Read the clip from these stored clips (not closed here) instead of opening `config.storage`. */
   clips?: StoredClips;
 }
@@ -73,6 +89,7 @@ export class FaceTracker {
   readonly config: FaceTrackerConfig;
   /** Statistics of the last predictBatch / findFacesInFile run. */
   lastStats: RunStats | undefined;
+  #memory: FaceMemory | undefined;
 
   private constructor(recognizer: FaceRecognizer) {
     this.recognizer = recognizer;
@@ -142,16 +159,31 @@ export class FaceTracker {
   }
 
   /**
+   * The face memory of the configuration (`<db_path>/memory.sqlite`), opened (and created) at first use;
+   * closed by close().
+   */
+  get memory(): FaceMemory {
+    this.#memory ??= openConfiguredMemory(this.config);
+    return this.#memory;
+  }
+
+  /**
    * The unique faces of a video file (or any source that ends): one entry per confirmed track with its
    * identity, first/last sighting, best thumbnail and representative embeddings; plus run statistics.
+   * With `remember`, each track goes into the face memory (source: the file's absolute path, or the
+   * stream's URL without credentials).
    */
-  findFacesInFile(path: string, options: FindFacesOptions = {}): Promise<VideoFaces> {
-    return findVideoFaces(this.config, this.#models(), path, {
-      ...options,
+  async findFacesInFile(path: string, options: FindFacesOptions & RememberOptions = {}): Promise<VideoFaces> {
+    const { remember, ...rest } = options;
+    const result = await findVideoFaces(this.config, this.#models(), path, {
+      ...rest,
       onRun: (run) => {
         this.lastStats = run.stats;
       },
     });
+    if (remember)
+      rememberVideoFaces(this.memory, videoFileSource(path), result.faces, { analysedAtMs: Date.now() });
+    return result;
   }
 
   /**
@@ -169,11 +201,18 @@ export class FaceTracker {
       return await clips.withVideo(
         clip,
         async (video) => {
-          const result = await this.findFacesInFile(video.path, options);
+          const result = await this.findFacesInFile(video.path, { ...options, remember: false });
+          const key = clipBaseKey(video.key);
+          if (options.remember) {
+            rememberVideoFaces(this.memory, storedClipSource(key), result.faces, {
+              analysedAtMs: Date.now(),
+              clip: { key: video.key },
+            });
+          }
           return {
             ...result,
             source: video.source,
-            clip: { key: clipBaseKey(video.key), videoKey: video.key, storage: video.storage },
+            clip: { key, videoKey: video.key, storage: video.storage },
           };
         },
         options,
@@ -270,6 +309,8 @@ export class FaceTracker {
   }
 
   async close(): Promise<void> {
+    this.#memory?.close();
+    this.#memory = undefined;
     await this.recognizer.close();
   }
 }

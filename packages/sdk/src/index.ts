@@ -12,6 +12,14 @@ export {
   type StoredClipsOptions,
   videoKeyOf,
 } from "@facetracker/clips";
+export {
+  type FaceMemory,
+  MemoryError,
+  type MemoryHit,
+  type MemorySearchOptions,
+  type RememberedTrack,
+  type TrackSource,
+} from "@facetracker/face-memory";
 export type { DamagedRange } from "@facetracker/media";
 export type {
   FaceSummary,
@@ -65,7 +73,12 @@ export {
   thresholdForFar,
 } from "./calibration.ts";
 export { FaceRecognizer, type RecognizerOptions } from "./face-recognizer.ts";
-export type { ClipFaces, FaceTrackingPipelineOptions, FindFacesInClipOptions } from "./face-tracker.ts";
+export type {
+  ClipFaces,
+  FaceTrackingPipelineOptions,
+  FindFacesInClipOptions,
+  RememberOptions,
+} from "./face-tracker.ts";
 export {
   type AnnotateOptions,
   FaceTracker,

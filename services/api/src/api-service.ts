@@ -19,6 +19,7 @@ import {
   faceChoiceFromProto,
   findVideoFaces,
   openConfiguredGallery,
+  openConfiguredMemory,
   photoLabel,
   runtimeOptionsFrom,
 } from "@facetracker/pipeline";
@@ -45,6 +46,9 @@ import { enrollFace } from "./enroll-face.ts";
 import { galleryStatus, grpcError, isGrpcError } from "./grpc-errors.ts";
 import { HeavyCallLimit } from "./heavy-call-limit.ts";
 import { resolveInsideRoots } from "./media-roots.ts";
+import { startMemoryRecorder } from "./memory-recorder.ts";
+import { searchFaces } from "./search-faces.ts";
+import { addStandardServices } from "./standard-services.ts";
 
 type Callback<T> = (error: Partial<ServerErrorResponse> | null, value?: T) => void;
 
@@ -65,8 +69,10 @@ const toInfo = (i: GalleryIdentity): IdentityInfo => ({
  * the ingest service follows; ListCameras adds what ingest reports of each (KV ft_camera_status). The api is the gallery's one writer: the operators' web page (services/web)
  * reads it and sends its changes here (EnrollFace, RenameIdentity, DeleteIdentity). Images above
  * limits.max_image_pixels are refused from their header (INVALID_ARGUMENT), and at most
- * api.max_concurrent_heavy_calls heavy calls (Enroll, EnrollFace, FindFacesInFile) run at once
- * (RESOURCE_EXHAUSTED beyond).
+ * api.max_concurrent_heavy_calls heavy calls (Enroll, EnrollFace, FindFacesInFile, SearchFaces) run at
+ * once (RESOURCE_EXHAUSTED beyond). The api also records every camera track in the face memory
+ * (memory-recorder.ts) and searches it by a photo's face (SearchFaces); DeleteIdentity forgets the person's
+ * remembered tracks.
  */
 export async function startApiService(deps: ServiceDeps): Promise<PipelineService> {
   const { config, logger, metrics, gallery: shared } = deps;
@@ -74,6 +80,9 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
   const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
   const gallery = shared ?? (await openConfiguredGallery(config));
   const models = { config, analyzer, gallery };
+  // The face memory (<db_path>/memory.sqlite): camera tracks recorded as their events come; SearchFaces.
+  const memory = openConfiguredMemory(config);
+  const recorder = await startMemoryRecorder(bus, memory, logger);
   const cameras = await openCameraRegistry(deps.bus.js);
   /** What ingest reports of each camera (state, since, last error, reconnects), joined in ListCameras. */
   const cameraStatus = await openCameraStatusBoard(deps.bus.nc);
@@ -220,6 +229,8 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     }),
     deleteIdentity: guard("delete_identity", async (r) => {
       const found = await gallery.get(r.identity);
+      // The person's remembered tracks go with them (first: a failure leaves the person to delete again).
+      if (found) memory.forgetIdentity({ name: found.name, id: found.id });
       const deleted = await gallery.deleteIdentity(r.identity);
       if (deleted && found) await announce(GalleryChangeKind.DELETED, found.id, found.name);
       return { deleted };
@@ -318,6 +329,10 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     }),
     watchTracks: watch("tracks"),
     watchAlerts: watch("alerts"),
+    searchFaces: guard(
+      "search_faces",
+      limited("SearchFaces", (r) => searchFaces(models, memory, r)),
+    ),
   };
 
   const server = new Server({
@@ -325,6 +340,8 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     "grpc.max_send_message_length": 64 * 1024 * 1024,
   });
   server.addService(FaceTrackerApiService, implementation as FaceTrackerApiServer);
+  // grpc.health.v1.Health (NOT_SERVING until ready) and server reflection: probes and grpcurl.
+  const standard = addStandardServices(server);
   // api.listen, else listen_host: loopback unless the operator opens it.
   const host = listenHostOf(config, "api");
   const port = await new Promise<number>((resolve, reject) =>
@@ -336,13 +353,18 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
   );
   const address = hostPort(host, port);
   logger.info("gRPC API listening", { address, auth: token ? "bearer token" : "none" });
+  // SERVING as /healthz says ready: the gallery is open (above) and the bus connected (followed).
+  standard.ready(deps.bus.nc, { gallery: true });
   return {
     readiness: () => ({ grpc: true }),
     listening: () => ({ grpc: address }),
     port,
     stop: async () => {
+      standard.close();
       for (const w of watchers) await w.stop();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await recorder.stop();
+      memory.close();
       if (!shared) await gallery.close();
     },
   } as PipelineService & { port: number };

@@ -6,7 +6,7 @@
  */
 
 import type { MessageConsumer, TypedBus } from "@facetracker/bus";
-import { LivePublisher, type RtspTransport } from "@facetracker/media";
+import { LivePublisher, type RtspCredentials, type RtspTransport } from "@facetracker/media";
 import {
   type LiveDropReason,
   LiveRestream,
@@ -23,6 +23,8 @@ export interface RestreamSettings {
   /** How long a frame waits for its snapshot, ms. */
   snapshotWaitMs: number;
   rtspTransport: RtspTransport;
+  /** The user and password the RTSP server wants of a publisher (live_stream.user / pass), if any. */
+  credentials?: RtspCredentials;
   /** Delay before restarting an ended publisher: initialMs, doubling up to maxMs. */
   retry: { initialMs: number; maxMs: number };
   /** A publisher that takes no frame for this long is stalled: killed and restarted, ms. */
@@ -56,7 +58,12 @@ export async function startCameraRestream(
   const publisher = new LivePublisher({
     destination:
       target.mode === "WEB"
-        ? { mode: "WEB", url: target.url, rtspTransport: settings.rtspTransport }
+        ? {
+            mode: "WEB",
+            url: target.url,
+            rtspTransport: settings.rtspTransport,
+            ...(settings.credentials ? { credentials: settings.credentials } : {}),
+          }
         : { mode: "LOCAL", title: `FaceTracker: ${camera}` },
     fps: settings.maxFps,
     retry: settings.retry,

@@ -35,7 +35,8 @@ export interface RestreamOptions {
  * coloured by state), capped at live_stream.max_fps and always live: frames are dropped, never queued. A
  * publisher that ends (the RTSP server went away) is restarted with backoff until it works again. Cameras
  * of the configuration file and of the camera registry are followed: added, changed or removed at run
- * time, their restream starts, restarts or stops.
+ * time, their restream starts, restarts or stops. With live_stream.user and pass (MediaMTX's publish user),
+ * each ffmpeg publishes through a local relay that adds them: never on a command line or in a log.
  */
 export async function startRestreamService(
   deps: ServiceDeps,
@@ -52,6 +53,9 @@ export async function startRestreamService(
     idleStopMs: options.idleStopMs ?? 10_000,
     ffmpegPath: options.ffmpegPath ?? "ffmpeg",
     ffplayPath: options.ffplayPath ?? "ffplay",
+    ...(config.live_stream.user !== undefined && config.live_stream.pass !== undefined
+      ? { credentials: { user: config.live_stream.user, pass: config.live_stream.pass } }
+      : {}),
   };
   const counters = createRestreamMetrics(deps.metrics);
   /** Known cameras: the registry's entry, or undefined for a camera of the file not (yet) in the registry. */
@@ -97,6 +101,8 @@ export async function startRestreamService(
   logger.info("restream following the cameras", {
     rtspServer: config.live_stream.rtsp_server,
     maxFps: settings.maxFps,
+    // The user only: its password goes to the RTSP server through a local relay (rtsp-auth-relay.ts).
+    publishUser: config.live_stream.user ?? "(none)",
   });
 
   return {

@@ -12,7 +12,7 @@ import { renderReport } from "../report-html.ts";
 import { openStoredClips } from "./clips.ts";
 
 export const analyzeUsage =
-  "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] [--allow-damaged] VIDEO\n" +
+  "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] [--allow-damaged] [--no-remember] VIDEO\n" +
   "       (VIDEO: a file, an rtsp:// or http(s):// stream, clip:KEY of the configured clip storage, or s3://BUCKET/KEY)";
 
 /**
@@ -86,6 +86,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       annotate: { type: "string" },
       quiet: { type: "boolean" },
       "allow-damaged": { type: "boolean" },
+      "no-remember": { type: "boolean" },
     },
     analyzeUsage,
   );
@@ -131,6 +132,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       onProgress: (p: { frame: number; total?: number; fps: number }) =>
         progress?.update(p.frame, p.total, p.fps),
       ...(annotate ? { annotate } : {}),
+      // Every track into the face memory (<db_path>/memory.sqlite), for `facetracker search`.
+      remember: values["no-remember"] !== true,
     };
     const result = isClipReference(video)
       ? await tracker.findFacesInClip(video, {
@@ -164,6 +167,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     ]) {
       if (file) console.log(`${what}: ${file}`);
     }
+    if (options.remember) console.log(`remembered: ${result.faces.length} tracks in ${tracker.memory.file}`);
     checkDamage(
       video,
       result.stats,

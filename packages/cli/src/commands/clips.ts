@@ -21,9 +21,9 @@ export function openStoredClips(values: CommonValues): StoredClips {
 
 /**
  * --since: a date (YYYY-MM-DD, UTC midnight, as clip keys are in UTC), a date and time (ISO 8601; UTC
- * unless it names a zone), or an age: 30m, 12h, 7d.
+ * unless it names a zone), or an age: 30m, 12h, 7d. `option` names it in the error (`search --until` too).
  */
-export function parseSince(text: string, now = Date.now()): Date {
+export function parseSince(text: string, now = Date.now(), option = "--since"): Date {
   const age = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(text.trim());
   if (age) {
     const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[age[2] as "s" | "m" | "h" | "d"];
@@ -51,7 +51,7 @@ export function parseSince(text: string, now = Date.now()): Date {
     if (valid && !Number.isNaN(date.getTime())) return date;
   }
   throw new CliError(
-    `--since: expected a date (2026-11-24), a date and time (2026-11-24T10:15, UTC unless a zone is given) ` +
+    `${option}: expected a date (2026-11-24), a date and time (2026-11-24T10:15, UTC unless a zone is given) ` +
       `or an age (30m, 12h, 7d), got '${text}'`,
     2,
   );

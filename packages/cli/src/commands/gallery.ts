@@ -1,3 +1,8 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { FaceTrackerConfig } from "@facetracker/config";
+import { MEMORY_FILE } from "@facetracker/face-memory";
+import { openConfiguredMemory } from "@facetracker/pipeline";
 import { CliError } from "../cli-error.ts";
 import { openRecognizer, parse } from "../common.ts";
 
@@ -53,9 +58,13 @@ export async function galleryCommand(args: string[]): Promise<number> {
         return 0;
       }
       case "delete": {
-        if (!(await gallery.deleteIdentity(rest[0] as string)))
+        const found = await gallery.get(rest[0] as string);
+        if (!found) throw new CliError(`no identity '${rest[0]}' in the gallery`);
+        // The person's remembered tracks go with them (first: a failure leaves the person to delete again).
+        const forgotten = forgetInMemory(recognizer.config, found);
+        if (!(await gallery.deleteIdentity(found.id)))
           throw new CliError(`no identity '${rest[0]}' in the gallery`);
-        console.log(`deleted '${rest[0]}'`);
+        console.log(`deleted '${rest[0]}'${forgotten > 0 ? ` and ${forgotten} remembered track(s)` : ""}`);
         return 0;
       }
       default: {
@@ -67,6 +76,17 @@ export async function galleryCommand(args: string[]): Promise<number> {
     }
   } finally {
     await recognizer.close();
+  }
+}
+
+/** Deletes a person's tracks from the face memory, when there is one; returns how many. */
+function forgetInMemory(config: FaceTrackerConfig, who: { name: string; id: string }): number {
+  if (!existsSync(path.join(config.db_path, MEMORY_FILE))) return 0;
+  const memory = openConfiguredMemory(config);
+  try {
+    return memory.forgetIdentity(who);
+  } finally {
+    memory.close();
   }
 }
 

@@ -275,6 +275,92 @@ export interface WatchRequest {
   includeUpdates: boolean;
 }
 
+/** Searches the face memory with the face of a photo. */
+export interface SearchFacesRequest {
+  /**
+   * The photo (JPEG, PNG or WebP). Its subject is searched for (the large face covering the image centre,
+   * else the largest, as Enroll takes it); face_index or face_box picks another face.
+   */
+  image: Buffer;
+  /** The face to search for by number: 1, 2, … from left to right (by box centre); 0 = the subject. */
+  faceIndex?:
+    | number
+    | undefined;
+  /**
+   * The face to search for by box (pixels): the detected face whose box centre lies inside it. Ignored
+   * when face_index is set.
+   */
+  faceBox?:
+    | Box
+    | undefined;
+  /** Only tracks of this camera (live, and analysed clips of it); empty = every source. */
+  camera: string;
+  /**
+   * Only tracks seen at or after this time, milliseconds since the Unix epoch (tracks of analysed files and
+   * clips: analysed at or after it); 0 = no bound.
+   */
+  sinceMs: number;
+  /** Only tracks seen at or before this time, milliseconds since the Unix epoch; 0 = no bound. */
+  untilMs: number;
+  /** Most tracks returned; 0 = 10. At most 1000. */
+  limit: number;
+}
+
+/** One remembered track a search found. */
+export interface RememberedFace {
+  /** Where the track was seen: "camera", "file" or "clip". */
+  sourceKind: string;
+  /** The camera ID, the file's path (or stream URL), or the clip's key. */
+  source: string;
+  /** The camera: a camera track's, a clip's; empty for a file. */
+  camera: string;
+  /** Track ID within its source (1, 2, 3 … per camera or per analysed file). */
+  trackId: number;
+  /**
+   * Camera tracks: capture times of the first and last sighting, milliseconds since the Unix epoch. Files
+   * and clips: when they were analysed.
+   */
+  firstTimeMs: number;
+  lastTimeMs: number;
+  /** Files and clips: seconds into the video of the first and last sighting (0 for camera tracks). */
+  firstTimeS: number;
+  lastTimeS: number;
+  /** Cosine similarity of the face searched for to the track's most similar kept embedding, in [-1, 1]. */
+  similarity: number;
+  /** Who the track's face was; unset = unknown, or undetermined. */
+  identity?:
+    | Identity
+    | undefined;
+  /** An unknown face: the nearest identity of the gallery and its similarity, below the threshold. */
+  closest?:
+    | Identity
+    | undefined;
+  /** No face of the track was good enough to tell who it is. */
+  undetermined: boolean;
+  /** The track's best face as JPEG (empty when none was kept). */
+  thumbnailJpeg: Buffer;
+  /** ID of the alert the track raised (empty: none). */
+  alertId: string;
+  /** Storage key of the track's clip: its alert's clip, or the stored clip it was found in (empty: none). */
+  clipKey: string;
+  /** URL of that clip when known (file:// for local storage; a presigned S3 URL may have expired). */
+  clipUrl: string;
+}
+
+/** What a search found. */
+export interface SearchFacesResponse {
+  /** Remembered tracks, most similar first. */
+  faces: RememberedFace[];
+  /** The face searched for: its number in the photo (1-based, left to right by box centre). */
+  faceIndex: number;
+  /** How many faces the photo has. */
+  faceCount: number;
+  /** How the face was chosen: only, centre, largest, index or box. */
+  chosenBy: string;
+  /** Box of the face searched for, pixels of the (EXIF-rotated) photo. */
+  box?: Box | undefined;
+}
+
 function createBaseEnrollRequest(): EnrollRequest {
   return { name: "", attributes: {}, images: [], force: false, faceIndex: undefined, faceBox: undefined };
 }
@@ -2668,6 +2754,712 @@ export const WatchRequest: MessageFns<WatchRequest> = {
   },
 };
 
+function createBaseSearchFacesRequest(): SearchFacesRequest {
+  return {
+    image: Buffer.alloc(0),
+    faceIndex: undefined,
+    faceBox: undefined,
+    camera: "",
+    sinceMs: 0,
+    untilMs: 0,
+    limit: 0,
+  };
+}
+
+export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
+  encode(message: SearchFacesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image.length !== 0) {
+      writer.uint32(10).bytes(message.image);
+    }
+    if (message.faceIndex !== undefined) {
+      writer.uint32(16).uint32(message.faceIndex);
+    }
+    if (message.faceBox !== undefined) {
+      Box.encode(message.faceBox, writer.uint32(26).fork()).join();
+    }
+    if (message.camera !== "") {
+      writer.uint32(34).string(message.camera);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(40).int64(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      writer.uint32(48).int64(message.untilMs);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(56).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchFacesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchFacesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.faceIndex = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.faceBox = Box.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.camera = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.untilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchFacesRequest {
+    return {
+      image: isSet(object.image) ? Buffer.from(bytesFromBase64(object.image)) : Buffer.alloc(0),
+      faceIndex: isSet(object.faceIndex)
+        ? globalThis.Number(object.faceIndex)
+        : isSet(object.face_index)
+        ? globalThis.Number(object.face_index)
+        : undefined,
+      faceBox: isSet(object.faceBox)
+        ? Box.fromJSON(object.faceBox)
+        : isSet(object.face_box)
+        ? Box.fromJSON(object.face_box)
+        : undefined,
+      camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      untilMs: isSet(object.untilMs)
+        ? globalThis.Number(object.untilMs)
+        : isSet(object.until_ms)
+        ? globalThis.Number(object.until_ms)
+        : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: SearchFacesRequest): unknown {
+    const obj: any = {};
+    if (message.image.length !== 0) {
+      obj.image = base64FromBytes(message.image);
+    }
+    if (message.faceIndex !== undefined) {
+      obj.faceIndex = Math.round(message.faceIndex);
+    }
+    if (message.faceBox !== undefined) {
+      obj.faceBox = Box.toJSON(message.faceBox);
+    }
+    if (message.camera !== "") {
+      obj.camera = message.camera;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      obj.untilMs = Math.round(message.untilMs);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchFacesRequest>, I>>(base?: I): SearchFacesRequest {
+    return SearchFacesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchFacesRequest>, I>>(object: I): SearchFacesRequest {
+    const message = createBaseSearchFacesRequest();
+    message.image = object.image ?? Buffer.alloc(0);
+    message.faceIndex = object.faceIndex ?? undefined;
+    message.faceBox = (object.faceBox !== undefined && object.faceBox !== null)
+      ? Box.fromPartial(object.faceBox)
+      : undefined;
+    message.camera = object.camera ?? "";
+    message.sinceMs = object.sinceMs ?? 0;
+    message.untilMs = object.untilMs ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseRememberedFace(): RememberedFace {
+  return {
+    sourceKind: "",
+    source: "",
+    camera: "",
+    trackId: 0,
+    firstTimeMs: 0,
+    lastTimeMs: 0,
+    firstTimeS: 0,
+    lastTimeS: 0,
+    similarity: 0,
+    identity: undefined,
+    closest: undefined,
+    undetermined: false,
+    thumbnailJpeg: Buffer.alloc(0),
+    alertId: "",
+    clipKey: "",
+    clipUrl: "",
+  };
+}
+
+export const RememberedFace: MessageFns<RememberedFace> = {
+  encode(message: RememberedFace, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sourceKind !== "") {
+      writer.uint32(10).string(message.sourceKind);
+    }
+    if (message.source !== "") {
+      writer.uint32(18).string(message.source);
+    }
+    if (message.camera !== "") {
+      writer.uint32(26).string(message.camera);
+    }
+    if (message.trackId !== 0) {
+      writer.uint32(32).uint32(message.trackId);
+    }
+    if (message.firstTimeMs !== 0) {
+      writer.uint32(40).int64(message.firstTimeMs);
+    }
+    if (message.lastTimeMs !== 0) {
+      writer.uint32(48).int64(message.lastTimeMs);
+    }
+    if (message.firstTimeS !== 0) {
+      writer.uint32(57).double(message.firstTimeS);
+    }
+    if (message.lastTimeS !== 0) {
+      writer.uint32(65).double(message.lastTimeS);
+    }
+    if (message.similarity !== 0) {
+      writer.uint32(77).float(message.similarity);
+    }
+    if (message.identity !== undefined) {
+      Identity.encode(message.identity, writer.uint32(82).fork()).join();
+    }
+    if (message.closest !== undefined) {
+      Identity.encode(message.closest, writer.uint32(90).fork()).join();
+    }
+    if (message.undetermined !== false) {
+      writer.uint32(96).bool(message.undetermined);
+    }
+    if (message.thumbnailJpeg.length !== 0) {
+      writer.uint32(106).bytes(message.thumbnailJpeg);
+    }
+    if (message.alertId !== "") {
+      writer.uint32(114).string(message.alertId);
+    }
+    if (message.clipKey !== "") {
+      writer.uint32(122).string(message.clipKey);
+    }
+    if (message.clipUrl !== "") {
+      writer.uint32(130).string(message.clipUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RememberedFace {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRememberedFace();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sourceKind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.camera = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.trackId = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.firstTimeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastTimeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.firstTimeS = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.lastTimeS = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 77) {
+              break;
+            }
+
+            message.similarity = reader.float();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.identity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.closest = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.undetermined = reader.bool();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.thumbnailJpeg = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.clipKey = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.clipUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RememberedFace {
+    return {
+      sourceKind: isSet(object.sourceKind)
+        ? globalThis.String(object.sourceKind)
+        : isSet(object.source_kind)
+        ? globalThis.String(object.source_kind)
+        : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
+      trackId: isSet(object.trackId)
+        ? globalThis.Number(object.trackId)
+        : isSet(object.track_id)
+        ? globalThis.Number(object.track_id)
+        : 0,
+      firstTimeMs: isSet(object.firstTimeMs)
+        ? globalThis.Number(object.firstTimeMs)
+        : isSet(object.first_time_ms)
+        ? globalThis.Number(object.first_time_ms)
+        : 0,
+      lastTimeMs: isSet(object.lastTimeMs)
+        ? globalThis.Number(object.lastTimeMs)
+        : isSet(object.last_time_ms)
+        ? globalThis.Number(object.last_time_ms)
+        : 0,
+      firstTimeS: isSet(object.firstTimeS)
+        ? globalThis.Number(object.firstTimeS)
+        : isSet(object.first_time_s)
+        ? globalThis.Number(object.first_time_s)
+        : 0,
+      lastTimeS: isSet(object.lastTimeS)
+        ? globalThis.Number(object.lastTimeS)
+        : isSet(object.last_time_s)
+        ? globalThis.Number(object.last_time_s)
+        : 0,
+      similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
+      identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
+      closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
+      undetermined: isSet(object.undetermined) ? globalThis.Boolean(object.undetermined) : false,
+      thumbnailJpeg: isSet(object.thumbnailJpeg)
+        ? Buffer.from(bytesFromBase64(object.thumbnailJpeg))
+        : isSet(object.thumbnail_jpeg)
+        ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
+        : Buffer.alloc(0),
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      clipKey: isSet(object.clipKey)
+        ? globalThis.String(object.clipKey)
+        : isSet(object.clip_key)
+        ? globalThis.String(object.clip_key)
+        : "",
+      clipUrl: isSet(object.clipUrl)
+        ? globalThis.String(object.clipUrl)
+        : isSet(object.clip_url)
+        ? globalThis.String(object.clip_url)
+        : "",
+    };
+  },
+
+  toJSON(message: RememberedFace): unknown {
+    const obj: any = {};
+    if (message.sourceKind !== "") {
+      obj.sourceKind = message.sourceKind;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.camera !== "") {
+      obj.camera = message.camera;
+    }
+    if (message.trackId !== 0) {
+      obj.trackId = Math.round(message.trackId);
+    }
+    if (message.firstTimeMs !== 0) {
+      obj.firstTimeMs = Math.round(message.firstTimeMs);
+    }
+    if (message.lastTimeMs !== 0) {
+      obj.lastTimeMs = Math.round(message.lastTimeMs);
+    }
+    if (message.firstTimeS !== 0) {
+      obj.firstTimeS = floatToJson(message.firstTimeS);
+    }
+    if (message.lastTimeS !== 0) {
+      obj.lastTimeS = floatToJson(message.lastTimeS);
+    }
+    if (message.similarity !== 0) {
+      obj.similarity = floatToJson(message.similarity);
+    }
+    if (message.identity !== undefined) {
+      obj.identity = Identity.toJSON(message.identity);
+    }
+    if (message.closest !== undefined) {
+      obj.closest = Identity.toJSON(message.closest);
+    }
+    if (message.undetermined !== false) {
+      obj.undetermined = message.undetermined;
+    }
+    if (message.thumbnailJpeg.length !== 0) {
+      obj.thumbnailJpeg = base64FromBytes(message.thumbnailJpeg);
+    }
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.clipKey !== "") {
+      obj.clipKey = message.clipKey;
+    }
+    if (message.clipUrl !== "") {
+      obj.clipUrl = message.clipUrl;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RememberedFace>, I>>(base?: I): RememberedFace {
+    return RememberedFace.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RememberedFace>, I>>(object: I): RememberedFace {
+    const message = createBaseRememberedFace();
+    message.sourceKind = object.sourceKind ?? "";
+    message.source = object.source ?? "";
+    message.camera = object.camera ?? "";
+    message.trackId = object.trackId ?? 0;
+    message.firstTimeMs = object.firstTimeMs ?? 0;
+    message.lastTimeMs = object.lastTimeMs ?? 0;
+    message.firstTimeS = object.firstTimeS ?? 0;
+    message.lastTimeS = object.lastTimeS ?? 0;
+    message.similarity = object.similarity ?? 0;
+    message.identity = (object.identity !== undefined && object.identity !== null)
+      ? Identity.fromPartial(object.identity)
+      : undefined;
+    message.closest = (object.closest !== undefined && object.closest !== null)
+      ? Identity.fromPartial(object.closest)
+      : undefined;
+    message.undetermined = object.undetermined ?? false;
+    message.thumbnailJpeg = object.thumbnailJpeg ?? Buffer.alloc(0);
+    message.alertId = object.alertId ?? "";
+    message.clipKey = object.clipKey ?? "";
+    message.clipUrl = object.clipUrl ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchFacesResponse(): SearchFacesResponse {
+  return { faces: [], faceIndex: 0, faceCount: 0, chosenBy: "", box: undefined };
+}
+
+export const SearchFacesResponse: MessageFns<SearchFacesResponse> = {
+  encode(message: SearchFacesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.faces) {
+      RememberedFace.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.faceIndex !== 0) {
+      writer.uint32(16).uint32(message.faceIndex);
+    }
+    if (message.faceCount !== 0) {
+      writer.uint32(24).uint32(message.faceCount);
+    }
+    if (message.chosenBy !== "") {
+      writer.uint32(34).string(message.chosenBy);
+    }
+    if (message.box !== undefined) {
+      Box.encode(message.box, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchFacesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchFacesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.faces.push(RememberedFace.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.faceIndex = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.faceCount = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.chosenBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.box = Box.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchFacesResponse {
+    return {
+      faces: globalThis.Array.isArray(object?.faces) ? object.faces.map((e: any) => RememberedFace.fromJSON(e)) : [],
+      faceIndex: isSet(object.faceIndex)
+        ? globalThis.Number(object.faceIndex)
+        : isSet(object.face_index)
+        ? globalThis.Number(object.face_index)
+        : 0,
+      faceCount: isSet(object.faceCount)
+        ? globalThis.Number(object.faceCount)
+        : isSet(object.face_count)
+        ? globalThis.Number(object.face_count)
+        : 0,
+      chosenBy: isSet(object.chosenBy)
+        ? globalThis.String(object.chosenBy)
+        : isSet(object.chosen_by)
+        ? globalThis.String(object.chosen_by)
+        : "",
+      box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
+    };
+  },
+
+  toJSON(message: SearchFacesResponse): unknown {
+    const obj: any = {};
+    if (message.faces?.length) {
+      obj.faces = message.faces.map((e) => RememberedFace.toJSON(e));
+    }
+    if (message.faceIndex !== 0) {
+      obj.faceIndex = Math.round(message.faceIndex);
+    }
+    if (message.faceCount !== 0) {
+      obj.faceCount = Math.round(message.faceCount);
+    }
+    if (message.chosenBy !== "") {
+      obj.chosenBy = message.chosenBy;
+    }
+    if (message.box !== undefined) {
+      obj.box = Box.toJSON(message.box);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchFacesResponse>, I>>(base?: I): SearchFacesResponse {
+    return SearchFacesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchFacesResponse>, I>>(object: I): SearchFacesResponse {
+    const message = createBaseSearchFacesResponse();
+    message.faces = object.faces?.map((e) => RememberedFace.fromPartial(e)) || [];
+    message.faceIndex = object.faceIndex ?? 0;
+    message.faceCount = object.faceCount ?? 0;
+    message.chosenBy = object.chosenBy ?? "";
+    message.box = (object.box !== undefined && object.box !== null) ? Box.fromPartial(object.box) : undefined;
+    return message;
+  },
+};
+
 /** The gRPC API of a site: gallery, after-the-fact analysis, live tracks and alerts, cameras. */
 export type FaceTrackerApiService = typeof FaceTrackerApiService;
 export const FaceTrackerApiService = {
@@ -2788,6 +3580,19 @@ export const FaceTrackerApiService = {
     responseSerialize: (value: CameraList): Buffer => Buffer.from(CameraList.encode(value).finish()),
     responseDeserialize: (value: Buffer): CameraList => CameraList.decode(value),
   },
+  /**
+   * Finds the remembered tracks (the face memory: live cameras, analysed files and clips) whose face looks
+   * like a photo's, most similar first.
+   */
+  searchFaces: {
+    path: "/facetracker.v1.FaceTrackerApi/SearchFaces" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchFacesRequest): Buffer => Buffer.from(SearchFacesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchFacesRequest => SearchFacesRequest.decode(value),
+    responseSerialize: (value: SearchFacesResponse): Buffer => Buffer.from(SearchFacesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchFacesResponse => SearchFacesResponse.decode(value),
+  },
 } as const;
 
 export interface FaceTrackerApiServer extends UntypedServiceImplementation {
@@ -2816,6 +3621,11 @@ export interface FaceTrackerApiServer extends UntypedServiceImplementation {
   removeCamera: handleUnaryCall<CameraId, Empty>;
   /** Lists the cameras. */
   listCameras: handleUnaryCall<Empty, CameraList>;
+  /**
+   * Finds the remembered tracks (the face memory: live cameras, analysed files and clips) whose face looks
+   * like a photo's, most similar first.
+   */
+  searchFaces: handleUnaryCall<SearchFacesRequest, SearchFacesResponse>;
 }
 
 export interface FaceTrackerApiClient extends Client {
@@ -2969,6 +3779,25 @@ export interface FaceTrackerApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CameraList) => void,
+  ): ClientUnaryCall;
+  /**
+   * Finds the remembered tracks (the face memory: live cameras, analysed files and clips) whose face looks
+   * like a photo's, most similar first.
+   */
+  searchFaces(
+    request: SearchFacesRequest,
+    callback: (error: ServiceError | null, response: SearchFacesResponse) => void,
+  ): ClientUnaryCall;
+  searchFaces(
+    request: SearchFacesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchFacesResponse) => void,
+  ): ClientUnaryCall;
+  searchFaces(
+    request: SearchFacesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchFacesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,657 @@
+/**
+ * The face memory: every confirmed track remembered in `<dir>/memory.sqlite` (camera tracks as their events
+ * come, tracks of analysed files and clips as each analysis ends), searched by face. Several processes
+ * share it (the api service records live tracks while the CLI records an analysis and searches); each open
+ * memory searches an in-memory copy of the kept embeddings (MemoryIndex), which catches up with what other
+ * processes committed before each search: `PRAGMA data_version` tells whether anything changed, the
+ * `changes` log which tracks. Retention (by age and by count) is applied on every write that adds a track
+ * and when a memory is opened for writing.
+ */
+
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import {
+  createSchema,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  databaseError,
+  inTransaction,
+  KEPT_CHANGES,
+  MEMORY_FILE,
+  MemoryError,
+  openDatabase,
+  readDimension,
+  StatementCache,
+  vectorFromBytes,
+  vectorToBytes,
+} from "./memory-database.ts";
+import { MemoryIndex } from "./memory-index.ts";
+import { type CandidateEmbedding, chooseRepresentatives } from "./representatives.ts";
+import type {
+  IdentityEvidence,
+  LiveTrackUpdate,
+  MemoryHit,
+  MemorySearchOptions,
+  RememberedTrack,
+  TrackSource,
+  TrackToRemember,
+} from "./types.ts";
+
+const DAY_MS = 86_400_000;
+
+/** Defaults of the configuration's `memory` section. */
+export const MEMORY_DEFAULTS = Object.freeze({
+  retentionDays: 30,
+  maxTracks: 100_000,
+  embeddingsPerTrack: 3,
+});
+
+export interface FaceMemoryOptions {
+  /** Dimension of the embeddings (the memory's file records it; another one is refused). */
+  dimension: number;
+  /** Tracks last seen longer ago than this are forgotten, days (0 = no age limit; default 30). */
+  retentionDays?: number;
+  /** Most tracks kept: the least recently seen beyond are forgotten (default 100,000). */
+  maxTracks?: number;
+  /** Embeddings kept per track, chosen for quality and diversity (default 3). */
+  embeddingsPerTrack?: number;
+  /** Search only: nothing is written, and a missing memory is an error (code MISSING). */
+  readOnly?: boolean;
+  /** How long a write waits for another process's (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** The clock (ms since the epoch) of retention and of files' analysis times; default Date.now. */
+  now?: () => number;
+}
+
+/** A remembered track as listed: its row ID and how many embeddings it keeps. */
+export type ListedTrack = RememberedTrack & { id: number; embeddings: number };
+
+interface TrackRow {
+  id: number;
+  source_kind: "camera" | "file" | "clip";
+  source: string;
+  camera: string | null;
+  track_id: number;
+  first_ms: number;
+  last_ms: number;
+  first_s: number | null;
+  last_s: number | null;
+  identity_id: string | null;
+  identity_name: string | null;
+  identity_similarity: number | null;
+  closest_id: string | null;
+  closest_name: string | null;
+  closest_similarity: number | null;
+  undetermined: number;
+  thumbnail: Uint8Array | null;
+  alert_id: string | null;
+  clip_key: string | null;
+  clip_url: string | null;
+}
+
+/** The columns a remembered track is read from (its clip: its own, else its alert's). */
+const TRACK_COLUMNS = `t.id, t.source_kind, t.source, t.camera, t.track_id, t.first_ms, t.last_ms, t.first_s,
+  t.last_s, t.identity_id, t.identity_name, t.identity_similarity, t.closest_id, t.closest_name,
+  t.closest_similarity, t.undetermined, t.thumbnail, t.alert_id,
+  COALESCE(t.clip_key, c.clip_key) AS clip_key,
+  CASE WHEN t.clip_key IS NOT NULL THEN t.clip_url ELSE c.clip_url END AS clip_url`;
+const TRACK_FROM = "tracks t LEFT JOIN alert_clips c ON c.alert_id = t.alert_id";
+
+function evidence(
+  id: string | null,
+  name: string | null,
+  similarity: number | null,
+): IdentityEvidence | null {
+  return name === null ? null : { id: id ?? "", name, similarity: similarity ?? 0 };
+}
+
+function trackFromRow(r: TrackRow): RememberedTrack & { id: number } {
+  return {
+    id: r.id,
+    source: { kind: r.source_kind, name: r.source, ...(r.camera === null ? {} : { camera: r.camera }) },
+    trackId: r.track_id,
+    firstMs: r.first_ms,
+    lastMs: r.last_ms,
+    ...(r.first_s === null ? {} : { firstS: r.first_s }),
+    ...(r.last_s === null ? {} : { lastS: r.last_s }),
+    identity: evidence(r.identity_id, r.identity_name, r.identity_similarity),
+    closest: evidence(r.closest_id, r.closest_name, r.closest_similarity),
+    undetermined: r.undetermined === 1,
+    thumbnail: r.thumbnail === null ? null : new Uint8Array(r.thumbnail),
+    ...(r.alert_id === null ? {} : { alertId: r.alert_id }),
+    ...(r.clip_key === null ? {} : { clip: { key: r.clip_key, ...(r.clip_url ? { url: r.clip_url } : {}) } }),
+  };
+}
+
+/** A unit-length float32 copy of `vector`; RangeError for a wrong dimension, a non-finite value or zero length. */
+function unit(vector: ArrayLike<number>, dimension: number, what: string): Float32Array {
+  if (vector.length !== dimension) {
+    throw new RangeError(`${what} has dimension ${vector.length}, the face memory holds ${dimension}`);
+  }
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) {
+    const x = vector[i] as number;
+    if (!Number.isFinite(x)) throw new RangeError(`${what}: component ${i} is not finite`);
+    sum += x * x;
+  }
+  if (!(sum > 0)) throw new RangeError(`${what} has zero length`);
+  const norm = Math.sqrt(sum);
+  const out = new Float32Array(dimension);
+  for (let i = 0; i < dimension; i++) out[i] = (vector[i] as number) / norm;
+  return out;
+}
+
+function positiveInteger(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${what} must be a whole number ≥ 1, got ${value}`);
+  return value;
+}
+
+export class FaceMemory {
+  /** The database file. */
+  readonly file: string;
+  readonly dimension: number;
+  readonly retentionDays: number;
+  readonly maxTracks: number;
+  readonly embeddingsPerTrack: number;
+  readonly readOnly: boolean;
+  readonly #db: DatabaseSync;
+  readonly #sql: StatementCache;
+  readonly #now: () => number;
+  /** The in-memory search copy, made at the first search. */
+  #index: MemoryIndex | undefined;
+  /** The last `changes.version` the index holds. */
+  #version = 0;
+  /** `PRAGMA data_version` when the index last caught up (it changes when another connection commits). */
+  #dataVersion = -1;
+  /** This connection committed since the index last caught up. */
+  #dirty = false;
+  #closed = false;
+
+  private constructor(file: string, db: DatabaseSync, dimension: number, options: FaceMemoryOptions) {
+    this.file = file;
+    this.#db = db;
+    this.#sql = new StatementCache(db);
+    this.dimension = dimension;
+    this.retentionDays = options.retentionDays ?? MEMORY_DEFAULTS.retentionDays;
+    if (!(this.retentionDays >= 0))
+      throw new RangeError(`retentionDays must be ≥ 0, got ${this.retentionDays}`);
+    this.maxTracks = positiveInteger(options.maxTracks ?? MEMORY_DEFAULTS.maxTracks, "maxTracks");
+    this.embeddingsPerTrack = positiveInteger(
+      options.embeddingsPerTrack ?? MEMORY_DEFAULTS.embeddingsPerTrack,
+      "embeddingsPerTrack",
+    );
+    this.readOnly = options.readOnly ?? false;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Opens the memory in `dir` (`dir/memory.sqlite`), creating the folder and the file unless read-only,
+   * and applies retention. Throws MemoryError: MISSING (read-only, no memory there), INVALID (not a face
+   * memory, another format or dimension), CORRUPT, IO.
+   */
+  static open(dir: string, options: FaceMemoryOptions): FaceMemory {
+    const file = path.join(dir, MEMORY_FILE);
+    positiveInteger(options.dimension, "dimension");
+    const readOnly = options.readOnly ?? false;
+    if (readOnly && !existsSync(file)) {
+      throw new MemoryError("MISSING", `no face memory at ${file}: nothing has been remembered there yet`);
+    }
+    if (!readOnly) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (error) {
+        throw databaseError("create the folder of", file, error);
+      }
+    }
+    const db = openDatabase(file, {
+      readOnly,
+      busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    });
+    try {
+      const dimension = inTransaction(db, readOnly ? "DEFERRED" : "IMMEDIATE", () => {
+        const found = readDimension(db, file);
+        if (found === undefined) {
+          if (readOnly) {
+            throw new MemoryError(
+              "MISSING",
+              `no face memory at ${file}: nothing has been remembered there yet`,
+            );
+          }
+          createSchema(db, options.dimension);
+          return options.dimension;
+        }
+        return found;
+      });
+      if (dimension !== options.dimension) {
+        throw new MemoryError(
+          "INVALID",
+          `the face memory ${file} holds embeddings of dimension ${dimension}, it was opened for dimension ${options.dimension}`,
+        );
+      }
+      const memory = new FaceMemory(file, db, dimension, options);
+      if (!readOnly) memory.applyRetention();
+      return memory;
+    } catch (error) {
+      db.close();
+      throw databaseError("open", file, error);
+    }
+  }
+
+  /**
+   * Remembers the tracks of one analysed file or clip, in place of what was remembered of that source
+   * before (analysing a file again replaces its tracks). Each track keeps up to `embeddingsPerTrack` of its
+   * embeddings (chooseRepresentatives). Returns the tracks' row IDs.
+   */
+  rememberSource(source: TrackSource, tracks: readonly Omit<TrackToRemember, "source">[]): number[] {
+    const prepared = tracks.map((t) => ({
+      ...t,
+      kept: this.#choose(
+        t.embeddings.map((e, i) => ({
+          ...e,
+          vector: unit(e.vector, this.dimension, `embedding ${i} of track ${t.trackId}`),
+        })),
+      ),
+    }));
+    return this.#write("remember tracks in", () => {
+      this.#sql.get("DELETE FROM tracks WHERE source_kind = ? AND source = ?").run(source.kind, source.name);
+      const ids = prepared.map((t) => {
+        const { id } = this.#sql
+          .get(
+            `INSERT INTO tracks (source_kind, source, camera, track_id, first_ms, last_ms, first_s, last_s,
+               identity_id, identity_name, identity_similarity, closest_id, closest_name, closest_similarity,
+               undetermined, thumbnail, thumbnail_quality, alert_id, clip_key, clip_url, open)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id`,
+          )
+          .get(
+            source.kind,
+            source.name,
+            source.camera ?? null,
+            t.trackId,
+            Math.round(t.firstMs),
+            Math.round(t.lastMs),
+            t.firstS ?? null,
+            t.lastS ?? null,
+            ...identityValues(t.identity),
+            ...identityValues(t.closest),
+            t.undetermined ? 1 : 0,
+            t.thumbnail,
+            t.thumbnail ? 0 : null,
+            t.alertId ?? null,
+            t.clip?.key ?? null,
+            t.clip?.url ?? null,
+          ) as { id: number };
+        for (const e of t.kept) this.#insertEmbedding(id, e);
+        return id;
+      });
+      this.#retain();
+      return ids;
+    });
+  }
+
+  /**
+   * Records what a live track event says of a camera track (see LiveTrackUpdate): the track's record is
+   * created at its first event, then its times, identity decision, best thumbnail and kept embeddings
+   * follow the events; `ended` closes it. Redelivered events change nothing more than the first delivery.
+   */
+  observeLiveTrack(u: LiveTrackUpdate): void {
+    const offered = u.embedding
+      ? {
+          ...u.embedding,
+          vector: unit(u.embedding.vector, this.dimension, `embedding of ${u.camera} #${u.trackId}`),
+        }
+      : undefined;
+    const t = Math.round(u.timeMs);
+    this.#write("record a live track in", () => {
+      const { id, created } = this.#liveRecord(u.camera, u.trackId, t, u.starts === true);
+      const row = this.#sql
+        .get("SELECT first_ms, last_ms, lost, thumbnail_quality FROM tracks WHERE id = ?")
+        .get(id) as { first_ms: number; last_ms: number; lost: number; thumbnail_quality: number | null };
+      const lost = u.sighting === "lost" ? 1 : u.sighting === "seen" ? 0 : row.lost;
+      // A track's last sighting: the frame of its last event, except that an end after a loss keeps the loss's.
+      const last = u.sighting === "ended" && row.lost === 1 ? row.last_ms : Math.max(row.last_ms, t);
+      this.#sql
+        .get("UPDATE tracks SET first_ms = ?, last_ms = ?, lost = ?, open = ? WHERE id = ?")
+        .run(Math.min(row.first_ms, t), last, lost, u.sighting === "ended" ? 0 : 1, id);
+      if (u.decision) {
+        this.#sql
+          .get(
+            `UPDATE tracks SET identity_id = ?, identity_name = ?, identity_similarity = ?, closest_id = ?,
+               closest_name = ?, closest_similarity = ?, undetermined = ? WHERE id = ?`,
+          )
+          .run(
+            ...identityValues(u.decision.identity),
+            ...identityValues(u.decision.identity ? null : u.decision.closest),
+            u.decision.undetermined ? 1 : 0,
+            id,
+          );
+      } else if (u.undetermined !== undefined) {
+        this.#sql.get("UPDATE tracks SET undetermined = ? WHERE id = ?").run(u.undetermined ? 1 : 0, id);
+      }
+      if (u.thumbnail && (row.thumbnail_quality === null || u.thumbnail.quality >= row.thumbnail_quality)) {
+        this.#sql
+          .get("UPDATE tracks SET thumbnail = ?, thumbnail_quality = ? WHERE id = ?")
+          .run(u.thumbnail.jpeg, u.thumbnail.quality, id);
+      }
+      if (offered) this.#offerEmbedding(id, offered);
+      if (created) this.#retain();
+    });
+  }
+
+  /** Records the alert a camera track raised (the track's record is created when its events come later). */
+  linkAlert(link: { camera: string; trackId: number; alertId: string; timeMs: number }): void {
+    this.#write("record an alert in", () => {
+      const { id, created } = this.#liveRecord(link.camera, link.trackId, Math.round(link.timeMs), false);
+      this.#sql.get("UPDATE tracks SET alert_id = ? WHERE id = ?").run(link.alertId, id);
+      if (created) this.#retain();
+    });
+  }
+
+  /** Records the clip of alerts (a camera track with one of these alerts shows it). */
+  linkClip(clip: { alertIds: readonly string[]; key: string; url?: string; timeMs: number }): void {
+    this.#write("record a clip in", () => {
+      for (const alertId of clip.alertIds) {
+        this.#sql
+          .get(
+            "INSERT OR REPLACE INTO alert_clips (alert_id, clip_key, clip_url, recorded_ms) VALUES (?, ?, ?, ?)",
+          )
+          .run(alertId, clip.key, clip.url ?? null, Math.round(clip.timeMs));
+      }
+    });
+  }
+
+  /**
+   * The remembered tracks most like `query` (an embedding), best first: each track's best cosine similarity
+   * over its kept embeddings, among the tracks that pass the filters (camera; seen within since…until).
+   * Exact (every kept embedding of every passing track is compared).
+   */
+  search(query: ArrayLike<number>, options: MemorySearchOptions = {}): MemoryHit[] {
+    const q = unit(query, this.dimension, "the query");
+    const limit = options.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);
+    const index = this.#catchUp();
+    const hits = index.search(
+      q,
+      {
+        ...(options.camera === undefined ? {} : { camera: options.camera }),
+        ...(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs }),
+        ...(options.untilMs === undefined ? {} : { untilMs: options.untilMs }),
+      },
+      limit,
+      options.minSimilarity,
+    );
+    return this.#read("search", () =>
+      hits.flatMap((hit) => {
+        const row = this.#sql
+          .get(`SELECT ${TRACK_COLUMNS} FROM ${TRACK_FROM} WHERE t.id = ?`)
+          .get(hit.track) as TrackRow | undefined;
+        // Forgotten by another process since the index caught up: left out.
+        return row ? [{ ...trackFromRow(row), similarity: hit.similarity }] : [];
+      }),
+    );
+  }
+
+  /** Every remembered track, oldest record first (for tools and tests; a large memory is long). */
+  list(): ListedTrack[] {
+    return this.#read("read", () =>
+      (
+        this.#sql
+          .get(
+            `SELECT ${TRACK_COLUMNS}, (SELECT COUNT(*) FROM track_embeddings e WHERE e.track = t.id) AS embeddings
+             FROM ${TRACK_FROM} ORDER BY t.id`,
+          )
+          .all() as unknown as (TrackRow & { embeddings: number })[]
+      ).map((r) => ({ ...trackFromRow(r), embeddings: r.embeddings })),
+    );
+  }
+
+  /** Tracks remembered. */
+  count(): number {
+    return this.#read(
+      "read",
+      () => (this.#sql.get("SELECT COUNT(*) AS n FROM tracks").get() as { n: number }).n,
+    );
+  }
+
+  /** The kept embeddings of a track (row ID), in the order kept. */
+  embeddingsOf(id: number): CandidateEmbedding[] {
+    return this.#read("read", () =>
+      (
+        this.#sql.get("SELECT quality, vector FROM track_embeddings WHERE track = ? ORDER BY id").all(id) as {
+          quality: number;
+          vector: Uint8Array;
+        }[]
+      ).map((r) => ({ quality: r.quality, vector: vectorFromBytes(r.vector, this.dimension) })),
+    );
+  }
+
+  /**
+   * Forgets a person: deletes every track named after them (by name, or by identity ID when given: a
+   * renamed person's older tracks too), with their embeddings and thumbnails, and the mentions of them as
+   * an unknown face's closest identity. Call it where the person is deleted from the gallery. Returns the
+   * number of tracks deleted.
+   */
+  forgetIdentity(who: { name: string; id?: string }): number {
+    const id = who.id ?? null;
+    return this.#write("forget a person in", () => {
+      const { changes } = this.#sql
+        .get("DELETE FROM tracks WHERE identity_name = ? OR (? IS NOT NULL AND identity_id = ?)")
+        .run(who.name, id, id);
+      this.#sql
+        .get(
+          `UPDATE tracks SET closest_id = NULL, closest_name = NULL, closest_similarity = NULL
+           WHERE closest_name = ? OR (? IS NOT NULL AND closest_id = ?)`,
+        )
+        .run(who.name, id, id);
+      return Number(changes);
+    });
+  }
+
+  /**
+   * Forgets the tracks last seen more than `retentionDays` ago and, beyond `maxTracks`, the least recently
+   * seen ones (with their embeddings and thumbnails). Done on every write that adds a track; call it
+   * now and then where nothing is written for long. Returns the number of tracks deleted.
+   */
+  applyRetention(): number {
+    return this.#write("apply retention to", () => this.#retain());
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#index?.clear();
+    this.#index = undefined;
+    try {
+      this.#db.close();
+    } catch {}
+  }
+
+  /** Retention, in the current write transaction; also keeps the `changes` log bounded. */
+  #retain(): number {
+    const now = this.#now();
+    let deleted = 0;
+    if (this.retentionDays > 0) {
+      const cutoff = Math.round(now - this.retentionDays * DAY_MS);
+      deleted += Number(this.#sql.get("DELETE FROM tracks WHERE last_ms < ?").run(cutoff).changes);
+      this.#sql.get("DELETE FROM alert_clips WHERE recorded_ms < ?").run(cutoff);
+    }
+    const { n } = this.#sql.get("SELECT COUNT(*) AS n FROM tracks").get() as { n: number };
+    if (n > this.maxTracks) {
+      deleted += Number(
+        this.#sql
+          .get("DELETE FROM tracks WHERE id IN (SELECT id FROM tracks ORDER BY last_ms, id LIMIT ?)")
+          .run(n - this.maxTracks).changes,
+      );
+    }
+    const { v } = this.#sql.get("SELECT COALESCE(MAX(version), 0) AS v FROM changes").get() as { v: number };
+    const pruned = Number(
+      (
+        this.#sql.get("SELECT value FROM meta WHERE key = 'changes_pruned_through'").get() as {
+          value: string;
+        }
+      ).value,
+    );
+    if (v - KEPT_CHANGES > pruned + KEPT_CHANGES / 10) {
+      this.#sql.get("DELETE FROM changes WHERE version <= ?").run(v - KEPT_CHANGES);
+      this.#sql
+        .get("UPDATE meta SET value = ? WHERE key = 'changes_pruned_through'")
+        .run(String(v - KEPT_CHANGES));
+    }
+    return deleted;
+  }
+
+  /**
+   * The record of a camera's track: the open one (being seen), else the latest with that ID unless the
+   * event starts a track; created when there is none. In the current write transaction.
+   */
+  #liveRecord(
+    camera: string,
+    trackId: number,
+    timeMs: number,
+    starts: boolean,
+  ): { id: number; created: boolean } {
+    const found = this.#sql
+      .get(
+        `SELECT id, open FROM tracks WHERE source_kind = 'camera' AND source = ? AND track_id = ?
+         ORDER BY open DESC, id DESC LIMIT 1`,
+      )
+      .get(camera, trackId) as { id: number; open: number } | undefined;
+    if (found && (found.open === 1 || !starts)) return { id: found.id, created: false };
+    const { id } = this.#sql
+      .get(
+        `INSERT INTO tracks (source_kind, source, camera, track_id, first_ms, last_ms, open)
+         VALUES ('camera', ?, ?, ?, ?, ?, 1) RETURNING id`,
+      )
+      .get(camera, camera, trackId, timeMs, timeMs) as { id: number };
+    return { id, created: true };
+  }
+
+  /** Offers an embedding to a track's kept ones: the best `embeddingsPerTrack` of old and new are kept. */
+  #offerEmbedding(track: number, offered: CandidateEmbedding): void {
+    const kept = (
+      this.#sql
+        .get("SELECT id, quality, vector FROM track_embeddings WHERE track = ? ORDER BY id")
+        .all(track) as {
+        id: number;
+        quality: number;
+        vector: Uint8Array;
+      }[]
+    ).map((r) => ({
+      id: r.id as number | undefined,
+      quality: r.quality,
+      vector: vectorFromBytes(r.vector, this.dimension),
+    }));
+    const chosen = new Set(this.#choose([...kept, { id: undefined, ...offered }]));
+    for (const k of kept) {
+      if (!chosen.has(k)) this.#sql.get("DELETE FROM track_embeddings WHERE id = ?").run(k.id as number);
+    }
+    if ([...chosen].some((c) => c.id === undefined)) this.#insertEmbedding(track, offered);
+  }
+
+  #insertEmbedding(track: number, e: CandidateEmbedding): void {
+    this.#sql
+      .get("INSERT INTO track_embeddings (track, quality, vector) VALUES (?, ?, ?)")
+      .run(track, Number.isFinite(e.quality) ? e.quality : 0, vectorToBytes(e.vector));
+  }
+
+  #choose<T extends CandidateEmbedding>(candidates: readonly T[]): T[] {
+    return chooseRepresentatives(candidates, this.embeddingsPerTrack);
+  }
+
+  /** Runs `fn` in a write transaction; SQLite errors become MemoryErrors naming the file. */
+  #write<T>(action: string, fn: () => T): T {
+    this.#open();
+    if (this.readOnly) throw new MemoryError("INVALID", `cannot ${action} ${this.file}: opened read-only`);
+    try {
+      const result = inTransaction(this.#db, "IMMEDIATE", fn);
+      this.#dirty = true;
+      return result;
+    } catch (error) {
+      throw databaseError(action, this.file, error);
+    }
+  }
+
+  #read<T>(action: string, fn: () => T): T {
+    this.#open();
+    try {
+      return fn();
+    } catch (error) {
+      throw databaseError(action, this.file, error);
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) throw new MemoryError("IO", `the face memory ${this.file} is closed`);
+  }
+
+  /** The index, caught up with every commit (this process's and the others'). */
+  #catchUp(): MemoryIndex {
+    return this.#read("search", () => {
+      const dataVersion = (this.#sql.get("PRAGMA data_version").get() as { data_version: number })
+        .data_version;
+      if (this.#index && dataVersion === this.#dataVersion && !this.#dirty) return this.#index;
+      this.#dirty = false;
+      this.#dataVersion = dataVersion;
+      const index = this.#index ?? new MemoryIndex(this.dimension);
+      inTransaction(this.#db, "DEFERRED", () => {
+        const pruned = Number(
+          (
+            this.#sql.get("SELECT value FROM meta WHERE key = 'changes_pruned_through'").get() as {
+              value: string;
+            }
+          ).value,
+        );
+        if (!this.#index || this.#version < pruned) this.#loadAll(index);
+        else this.#loadChanged(index);
+      });
+      this.#index = index;
+      return index;
+    });
+  }
+
+  /** Reads every track and kept embedding into `index` (in a read transaction). */
+  #loadAll(index: MemoryIndex): void {
+    index.clear();
+    this.#version = (
+      this.#sql.get("SELECT COALESCE(MAX(version), 0) AS v FROM changes").get() as { v: number }
+    ).v;
+    const { n } = this.#sql.get("SELECT COUNT(*) AS n FROM track_embeddings").get() as { n: number };
+    // Room for what comes next too: growing copies every embedding (and briefly needs twice the memory).
+    index.reserve(Math.ceil(n * 1.25) + 1024);
+    for (const t of this.#sql.get("SELECT id, camera, first_ms, last_ms FROM tracks").iterate()) {
+      const r = t as { id: number; camera: string | null; first_ms: number; last_ms: number };
+      index.putTrack({ id: r.id, camera: r.camera, firstMs: r.first_ms, lastMs: r.last_ms });
+    }
+    for (const e of this.#sql.get("SELECT track, vector FROM track_embeddings ORDER BY id").iterate()) {
+      const r = e as { track: number; vector: Uint8Array };
+      if (index.has(r.track)) index.addEmbedding(r.track, vectorFromBytes(r.vector, this.dimension));
+    }
+  }
+
+  /** Reads again the tracks the `changes` log names after the index's version (in a read transaction). */
+  #loadChanged(index: MemoryIndex): void {
+    const changed = this.#sql
+      .get("SELECT version, track FROM changes WHERE version > ? ORDER BY version")
+      .all(this.#version) as { version: number; track: number }[];
+    if (changed.length === 0) return;
+    this.#version = (changed[changed.length - 1] as { version: number }).version;
+    for (const track of new Set(changed.map((c) => c.track))) {
+      index.removeTrack(track);
+      const row = this.#sql.get("SELECT id, camera, first_ms, last_ms FROM tracks WHERE id = ?").get(track) as
+        | { id: number; camera: string | null; first_ms: number; last_ms: number }
+        | undefined;
+      if (!row) continue;
+      index.putTrack({ id: row.id, camera: row.camera, firstMs: row.first_ms, lastMs: row.last_ms });
+      const embeddings = this.#sql
+        .get("SELECT vector FROM track_embeddings WHERE track = ? ORDER BY id")
+        .all(track) as { vector: Uint8Array }[];
+      for (const e of embeddings) index.addEmbedding(track, vectorFromBytes(e.vector, this.dimension));
+    }
+  }
+}
+
+/** An identity's three columns (id, name, similarity), all NULL for none. */
+function identityValues(e: IdentityEvidence | null): SQLInputValue[] {
+  return e ? [e.id || null, e.name, e.similarity] : [null, null, null];
+}

@@ -1,0 +1,21 @@
+/**
+ * The face memory: every confirmed track (live cameras, analysed files and clips) remembered in
+ * `<db_path>/memory.sqlite` with a few embeddings, its best face, identity evidence, alert and clip, and
+ * searched by face (exact, in memory, SIMD). See docs/memory.md.
+ */
+
+export { FaceMemory, type FaceMemoryOptions, type ListedTrack, MEMORY_DEFAULTS } from "./face-memory.ts";
+export { MEMORY_FILE, MemoryError, type MemoryErrorCode } from "./memory-database.ts";
+export { type IndexFilter, type IndexHit, MemoryIndex } from "./memory-index.ts";
+export { type CandidateEmbedding, chooseRepresentatives } from "./representatives.ts";
+export type {
+  IdentityEvidence,
+  LiveTrackUpdate,
+  MemoryHit,
+  MemorySearchOptions,
+  RememberedTrack,
+  SourceKind,
+  TrackSource,
+  TrackToRemember,
+} from "./types.ts";
+export { VectorMatrix } from "./vector-matrix.ts";
