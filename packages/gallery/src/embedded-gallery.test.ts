@@ -362,6 +362,18 @@ describe("EmbeddedGallery storage", () => {
     await expectCode(EmbeddedGallery.open(other), "INVALID", /not a gallery/, /gallery\.sqlite/);
   });
 
+  it("is created beside the face memory that shares its directory (analyze remembers before any enroll)", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "memory.sqlite"), "");
+    await writeFile(join(dir, "memory.sqlite-wal"), "");
+    const g = await EmbeddedGallery.open(dir, { dimension: 32 });
+    try {
+      assert.equal(await g.size(), 0);
+    } finally {
+      await g.close();
+    }
+  });
+
   it("reports a directory that cannot be created as IO with the path and the reason", async () => {
     const root = await tempDir();
     const file = join(root, "a-file");

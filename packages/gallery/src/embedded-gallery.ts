@@ -83,6 +83,9 @@ const CREATION_LEFTOVERS = new Set([
   `${DATABASE_FILE}-wal`,
   `${DATABASE_FILE}-shm`,
   `${DATABASE_FILE}-journal`,
+  // What shares db_path with the gallery: the face memory (packages/face-memory), which `analyze` writes
+  // before any gallery may exist there.
+  ...["", "-wal", "-shm", "-journal"].map((suffix) => `memory.sqlite${suffix}`),
 ]);
 
 interface IdentityDbRow {
