@@ -306,6 +306,33 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
     assert.ok(await player.locator("video").isVisible(), "the clip's player opens");
   });
 
+  it("searches by an alert's face (“Where seen?”): its camera track is listed, with its clip", async () => {
+    const item = page
+      .locator("#alert-list li[data-alert-id]")
+      .filter({ has: page.locator("video.clip") })
+      .first();
+    const [, trackId] = /track (\d+)/.exec((await item.textContent()) ?? "") ?? [];
+    assert.ok(trackId, "the alert names its track");
+    const clip = await item.locator("video.clip").getAttribute("src");
+    await page.fill("#search-form input[name=limit]", "1000");
+    // The api remembers the track from the bus: its clip is linked once the clip event is read.
+    await waitFor(
+      async () => {
+        await item.locator("button", { hasText: "Where seen?" }).click();
+        await page.waitForSelector("#search-status:not([data-state=busy])");
+        const hit = page.locator(`#search-results li[data-kind=camera][data-track-id="${trackId}"]`);
+        return (await hit.count()) === 1 && (await hit.locator(".clip-link").getAttribute("href")) === clip;
+      },
+      `track ${trackId} found by its alert's face, with its clip ${clip}`,
+      30_000,
+      500,
+    );
+    const first = page.locator("#search-results li").first();
+    assert.match((await first.locator(".where").textContent()) ?? "", /^camera door #\d+$/);
+    const similarity = Number(await first.locator(".similarity").textContent());
+    assert.ok(similarity > 0.36, `the same face (similarity ${similarity})`);
+  });
+
   it("says why an enrollment is refused: the face already belongs to someone", async () => {
     const alert = page.locator("#alert-list li[data-alert-id][data-known=false]").first();
     await alert.locator("details.enroll summary").click();

@@ -6,6 +6,7 @@
 
 import { el, formatTime } from "./dom.js";
 import { enrollForm } from "./enroll.js";
+import { searchButton } from "./search-panel.js";
 
 /** Alerts kept on the page. */
 const MAX_SHOWN = 200;
@@ -148,6 +149,9 @@ export class AlertTimeline {
         el("span", { class: "alert-seen-again" }),
         el("span", { class: "muted alert-delivery" }),
         alert.face ? enrollForm({ alertId: alert.id }) : null,
+        alert.face
+          ? searchButton({ alertId: alert.id }, `the face of alert ${alert.camera} #${alert.trackId}`)
+          : null,
       ),
     );
   }

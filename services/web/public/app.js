@@ -10,6 +10,7 @@ import { byId, el } from "./dom.js";
 import { errorMessage, showError } from "./errors.js";
 import { GalleryPanel } from "./gallery-panel.js";
 import { LiveView } from "./live-view.js";
+import { SearchPanel } from "./search-panel.js";
 import { TrackList } from "./track-list.js";
 
 /**
@@ -24,6 +25,7 @@ const STATUS_REFRESH_MS = 5000;
 
 const tracks = new TrackList(byId("track-list"), byId("tracks-empty"));
 const timeline = new AlertTimeline(byId("alert-list"), byId("alerts-empty"));
+new SearchPanel();
 const gallery = new GalleryPanel(byId("gallery-list"), byId("gallery-empty"), byId("gallery-count"));
 const canvas = /** @type {HTMLCanvasElement} */ (byId("live-canvas"));
 const player = /** @type {HTMLIFrameElement} */ (byId("live-player"));

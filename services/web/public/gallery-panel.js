@@ -6,6 +6,7 @@
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { errorMessage, showError } from "./errors.js";
+import { searchButton } from "./search-panel.js";
 
 /**
  * @typedef {{ id: string, name: string, attributes: Record<string, string>, embeddingCount: number,
@@ -148,6 +149,7 @@ export class GalleryPanel {
             text: "Delete…",
             onclick: () => (confirm.hidden = false),
           }),
+          searchButton({ identity: identity.id }, identity.name),
         ),
         rename,
         confirm,

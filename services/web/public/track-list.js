@@ -7,6 +7,7 @@
 import { el } from "./dom.js";
 import { enrollForm } from "./enroll.js";
 import { trackWho } from "./live-view.js";
+import { searchButton } from "./search-panel.js";
 
 /** How long a track that left stays in the list, ms. */
 const KEEP_GONE_MS = 20_000;
@@ -99,6 +100,7 @@ export class TrackList {
           { class: "card-body" },
           el("div", { class: "card-title" }, name, state),
           enrollForm({ camera, trackId: track.id }),
+          searchButton({ camera, trackId: track.id }, `track ${camera} #${track.id}`),
         ),
       );
       entry = { item, name, state, face, seenAt: now, faceKey: null };

@@ -1,7 +1,8 @@
 /**
  * The operators' web page, served by the web service on api.http_port: live view of each camera (JPEG
  * frames with their tracks drawn, or the MediaMTX player of the restream), current tracks, the alert
- * timeline with clips, the face gallery, and enrolling a person from a track's or an alert's face.
+ * timeline with clips, the face gallery, enrolling a person from a track's or an alert's face, and search
+ * by face in the face memory (face-search.ts).
  * Plain files from services/web/public plus a JSON/SSE API under /api (see routes in handle()). With
  * api.token set, everything but the login form needs the token (see web-auth.ts).
  */
@@ -16,9 +17,16 @@ import { ActivityFeed } from "./activity-feed.ts";
 import { listCameras } from "./camera-list.ts";
 import { serveClip } from "./clip-files.ts";
 import { enrollSource } from "./enroll-source.ts";
+import {
+  FaceSearch,
+  faceAsPhoto,
+  MAX_SEARCH_PHOTO_BYTES,
+  readPhotoBody,
+  searchFilters,
+} from "./face-search.ts";
 import { GalleryRoutes } from "./gallery-routes.ts";
 import type { GalleryView } from "./gallery-view.ts";
-import type { GalleryWriter } from "./gallery-writer.ts";
+import { apiAddress, type GalleryWriter } from "./gallery-writer.ts";
 import {
   cameraIdOf,
   HttpError,
@@ -92,6 +100,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     hasFace: (camera, trackId) => activity.trackFace(camera, trackId) !== undefined,
   });
   const gallery = new GalleryRoutes(options.gallery, options.writer);
+  const faceSearch = new FaceSearch(apiAddress(config), config.api.token);
+  const maxPhotoBytes = Math.min(MAX_SEARCH_PHOTO_BYTES, config.api.max_upload_bytes - 1024);
   let clips: StoredClips | undefined;
   const clipStore = () => {
     clips ??= StoredClips.open(config.storage);
@@ -202,6 +212,39 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       },
     },
     {
+      // Search by face (face-search.ts): an uploaded photo (image/*), or a face the page keeps (JSON:
+      // "identity", "alertId", or "camera" and "trackId"); filters in the query string.
+      method: "POST",
+      pattern: /^\/api\/search$/,
+      handler: async (req, res, _params, url) => {
+        const filters = searchFilters(url);
+        let photo: Uint8Array;
+        if (/^image\//i.test(req.headers["content-type"] ?? "")) {
+          photo = await readPhotoBody(req, maxPhotoBytes);
+        } else {
+          const body = await readJsonBody(req);
+          if (typeof body.identity === "string" && body.identity) {
+            const face = await gallery.face(body.identity);
+            if (!face)
+              throw new HttpError(404, "this person has no face picture to search with: upload a photo");
+            photo = await faceAsPhoto(face);
+          } else {
+            let face: Uint8Array;
+            try {
+              face = enrollSource(body, activity).jpeg;
+            } catch (error) {
+              if (error instanceof HttpError && error.status === 404) {
+                throw new HttpError(404, "this face picture is no longer kept: search with a photo instead");
+              }
+              throw error;
+            }
+            photo = await faceAsPhoto(face);
+          }
+        }
+        sendJson(res, 200, await faceSearch.search(photo, filters));
+      },
+    },
+    {
       method: "GET",
       pattern: /^\/api\/clips\/(.+)$/,
       handler: async (req, res, [key = ""]) => serveClip(clipStore(), pathSegment(key), req, res),
@@ -289,6 +332,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   if (bound === undefined) {
     await activity.close();
     await live.close();
+    faceSearch.close();
     return { port: undefined, close: async () => {} };
   }
   server.on("error", (error) => logger.error("web page server error", { error: error.message }));
@@ -303,6 +347,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       for (const client of streams) client.close();
       await activity.close();
       await live.close();
+      faceSearch.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

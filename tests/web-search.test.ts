@@ -1,0 +1,244 @@
+/**
+ * Search by face on the operators' page (issue 16, item 3), in headless Chromium: a real nats-server, the
+ * api and web services in this process (api.token set), the face memory holding two tracks of two people
+ * (embeddings of their faces from the real models: a camera track of Amy with its alert clip, a file track
+ * of Bea). Uploading another photo of Amy lists her track first with its similarity, time, camera, face
+ * and clip link; "Where seen?" on Amy in the gallery finds it too; a photo without a face says so; the
+ * search is refused without the token and from another site.
+ */
+
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { parseConfig } from "@facetracker/config";
+import { openConfiguredMemory } from "@facetracker/pipeline";
+import { type EnrollRequest, type EnrollResponse, FaceTrackerApiClient } from "@facetracker/proto";
+import { sampleFaces, samplePhotos } from "@facetracker/samples";
+import { startApiService } from "@facetracker/service-api";
+import { freeLocalPort } from "@facetracker/service-host";
+import { startWebService } from "@facetracker/service-web";
+import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
+import { writeMirroredJpeg } from "@facetracker/testing/faces";
+import { encodeJpeg, FaceAnalyzer, type RgbImage } from "@facetracker/vision";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { type Browser, chromium, type Page } from "playwright-core";
+import sharp from "sharp";
+import { type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
+
+const TOKEN = "web-search-token-4321";
+
+describe("search by face on the web page (Chromium, real api and web services, real models)", () => {
+  let dir: string;
+  let nats: NatsTestServer;
+  let pipeline: RunningPipeline;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let amyPhoto: string;
+  let noFacePhoto: string;
+  const seenAt = Date.parse("2026-11-24T10:15:02.000Z");
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ft-web-search-"));
+    nats = await startNatsServer();
+    const apiPort = await freeLocalPort();
+    const config = parseConfig({
+      db_path: path.join(dir, "gallery"),
+      storage: { endpoint: path.join(dir, "clips"), spool_path: path.join(dir, "spool") },
+      api: { port: apiPort, http_port: 0, token: TOKEN },
+      memory: { retention_days: 0 },
+    });
+
+    const analyzer = await FaceAnalyzer.create();
+    const [amy, bea] = (await sampleFaces(
+      analyzer,
+      samplePhotos(),
+      [
+        [0, 0],
+        [5, 0],
+      ],
+      70,
+    )) as [RgbImage, RgbImage];
+    const embedding = async (picture: RgbImage) => {
+      const [face] = await analyzer.analyze(picture, { embed: true });
+      assert.ok(face?.embedding, "the sample face is embedded");
+      return face.embedding;
+    };
+    const amyJpeg = Buffer.from(await encodeJpeg(amy));
+
+    // Another photo of Amy (mirrored), and a picture without a face.
+    amyPhoto = await writeMirroredJpeg(amy, path.join(dir, "amy.jpg"));
+    noFacePhoto = path.join(dir, "wall.jpg");
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 90, g: 120, b: 150 } } })
+      .jpeg()
+      .toFile(noFacePhoto);
+
+    pipeline = await startPipeline(nats.url, config, [
+      ["api", startApiService],
+      ["web", startWebService],
+    ]);
+    // The memory as the api records it (written once the api made the gallery folder; the api reads what
+    // other processes commit): a camera track of Amy (with its alert's clip), a file track of Bea.
+    const memory = openConfiguredMemory(config);
+    memory.rememberSource({ kind: "clip", name: "door/2026-11-24/101502-door-14-310.mp4", camera: "door" }, [
+      {
+        trackId: 14,
+        firstMs: seenAt,
+        lastMs: seenAt,
+        firstS: 0.4,
+        lastS: 7.2,
+        identity: null,
+        closest: null,
+        undetermined: false,
+        thumbnail: await encodeJpeg(amy),
+        clip: { key: "door/2026-11-24/101502-door-14-310.mp4" },
+        embeddings: [{ vector: await embedding(amy), quality: 1 }],
+      },
+    ]);
+    memory.rememberSource({ kind: "file", name: path.join(dir, "secret-folder", "lobby.mp4") }, [
+      {
+        trackId: 1,
+        firstMs: seenAt,
+        lastMs: seenAt,
+        firstS: 1.5,
+        lastS: 3,
+        identity: null,
+        closest: null,
+        undetermined: false,
+        thumbnail: await encodeJpeg(bea),
+        embeddings: [{ vector: await embedding(bea), quality: 1 }],
+      },
+    ]);
+    memory.close();
+    // Amy enrolled in the gallery (through the api, the gallery's writer), for "Where seen?" on her card.
+    const client = new FaceTrackerApiClient(`127.0.0.1:${apiPort}`, credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set("authorization", `Bearer ${TOKEN}`);
+    const enrolled = await new Promise<EnrollResponse>((resolve, reject) =>
+      client.enroll(
+        { name: "Amy", attributes: {}, images: [amyJpeg], force: true } as unknown as EnrollRequest,
+        metadata,
+        (error, response) => (error ? reject(error) : resolve(response)),
+      ),
+    );
+    client.close();
+    assert.equal(enrolled.enrolled, 1, `Amy enrolled: ${enrolled.problems.join("; ")}`);
+
+    const port = (pipeline.services.get("web") as unknown as { httpPort: number | undefined }).httpPort;
+    assert.ok(port, "the web service serves the page");
+    base = `http://127.0.0.1:${port}`;
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    await page.goto(`${base}/`);
+    await page.fill("#token", TOKEN);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#search-form");
+  });
+
+  after(async () => {
+    await browser?.close();
+    await pipeline?.stop();
+    await nats?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("an uploaded photo of Amy finds her track first: similarity, time, camera, face and clip link", async () => {
+    await page.setInputFiles("#search-photo", amyPhoto);
+    await page.click("#search-form button[type=submit]");
+    await page.waitForSelector("#search-status[data-state=done]");
+    const hits = page.locator("#search-results li");
+    assert.equal(await hits.count(), 2, "both remembered tracks listed");
+    const first = hits.first();
+    assert.equal(await first.getAttribute("data-track-id"), "14");
+    assert.match(
+      (await first.locator(".where").textContent()) ?? "",
+      /^clip door\/2026-11-24\/101502-door-14-310\.mp4 #14$/,
+    );
+    assert.match((await first.locator(".when").textContent()) ?? "", /0\.40–7\.20 s/);
+    const amySimilarity = Number(await first.locator(".similarity").textContent());
+    const beaSimilarity = Number(await hits.nth(1).locator(".similarity").textContent());
+    assert.ok(amySimilarity > 0.36, `Amy's other photo is her (similarity ${amySimilarity})`);
+    assert.ok(amySimilarity > beaSimilarity, `Amy ${amySimilarity} above Bea ${beaSimilarity}`);
+    assert.equal(
+      await first.locator(".clip-link").getAttribute("href"),
+      "/api/clips/door/2026-11-24/101502-door-14-310.mp4",
+    );
+    const thumbnail = await first
+      .locator("img.face")
+      .evaluate((img: { naturalWidth: number }) => img.naturalWidth);
+    assert.ok(thumbnail > 0, "the track's face is shown");
+    // The file track names the file, never its folder on the server.
+    const second = (await hits.nth(1).locator(".where").textContent()) ?? "";
+    assert.equal(second, "file lobby.mp4 #1");
+    assert.doesNotMatch(await page.locator("#search-results").innerHTML(), /secret-folder/);
+  });
+
+  it("filters: a camera without tracks finds nothing, and says so", async () => {
+    await page.fill("#search-form input[name=camera]", "backyard");
+    await page.setInputFiles("#search-photo", amyPhoto);
+    await page.click("#search-form button[type=submit]");
+    await page.waitForSelector("#search-status[data-state=empty]");
+    assert.equal(await page.locator("#search-results li").count(), 0);
+    await page.fill("#search-form input[name=camera]", "");
+  });
+
+  it("“Where seen?” on Amy in the gallery finds her track first", async () => {
+    const card = page.locator("#gallery-list li", { hasText: "Amy" });
+    await card.locator("button", { hasText: "Where seen?" }).click();
+    await page.waitForSelector("#search-status[data-state=done]");
+    assert.match((await page.locator("#search-status").textContent()) ?? "", /for Amy/);
+    const first = page.locator("#search-results li").first();
+    assert.equal(await first.getAttribute("data-track-id"), "14");
+    const similarity = Number(await first.locator(".similarity").textContent());
+    assert.ok(similarity > 0.36, `her enrolled face picture is her (similarity ${similarity})`);
+  });
+
+  it("a photo without a face: a clear message, no results", async () => {
+    await page.setInputFiles("#search-photo", noFacePhoto);
+    await page.click("#search-form button[type=submit]");
+    await page.waitForSelector("#search-status[data-state=error]");
+    assert.match((await page.locator("#search-status").textContent()) ?? "", /no face found in the photo/);
+    assert.equal(await page.locator("#search-results li").count(), 0);
+  });
+
+  it("refuses a search without the token, from another site, and of a photo above the size limit", async () => {
+    const photo = await readFile(amyPhoto);
+    for (const headers of [{}, { authorization: "Bearer wrong-token" }, { cookie: "ft_token=wrong-token" }]) {
+      const response = await fetch(`${base}/api/search`, {
+        method: "POST",
+        headers: { "content-type": "image/jpeg", ...headers },
+        body: photo,
+      });
+      assert.equal(response.status, 401, JSON.stringify(headers));
+      await response.body?.cancel();
+    }
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const crossSite = await fetch(`${base}/api/search`, {
+      method: "POST",
+      headers: { "content-type": "image/jpeg", origin: "http://evil.example", ...auth },
+      body: photo,
+    });
+    assert.equal(crossSite.status, 403);
+    await crossSite.body?.cancel();
+    const tooLarge = await fetch(`${base}/api/search`, {
+      method: "POST",
+      headers: { "content-type": "image/jpeg", ...auth },
+      body: Buffer.alloc(17 * 1024 * 1024),
+    });
+    assert.equal(tooLarge.status, 413);
+    assert.match(((await tooLarge.json()) as { error: string }).error, /above 16 MiB/);
+    const ok = await fetch(`${base}/api/search?limit=1`, {
+      method: "POST",
+      headers: { "content-type": "image/jpeg", ...auth },
+      body: photo,
+    });
+    assert.equal(ok.status, 200);
+    const { hits } = (await ok.json()) as { hits: { trackId: number; firstTime: number }[] };
+    assert.deepEqual(
+      hits.map((h) => h.trackId),
+      [14],
+    );
+  });
+});
