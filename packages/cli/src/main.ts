@@ -15,6 +15,7 @@ import { recognizeCommand, recognizeUsage } from "./commands/recognize.ts";
 import { searchCommand, searchUsage } from "./commands/search.ts";
 import { upCommand, upUsage } from "./commands/up.ts";
 import { verifyCommand, verifyUsage } from "./commands/verify.ts";
+import { visitorsCommand, visitorsUsage } from "./commands/visitors.ts";
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; usage: string; about: string }> = {
   enroll: { run: enrollCommand, usage: enrollUsage, about: "add a person to the gallery from photos" },
@@ -30,6 +31,11 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
     run: searchCommand,
     usage: searchUsage,
     about: "find the remembered tracks (cameras, videos) of the face in a photo",
+  },
+  visitors: {
+    run: visitorsCommand,
+    usage: visitorsUsage,
+    about: "list, show or name the unknown people seen again and again (visitors)",
   },
   clips: { run: clipsCommand, usage: clipsUsage, about: "list, download or delete stored alert clips" },
   up: {

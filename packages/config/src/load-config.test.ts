@@ -87,6 +87,7 @@ describe("parseConfig", () => {
       retention_days: 30,
       max_tracks: 100_000,
       embeddings_per_track: 3,
+      visitor_threshold: 0.4,
     });
     assert.deepEqual(
       parseConfig({ memory: { retention_days: 0, max_tracks: 10, embeddings_per_track: 5 } }).memory,
@@ -94,6 +95,7 @@ describe("parseConfig", () => {
         retention_days: 0,
         max_tracks: 10,
         embeddings_per_track: 5,
+        visitor_threshold: 0.4,
       },
     );
     assert.deepEqual(problems({ memory: { retention_days: -1, max_tracks: 0, embeddings_per_track: 1.5 } }), [

@@ -511,6 +511,15 @@ export const configSchema = z.strictObject({
         .min(1, "embeddings_per_track must be at least 1")
         .max(16, "embeddings_per_track must be at most 16")
         .default(3),
+      /**
+       * Visitors: an unknown track joins the visitor (unknown person) it is most like when its best cosine
+       * similarity to one of the visitor's tracks reaches this, and most of them are close too.
+       */
+      visitor_threshold: z
+        .number()
+        .min(0.1, "visitor_threshold must be at least 0.1")
+        .max(0.95, "visitor_threshold must be at most 0.95")
+        .default(0.4),
     })
     .prefault({}),
   runtime: z

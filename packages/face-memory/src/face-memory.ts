@@ -15,6 +15,8 @@ import {
   createSchema,
   DEFAULT_BUSY_TIMEOUT_MS,
   databaseError,
+  ensureVisitorSchema,
+  hasVisitorSchema,
   inTransaction,
   KEPT_CHANGES,
   MEMORY_FILE,
@@ -36,6 +38,7 @@ import type {
   TrackSource,
   TrackToRemember,
 } from "./types.ts";
+import { assignVisitor, DEFAULT_VISITOR_THRESHOLD } from "./visitors.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -44,6 +47,7 @@ export const MEMORY_DEFAULTS = Object.freeze({
   retentionDays: 30,
   maxTracks: 100_000,
   embeddingsPerTrack: 3,
+  visitorThreshold: DEFAULT_VISITOR_THRESHOLD,
 });
 
 export interface FaceMemoryOptions {
@@ -55,6 +59,11 @@ export interface FaceMemoryOptions {
   maxTracks?: number;
   /** Embeddings kept per track, chosen for quality and diversity (default 3). */
   embeddingsPerTrack?: number;
+  /**
+   * An unknown track joins a visitor when its best similarity to one of the visitor's tracks reaches this
+   * (and a majority of them are close too: see visitors.ts); default 0.4.
+   */
+  visitorThreshold?: number;
   /** Search only: nothing is written, and a missing memory is an error (code MISSING). */
   readOnly?: boolean;
   /** How long a write waits for another process's (default 5000 ms). */
@@ -65,6 +74,32 @@ export interface FaceMemoryOptions {
 
 /** A remembered track as listed: its row ID and how many embeddings it keeps. */
 export type ListedTrack = RememberedTrack & { id: number; embeddings: number };
+
+/** A visitor: unknown tracks grouped into one person (see visitors.ts). */
+export interface VisitorSummary {
+  /** #1, #2 … never reused. */
+  id: number;
+  /** The name it was given (nameVisitor), or null. */
+  name: string | null;
+  /** First and last time seen (ms since the epoch; files and clips: when analysed). */
+  firstMs: number;
+  lastMs: number;
+  /** Tracks of the visitor. */
+  visits: number;
+  /** Where it was seen, the most recent first. */
+  sources: TrackSource[];
+  /** Cameras it was seen by (live cameras and stored clips). */
+  cameras: string[];
+  /** Up to the asked number of best faces (JPEG), the best first (its tracks' best face quality). */
+  thumbnails: Uint8Array[];
+}
+
+/** One face of a visitor to enroll: a kept embedding, its quality, its track's thumbnail. */
+export interface VisitorFace {
+  track: ListedTrack;
+  vector: Float32Array;
+  quality: number;
+}
 
 interface TrackRow {
   id: number;
@@ -154,7 +189,10 @@ export class FaceMemory {
   readonly retentionDays: number;
   readonly maxTracks: number;
   readonly embeddingsPerTrack: number;
+  readonly visitorThreshold: number;
   readonly readOnly: boolean;
+  /** The file has the visitors' table (false only for an older file opened read-only). */
+  #hasVisitors = true;
   readonly #db: DatabaseSync;
   readonly #sql: StatementCache;
   readonly #now: () => number;
@@ -181,6 +219,9 @@ export class FaceMemory {
       options.embeddingsPerTrack ?? MEMORY_DEFAULTS.embeddingsPerTrack,
       "embeddingsPerTrack",
     );
+    this.visitorThreshold = options.visitorThreshold ?? MEMORY_DEFAULTS.visitorThreshold;
+    if (!(this.visitorThreshold > -1 && this.visitorThreshold <= 1))
+      throw new RangeError(`visitorThreshold must be within (-1, 1], got ${this.visitorThreshold}`);
     this.readOnly = options.readOnly ?? false;
     this.#now = options.now ?? Date.now;
   }
@@ -221,6 +262,7 @@ export class FaceMemory {
           createSchema(db, options.dimension);
           return options.dimension;
         }
+        if (!readOnly) ensureVisitorSchema(db);
         return found;
       });
       if (dimension !== options.dimension) {
@@ -230,6 +272,7 @@ export class FaceMemory {
         );
       }
       const memory = new FaceMemory(file, db, dimension, options);
+      memory.#hasVisitors = hasVisitorSchema(db);
       if (!readOnly) memory.applyRetention();
       return memory;
     } catch (error) {
@@ -254,7 +297,15 @@ export class FaceMemory {
       ),
     }));
     return this.#write("remember tracks in", () => {
-      this.#sql.get("DELETE FROM tracks WHERE source_kind = ? AND source = ?").run(source.kind, source.name);
+      // The source's earlier tracks go once the new ones have their visitors: a track analysed again joins
+      // the visitor its earlier record was in.
+      const earlier = (
+        this.#sql
+          .get("SELECT id FROM tracks WHERE source_kind = ? AND source = ?")
+          .all(source.kind, source.name) as {
+          id: number;
+        }[]
+      ).map((r) => r.id);
       const ids = prepared.map((t) => {
         const { id } = this.#sql
           .get(
@@ -282,8 +333,19 @@ export class FaceMemory {
             t.clip?.url ?? null,
           ) as { id: number };
         for (const e of t.kept) this.#insertEmbedding(id, e);
+        if (!t.identity && !t.undetermined && t.kept.length > 0) {
+          assignVisitor(
+            this.#sql,
+            this.dimension,
+            id,
+            t.kept.map((e) => e.vector),
+            this.visitorThreshold,
+            this.#now(),
+          );
+        }
         return id;
       });
+      for (const id of earlier) this.#sql.get("DELETE FROM tracks WHERE id = ?").run(id);
       this.#retain();
       return ids;
     });
@@ -334,6 +396,7 @@ export class FaceMemory {
           .run(u.thumbnail.jpeg, u.thumbnail.quality, id);
       }
       if (offered) this.#offerEmbedding(id, offered);
+      if (u.sighting === "ended") this.#assignEndedTrack(id);
       if (created) this.#retain();
     });
   }
@@ -426,6 +489,140 @@ export class FaceMemory {
     );
   }
 
+  /** Every visitor with its tracks' figures, the most recently seen first (`thumbnails` best faces each). */
+  listVisitors(options: { thumbnails?: number } = {}): VisitorSummary[] {
+    if (!this.#hasVisitors) return [];
+    return this.#read("read", () => {
+      const rows = this.#sql
+        .get(
+          `SELECT v.id, v.identity_name AS name, MIN(t.first_ms) AS first_ms, MAX(t.last_ms) AS last_ms,
+             COUNT(t.id) AS visits
+           FROM visitors v JOIN tracks t ON t.visitor_id = v.id GROUP BY v.id ORDER BY last_ms DESC, v.id DESC`,
+        )
+        .all() as { id: number; name: string | null; first_ms: number; last_ms: number; visits: number }[];
+      return rows.map((r) => this.#visitorSummary(r, options.thumbnails ?? 0));
+    });
+  }
+
+  /** One visitor and its tracks (oldest first), or undefined when there is no such visitor. */
+  visitor(
+    id: number,
+    options: { thumbnails?: number } = {},
+  ): (VisitorSummary & { tracks: ListedTrack[] }) | undefined {
+    if (!this.#hasVisitors) return undefined;
+    return this.#read("read", () => {
+      const r = this.#sql
+        .get(
+          `SELECT v.id, v.identity_name AS name, MIN(t.first_ms) AS first_ms, MAX(t.last_ms) AS last_ms,
+             COUNT(t.id) AS visits
+           FROM visitors v JOIN tracks t ON t.visitor_id = v.id WHERE v.id = ? GROUP BY v.id`,
+        )
+        .get(id) as
+        | { id: number; name: string | null; first_ms: number; last_ms: number; visits: number }
+        | undefined;
+      if (!r) return undefined;
+      return { ...this.#visitorSummary(r, options.thumbnails ?? 0), tracks: this.#visitorTracks(id) };
+    });
+  }
+
+  /** The visitor of a track (its row ID), or undefined (named, undetermined, not ended yet, or no such track). */
+  visitorOfTrack(track: number): number | undefined {
+    if (!this.#hasVisitors) return undefined;
+    return this.#read("read", () => {
+      const row = this.#sql.get("SELECT visitor_id FROM tracks WHERE id = ?").get(track) as
+        | { visitor_id: number | null }
+        | undefined;
+      return row?.visitor_id ?? undefined;
+    });
+  }
+
+  /**
+   * Up to `n` of a visitor's faces to enroll, the best first: the kept embeddings of its tracks ranked by
+   * face quality (at most `perTrack` of each track, default all), each with its track (and thumbnail).
+   */
+  visitorFaces(id: number, n: number, perTrack = Number.POSITIVE_INFINITY): VisitorFace[] {
+    const tracks = this.#hasVisitors ? this.#read("read", () => this.#visitorTracks(id)) : [];
+    const faces = tracks.flatMap((track) =>
+      this.embeddingsOf(track.id)
+        .sort((a, b) => b.quality - a.quality)
+        .slice(0, perTrack)
+        .map((e) => ({ track, vector: e.vector, quality: e.quality })),
+    );
+    return faces.sort((a, b) => b.quality - a.quality || a.track.id - b.track.id).slice(0, Math.max(0, n));
+  }
+
+  /**
+   * Names a visitor: its tracks carry the identity from now (`identity.similarity` as given, default 1) and
+   * the visitor takes no more tracks. Enroll its faces (visitorFaces) in the gallery first. Returns the
+   * number of tracks named; 0 when there is no such visitor.
+   */
+  nameVisitor(id: number, identity: { name: string; id?: string; similarity?: number }): number {
+    return this.#write("name a visitor in", () => {
+      if (!this.#hasVisitors) return 0;
+      const found = this.#sql
+        .get("UPDATE visitors SET identity_id = ?, identity_name = ?, named_ms = ? WHERE id = ?")
+        .run(identity.id ?? null, identity.name, Math.round(this.#now()), id);
+      if (Number(found.changes) === 0) return 0;
+      return Number(
+        this.#sql
+          .get(
+            `UPDATE tracks SET identity_id = ?, identity_name = ?, identity_similarity = ?, closest_id = NULL,
+               closest_name = NULL, closest_similarity = NULL WHERE visitor_id = ?`,
+          )
+          .run(identity.id ?? null, identity.name, identity.similarity ?? 1, id).changes,
+      );
+    });
+  }
+
+  #visitorTracks(id: number): ListedTrack[] {
+    return (
+      this.#sql
+        .get(
+          `SELECT ${TRACK_COLUMNS}, (SELECT COUNT(*) FROM track_embeddings e WHERE e.track = t.id) AS embeddings
+           FROM ${TRACK_FROM} WHERE t.visitor_id = ? ORDER BY t.first_ms, t.id`,
+        )
+        .all(id) as unknown as (TrackRow & { embeddings: number })[]
+    ).map((r) => ({ ...trackFromRow(r), embeddings: r.embeddings }));
+  }
+
+  #visitorSummary(
+    r: { id: number; name: string | null; first_ms: number; last_ms: number; visits: number },
+    thumbnails: number,
+  ): VisitorSummary {
+    const sources = this.#sql
+      .get(
+        `SELECT source_kind, source, camera, MAX(last_ms) AS last FROM tracks WHERE visitor_id = ?
+         GROUP BY source_kind, source ORDER BY last DESC`,
+      )
+      .all(r.id) as { source_kind: "camera" | "file" | "clip"; source: string; camera: string | null }[];
+    const faces =
+      thumbnails > 0
+        ? (
+            this.#sql
+              .get(
+                `SELECT t.thumbnail FROM tracks t WHERE t.visitor_id = ? AND t.thumbnail IS NOT NULL
+                 ORDER BY (SELECT MAX(e.quality) FROM track_embeddings e WHERE e.track = t.id) DESC, t.id
+                 LIMIT ?`,
+              )
+              .all(r.id, thumbnails) as { thumbnail: Uint8Array }[]
+          ).map((t) => new Uint8Array(t.thumbnail))
+        : [];
+    return {
+      id: r.id,
+      name: r.name,
+      firstMs: r.first_ms,
+      lastMs: r.last_ms,
+      visits: r.visits,
+      sources: sources.map((s) => ({
+        kind: s.source_kind,
+        name: s.source,
+        ...(s.camera === null ? {} : { camera: s.camera }),
+      })),
+      cameras: [...new Set(sources.flatMap((s) => (s.camera === null ? [] : [s.camera])))],
+      thumbnails: faces,
+    };
+  }
+
   /**
    * Forgets a person: deletes every track named after them (by name, or by identity ID when given: a
    * renamed person's older tracks too), with their embeddings and thumbnails, and the mentions of them as
@@ -477,6 +674,7 @@ export class FaceMemory {
       this.#sql.get("DELETE FROM alert_clips WHERE recorded_ms < ?").run(cutoff);
     }
     const { n } = this.#sql.get("SELECT COUNT(*) AS n FROM tracks").get() as { n: number };
+    // (Visitors left without tracks are deleted below, after both deletions.)
     if (n > this.maxTracks) {
       deleted += Number(
         this.#sql
@@ -484,6 +682,9 @@ export class FaceMemory {
           .run(n - this.maxTracks).changes,
       );
     }
+    this.#sql
+      .get("DELETE FROM visitors WHERE NOT EXISTS (SELECT 1 FROM tracks t WHERE t.visitor_id = visitors.id)")
+      .run();
     const { v } = this.#sql.get("SELECT COALESCE(MAX(version), 0) AS v FROM changes").get() as { v: number };
     const pruned = Number(
       (
@@ -525,6 +726,17 @@ export class FaceMemory {
       )
       .get(camera, camera, trackId, timeMs, timeMs) as { id: number };
     return { id, created: true };
+  }
+
+  /** An ended camera track that is unknown (not named, not undetermined) joins its visitor, once. */
+  #assignEndedTrack(id: number): void {
+    const row = this.#sql
+      .get("SELECT identity_name, undetermined, visitor_id FROM tracks WHERE id = ?")
+      .get(id) as { identity_name: string | null; undetermined: number; visitor_id: number | null };
+    if (row.identity_name !== null || row.undetermined === 1 || row.visitor_id !== null) return;
+    const embeddings = this.embeddingsOf(id).map((e) => e.vector);
+    if (embeddings.length === 0) return;
+    assignVisitor(this.#sql, this.dimension, id, embeddings, this.visitorThreshold, this.#now());
   }
 
   /** Offers an embedding to a track's kept ones: the best `embeddingsPerTrack` of old and new are kept. */

@@ -4,7 +4,14 @@
  * searched by face (exact, in memory, SIMD). See docs/memory.md.
  */
 
-export { FaceMemory, type FaceMemoryOptions, type ListedTrack, MEMORY_DEFAULTS } from "./face-memory.ts";
+export {
+  FaceMemory,
+  type FaceMemoryOptions,
+  type ListedTrack,
+  MEMORY_DEFAULTS,
+  type VisitorFace,
+  type VisitorSummary,
+} from "./face-memory.ts";
 export { MEMORY_FILE, MemoryError, type MemoryErrorCode } from "./memory-database.ts";
 export { type IndexFilter, type IndexHit, MemoryIndex } from "./memory-index.ts";
 export { type CandidateEmbedding, chooseRepresentatives } from "./representatives.ts";
@@ -19,3 +26,4 @@ export type {
   TrackToRemember,
 } from "./types.ts";
 export { VectorMatrix } from "./vector-matrix.ts";
+export { chooseVisitor, DEFAULT_VISITOR_THRESHOLD, GUARD_MARGIN } from "./visitors.ts";

@@ -10,6 +10,9 @@
  *          undetermined, thumbnail JPEG, thumbnail_quality, alert_id, clip_key, clip_url, open, lost)
  *   track_embeddings(id, track → tracks ON DELETE CASCADE, quality, vector BLOB little-endian float32)
  *   alert_clips(alert_id, clip_key, clip_url, recorded_ms)   the clip of each alert (live tracks join it)
+ *   visitors(id, created_ms, identity_id, identity_name, named_ms)   unknown tracks grouped into people;
+ *                             tracks.visitor_id names a track's visitor (added to older files when opened
+ *                             for writing; see visitors.ts)
  *   changes(version, track)   filled by triggers: the track of every row of tracks or track_embeddings
  *                             inserted, updated or deleted, in commit order
  * A process that has read the memory up to some `changes.version` catches up by reading again only the
@@ -233,6 +236,32 @@ export function createSchema(db: DatabaseSync, dimension: number): void {
   insert.run("format", String(MEMORY_FORMAT));
   insert.run("dimension", String(dimension));
   insert.run("changes_pruned_through", "0");
+  ensureVisitorSchema(db);
+}
+
+const VISITOR_SCHEMA = `
+CREATE TABLE IF NOT EXISTS visitors (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_ms INTEGER NOT NULL,
+  identity_id TEXT,
+  identity_name TEXT,
+  named_ms INTEGER
+) STRICT;
+`;
+
+/** Whether the memory has the visitors' table and column (a file written before them has not). */
+export function hasVisitorSchema(db: DatabaseSync): boolean {
+  const columns = db.prepare("PRAGMA table_info(tracks)").all() as { name: string }[];
+  return columns.some((c) => c.name === "visitor_id");
+}
+
+/** Adds the visitors' table and `tracks.visitor_id` where missing (in a write transaction). */
+export function ensureVisitorSchema(db: DatabaseSync): void {
+  db.exec(VISITOR_SCHEMA);
+  if (!hasVisitorSchema(db)) {
+    db.exec("ALTER TABLE tracks ADD COLUMN visitor_id INTEGER REFERENCES visitors(id) ON DELETE SET NULL");
+  }
+  db.exec("CREATE INDEX IF NOT EXISTS tracks_by_visitor ON tracks(visitor_id)");
 }
 
 /** Prepared statements of one connection, prepared once each. */

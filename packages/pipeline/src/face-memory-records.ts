@@ -25,6 +25,7 @@ export function openConfiguredMemory(
     retentionDays: config.memory.retention_days,
     maxTracks: config.memory.max_tracks,
     embeddingsPerTrack: config.memory.embeddings_per_track,
+    visitorThreshold: config.memory.visitor_threshold,
     ...(options.readOnly ? { readOnly: true } : {}),
   });
 }

@@ -138,3 +138,9 @@ export {
   type TrackingModels,
   trackFrames,
 } from "./video-faces.ts";
+export {
+  enrollVisitor,
+  VISITOR_FACES_ENROLLED,
+  type VisitorEnrollment,
+  VisitorEnrollmentError,
+} from "./visitor-enrollment.ts";

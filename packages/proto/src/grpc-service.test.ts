@@ -30,6 +30,8 @@ describe("FaceTrackerApi service definition (grpc-js)", () => {
       deleteIdentity: unimplemented,
       findFacesInFile: unimplemented,
       searchFaces: unimplemented,
+      listVisitors: unimplemented,
+      nameVisitor: unimplemented,
       watchTracks: (call) => call.end(),
       watchAlerts: (call) => {
         const request: WatchRequest = call.request;

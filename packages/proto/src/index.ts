@@ -25,10 +25,15 @@ export {
   IdentityInfo,
   IdentityList,
   ListIdentitiesRequest,
+  ListVisitorsRequest,
+  NameVisitorRequest,
+  NameVisitorResponse,
   RememberedFace,
   RenameIdentityRequest,
   SearchFacesRequest,
   SearchFacesResponse,
+  Visitor,
+  VisitorList,
   WatchRequest,
 } from "./gen/facetracker/v1/api.ts";
 export { CameraConfig, CameraId, CameraList, CameraStatus } from "./gen/facetracker/v1/camera.ts";

@@ -49,6 +49,7 @@ import { resolveInsideRoots } from "./media-roots.ts";
 import { startMemoryRecorder } from "./memory-recorder.ts";
 import { searchFaces } from "./search-faces.ts";
 import { addStandardServices } from "./standard-services.ts";
+import { listVisitors, nameVisitor } from "./visitor-calls.ts";
 
 type Callback<T> = (error: Partial<ServerErrorResponse> | null, value?: T) => void;
 
@@ -333,6 +334,8 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
       "search_faces",
       limited("SearchFaces", (r) => searchFaces(models, memory, r)),
     ),
+    listVisitors: guard("list_visitors", async (r) => listVisitors(memory, r)),
+    nameVisitor: guard("name_visitor", (r) => nameVisitor(models, memory, announce, r)),
   };
 
   const server = new Server({

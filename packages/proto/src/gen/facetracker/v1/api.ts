@@ -361,6 +361,56 @@ export interface SearchFacesResponse {
   box?: Box | undefined;
 }
 
+/** Lists the visitors of the face memory. */
+export interface ListVisitorsRequest {
+  /** Best faces (JPEG) returned per visitor; 0 = none. At most 6. */
+  thumbnails: number;
+}
+
+/** An unknown person the face memory saw again and again (docs/memory.md, Visitors). */
+export interface Visitor {
+  /** #1, #2 … never reused. */
+  id: number;
+  /** The name it was given (NameVisitor); empty while unknown. */
+  name: string;
+  /** First and last sighting, milliseconds since the Unix epoch (files and clips: when analysed). */
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** Tracks of the visitor. */
+  visits: number;
+  /** Cameras it was seen by (live, and stored clips of them). */
+  cameras: string[];
+  /** Where it was seen: camera IDs, file paths, "clip:KEY", the most recent first. */
+  sources: string[];
+  /** Its best faces (JPEG), the best first (as many as asked). */
+  thumbnails: Buffer[];
+}
+
+export interface VisitorList {
+  visitors: Visitor[];
+}
+
+/** Names a visitor. */
+export interface NameVisitorRequest {
+  visitorId: number;
+  /** The person's name: a new identity, or an existing one that gets the faces. */
+  name: string;
+  /** Enroll even when a face matches another identity or is unlike the name's stored faces. */
+  force: boolean;
+}
+
+export interface NameVisitorResponse {
+  visitorId: number;
+  identityId: string;
+  name: string;
+  /** The identity was created (false: faces added to an existing one). */
+  created: boolean;
+  /** Faces enrolled. */
+  enrolled: number;
+  /** The visitor's tracks now named. */
+  tracksNamed: number;
+}
+
 function createBaseEnrollRequest(): EnrollRequest {
   return { name: "", attributes: {}, images: [], force: false, faceIndex: undefined, faceBox: undefined };
 }
@@ -3460,6 +3510,599 @@ export const SearchFacesResponse: MessageFns<SearchFacesResponse> = {
   },
 };
 
+function createBaseListVisitorsRequest(): ListVisitorsRequest {
+  return { thumbnails: 0 };
+}
+
+export const ListVisitorsRequest: MessageFns<ListVisitorsRequest> = {
+  encode(message: ListVisitorsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.thumbnails !== 0) {
+      writer.uint32(8).uint32(message.thumbnails);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListVisitorsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListVisitorsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.thumbnails = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListVisitorsRequest {
+    return { thumbnails: isSet(object.thumbnails) ? globalThis.Number(object.thumbnails) : 0 };
+  },
+
+  toJSON(message: ListVisitorsRequest): unknown {
+    const obj: any = {};
+    if (message.thumbnails !== 0) {
+      obj.thumbnails = Math.round(message.thumbnails);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListVisitorsRequest>, I>>(base?: I): ListVisitorsRequest {
+    return ListVisitorsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListVisitorsRequest>, I>>(object: I): ListVisitorsRequest {
+    const message = createBaseListVisitorsRequest();
+    message.thumbnails = object.thumbnails ?? 0;
+    return message;
+  },
+};
+
+function createBaseVisitor(): Visitor {
+  return { id: 0, name: "", firstSeenMs: 0, lastSeenMs: 0, visits: 0, cameras: [], sources: [], thumbnails: [] };
+}
+
+export const Visitor: MessageFns<Visitor> = {
+  encode(message: Visitor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.firstSeenMs !== 0) {
+      writer.uint32(24).int64(message.firstSeenMs);
+    }
+    if (message.lastSeenMs !== 0) {
+      writer.uint32(32).int64(message.lastSeenMs);
+    }
+    if (message.visits !== 0) {
+      writer.uint32(40).uint32(message.visits);
+    }
+    for (const v of message.cameras) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.sources) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.thumbnails) {
+      writer.uint32(66).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Visitor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVisitor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.firstSeenMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastSeenMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.visits = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cameras.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sources.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.thumbnails.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Visitor {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      firstSeenMs: isSet(object.firstSeenMs)
+        ? globalThis.Number(object.firstSeenMs)
+        : isSet(object.first_seen_ms)
+        ? globalThis.Number(object.first_seen_ms)
+        : 0,
+      lastSeenMs: isSet(object.lastSeenMs)
+        ? globalThis.Number(object.lastSeenMs)
+        : isSet(object.last_seen_ms)
+        ? globalThis.Number(object.last_seen_ms)
+        : 0,
+      visits: isSet(object.visits) ? globalThis.Number(object.visits) : 0,
+      cameras: globalThis.Array.isArray(object?.cameras) ? object.cameras.map((e: any) => globalThis.String(e)) : [],
+      sources: globalThis.Array.isArray(object?.sources) ? object.sources.map((e: any) => globalThis.String(e)) : [],
+      thumbnails: globalThis.Array.isArray(object?.thumbnails)
+        ? object.thumbnails.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+    };
+  },
+
+  toJSON(message: Visitor): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.firstSeenMs !== 0) {
+      obj.firstSeenMs = Math.round(message.firstSeenMs);
+    }
+    if (message.lastSeenMs !== 0) {
+      obj.lastSeenMs = Math.round(message.lastSeenMs);
+    }
+    if (message.visits !== 0) {
+      obj.visits = Math.round(message.visits);
+    }
+    if (message.cameras?.length) {
+      obj.cameras = message.cameras;
+    }
+    if (message.sources?.length) {
+      obj.sources = message.sources;
+    }
+    if (message.thumbnails?.length) {
+      obj.thumbnails = message.thumbnails.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Visitor>, I>>(base?: I): Visitor {
+    return Visitor.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Visitor>, I>>(object: I): Visitor {
+    const message = createBaseVisitor();
+    message.id = object.id ?? 0;
+    message.name = object.name ?? "";
+    message.firstSeenMs = object.firstSeenMs ?? 0;
+    message.lastSeenMs = object.lastSeenMs ?? 0;
+    message.visits = object.visits ?? 0;
+    message.cameras = object.cameras?.map((e) => e) || [];
+    message.sources = object.sources?.map((e) => e) || [];
+    message.thumbnails = object.thumbnails?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseVisitorList(): VisitorList {
+  return { visitors: [] };
+}
+
+export const VisitorList: MessageFns<VisitorList> = {
+  encode(message: VisitorList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.visitors) {
+      Visitor.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VisitorList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVisitorList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.visitors.push(Visitor.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VisitorList {
+    return {
+      visitors: globalThis.Array.isArray(object?.visitors) ? object.visitors.map((e: any) => Visitor.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: VisitorList): unknown {
+    const obj: any = {};
+    if (message.visitors?.length) {
+      obj.visitors = message.visitors.map((e) => Visitor.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VisitorList>, I>>(base?: I): VisitorList {
+    return VisitorList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VisitorList>, I>>(object: I): VisitorList {
+    const message = createBaseVisitorList();
+    message.visitors = object.visitors?.map((e) => Visitor.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNameVisitorRequest(): NameVisitorRequest {
+  return { visitorId: 0, name: "", force: false };
+}
+
+export const NameVisitorRequest: MessageFns<NameVisitorRequest> = {
+  encode(message: NameVisitorRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.visitorId !== 0) {
+      writer.uint32(8).uint32(message.visitorId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.force !== false) {
+      writer.uint32(24).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NameVisitorRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNameVisitorRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.visitorId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NameVisitorRequest {
+    return {
+      visitorId: isSet(object.visitorId)
+        ? globalThis.Number(object.visitorId)
+        : isSet(object.visitor_id)
+        ? globalThis.Number(object.visitor_id)
+        : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: NameVisitorRequest): unknown {
+    const obj: any = {};
+    if (message.visitorId !== 0) {
+      obj.visitorId = Math.round(message.visitorId);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NameVisitorRequest>, I>>(base?: I): NameVisitorRequest {
+    return NameVisitorRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NameVisitorRequest>, I>>(object: I): NameVisitorRequest {
+    const message = createBaseNameVisitorRequest();
+    message.visitorId = object.visitorId ?? 0;
+    message.name = object.name ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
+
+function createBaseNameVisitorResponse(): NameVisitorResponse {
+  return { visitorId: 0, identityId: "", name: "", created: false, enrolled: 0, tracksNamed: 0 };
+}
+
+export const NameVisitorResponse: MessageFns<NameVisitorResponse> = {
+  encode(message: NameVisitorResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.visitorId !== 0) {
+      writer.uint32(8).uint32(message.visitorId);
+    }
+    if (message.identityId !== "") {
+      writer.uint32(18).string(message.identityId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.created !== false) {
+      writer.uint32(32).bool(message.created);
+    }
+    if (message.enrolled !== 0) {
+      writer.uint32(40).uint32(message.enrolled);
+    }
+    if (message.tracksNamed !== 0) {
+      writer.uint32(48).uint32(message.tracksNamed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NameVisitorResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNameVisitorResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.visitorId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.identityId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.enrolled = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.tracksNamed = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NameVisitorResponse {
+    return {
+      visitorId: isSet(object.visitorId)
+        ? globalThis.Number(object.visitorId)
+        : isSet(object.visitor_id)
+        ? globalThis.Number(object.visitor_id)
+        : 0,
+      identityId: isSet(object.identityId)
+        ? globalThis.String(object.identityId)
+        : isSet(object.identity_id)
+        ? globalThis.String(object.identity_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+      enrolled: isSet(object.enrolled) ? globalThis.Number(object.enrolled) : 0,
+      tracksNamed: isSet(object.tracksNamed)
+        ? globalThis.Number(object.tracksNamed)
+        : isSet(object.tracks_named)
+        ? globalThis.Number(object.tracks_named)
+        : 0,
+    };
+  },
+
+  toJSON(message: NameVisitorResponse): unknown {
+    const obj: any = {};
+    if (message.visitorId !== 0) {
+      obj.visitorId = Math.round(message.visitorId);
+    }
+    if (message.identityId !== "") {
+      obj.identityId = message.identityId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    if (message.enrolled !== 0) {
+      obj.enrolled = Math.round(message.enrolled);
+    }
+    if (message.tracksNamed !== 0) {
+      obj.tracksNamed = Math.round(message.tracksNamed);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NameVisitorResponse>, I>>(base?: I): NameVisitorResponse {
+    return NameVisitorResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NameVisitorResponse>, I>>(object: I): NameVisitorResponse {
+    const message = createBaseNameVisitorResponse();
+    message.visitorId = object.visitorId ?? 0;
+    message.identityId = object.identityId ?? "";
+    message.name = object.name ?? "";
+    message.created = object.created ?? false;
+    message.enrolled = object.enrolled ?? 0;
+    message.tracksNamed = object.tracksNamed ?? 0;
+    return message;
+  },
+};
+
 /** The gRPC API of a site: gallery, after-the-fact analysis, live tracks and alerts, cameras. */
 export type FaceTrackerApiService = typeof FaceTrackerApiService;
 export const FaceTrackerApiService = {
@@ -3593,6 +4236,26 @@ export const FaceTrackerApiService = {
     responseSerialize: (value: SearchFacesResponse): Buffer => Buffer.from(SearchFacesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SearchFacesResponse => SearchFacesResponse.decode(value),
   },
+  /** Lists the visitors (unknown tracks of the face memory grouped into people), the most recently seen first. */
+  listVisitors: {
+    path: "/facetracker.v1.FaceTrackerApi/ListVisitors" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListVisitorsRequest): Buffer => Buffer.from(ListVisitorsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListVisitorsRequest => ListVisitorsRequest.decode(value),
+    responseSerialize: (value: VisitorList): Buffer => Buffer.from(VisitorList.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VisitorList => VisitorList.decode(value),
+  },
+  /** Names a visitor: its best faces are enrolled as the name (the enrollment checks apply), its tracks named. */
+  nameVisitor: {
+    path: "/facetracker.v1.FaceTrackerApi/NameVisitor" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: NameVisitorRequest): Buffer => Buffer.from(NameVisitorRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): NameVisitorRequest => NameVisitorRequest.decode(value),
+    responseSerialize: (value: NameVisitorResponse): Buffer => Buffer.from(NameVisitorResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): NameVisitorResponse => NameVisitorResponse.decode(value),
+  },
 } as const;
 
 export interface FaceTrackerApiServer extends UntypedServiceImplementation {
@@ -3626,6 +4289,10 @@ export interface FaceTrackerApiServer extends UntypedServiceImplementation {
    * like a photo's, most similar first.
    */
   searchFaces: handleUnaryCall<SearchFacesRequest, SearchFacesResponse>;
+  /** Lists the visitors (unknown tracks of the face memory grouped into people), the most recently seen first. */
+  listVisitors: handleUnaryCall<ListVisitorsRequest, VisitorList>;
+  /** Names a visitor: its best faces are enrolled as the name (the enrollment checks apply), its tracks named. */
+  nameVisitor: handleUnaryCall<NameVisitorRequest, NameVisitorResponse>;
 }
 
 export interface FaceTrackerApiClient extends Client {
@@ -3798,6 +4465,38 @@ export interface FaceTrackerApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SearchFacesResponse) => void,
+  ): ClientUnaryCall;
+  /** Lists the visitors (unknown tracks of the face memory grouped into people), the most recently seen first. */
+  listVisitors(
+    request: ListVisitorsRequest,
+    callback: (error: ServiceError | null, response: VisitorList) => void,
+  ): ClientUnaryCall;
+  listVisitors(
+    request: ListVisitorsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VisitorList) => void,
+  ): ClientUnaryCall;
+  listVisitors(
+    request: ListVisitorsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VisitorList) => void,
+  ): ClientUnaryCall;
+  /** Names a visitor: its best faces are enrolled as the name (the enrollment checks apply), its tracks named. */
+  nameVisitor(
+    request: NameVisitorRequest,
+    callback: (error: ServiceError | null, response: NameVisitorResponse) => void,
+  ): ClientUnaryCall;
+  nameVisitor(
+    request: NameVisitorRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: NameVisitorResponse) => void,
+  ): ClientUnaryCall;
+  nameVisitor(
+    request: NameVisitorRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: NameVisitorResponse) => void,
   ): ClientUnaryCall;
 }
 
