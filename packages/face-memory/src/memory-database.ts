@@ -19,7 +19,10 @@
  * tracks named after it (memory-index-sync in face-memory.ts).
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { openWalDatabase, sqliteFailureKind } from "@facetracker/infra";
+
+export { inTransaction, StatementCache } from "@facetracker/infra";
 
 export const MEMORY_FILE = "memory.sqlite";
 export const MEMORY_FORMAT = 1;
@@ -107,34 +110,22 @@ CREATE TRIGGER IF NOT EXISTS embedding_deleted AFTER DELETE ON track_embeddings
   BEGIN INSERT INTO changes (track) VALUES (OLD.track); END;
 `;
 
-// SQLite primary result codes (https://sqlite.org/rescode.html).
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_CORRUPT = 11;
-const SQLITE_NOTADB = 26;
-
-function sqliteCode(error: unknown): number | undefined {
-  if (error !== null && typeof error === "object" && "errcode" in error && typeof error.errcode === "number")
-    return error.errcode;
-  return undefined;
-}
-
 /**
  * A SQLite failure as a MemoryError naming the file: CORRUPT for a damaged file or one that is not a
  * database, IO otherwise (a lock held longer than the busy timeout included). MemoryErrors pass through.
  */
 export function databaseError(action: string, file: string, error: unknown): MemoryError {
   if (error instanceof MemoryError) return error;
-  const code = (sqliteCode(error) ?? 0) & 0xff;
+  const kind = sqliteFailureKind(error);
   const reason = error instanceof Error ? error.message : String(error);
-  if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB) {
+  if (kind === "corrupt") {
     return new MemoryError(
       "CORRUPT",
       `${file} is damaged (${reason}): move it away to start an empty face memory`,
       { cause: error },
     );
   }
-  if (code === SQLITE_BUSY || code === SQLITE_LOCKED) {
+  if (kind === "busy") {
     return new MemoryError(
       "IO",
       `cannot ${action} ${file}: ${reason} (another process kept it busy for longer than the busy timeout)`,
@@ -153,48 +144,12 @@ export function openDatabase(
   file: string,
   options: { readOnly: boolean; busyTimeoutMs: number },
 ): DatabaseSync {
-  let db: DatabaseSync | undefined;
   try {
-    db = new DatabaseSync(file, {
-      readOnly: options.readOnly,
-      timeout: options.busyTimeoutMs,
-      enableForeignKeyConstraints: true,
-    });
-    if (!options.readOnly) {
-      // Pages of 16 KiB hold 7 embedding rows (2 KiB each at 512-d); 4 KiB pages hold one, wasting half the
-      // file. Only a new database takes it (before its first table).
-      db.exec("PRAGMA page_size = 16384");
-      const mode = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: unknown } | undefined;
-      if (mode?.journal_mode !== "wal") {
-        throw new Error(`the file system refused write-ahead logging (journal mode ${mode?.journal_mode})`);
-      }
-      db.exec("PRAGMA synchronous = NORMAL");
-      // A forgotten person's faces (embeddings, thumbnails) are overwritten with zeros, not left in free pages.
-      db.exec("PRAGMA secure_delete = ON");
-    }
-    return db;
+    // Pages of 16 KiB hold 7 embedding rows (2 KiB each at 512-d); 4 KiB pages hold one, wasting half the
+    // file. Only a new database takes it (before its first table).
+    return openWalDatabase(file, { ...options, synchronous: "NORMAL", pageSize: 16384 });
   } catch (error) {
-    try {
-      db?.close();
-    } catch {}
     throw databaseError("open", file, error);
-  }
-}
-
-/** Runs `fn` in a transaction (IMMEDIATE takes the write lock first), rolling back when it throws. */
-export function inTransaction<T>(db: DatabaseSync, mode: "DEFERRED" | "IMMEDIATE", fn: () => T): T {
-  db.exec(`BEGIN ${mode}`);
-  try {
-    const result = fn();
-    db.exec("COMMIT");
-    return result;
-  } catch (error) {
-    if (db.isTransaction) {
-      try {
-        db.exec("ROLLBACK");
-      } catch {}
-    }
-    throw error;
   }
 }
 
@@ -264,44 +219,5 @@ export function ensureVisitorSchema(db: DatabaseSync): void {
   db.exec("CREATE INDEX IF NOT EXISTS tracks_by_visitor ON tracks(visitor_id)");
 }
 
-/** Prepared statements of one connection, prepared once each. */
-export class StatementCache {
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
-  constructor(db: DatabaseSync) {
-    this.#db = db;
-  }
-  get(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** The little-endian float32 bytes of `vector` (a copy). */
-export function vectorToBytes(vector: Float32Array): Uint8Array {
-  if (LITTLE_ENDIAN) return new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength).slice();
-  const bytes = new Uint8Array(vector.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < vector.length; i++) view.setFloat32(i * 4, vector[i] as number, true);
-  return bytes;
-}
-
-/** Reads `dimension` little-endian float32 values; throws when the length is not `dimension * 4` bytes. */
-export function vectorFromBytes(bytes: Uint8Array, dimension: number): Float32Array {
-  if (bytes.length !== dimension * 4) {
-    throw new Error(`vector has ${bytes.length} bytes, expected ${dimension * 4} (dimension ${dimension})`);
-  }
-  const out = new Float32Array(dimension);
-  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
-  else {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < dimension; i++) out[i] = view.getFloat32(i * 4, true);
-  }
-  return out;
-}
+/** Vectors as little-endian float32 bytes, the layout of the `vector` columns. */
+export { float32FromBytes as vectorFromBytes, float32ToBytes as vectorToBytes } from "@facetracker/infra";

@@ -15,8 +15,11 @@
  * some `changes.version` catches up by reading again only the rows named after it (embedded-gallery.ts).
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { openWalDatabase, sqliteCode, sqliteFailureKind } from "@facetracker/infra";
 import { GalleryError } from "./types.ts";
+
+export { inTransaction, StatementCache } from "@facetracker/infra";
 
 export const DATABASE_FILE = "gallery.sqlite";
 /** Version of the database layout (format 1 was meta.json + journal.log, see legacy-journal-reader.ts). */
@@ -65,25 +68,8 @@ CREATE TRIGGER IF NOT EXISTS embedding_deleted AFTER DELETE ON embeddings
 /** Rows of `changes` kept; a process further behind than that reads the whole gallery again. */
 export const KEPT_CHANGES = 10_000;
 
-// SQLite primary result codes (https://sqlite.org/rescode.html).
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_CORRUPT = 11;
-const SQLITE_NOTADB = 26;
+/** SQLite's extended result code of a UNIQUE constraint failure (https://sqlite.org/rescode.html). */
 const SQLITE_CONSTRAINT_UNIQUE = 2067;
-
-/** The extended SQLite result code of a node:sqlite error, if it is one. */
-function sqliteCode(error: unknown): number | undefined {
-  if (
-    error !== null &&
-    typeof error === "object" &&
-    "errcode" in error &&
-    typeof error.errcode === "number"
-  ) {
-    return error.errcode;
-  }
-  return undefined;
-}
 
 /** True for a UNIQUE constraint failure (e.g. a name another process took). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -96,16 +82,16 @@ export function isUniqueViolation(error: unknown): boolean {
  */
 export function databaseError(action: string, file: string, error: unknown): GalleryError {
   if (error instanceof GalleryError) return error;
-  const code = sqliteCode(error);
+  const kind = sqliteFailureKind(error);
   const reason = error instanceof Error ? error.message : String(error);
-  if (code !== undefined && ((code & 0xff) === SQLITE_CORRUPT || (code & 0xff) === SQLITE_NOTADB)) {
+  if (kind === "corrupt") {
     return new GalleryError(
       "CORRUPT",
       `${file} is damaged (${reason}): restore it from a backup, or move it away to start an empty gallery`,
       { cause: error },
     );
   }
-  if (code !== undefined && ((code & 0xff) === SQLITE_BUSY || (code & 0xff) === SQLITE_LOCKED)) {
+  if (kind === "busy") {
     return new GalleryError(
       "IO",
       `cannot ${action} ${file}: ${reason} (another process kept it busy for longer than the busy timeout)`,
@@ -121,53 +107,18 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * Opens `file` (created when missing unless read-only). A read-write connection puts the database in WAL
- * mode, so that readers in any process never wait for the writer and see only committed transactions, and
- * one writer at a time (across processes) waits up to the busy timeout for the previous one.
+ * Opens `file` (created when missing unless read-only) in WAL mode (infra's openWalDatabase): readers in
+ * any process never wait for the writer and see only committed transactions, and one writer at a time
+ * (across processes) waits up to the busy timeout for the previous one. synchronous=FULL: every commit
+ * fsyncs the WAL, so an acknowledged change survives a power loss, as the fsynced journal of format 1 did
+ * (NORMAL would only survive a crash of the process). Changes are rare (enrollments, renames, deletions),
+ * so the fsync per commit costs little.
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions): DatabaseSync {
-  let db: DatabaseSync | undefined;
   try {
-    db = new DatabaseSync(file, {
-      readOnly: options.readOnly,
-      timeout: options.busyTimeoutMs,
-      enableForeignKeyConstraints: true,
-    });
-    if (!options.readOnly) {
-      const mode = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: unknown } | undefined;
-      if (mode?.journal_mode !== "wal") {
-        throw new Error(`the file system refused write-ahead logging (journal mode ${mode?.journal_mode})`);
-      }
-      // synchronous=FULL: every commit fsyncs the WAL, so an acknowledged change survives a power loss, as
-      // the fsynced journal of format 1 did (NORMAL would only survive a crash of the process). Changes are
-      // rare (enrollments, renames, deletions), so the fsync per commit costs little.
-      db.exec("PRAGMA synchronous = FULL");
-      // Deleted rows (a person's embeddings and thumbnails) are overwritten with zeros, not left in free pages.
-      db.exec("PRAGMA secure_delete = ON");
-    }
-    return db;
+    return openWalDatabase(file, { ...options, synchronous: "FULL" });
   } catch (error) {
-    try {
-      db?.close();
-    } catch {}
     throw databaseError("open", file, error);
-  }
-}
-
-/** Runs `fn` in a transaction (IMMEDIATE takes the write lock first), rolling back when it throws. */
-export function inTransaction<T>(db: DatabaseSync, mode: "DEFERRED" | "IMMEDIATE", fn: () => T): T {
-  db.exec(`BEGIN ${mode}`);
-  try {
-    const result = fn();
-    db.exec("COMMIT");
-    return result;
-  } catch (error) {
-    if (db.isTransaction) {
-      try {
-        db.exec("ROLLBACK");
-      } catch {}
-    }
-    throw error;
   }
 }
 
@@ -224,21 +175,4 @@ export function createSchema(db: DatabaseSync, dimension: number): GalleryMeta {
   insert.run("format", String(GALLERY_FORMAT));
   insert.run("dimension", String(dimension));
   return { format: GALLERY_FORMAT, dimension };
-}
-
-/** Prepared statements of one connection, prepared once each. */
-export class StatementCache {
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
-  constructor(db: DatabaseSync) {
-    this.#db = db;
-  }
-  get(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
 }

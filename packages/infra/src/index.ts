@@ -1,8 +1,8 @@
 /**
  * @facetracker/infra: the process and file-system infrastructure every package shares, each piece written
  * once: errno reading, durable atomic writes, durable marker files (MarkerLog), pid lock files, paths
- * confined to a root (realPathInside: links followed), pid liveness, the registry of child processes killed with this process, exponential backoff, and a seeded
- * random generator. No @facetracker dependency.
+ * confined to a root (realPathInside: links followed), pid liveness, the registry of child processes killed with this process, exponential backoff, a seeded
+ * random generator, and what the SQLite stores share (WAL open, transactions, statement cache, vector bytes). No @facetracker dependency.
  */
 
 export { abortableSleep, type BackoffOptions, backoffDelayMs, checkBackoff } from "./backoff.ts";
@@ -24,3 +24,13 @@ export { dieWithParent } from "./parent-death.ts";
 export { PidLock, PidLockError } from "./pid-lock.ts";
 export { isProcessAlive } from "./process-alive.ts";
 export { seededRandom } from "./seeded-random.ts";
+export {
+  float32FromBytes,
+  float32ToBytes,
+  inTransaction,
+  openWalDatabase,
+  StatementCache,
+  sqliteCode,
+  sqliteFailureKind,
+  type WalDatabaseOptions,
+} from "./sqlite-database.ts";
