@@ -19,19 +19,11 @@ import {
   type SearchFacesRequest,
   type SearchFacesResponse,
 } from "@facetracker/proto";
-import { sampleFaces, samplePhotos } from "@facetracker/samples";
 import { waitFor } from "@facetracker/testing";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
-import { encodeJpeg, FaceAnalyzer, type RgbImage } from "@facetracker/vision";
-import { Metadata, type ServiceError } from "@grpc/grpc-js";
-import { type ApiProcess, startApiProcess } from "./helpers/api-process.ts";
-
-function unary<Req, Res>(
-  fn: (req: Req, md: Metadata, cb: (e: ServiceError | null, r: Res) => void) => unknown,
-  req: Req,
-): Promise<Res> {
-  return new Promise((resolve, reject) => fn(req, new Metadata(), (e, r) => (e ? reject(e) : resolve(r))));
-}
+import { encodeJpeg, FaceAnalyzer } from "@facetracker/vision";
+import { type ApiProcess, startApiProcess, unary } from "./helpers/api-process.ts";
+import { lobbyFaces } from "./helpers/lobby-video.ts";
 
 const searchFaces = (client: FaceTrackerApiClient, request: Partial<SearchFacesRequest>) =>
   unary<SearchFacesRequest, SearchFacesResponse>(client.searchFaces.bind(client) as never, {
@@ -57,15 +49,7 @@ describe("the api remembers live camera tracks; SearchFaces finds them (real nat
   before(async () => {
     api = await startApiProcess("ft-memory-live-");
     const analyzer = await FaceAnalyzer.create();
-    const [amy, bea] = (await sampleFaces(
-      analyzer,
-      samplePhotos(),
-      [
-        [0, 0],
-        [5, 0],
-      ],
-      70,
-    )) as [RgbImage, RgbImage];
+    const { amy, bea } = await lobbyFaces(analyzer);
     // The photos searched with are mirrored copies, as a person's other photo would be.
     for (const [name, picture] of [
       ["amy", amy],

@@ -19,19 +19,12 @@ import type {
   NameVisitorResponse,
   VisitorList,
 } from "@facetracker/proto";
-import { sampleFaces, samplePhotos } from "@facetracker/samples";
 import { waitFor } from "@facetracker/testing";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { decodeImage, encodeJpeg, FaceAnalyzer, type RgbImage } from "@facetracker/vision";
-import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { type ApiProcess, startApiProcess } from "./helpers/api-process.ts";
-
-function unary<Req, Res>(
-  fn: (req: Req, md: Metadata, cb: (e: ServiceError | null, r: Res) => void) => unknown,
-  req: Req,
-): Promise<Res> {
-  return new Promise((resolve, reject) => fn(req, new Metadata(), (e, r) => (e ? reject(e) : resolve(r))));
-}
+import { type ServiceError, status } from "@grpc/grpc-js";
+import { type ApiProcess, startApiProcess, unary } from "./helpers/api-process.ts";
+import { lobbyFaces } from "./helpers/lobby-video.ts";
 
 describe("visitors over gRPC: ListVisitors, NameVisitor (real nats-server, api process)", () => {
   let api: ApiProcess;
@@ -49,15 +42,7 @@ describe("visitors over gRPC: ListVisitors, NameVisitor (real nats-server, api p
   before(async () => {
     api = await startApiProcess("ft-visitors-api-");
     const analyzer = await FaceAnalyzer.create();
-    const [amy, bea] = (await sampleFaces(
-      analyzer,
-      samplePhotos(),
-      [
-        [0, 0],
-        [5, 0],
-      ],
-      70,
-    )) as [RgbImage, RgbImage];
+    const { amy, bea } = await lobbyFaces(analyzer);
     const embed = async (picture: RgbImage) => {
       const [face] = await analyzer.analyze(picture, { embed: true });
       assert.ok(face?.embedding);

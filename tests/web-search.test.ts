@@ -15,7 +15,6 @@ import { after, before, describe, it } from "node:test";
 import { parseConfig } from "@facetracker/config";
 import { openConfiguredMemory } from "@facetracker/pipeline";
 import { type EnrollRequest, type EnrollResponse, FaceTrackerApiClient } from "@facetracker/proto";
-import { sampleFaces, samplePhotos } from "@facetracker/samples";
 import { startApiService } from "@facetracker/service-api";
 import { freeLocalPort } from "@facetracker/service-host";
 import { startWebService } from "@facetracker/service-web";
@@ -25,6 +24,7 @@ import { encodeJpeg, FaceAnalyzer, type RgbImage } from "@facetracker/vision";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { type Browser, chromium, type Page } from "playwright-core";
 import sharp from "sharp";
+import { lobbyFaces } from "./helpers/lobby-video.ts";
 import { type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 
 const TOKEN = "web-search-token-4321";
@@ -52,15 +52,7 @@ describe("search by face on the web page (Chromium, real api and web services, r
     });
 
     const analyzer = await FaceAnalyzer.create();
-    const [amy, bea] = (await sampleFaces(
-      analyzer,
-      samplePhotos(),
-      [
-        [0, 0],
-        [5, 0],
-      ],
-      70,
-    )) as [RgbImage, RgbImage];
+    const { amy, bea } = await lobbyFaces(analyzer);
     const embedding = async (picture: RgbImage) => {
       const [face] = await analyzer.analyze(picture, { embed: true });
       assert.ok(face?.embedding, "the sample face is embedded");

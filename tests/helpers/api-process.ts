@@ -9,7 +9,7 @@ import { parseConfig } from "@facetracker/config";
 import { FaceTrackerApiClient } from "@facetracker/proto";
 import { freeLocalPort, type ServiceProcess, spawnServiceProcess } from "@facetracker/service-host";
 import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
-import { credentials } from "@grpc/grpc-js";
+import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 
 export interface ApiProcess {
   dir: string;
@@ -48,4 +48,12 @@ export async function startApiProcess(tmpPrefix: string): Promise<ApiProcess> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A unary gRPC call of the api client as a promise (`fn` bound to its client), without metadata. */
+export function unary<Req, Res>(
+  fn: (req: Req, md: Metadata, cb: (e: ServiceError | null, r: Res) => void) => unknown,
+  req: Req,
+): Promise<Res> {
+  return new Promise((resolve, reject) => fn(req, new Metadata(), (e, r) => (e ? reject(e) : resolve(r))));
 }

@@ -25,8 +25,8 @@ export interface Lobby {
   bea: RgbImage;
 }
 
-export async function renderLobby(file: string, options: LobbyOptions): Promise<Lobby> {
-  const analyzer = await FaceAnalyzer.create();
+/** The lobby's two people (70 px wide faces of two registry sample photos), as every lobby test uses them. */
+export async function lobbyFaces(analyzer: FaceAnalyzer): Promise<{ amy: RgbImage; bea: RgbImage }> {
   const [amy, bea] = (await sampleFaces(
     analyzer,
     samplePhotos(),
@@ -36,6 +36,12 @@ export async function renderLobby(file: string, options: LobbyOptions): Promise<
     ],
     70,
   )) as [RgbImage, RgbImage];
+  return { amy, bea };
+}
+
+export async function renderLobby(file: string, options: LobbyOptions): Promise<Lobby> {
+  const analyzer = await FaceAnalyzer.create();
+  const { amy, bea } = await lobbyFaces(analyzer);
   const actors: Actor[] = [
     {
       name: "amy",
