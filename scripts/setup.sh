@@ -76,10 +76,11 @@ pnpm install --frozen-lockfile --reporter=silent
 log "installing models"
 pnpm --silent models:install
 
-log "ready: 'source scripts/env.sh' puts Node $(node --version) and pnpm on your PATH"
+log "ready: 'source scripts/env.sh' puts the facetracker command ($ROOT/bin), Node $(node --version) and pnpm on your PATH"
 if [ "$RUN_DEMO" = 1 ]; then
-  log "running the demo: enroll and recognize sample photos"
+  log "running the demo: enroll and recognize sample photos (gallery data/demo/gallery)"
   pnpm --silent demo
-  log "running the pipeline on a demo camera (nats-server + all services; ends with the video)"
-  pnpm --silent facetracker up --exit-when-done
+  log "running the pipeline on a demo camera with that gallery (nats-server + all services; ends with the video)"
+  bin/facetracker up --db data/demo/gallery --exit-when-done
+  log "the demo's alert clips are in data/clips ('facetracker clips list'); run 'facetracker up --db data/demo/gallery' and open the web page it prints to watch it live"
 fi

@@ -1,7 +1,9 @@
 /**
  * Notifications of the alert service through the real `apprise` command, to a local HTTP receiver
  * (json://), on a real nats-server: message content with the clip URL and thumbnail, delivery status on
- * the alert stream, and a failing endpoint that is retried and recorded without holding up the pipeline.
+ * the alert stream, and a failing endpoint that is retried and recorded without holding up the pipeline;
+ * the links the messages carry: signed links to the page's alert view and clip with web.public_url, and
+ * never a file:// link (a local clip is named by its key).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -9,12 +11,13 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { connectBus, consumeMessages, publishMessage, subject } from "@facetracker/bus";
-import { parseConfig } from "@facetracker/config";
+import { LinkSigner, parseConfig } from "@facetracker/config";
 import { Alert, AlertDelivery, ClipEvent, TrackEvent, TrackEventType } from "@facetracker/proto";
 import { startAlertService } from "@facetracker/service-alert";
 import { waitFor } from "@facetracker/testing";
 import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { startPipeline } from "./helpers/pipeline-harness.ts";
+import { metricSum } from "./helpers/prometheus-text.ts";
 
 const hasApprise = (() => {
   try {
@@ -143,6 +146,18 @@ describe("alert notifications through apprise (real nats-server, apprise, local 
       const delivered = deliveries.find((d) => d.alertId === alertId) as AlertDelivery;
       assert.equal(delivered.notificationStatus, "sent");
       assert.equal(delivered.clipUrl, "http://clips.example/door/clip.mp4?sig=1");
+      // Counted before the delivery record goes out: the alert by camera and mode, the notification sent.
+      const counted = (await ok.metrics.get("alert")?.registry.metrics()) ?? "";
+      assert.equal(
+        metricSum(counted, "facetracker_notifications_total", { camera: "door", status: "sent" }),
+        1,
+      );
+      assert.equal(
+        metricSum(counted, "facetracker_alerts_total", { camera: "door", mode: "ON_ALL", kind: "alert" }),
+        1,
+        counted,
+      );
+      assert.equal(metricSum(counted, "facetracker_capture_to_alert_seconds_count", { camera: "door" }), 1);
     } finally {
       await ok.stop();
     }
@@ -162,6 +177,11 @@ describe("alert notifications through apprise (real nats-server, apprise, local 
         60_000,
       );
       const failures = deliveries.filter((d) => d.camera === "yard");
+      const counted = (await bad.metrics.get("alert")?.registry.metrics()) ?? "";
+      assert.equal(
+        metricSum(counted, "facetracker_notifications_total", { camera: "yard", status: "failed" }),
+        2,
+      );
       for (const f of failures) {
         assert.equal(f.notificationAttempts, 2, "one retry after the first attempt");
         assert.match(f.notificationError, /.+/);
@@ -175,6 +195,105 @@ describe("alert notifications through apprise (real nats-server, apprise, local 
       for (const w of watchers) await w.stop();
       await bus.close();
       await bad.stop();
+    }
+  });
+
+  it("links to the page's signed alert view and clip with web.public_url; without it, a local clip's key, never file://", async () => {
+    const secret = "notification-links-secret-0123456789";
+    const base = {
+      alert_mode: "ON_ALL",
+      notification_config: [`json://${receiver.url}/links`],
+      notification_group_s: 0,
+      notification_clip_wait_s: 5,
+      notification_retries: 0,
+    } as const;
+    const bus = await connectBus({ servers: [nats.url], name: "notify-links-test" });
+    const alerts: Alert[] = [];
+    const watcher = await consumeMessages({
+      js: bus.js,
+      stream: "FT_ALERTS",
+      filterSubject: "ft.alerts.>",
+      type: Alert,
+      handler: (a) => {
+        alerts.push(a);
+      },
+    });
+    /** One alert on `camera` with a local clip: the message sent for it. */
+    const notifyOnce = async (camera: string): Promise<{ alertId: string; message: string }> => {
+      const before = receiver.received.length;
+      await publishMessage(bus.js, subject("tracks", camera), TrackEvent, identified(camera, 1, 3, "ann"));
+      await waitFor(() => alerts.find((a) => a.camera === camera), `the ${camera} alert`);
+      const alertId = alerts.find((a) => a.camera === camera)?.id as string;
+      await publishMessage(
+        bus.js,
+        subject("clips", camera),
+        ClipEvent,
+        ClipEvent.fromPartial({
+          camera,
+          alertId,
+          alertIds: [alertId],
+          key: `${camera}/2026-12-07/101500-${alertId}.mp4`,
+          url: `file:///var/lib/facetracker/clips/${camera}/2026-12-07/101500-${alertId}.mp4`,
+        }),
+      );
+      await waitFor(() => receiver.received.length > before, `the ${camera} notification`, 30_000);
+      return { alertId, message: receiver.received[before]?.body.message ?? "" };
+    };
+    try {
+      const linked = await startPipeline(
+        nats.url,
+        parseConfig({
+          alerts: base,
+          web: { public_url: "https://faces.example.org/", link_secret: secret, link_ttl_s: 3600 },
+        }),
+        [["alert", startAlertService]],
+      );
+      let sent: { alertId: string; message: string };
+      try {
+        sent = await notifyOnce("gate");
+      } finally {
+        await linked.stop();
+      }
+      assert.doesNotMatch(sent.message, /file:/);
+      const signer = new LinkSigner(secret, 3600);
+      const view = new URL(
+        /https:\/\/faces\.example\.org\/alerts\/[^\s)\]]+/.exec(sent.message)?.[0] ?? "https://missing/",
+      );
+      assert.equal(view.pathname, `/alerts/${sent.alertId}`, sent.message);
+      assert.equal(
+        signer.check(
+          { kind: "alert", id: sent.alertId },
+          view.searchParams.get("exp"),
+          view.searchParams.get("sig"),
+        ),
+        "valid",
+        "the link's signature opens the alert view",
+      );
+      const exp = Number(view.searchParams.get("exp"));
+      assert.ok(
+        exp > Date.now() / 1000 && exp <= Date.now() / 1000 + 3600,
+        "it expires after web.link_ttl_s",
+      );
+
+      const local = await startPipeline(nats.url, parseConfig({ alerts: base }), [
+        ["alert", startAlertService],
+      ]);
+      try {
+        sent = await notifyOnce("porch");
+      } finally {
+        await local.stop();
+      }
+      assert.doesNotMatch(sent.message, /file:|https?:/);
+      assert.match(
+        sent.message,
+        new RegExp(
+          `^- Clip: porch/2026-12-07/101500-${sent.alertId}\\.mp4 \\(open it on the FaceTracker page\\)$`,
+          "m",
+        ),
+      );
+    } finally {
+      await watcher.stop();
+      await bus.close();
     }
   });
 });

@@ -132,6 +132,7 @@ describe("one alert per person in the alert service (real nats-server)", () => {
       try {
         await afterRestart();
         await watchedThroughGrpc((restarted.services.get("api") as unknown as { port: number }).port);
+        await visitors();
       } finally {
         await restarted.stop();
       }
@@ -148,6 +149,11 @@ describe("one alert per person in the alert service (real nats-server)", () => {
         [alerts[0]?.id, alerts[0]?.identity, alerts[0]?.closest?.name, alerts[0]?.closest?.similarity],
         ["door-1-100", undefined, "obama", Math.fround(obama.similarity)],
       );
+      // The face memory beside the gallery (db_path) knows no one yet: a new visitor, its first visit.
+      assert.deepEqual(
+        [alerts[0]?.visitorId, alerts[0]?.visitorVisits, alerts[0]?.visitorVisitsToday],
+        [1, 1, 1],
+      );
       // The same face on the hall camera 20 s later: seen again, not a new alert.
       await send("hall", 1, 20, face(0, 0.3));
       await waitFor(() => updates.length === 1, "the seen-again update");
@@ -162,6 +168,7 @@ describe("one alert per person in the alert service (real nats-server)", () => {
         ["door-1-100", "door", "hall", 1, "same_face"],
       );
       assert.ok(Math.abs((updates[0]?.similarity ?? 0) - Math.cos(0.3)) < 1e-4);
+      assert.equal(updates[0]?.visitorId, 1, "the sighting joins the alert's visitor");
       // amy alerts once; her next track, on another camera, is within the cooldown.
       await send("door", 2, 30, face(1), { identity: amy });
       await waitFor(() => alerts.length === 2, "amy's alert");
@@ -189,6 +196,37 @@ describe("one alert per person in the alert service (real nats-server)", () => {
       await waitFor(() => deliveries.length >= 3, "a delivery record per alert");
       assert.equal(alerts.length, 3);
       assert.deepEqual(deliveries.map((d) => d.alertId).sort(), ["door-1-100", "door-2-200", "yard-2-200"]);
+    }
+
+    /**
+     * Unknown visitors (the face memory, recorded by the api): a face the recent-face match misses (0.45 <
+     * same_face_threshold 0.5) but the memory knows as the alert's visitor (≥ visitor_threshold 0.4) is
+     * seen again, per visitor; a sighting an hour apart (before: capture times ahead of the clock are
+     * refused) alerts again, naming the visitor and its visits.
+     */
+    async function visitors() {
+      assert.equal(alerts[2]?.visitorId, 2, "yard #2 is a new visitor");
+      const memorySettled = async () => {
+        const info = await bus.jsm.consumers.info("FT_TRACKS", "memory");
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      };
+      await waitFor(memorySettled, "the api's memory recorder has the tracks");
+      const before = updates.length;
+      await send("gate", 3, 60, face(3, Math.acos(0.45)));
+      await waitFor(() => updates.length === before + 1, "seen again as visitor #2");
+      assert.deepEqual(
+        [updates[before]?.alertId, updates[before]?.reason, updates[before]?.visitorId],
+        ["yard-2-200", "visitor", 2],
+      );
+      await waitFor(memorySettled, "the api's memory recorder has gate #3");
+      const laterS = -3600;
+      await send("gate", 4, laterS, face(3, Math.acos(0.45)));
+      await waitFor(() => alerts.length === 4, "visitor #2 alerts again an hour apart");
+      const sameDay = new Date(t0 + 55_000).toDateString() === new Date(t0 + laterS * 1000).toDateString();
+      assert.deepEqual(
+        [alerts[3]?.id, alerts[3]?.visitorId, alerts[3]?.visitorVisits, alerts[3]?.visitorVisitsToday],
+        ["gate-4-400", 2, 2, sameDay ? 2 : 1],
+      );
     }
 
     /** WatchAlerts from the start: alerts only, unless the client asks for the updates too. */

@@ -5,7 +5,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
+import { chromium } from "playwright-core";
 import { renderLobby } from "./helpers/lobby-video.ts";
 import { runCli } from "./helpers/run-cli.ts";
 
@@ -22,6 +24,32 @@ function ffmpegProcessesWith(needle: string): string[] {
   }
 }
 
+/** The words of a command line as a POSIX shell reads them (bare words and single quotes, as the report writes). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  for (const m of line.matchAll(/(?:[^\s']+|'[^']*')+/g))
+    words.push(m[0].replace(/'([^']*)'|([^']+)/g, (_, quoted, bare) => quoted ?? bare));
+  return words;
+}
+
+/** A track's row of the report page, as the page script sees it. */
+type Row = { dataset: Record<string, string | undefined> };
+/** The report page's video and list of rows, as the page script sees them. */
+type Player = {
+  readyState: number;
+  duration: number;
+  currentTime: number;
+  seeking: boolean;
+  addEventListener(type: string, listener: (e: unknown) => void): void;
+};
+type List = { children: ArrayLike<unknown> & Iterable<unknown>; append(node: unknown): void };
+
+const unescapeHtml = (s: string) =>
+  s.replace(
+    /&(lt|gt|amp|quot|#39);/g,
+    (_, e) => ({ lt: "<", gt: ">", amp: "&", quot: '"', "#39": "'" })[e as string] as string,
+  );
+
 async function closedPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -34,6 +62,8 @@ describe("facetracker analyze and enroll --from-video (generated video)", () => 
   let dir: string;
   let video: string;
   let db: string;
+  /** The report and annotated copy of the first run (out/report.html, out/annotated.mp4). */
+  let report: string;
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ft-analyze-"));
@@ -52,7 +82,7 @@ describe("facetracker analyze and enroll --from-video (generated video)", () => 
 
   it("writes the JSON result, an HTML report and an annotated H.264 video, with progress on stderr", async () => {
     const json = path.join(dir, "out/result.json");
-    const report = path.join(dir, "out/report.html");
+    report = path.join(dir, "out/report.html");
     const annotated = path.join(dir, "out/annotated.mp4");
     const r = await cli([
       "analyze",
@@ -123,7 +153,14 @@ describe("facetracker analyze and enroll --from-video (generated video)", () => 
     assert.match(html, /<title>Faces in lobby\.mp4<\/title>/);
     assert.equal(html.match(/<img src="data:image\/jpeg;base64,/g)?.length, 2);
     assert.match(html, /#\d+ amy/);
-    assert.match(html, /#\d+ unknown/);
+    assert.match(html, new RegExp(`#${unknown.track_id} unknown <small>— closest: amy 0\\.\\d\\d</small>`));
+    // The annotated copy beside it plays in the page; the video is 60 frames at 25 fps.
+    assert.match(html, /<video id="player" controls preload="metadata" src="annotated\.mp4">/);
+    assert.match(html, /<body data-span="2\.4">/);
+    // Exact times: the unknown face's first and last sighting, in milliseconds.
+    const ms = (t: number) => `0:0${Math.floor(t)}.${String(Math.round((t % 1) * 1000)).padStart(3, "0")}`;
+    assert.match(html, new RegExp(`data-t="${unknown.first_time}" data-label="${ms(unknown.first_time)}"`));
+    assert.match(html, new RegExp(`data-t="${unknown.last_time}" data-label="${ms(unknown.last_time)}"`));
 
     const probe = JSON.parse(
       execFileSync(
@@ -146,24 +183,120 @@ describe("facetracker analyze and enroll --from-video (generated video)", () => 
     assert.deepEqual(probe, { codec_name: "h264", width: 640, height: 360, nb_read_frames: "60" });
   });
 
+  it("the report page: a click on the timeline plays the annotated copy from that moment; filter and sort by name", async () => {
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const problems: string[] = [];
+      page.on("pageerror", (e) => problems.push(e.message));
+      // A Content-Security-Policy violation (the page's own script refused, say) is a console error.
+      page.on("console", (m) => {
+        if (m.type() === "error") problems.push(m.text());
+      });
+      await page.goto(pathToFileURL(report).href);
+      // The annotated copy loads (a relative file:// URL, H.264): 60 frames at 25 fps.
+      const player = page.locator("#player");
+      await player.evaluate(
+        (v: Player) =>
+          new Promise((loaded) => {
+            if (v.readyState >= 1) loaded(true);
+            else v.addEventListener("loadedmetadata", loaded);
+          }),
+      );
+      const duration = await player.evaluate((v: Player) => v.duration);
+      assert.ok(Math.abs(duration - 2.4) < 0.05, `duration ${duration}`);
+      const current = () => player.evaluate((v: Player) => v.currentTime);
+      // The seek is done (the video could go there).
+      const settled = () =>
+        player.evaluate(
+          (v: Player) =>
+            new Promise((done) => {
+              if (!v.seeking) done(true);
+              else v.addEventListener("seeked", done);
+            }),
+        );
+
+      // A click on the unknown face's bar, 10 px into it: the video at that moment of the timeline.
+      const bar = page.locator(".track.unknown .bar").first();
+      const start = Number(await bar.getAttribute("data-t"));
+      const lane = (await page.locator(".track.unknown .lane").boundingBox()) as { x: number; width: number };
+      const barBox = (await bar.boundingBox()) as { x: number };
+      await bar.click({ position: { x: 10, y: 5 } });
+      const expected = ((barBox.x + 10 - lane.x) / lane.width) * 2.4;
+      const atBar = await current();
+      // Within 2 px of the pointer (the click lands on whole pixels).
+      const px = 2.4 / lane.width;
+      assert.ok(atBar > start && Math.abs(atBar - expected) <= 2 * px, `${atBar} s, expected ${expected} s`);
+      await settled();
+      // A click on a time (amy's last sighting): exactly there.
+      const last = page.locator(".track.known .info p button.t").nth(1);
+      const lastT = Number(await last.getAttribute("data-t"));
+      await last.click();
+      assert.equal(await current(), lastT);
+      await settled();
+      const playhead = await page.locator("#playhead").getAttribute("style");
+      assert.match(playhead ?? "", /left: \d/);
+
+      // Filter by name: only amy's row stays.
+      const visible = () =>
+        page
+          .locator(".track:visible")
+          .evaluateAll((rows) => rows.map((r) => (r as unknown as Row).dataset.name));
+      await page.fill("#filter", "AM");
+      assert.deepEqual(await visible(), ["amy"]);
+      await page.fill("#filter", "nobody");
+      assert.deepEqual(await visible(), []);
+      await page.fill("#filter", "");
+      assert.equal((await visible()).length, 2);
+      // Sorting puts the rows back in order whatever order they are in.
+      const reverse = () =>
+        page.locator("#tracks").evaluate((list: List) => {
+          for (const row of [...list.children].reverse()) list.append(row);
+        });
+      const rows = () =>
+        page.locator(".track").evaluateAll((all) =>
+          all.map((r) => {
+            const d = (r as unknown as Row).dataset;
+            return { name: d.name as string, first: Number(d.first), duration: Number(d.duration) };
+          }),
+        );
+      await reverse();
+      await page.selectOption("#sort", "name");
+      assert.deepEqual(
+        (await rows()).map((r) => r.name),
+        ["amy", "unknown"],
+      );
+      await reverse();
+      await page.selectOption("#sort", "duration");
+      const byDuration = await rows();
+      assert.ok((byDuration[0]?.duration ?? 0) >= (byDuration[1]?.duration ?? 0), JSON.stringify(byDuration));
+      await reverse();
+      await page.selectOption("#sort", "first");
+      const byFirst = await rows();
+      assert.ok((byFirst[0]?.first ?? 0) <= (byFirst[1]?.first ?? 0), JSON.stringify(byFirst));
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it("enrolls a person from a track of the video, who is then recognised", async () => {
-    const json = path.join(dir, "first.json");
-    const run = await cli(["analyze", "--db", db, "--json", json, "--quiet", video]);
+    // --json -: the document alone on stdout (the lines for people go to stderr).
+    const run = await cli(["analyze", "--db", db, "--json", "-", "--quiet", video]);
     assert.equal(run.code, 0, run.err);
-    const first = JSON.parse(await readFile(json, "utf8"));
+    const first = JSON.parse(run.out);
+    assert.match(run.err, /track \d+: amy \(/);
     const unknown = first.tracks.find((t: { identity: unknown }) => t.identity === null);
     assert.ok(unknown, "an unknown track to enroll");
-    const r = await cli([
-      "enroll",
-      "--db",
-      db,
-      "--name",
-      "bea",
-      "--from-video",
-      video,
-      "--track",
-      String(unknown.track_id),
-    ]);
+    // The enroll command the report gives for the track, as written (NAME: who it is).
+    const html = await readFile(report, "utf8");
+    const command = new RegExp(
+      `<article class="track unknown" data-track="${unknown.track_id}"[\\s\\S]*?Enroll this face: <code>([^<]+)</code>`,
+    ).exec(html)?.[1];
+    assert.ok(command, "the report's enroll command of the unknown track");
+    const words = shellWords(unescapeHtml(command));
+    assert.deepEqual(words.slice(0, 2), ["facetracker", "enroll"]);
+    const r = await cli(words.slice(1).map((w) => (w === "NAME" ? "bea" : w)));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /bea: created, [1-3] embeddings from track \d+/);
     const again = await cli(["analyze", "--db", db, "--quiet", video]);

@@ -5,6 +5,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseConfig } from "@facetracker/config";
 import { EmbeddedGallery } from "@facetracker/gallery";
+import { openConfiguredMemory } from "@facetracker/pipeline";
 import {
   type Alert,
   type CameraConfig,
@@ -185,6 +186,20 @@ describe("gRPC API end to end (real nats-server, services in process)", () => {
         auth,
       );
       assert.equal(uploaded.tracks.length, 1);
+      // Both analyses are remembered in the face memory: the path under its absolute path, the upload by its hash.
+      const memory = openConfiguredMemory(config, { readOnly: true });
+      try {
+        const sources = memory.list().filter((t) => t.source.kind === "file");
+        assert.deepEqual(
+          sources.map((t) => [t.source.name.replace(/[0-9a-f]{16}$/, "HASH"), t.identity?.name]).sort(),
+          [
+            [path.join(dir, "media", "door.mp4"), "amy"],
+            ["upload:HASH", "amy"],
+          ],
+        );
+      } finally {
+        memory.close();
+      }
 
       const renamed = await call(api.renameIdentity, { identity: "amy", newName: "amy pond" }, auth);
       assert.equal(renamed.name, "amy pond");

@@ -103,6 +103,7 @@ describe("cameras heal (ingest and api in process, real nats-server and ffmpeg)"
       assert.equal(metricSum(text, "facetracker_camera_up", { camera: "door" }), 0);
       assert.equal(metricSum(text, "facetracker_camera_up", { camera: "lobby" }), 1);
       assert.ok(metricSum(text, "facetracker_camera_reconnects_total", { camera: "door" }) >= 3);
+      assert.match(text, /^facetracker_frames_in_total\{camera="door"[^}]*\} 0$/m, "its frames shown from 0");
       assert.equal(await framesOf("door"), 0);
 
       // The camera appears (ffmpeg playing a video live over HTTP on its port): it comes up by itself.
@@ -110,7 +111,9 @@ describe("cameras heal (ingest and api in process, real nats-server and ffmpeg)"
       const up = await when("door", (s) => s.state === "up", "up once served");
       assert.match(up.lastError, /connection refused/, "the last error stays for the record");
       await waitFor(async () => (await framesOf("door")) >= 20, "the door camera's frames", 60_000);
-      assert.equal(metricSum(await metrics(), "facetracker_camera_up", { camera: "door" }), 1);
+      const served = await metrics();
+      assert.equal(metricSum(served, "facetracker_camera_up", { camera: "door" }), 1);
+      assert.ok(metricSum(served, "facetracker_frames_in_total", { camera: "door" }) >= 20, served);
 
       // The looped file disappears: the camera goes down, then comes back when the file does.
       await rename(lobby, `${lobby}.away`);

@@ -98,6 +98,49 @@ describe("facetracker CLI (sample photos from the registry)", () => {
     assert.ok(changed > 20, `only ${changed} sampled pixels changed: no boxes drawn`);
   });
 
+  it("is a command: bin/facetracker from another directory, paths relative to it, '-' as stdin, only JSON on stdout", async () => {
+    const cwd = path.join(dir, "elsewhere");
+    await mkdir(cwd, { recursive: true });
+    await writeFile(path.join(cwd, "alice.jpg"), await readFile(people[0] as string));
+    const ft = (args: string[], input?: Buffer) => {
+      const r = spawnSync(path.join(root, "bin/facetracker"), args, {
+        cwd,
+        encoding: "utf8",
+        env: { ...process.env, FACETRACKER_CONFIG: "" },
+        ...(input ? { input } : {}),
+      });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const version = ft(["--version"]);
+    assert.equal(version.code, 0, version.err);
+    assert.match(version.out, /^facetracker \d+\.\d+\.\d+\n$/);
+    // The default gallery is ./data/gallery of this directory: not there yet.
+    const none = ft(["gallery", "list"]);
+    assert.equal(none.code, 1);
+    assert.match(none.err, /^facetracker: no gallery at \.\/data\/gallery: enroll someone first/);
+    const enrolled = ft(["enroll", "--name", "alice", "--attr", "camelKey=x", "alice.jpg"]);
+    assert.equal(enrolled.code, 0, enrolled.err);
+    const list = ft(["gallery", "list", "--json"]);
+    assert.equal(list.code, 0, list.err);
+    assert.equal(list.err, "");
+    const [alice] = JSON.parse(list.out) as Record<string, unknown>[];
+    assert.deepEqual(
+      Object.keys(alice ?? {}).filter((k) => k !== "negative_count"),
+      ["id", "name", "attributes", "embedding_count", "created_at"],
+    );
+    assert.deepEqual(alice?.attributes, { camelKey: "x" }, "user attribute keys kept");
+    const shown = JSON.parse(ft(["gallery", "show", "--json", "alice"]).out);
+    assert.equal(shown.embeddings[0].identity_id, alice?.id);
+    const fromStdin = ft(["recognize", "--json", "-"], await readFile(path.join(cwd, "alice.jpg")));
+    assert.equal(fromStdin.code, 0, fromStdin.err);
+    const [result] = JSON.parse(fromStdin.out);
+    assert.equal(result.file, "-");
+    assert.equal(result.faces[0].identity.name, "alice");
+    const twice = ft(["verify", "-", "-"], Buffer.from("x"));
+    assert.equal(twice.code, 2);
+    assert.match(twice.err, /IMG_B and IMG_A cannot both read standard input/);
+  });
+
   it("gallery list, show, rename and delete", () => {
     let r = cli("gallery", "list", "--db", db);
     assert.equal(r.code, 0, r.err);
@@ -172,8 +215,9 @@ describe("facetracker CLI (sample photos from the registry)", () => {
   });
 
   it("verify --pairs measures a pair list and finds the best threshold", async () => {
-    const csv = path.join(dir, "pairs.csv");
-    const images = path.join(dir, "pair-images");
+    // The shared data's layout: the photos in images/ beside the CSV, found without --images.
+    const csv = path.join(dir, "pairs", "pairs.csv");
+    const images = path.join(dir, "pairs", "images");
     await mkdir(images, { recursive: true });
     // Two different pictures of each person (a variant and another variant), and pairs of different people.
     for (const [i, p] of people.entries()) {
@@ -187,7 +231,7 @@ describe("facetracker CLI (sample photos from the registry)", () => {
       csv,
       "file_x,file_y,Decision\na0.jpg,b0.jpg,Yes\na1.jpg,b1.jpg,Yes\na2.jpg,b2.jpg,Yes\na0.jpg,b1.jpg,No\na1.jpg,b2.jpg,No\na2.jpg,b0.jpg,No\n",
     );
-    const r = cli("verify", "--pairs", csv, "--images", images);
+    const r = cli("verify", "--pairs", csv);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /pairs: 6 \(3 same, 3 different\), 0 without a face/);
     assert.match(

@@ -16,6 +16,7 @@ import { FaceRecognizer, FaceTracker, TrackEventType } from "@facetracker/sdk";
 import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { renderLobby } from "./helpers/lobby-video.ts";
+import { metricSum } from "./helpers/prometheus-text.ts";
 import { repoRoot } from "./helpers/run-cli.ts";
 
 /** The README's TypeScript block that starts the pipeline. */
@@ -155,6 +156,34 @@ describe("FaceTracker.startFaceTrackingPipeline (library)", () => {
         assert.match(pipeline.describe().join("\n"), /in this process \(pid \d+\)/);
         assert.equal((await pipeline.readiness()).ready, true, JSON.stringify(await pipeline.readiness()));
         await pipeline.done();
+
+        // The aggregate metrics (what `up --single-process` serves): each in-process service's own series,
+        // labelled with its service, per camera; process metrics once, from this process.
+        const metrics = await pipeline.allMetrics();
+        const lobby = { camera: "lobby" };
+        assert.ok(
+          metricSum(metrics, "facetracker_frames_in_total", { ...lobby, service: "ingest" }) > 0,
+          metrics,
+        );
+        assert.equal(
+          metricSum(metrics, "facetracker_frames_tracked_total", { ...lobby, service: "track" }),
+          metricSum(metrics, "facetracker_frames_in_total", lobby),
+          "every frame published was tracked",
+        );
+        assert.equal(
+          metricSum(metrics, "facetracker_alerts_total", { ...lobby, mode: "ON_ALL", kind: "alert" }),
+          2,
+          "amy's alert and the unknown's",
+        );
+        assert.equal(metricSum(metrics, "facetracker_capture_to_alert_seconds_count", lobby), 2);
+        assert.ok(metricSum(metrics, "facetracker_capture_to_track_seconds_count", lobby) > 0);
+        assert.equal(metricSum(metrics, "facetracker_scrape_up", { service: "alert" }), 1);
+        assert.equal(
+          metrics.split("\n").filter((l) => l === "# TYPE facetracker_messages_in_total counter").length,
+          1,
+          "one family per metric",
+        );
+        assert.ok(metricSum(metrics, "process_cpu_user_seconds_total", { service: "facetracker" }) > 0);
 
         // Opened only now, after the video ended and every stage drained.
         const collect = async <T>(iterator: AsyncIterable<T>) => {

@@ -16,8 +16,11 @@ import { alertToProto } from "@facetracker/pipeline/proto-mapping";
 import {
   ClipEvent,
   type FaceTrackerApiClient,
+  type PersonTimelineRequest,
+  type PersonTimelineResponse,
   type SearchFacesRequest,
   type SearchFacesResponse,
+  type VisitorList,
 } from "@facetracker/proto";
 import { waitFor } from "@facetracker/testing";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
@@ -194,6 +197,59 @@ describe("the api remembers live camera tracks; SearchFaces finds them (real nat
       [2],
     );
     await assert.rejects(searchFaces(api.client, { image: Buffer.from("not a photo") }), /INVALID_ARGUMENT/);
+  });
+
+  it("PersonTimeline: where amy was seen (by name or ID), and where the unknown visitor was", async () => {
+    const timeline = (r: Partial<PersonTimelineRequest>) =>
+      unary<PersonTimelineRequest, PersonTimelineResponse>(
+        api.client.personTimeline.bind(api.client) as never,
+        {
+          identity: "",
+          visitorId: 0,
+          camera: "",
+          sinceMs: 0,
+          untilMs: 0,
+          limit: 0,
+          withoutThumbnails: false,
+          ...r,
+        },
+      );
+    const amy = await timeline({ identity: "amy" });
+    assert.deepEqual([amy.name, amy.identityId, amy.visitorId, amy.total], ["amy", amyId, 0, 1]);
+    assert.deepEqual(
+      amy.sightings.map((f) => [
+        f.camera,
+        f.trackId,
+        f.firstTimeMs,
+        f.lastTimeMs,
+        f.identity?.name,
+        f.thumbnailJpeg.length > 0,
+      ]),
+      [["door", 1, t0 + 400, t0 + 8000, "amy", true]],
+    );
+    assert.deepEqual(
+      amy.cameras.map((c) => [c.camera, c.sightings, c.firstTimeMs, c.lastTimeMs]),
+      [["door", 1, t0 + 400, t0 + 8000]],
+    );
+    assert.equal(
+      (await timeline({ identity: amyId, withoutThumbnails: true })).sightings[0]?.thumbnailJpeg.length,
+      0,
+    );
+    assert.equal((await timeline({ identity: "amy", camera: "hall" })).total, 0);
+    // bea was unknown: her ended track is a visitor, whose timeline has the alert and its clip.
+    const visitors = await unary<object, VisitorList>(api.client.listVisitors.bind(api.client) as never, {
+      thumbnails: 0,
+    });
+    const visitorId = visitors.visitors[0]?.id ?? 0;
+    const bea = await timeline({ visitorId });
+    assert.deepEqual(
+      bea.sightings.map((f) => [f.camera, f.trackId, f.alertId, f.clipKey]),
+      [["door", 2, "door-2-24", "door/2026-11-24/101500-door-2-24.mp4"]],
+    );
+    await assert.rejects(timeline({ identity: "nobody" }), /NOT_FOUND/);
+    await assert.rejects(timeline({ visitorId: 999 }), /NOT_FOUND/);
+    await assert.rejects(timeline({}), /INVALID_ARGUMENT/);
+    await assert.rejects(timeline({ identity: "amy", limit: 5000 }), /INVALID_ARGUMENT/);
   });
 
   it("DeleteIdentity forgets the person's remembered tracks", async () => {

@@ -17,6 +17,7 @@ import { runCli } from "./helpers/run-cli.ts";
 import { facesDir, sharedData, skipWithoutSharedData } from "./helpers/shared-data.ts";
 
 interface Found {
+  id?: number;
   source: string;
   camera: string | null;
   track_id: number;
@@ -73,6 +74,7 @@ describe("facetracker analyze remembers, facetracker search finds (generated lob
     assert.equal(found.length, 2);
     for (const f of found) {
       assert.deepEqual(Object.keys(f), [
+        "id",
         "source",
         "camera",
         "track_id",
@@ -81,7 +83,11 @@ describe("facetracker analyze remembers, facetracker search finds (generated lob
         "similarity",
         "thumbnail",
         "clip",
+        "identity",
+        "closest",
+        "undetermined",
       ]);
+      assert.ok(Number.isInteger(f.id) && (f.id as number) > 0, "the memory ID, for facetracker correct");
       assert.equal(f.source, video);
       assert.equal(f.camera, null);
       assert.equal(f.clip, null);
@@ -98,11 +104,13 @@ describe("facetracker analyze remembers, facetracker search finds (generated lob
     const table = await runCli(["search", "--db", db, "--limit", "1", amyPhoto]);
     assert.equal(table.code, 0, table.err);
     const lines = table.out.trim().split("\n");
-    assert.match(lines[0] as string, /^similarity\s+source\s+track\s+seen\s+who\s+clip$/);
+    assert.match(lines[0] as string, /^id\s+similarity\s+source\s+track\s+seen\s+who\s+clip$/);
     assert.equal(lines.length, 2);
     assert.match(
       lines[1] as string,
-      new RegExp(`^0\\.\\d{3}\\s+file ${video}\\s+#${amyTrack.track_id}\\s+[\\d.]+–[\\d.]+ s\\s+amy$`),
+      new RegExp(
+        `^${first.id}\\s+0\\.\\d{3}\\s+file ${video}\\s+#${amyTrack.track_id}\\s+[\\d.]+–[\\d.]+ s\\s+amy$`,
+      ),
     );
   });
 

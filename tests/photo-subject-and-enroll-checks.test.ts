@@ -176,14 +176,14 @@ describe("the subject of a photo and enrollment that checks itself (real photos)
     assert.equal(again.code, 1);
     const report = JSON.parse(again.out) as {
       enrolled: number;
-      outcomes: { status: string; closest: string; similarity: number; face: { chosenBy: string } }[];
+      outcomes: { status: string; closest: string; similarity: number; face: { chosen_by: string } }[];
     };
     assert.equal(report.enrolled, 0);
     const [o] = report.outcomes;
     assert.equal(o?.status, "mismatch");
     assert.match(o?.closest ?? "", /obama.*\.jpg \(already enrolled\)$/);
     assert.ok((o?.similarity as number) < 0.36);
-    assert.equal(o?.face.chosenBy, "only");
+    assert.equal(o?.face.chosen_by, "only");
   });
 
   it("forced, the photo unlike the others is enrolled all the same", async () => {

@@ -42,6 +42,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Capture time of the stored clip's first frame (its side file says so). */
+const CLIP_START_MS = Date.UTC(2026, 10, 24, 10, 14, 58, 250);
+
 describe("stored clips in S3 (s3rver): list, analyze, findFacesInClip, download, enroll, delete", () => {
   let dir: string;
   let video: string;
@@ -60,7 +63,15 @@ describe("stored clips in S3 (s3rver): list, analyze, findFacesInClip, download,
     video = path.join(dir, "lobby.mp4");
     await renderLobby(video, { frames: 50 }); // amy walks, bea stands: two tracks
     results = path.join(dir, "lobby.json");
-    await writeFile(results, `${JSON.stringify({ frames: [], alert: "cam1-3-42" })}\n`);
+    // The side file: each frame's capture time (what the report shows as the wall clock), 3 ms after 40 ms steps.
+    const perFrame = Array.from({ length: 50 }, (_, index) => ({
+      index,
+      time_ms: CLIP_START_MS + index * 40 + 3,
+    }));
+    await writeFile(
+      results,
+      `${JSON.stringify({ version: 1, alert: "cam1-3-42", start_ms: CLIP_START_MS + 3, end_ms: CLIP_START_MS + 49 * 40 + 3, per_frame: perFrame })}\n`,
+    );
     s3 = await startS3Server();
     storage = new S3ClipStorage({
       endpoint: s3.endpoint,
@@ -156,7 +167,15 @@ describe("stored clips in S3 (s3rver): list, analyze, findFacesInClip, download,
     assert.equal(fromS3.tracks.length, 2);
     assert.deepEqual(trackShape(fromS3.tracks), trackShape(fromLocal.tracks));
     assert.equal(fromS3.stats.frames, 50);
-    assert.match(await readFile(report, "utf8"), /<title>Faces in 101500-cam1-3-42\.mp4<\/title>/);
+    const html = await readFile(report, "utf8");
+    assert.match(html, /<title>Faces in 101500-cam1-3-42\.mp4<\/title>/);
+    // Times on the wall clock: each track's first frame's capture time, from the clip's side file.
+    for (const t of fromS3.tracks) {
+      const iso = new Date(CLIP_START_MS + t.first_frame * 40 + 3).toISOString();
+      assert.match(html, new RegExp(`data-t="${t.first_time}" data-label="${iso}"`));
+    }
+    // The enroll command names the clip as given.
+    assert.match(html, new RegExp(`--from-video s3://${s3.bucket}/${base}\\.mp4 --track \\d`));
 
     // The base key through clip: reads the same video.
     const byKey = await cli(["analyze", "--quiet", "--json", path.join(dir, "key.json"), `clip:${base}`]);

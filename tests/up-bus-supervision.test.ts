@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { connectBus } from "@facetracker/bus";
 import { waitFor } from "@facetracker/testing";
 import { renderLobby } from "./helpers/lobby-video.ts";
+import { metricSum } from "./helpers/prometheus-text.ts";
 import { repoRoot, runCli } from "./helpers/run-cli.ts";
 import { startUp, type UpProcess } from "./helpers/up-process.ts";
 
@@ -146,6 +147,46 @@ describe("facetracker up supervises its nats-server (real up, services, nats-ser
     assert.ok(pid, `up's nats-server runs on ${storeDir}`);
     assert.match(run.output(), new RegExp(`up: started nats-server ${run.natsUrl} \\(pid ${pid}, `));
     await waitFor(() => /^track {2}door #\d+ confirmed/m.test(run.output()), "a first track", 120_000);
+
+    // up's /metrics is the aggregate of its services (each read from its own /metrics, labelled with its
+    // service): per camera frames in and tracked, the camera up, the alerts by camera and mode, latencies.
+    const metricsUrl = run.healthUrl.replace(/\/healthz$/, "/metrics");
+    const door = { camera: "door" };
+    let metrics = "";
+    await waitFor(
+      async () => {
+        metrics = await (await fetch(metricsUrl)).text();
+        return metricSum(metrics, "facetracker_capture_to_alert_seconds_count", door) >= 1;
+      },
+      "an alert counted in up's /metrics",
+      120_000,
+      500,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${metrics}\n${run.output()}`);
+    });
+    assert.ok(metricSum(metrics, "facetracker_frames_in_total", { ...door, service: "ingest" }) > 0, metrics);
+    assert.ok(metricSum(metrics, "facetracker_frames_tracked_total", { ...door, service: "track" }) > 0);
+    assert.equal(metricSum(metrics, "facetracker_camera_up", { ...door, service: "ingest" }), 1);
+    assert.ok(
+      metricSum(metrics, "facetracker_alerts_total", { ...door, mode: "ON_UNKNOWNS", kind: "alert" }) >= 1,
+      metrics,
+    );
+    assert.ok(metricSum(metrics, "facetracker_capture_to_track_seconds_count", door) >= 1);
+    for (const service of [
+      "api",
+      "web",
+      "embed",
+      "alert",
+      "clip-recorder",
+      "track",
+      "detect",
+      "restream",
+      "ingest",
+    ])
+      assert.equal(metricSum(metrics, "facetracker_scrape_up", { service }), 1, `${service} read`);
+    // Each service's process metrics, and up's own.
+    assert.ok(metricSum(metrics, "process_resident_memory_bytes", { service: "detect" }) > 0);
+    assert.ok(metricSum(metrics, "process_resident_memory_bytes", { service: "facetracker" }) > 0);
 
     await writeFile(block, ""); // the first restart fails: up's /healthz must say why
     process.kill(pid, "SIGKILL");

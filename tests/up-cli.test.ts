@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -51,7 +53,7 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
         /up: gRPC API 127\.0\.0\.1:\d+, health http:\/\/127\.0\.0\.1:\d+\/healthz, metrics http:\/\/127\.0\.0\.1:\d+\/metrics/,
       );
       assert.match(out, /track {2}demo #1 confirmed unknown/);
-      assert.match(out, /ALERT {2}demo #1: unknown face at .* \[ON_UNKNOWNS\]/);
+      assert.match(out, /ALERT {2}demo #1: unknown (face|visitor #\d+, first visit) at .* \[ON_UNKNOWNS\]/);
       assert.ok(
         (out.match(/ALERT {2}demo #\d+/g) ?? []).length >= 3,
         `the three people of the demo video alert:\n${out}\n${err}`,
@@ -64,7 +66,83 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
       assert.equal(clips.length, 3, `a clip per alert in DATA/clips: ${clips}`);
       assert.deepEqual(natsServersUsing(dir), [], "no nats-server left running");
       assert.deepEqual(pids.filter(alive), [], "no service process left running");
+      // Each service's JSON log in DATA/logs, read back by `facetracker logs`.
+      assert.match(
+        out,
+        /up: services' logs in .*logs \('facetracker logs --data .* \[SERVICE\] \[-f\]' reads them\)/,
+      );
+      assert.deepEqual((await readdir(path.join(dir, "logs"))).sort(), [
+        "alert.log",
+        "api.log",
+        "clip-recorder.log",
+        "detect.log",
+        "embed.log",
+        "ingest.log",
+        "restream.log",
+        "track.log",
+        "web.log",
+      ]);
+      const ingestLog = await runCli(["logs", "--data", dir, "--json", "ingest"]);
+      assert.equal(ingestLog.code, 0, ingestLog.err);
+      const records = ingestLog.out
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { service: string; msg: string; camera?: string });
+      assert.ok(records.every((r) => r.service === "ingest"));
+      assert.ok(
+        records.some((r) => r.msg === "camera started" && r.camera === "demo"),
+        ingestLog.out,
+      );
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a configured port that is taken is an error naming it and its holder, before anything starts", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ft-up-port-"));
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    try {
+      const config = path.join(dir, "site.yaml");
+      await writeFile(
+        config,
+        `cameras:\n  - id: door\n    url: ${path.join(dir, "door.mp4")}\napi:\n  http_port: ${port}\n`,
+      );
+      const r = await runCli(
+        ["up", "--config", config, "--data", dir, "--db", path.join(dir, "gallery")],
+        60_000,
+        {
+          NATS_URL: "",
+        },
+      );
+      assert.equal(r.code, 1, r.out);
+      assert.match(
+        r.err,
+        new RegExp(
+          `^facetracker: api\\.http_port ${port} is taken on 127\\.0\\.0\\.1 by pid ${process.pid} \\(.*\\): stop it, or configure another port`,
+        ),
+      );
+      assert.equal(existsSync(path.join(dir, "nats")), false, "no nats-server started");
+      // Set to the built-in default (here through the environment) is set all the same: an error, not a move.
+      const standard = net.createServer();
+      const held = await new Promise<boolean>((resolve) => {
+        standard.once("error", () => resolve(false)); // taken by another process already: taken all the same
+        standard.listen(50051, "127.0.0.1", () => resolve(true));
+      });
+      try {
+        const again = await runCli(
+          ["up", "--config", config, "--data", dir, "--db", path.join(dir, "gallery")],
+          60_000,
+          { NATS_URL: "", FACETRACKER_API__PORT: "50051", FACETRACKER_API__HTTP_PORT: "0" },
+        );
+        assert.equal(again.code, 1, again.out);
+        assert.match(again.err, /^facetracker: api\.port 50051 is taken on 127\.0\.0\.1/);
+      } finally {
+        if (held) await new Promise((resolve) => standard.close(resolve));
+      }
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -11,9 +11,10 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { connectBus, typedBus } from "@facetracker/bus";
 import { parseConfig } from "@facetracker/config";
 import { maskCredentials } from "@facetracker/media";
-import { Frame, TrackSnapshot } from "@facetracker/proto";
+import { Alert, AlertDelivery, Frame, TrackSnapshot } from "@facetracker/proto";
 import { type Actor, locateFace, renderScene, sampleFaces, samplePhotos } from "@facetracker/samples";
 import { startAlertService } from "@facetracker/service-alert";
 import { startApiService } from "@facetracker/service-api";
@@ -238,7 +239,11 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
   it("adds an alert to the timeline, with the face", async () => {
     const alert = page.locator("#alert-list li[data-alert-id]").first();
     await alert.waitFor({ timeout: 40_000 });
-    assert.equal(await alert.locator(".alert-name").textContent(), "unknown");
+    // The face memory beside the gallery knows no one yet: a new visitor, its first visit.
+    assert.match(
+      (await alert.locator(".alert-name").textContent()) ?? "",
+      /^unknown visitor #\d+, first visit$/,
+    );
     await imageLoaded(page, "#alert-list li img.face", 112);
   });
 
@@ -336,12 +341,13 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
   it("says why an enrollment is refused: the face already belongs to someone", async () => {
     const alert = page.locator("#alert-list li[data-alert-id][data-known=false]").first();
     await alert.locator("details.enroll summary").click();
-    await alert.locator("input[name=name]").fill("Someone Else");
-    await alert.locator("button[type=submit]").click();
-    const message = alert.locator(".form-error");
+    const enroll = alert.locator(".enroll");
+    await enroll.locator("input[name=name]").fill("Someone Else");
+    await enroll.locator("button[type=submit]").click();
+    const message = enroll.locator(".form-error");
     await message.filter({ hasText: "matches" }).waitFor({ timeout: 10_000 });
     assert.match((await message.textContent()) ?? "", /already matches 'Amy Pond'/);
-    assert.ok(await alert.locator("input[name=force]").isVisible(), "'enroll anyway' offered");
+    assert.ok(await enroll.locator("input[name=force]").isVisible(), "'enroll anyway' offered");
   });
 
   it("renames and deletes a person of the gallery", async () => {
@@ -355,6 +361,118 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
     await renamed.getByRole("button", { name: "Delete", exact: true }).click();
     await page.locator("#gallery-empty").waitFor({ state: "visible", timeout: 10_000 });
     assert.equal(await page.locator("#gallery-list li").count(), 0);
+  });
+
+  it("lists alerts from the alerts stream: dates, filters, paging, acknowledge; the camera grid; the favicon", async () => {
+    // 60 older alerts of a person on another camera, as the alert service publishes them.
+    const connection = await connectBus({ servers: [nats.url], name: "web-page-alerts" });
+    const bus = typedBus(connection);
+    const dayAgo = Date.now() - 86_400_000;
+    const zed = { id: "zed-id", name: "Zed", attributes: {}, similarity: 0.7 };
+    try {
+      for (let i = 0; i < 60; i++) {
+        const alert = Alert.fromPartial({
+          id: `yard-${i + 1}-${i}`,
+          camera: "yard",
+          trackId: i + 1,
+          identity: zed,
+          similarity: 0.7,
+          timeMs: dayAgo + i * 1000,
+          seq: i,
+          mode: "ON_ALL",
+          thumbnailJpeg: Buffer.from(
+            await sharp({ create: { width: 8, height: 8, channels: 3, background: "#888" } })
+              .jpeg()
+              .toBuffer(),
+          ),
+        });
+        await bus.publish("alerts", alert, { msgId: alert.id });
+      }
+      await bus.publish(
+        "deliveries",
+        AlertDelivery.fromPartial({
+          alertId: "yard-1-0",
+          camera: "yard",
+          clipStatus: "stored",
+          clipKey: "yard/x/1.mp4",
+        }),
+      );
+    } finally {
+      await connection.close();
+    }
+    await page.reload();
+    await page.locator("#alert-list li[data-alert-id]").first().waitFor({ timeout: 20_000 });
+    // Filter by person: the first page (50), then the older ones with "Load more".
+    await page.fill("#alert-filters input[name=person]", "zed");
+    await page.locator("#alert-filters input[name=person]").blur();
+    await waitFor(
+      async () => (await page.locator("#alert-list li[data-alert-id]").count()) === 50,
+      "50 of Zed's alerts",
+    );
+    assert.equal(
+      await page.locator("#alert-list li[data-alert-id]").first().getAttribute("data-alert-id"),
+      "yard-60-59",
+    );
+    // With its date, not only the time of day.
+    const when =
+      (await page.locator("#alert-list li[data-alert-id] .card-title .muted").first().textContent()) ?? "";
+    assert.match(when, new RegExp(String(new Date(dayAgo).getFullYear())), when);
+    await page.click("#alerts-more");
+    await waitFor(async () => (await page.locator("#alert-list li[data-alert-id]").count()) === 60, "all 60");
+    assert.ok(await page.locator("#alerts-more").isHidden(), "nothing older");
+    // Acknowledge one: shown as such, kept (the KV bucket), and "not acknowledged" leaves it out.
+    const first = page.locator('#alert-list li[data-alert-id="yard-60-59"]');
+    await first.locator("button.ack").click();
+    await waitFor(async () => (await first.getAttribute("data-acknowledged")) === "true", "acknowledged");
+    await page.check("#alert-filters input[name=unacknowledged]");
+    await waitFor(
+      async () => (await page.locator('#alert-list li[data-alert-id="yard-60-59"]').count()) === 0,
+      "left out",
+    );
+    const api = async (q: string) =>
+      (await fetch(`${base}/api/alerts?${q}`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) =>
+        r.json(),
+      )) as {
+        alerts: { id: string; acknowledged: number | null; clip: { key: string } }[];
+        next: number | null;
+        error?: string;
+      };
+    assert.equal((await api("person=zed&unacknowledged=1&limit=200")).alerts.length, 59);
+    const acked = (await api("person=zed&limit=1")).alerts[0];
+    assert.ok(acked?.acknowledged, "acknowledged, for every page");
+    assert.equal((await api("known=maybe")).error, '"known" must be "known" or "unknown"');
+    // Pages by cursor over the stream: 25 + 25 + 10, the same alerts as one page of 60.
+    const one = await api("person=zed&limit=25");
+    const two = await api(`person=zed&limit=25&before=${one.next}`);
+    const three = await api(`person=zed&limit=25&before=${two.next}`);
+    assert.deepEqual(
+      [...one.alerts, ...two.alerts, ...three.alerts].map((a) => a.id),
+      (await api("person=zed&limit=60")).alerts.map((a) => a.id),
+    );
+    assert.equal(three.next, null);
+    assert.equal(three.alerts.at(-1)?.clip.key, "yard/x/1.mp4", "its delivery read back too");
+    await page.uncheck("#alert-filters input[name=unacknowledged]");
+    await page.fill("#alert-filters input[name=person]", "");
+    await page.locator("#alert-filters input[name=person]").blur();
+
+    // Every camera at once: a tile per camera with its state; a tile opens it.
+    await page.click("#grid-toggle");
+    const tile = page.locator('#camera-grid figure[data-camera="door"]');
+    await tile.waitFor();
+    assert.match((await tile.locator("figcaption").textContent()) ?? "", /^door · /);
+    assert.ok(await page.locator("#live-canvas").isHidden());
+    await tile.click();
+    await page.locator("#live-canvas").waitFor({ state: "visible" });
+    assert.ok(await page.locator("#camera-grid").isHidden());
+
+    // The favicon.
+    assert.equal(await page.locator('link[rel="icon"]').getAttribute("href"), "/favicon.svg");
+    for (const file of ["favicon.svg", "favicon.ico"]) {
+      const icon = await fetch(`${base}/${file}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(icon.status, 200, file);
+      assert.equal(icon.headers.get("content-type"), "image/svg+xml");
+      await icon.body?.cancel();
+    }
   });
 
   it("fits a phone screen", async () => {

@@ -18,6 +18,7 @@ import { type EnrollRequest, type EnrollResponse, FaceTrackerApiClient } from "@
 import { startApiService } from "@facetracker/service-api";
 import { freeLocalPort } from "@facetracker/service-host";
 import { startWebService } from "@facetracker/service-web";
+import { waitFor } from "@facetracker/testing";
 import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { encodeJpeg, FaceAnalyzer, type RgbImage } from "@facetracker/vision";
@@ -29,6 +30,16 @@ import { type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.
 
 const TOKEN = "web-search-token-4321";
 
+/** Waits until `selector` matches `n` elements. */
+const countIs = (page: Page, selector: string, n: number) =>
+  waitFor(async () => (await page.locator(selector).count()) === n, `${n} × ${selector}`);
+/** Waits until the first element of `selector` has text matching `pattern`. */
+const textMatches = (page: Page, selector: string, pattern: RegExp) =>
+  waitFor(
+    async () => pattern.test((await page.locator(selector).first().textContent()) ?? ""),
+    `${selector} ~ ${pattern}`,
+  );
+
 describe("search by face on the web page (Chromium, real api and web services, real models)", () => {
   let dir: string;
   let nats: NatsTestServer;
@@ -38,13 +49,17 @@ describe("search by face on the web page (Chromium, real api and web services, r
   let page: Page;
   let amyPhoto: string;
   let noFacePhoto: string;
+  let config: ReturnType<typeof parseConfig>;
+  let amyId: string;
+  let amyFace: RgbImage;
+  let amyEmbedding: Float32Array;
   const seenAt = Date.parse("2026-11-24T10:15:02.000Z");
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ft-web-search-"));
     nats = await startNatsServer();
     const apiPort = await freeLocalPort();
-    const config = parseConfig({
+    config = parseConfig({
       db_path: path.join(dir, "gallery"),
       storage: { endpoint: path.join(dir, "clips"), spool_path: path.join(dir, "spool") },
       api: { port: apiPort, http_port: 0, token: TOKEN },
@@ -59,6 +74,8 @@ describe("search by face on the web page (Chromium, real api and web services, r
       return face.embedding;
     };
     const amyJpeg = Buffer.from(await encodeJpeg(amy));
+    amyFace = amy;
+    amyEmbedding = await embedding(amy);
 
     // Another photo of Amy (mirrored), and a picture without a face.
     amyPhoto = await writeMirroredJpeg(amy, path.join(dir, "amy.jpg"));
@@ -117,6 +134,7 @@ describe("search by face on the web page (Chromium, real api and web services, r
     );
     client.close();
     assert.equal(enrolled.enrolled, 1, `Amy enrolled: ${enrolled.problems.join("; ")}`);
+    amyId = enrolled.identityId;
 
     const port = (pipeline.services.get("web") as unknown as { httpPort: number | undefined }).httpPort;
     assert.ok(port, "the web service serves the page");
@@ -232,5 +250,129 @@ describe("search by face on the web page (Chromium, real api and web services, r
       hits.map((h) => h.trackId),
       [14],
     );
+  });
+
+  it("the person view: Amy's faces (a photo added, a face deleted), where she was seen, her alert", async () => {
+    // A camera track the gallery named Amy, with its alert (after the searches above: they count tracks).
+    const memory = openConfiguredMemory(config);
+    memory.rememberSource({ kind: "camera", name: "hall", camera: "hall" }, [
+      {
+        trackId: 20,
+        firstMs: seenAt + 60_000,
+        lastMs: seenAt + 65_000,
+        identity: { id: amyId, name: "Amy", similarity: 0.62 },
+        closest: null,
+        undetermined: false,
+        thumbnail: await encodeJpeg(amyFace),
+        alertId: "hall-20-7",
+        embeddings: [{ vector: amyEmbedding, quality: 1 }],
+      },
+    ]);
+    memory.close();
+    const card = page.locator("#gallery-list li", { hasText: "Amy" });
+    await card.locator("button.open-person").click();
+    await page.waitForSelector("#person-panel:not([hidden]) .person-timeline");
+    assert.equal(await page.locator("#person-title").textContent(), "Amy");
+    const faces = page.locator("#person-body .person-face");
+    assert.equal(await faces.count(), 1);
+    const sightings = page.locator("#person-body .sighting");
+    assert.equal(await sightings.count(), 1);
+    assert.match((await sightings.first().textContent()) ?? "", /camera hall #20.*Amy · alert hall-20-7/s);
+    assert.match((await page.locator(".camera-presence").textContent()) ?? "", /^hall: 1×/);
+    assert.match((await page.locator(".person-alerts").textContent()) ?? "", /hall-20-7/);
+    // Another photo of Amy added from the person view, then one face deleted.
+    await page.setInputFiles("#person-body .add-photo input[type=file]", amyPhoto);
+    await page.click("#person-body .add-photo button[type=submit]");
+    await countIs(page, "#person-body .person-face", 2);
+    const pictured = await faces
+      .first()
+      .locator("img")
+      .evaluate((img: { naturalWidth: number }) => img.naturalWidth);
+    assert.ok(pictured > 0, "each face is shown");
+    await faces.nth(1).locator("button", { hasText: "Delete" }).click();
+    await countIs(page, "#person-body .person-face", 1);
+    await textMatches(page, "#gallery-list", /Amy1 face(?!s)/);
+    // A photo without a face is refused with the reason.
+    await page.setInputFiles("#person-body .add-photo input[type=file]", noFacePhoto);
+    await page.click("#person-body .add-photo button[type=submit]");
+    await textMatches(page, "#person-body .person-faces .form-error", /not enrolled/);
+  });
+
+  it("visitors: the unknown tracks listed; one opened, seen where, and named (the enroll boxes suggest names)", async () => {
+    await page.reload();
+    await page.waitForSelector("#visitor-list li");
+    const ids = await page
+      .locator("#visitor-list li")
+      .evaluateAll((items) => items.map((i) => i.getAttribute("data-visitor-id")));
+    assert.equal(ids.length, 2, "Amy's clip track and Bea's file track: two visitors");
+    // Bea's: the file track.
+    let bea = "";
+    for (const id of ids) {
+      await page.locator(`#visitor-list li[data-visitor-id="${id}"] button.open-person`).click();
+      await textMatches(page, "#person-title", new RegExp(`^Unknown visitor #${id}$`));
+      await page.waitForSelector("#person-body .sighting");
+      if (
+        /file lobby\.mp4 #1/.test((await page.locator("#person-body .sighting").first().textContent()) ?? "")
+      )
+        bea = String(id);
+    }
+    assert.ok(bea, "one visitor is Bea's file track");
+    await page.locator(`#visitor-list li[data-visitor-id="${bea}"] button.open-person`).click();
+    await textMatches(page, "#person-title", new RegExp(`^Unknown visitor #${bea}$`));
+    await page.fill("#person-body .name-visitor input[name=name]", "Bea");
+    await page.click("#person-body .name-visitor button[type=submit]");
+    await textMatches(page, "#person-title", /^Bea$/);
+    await page.waitForSelector("#person-body .person-face");
+    await textMatches(page, "#gallery-list", /Bea/);
+    await countIs(page, "#visitor-list li", 1);
+    const suggested = await page
+      .locator("#gallery-names option")
+      .evaluateAll((o) => o.map((x) => x.getAttribute("value")));
+    assert.deepEqual(suggested.sort(), ["Amy", "Bea"]);
+  });
+
+  it("corrections: “This is…” names a visitor's sighting, “Not Amy” takes a sighting from her, each undone", async () => {
+    // The visitor left: Amy's clip track, unknown to the gallery when it was remembered.
+    await page.locator("#visitor-list li button.open-person").first().click();
+    await textMatches(page, "#person-title", /^Unknown visitor #\d+$/);
+    const sighting = page.locator("#person-body .sighting").first();
+    await sighting.waitFor();
+    assert.match((await sighting.textContent()) ?? "", /clip door\/2026-11-24\/101502-door-14-310\.mp4 #14/);
+    await sighting.locator("details.this-is summary").click();
+    await sighting.locator(".this-is input[name=name]").fill("Amy");
+    await sighting.locator(".this-is button[type=submit]").click();
+    await textMatches(page, "#person-notice", /^Named Amy \(\d+ faces? enrolled; correction #(\d+)\)/);
+    // Amy's timeline has the clip track now, beside her camera track.
+    await page.locator("#gallery-list li", { hasText: "Amy" }).locator("button.open-person").click();
+    await textMatches(page, "#person-title", /^Amy$/);
+    await countIs(page, "#person-body .sighting", 2);
+    // Not Amy: the camera track leaves her timeline; undone, it is back.
+    const camera = page.locator("#person-body .sighting", { hasText: "camera hall #20" });
+    await camera.locator("button.not-person").click();
+    await textMatches(page, "#person-notice", /^Marked as not Amy \(correction #\d+\)/);
+    await countIs(page, "#person-body .sighting", 1);
+    await page.locator("#person-notice button", { hasText: "Undo" }).click();
+    await textMatches(page, "#person-notice", /^Undone\.$/);
+    await countIs(page, "#person-body .sighting", 2);
+    // The corrections are refused without the token and from another site, like every change.
+    const body = JSON.stringify({ memoryId: 1, kind: "not" });
+    const refused = await fetch(`${base}/api/corrections`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
+    const crossSite = await fetch(`${base}/api/corrections`, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        origin: "http://evil.example",
+        authorization: `Bearer ${TOKEN}`,
+      },
+    });
+    assert.equal(crossSite.status, 403);
+    await crossSite.body?.cancel();
   });
 });

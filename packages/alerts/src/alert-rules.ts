@@ -63,8 +63,12 @@ export interface SeenAgainDecision {
   pts: number;
   identity: TrackEvent["identity"];
   closest?: TrackIdentityLike;
-  /** "same_face": the face matched a recent face of the alert; "cooldown": a known identity within its cooldown. */
-  reason: "same_face" | "cooldown";
+  /**
+   * "same_face": the face matched a recent face of the alert; "cooldown": a known identity within its
+   * cooldown; "visitor": an unknown face of the face memory's visitor the alert named, within the unknown
+   * cooldown.
+   */
+  reason: "same_face" | "cooldown" | "visitor";
   /** Cosine similarity to the recent face matched ("same_face"); 0 for "cooldown". */
   similarity: number;
 }
@@ -82,6 +86,15 @@ export interface AlertJudgement {
    * null: the memory has nothing to learn (not a decision, or the same event delivered again).
    */
   face: RecentFace | null;
+}
+
+/** What the caller knows of a track event beyond the event itself. */
+export interface JudgeContext {
+  /**
+   * An unknown face: the face memory's visitor it is (the alert service asks the memory); an unknown face
+   * of a visitor that an alert named within the unknown cooldown is that alert's person seen again.
+   */
+  visitor?: number;
 }
 
 const eventKey = (event: TrackEvent, timeMs: number) => `${event.type}:${event.frame}:${timeMs}`;
@@ -141,7 +154,7 @@ export class AlertRules {
    * The outcome of a track event captured at `timeMs` (ms since the epoch), and what the memory learns
    * from it; changes nothing (see the class comment).
    */
-  judge(event: TrackEvent, timeMs = 0): AlertJudgement {
+  judge(event: TrackEvent, timeMs = 0, context: JudgeContext = {}): AlertJudgement {
     const before = this.#memory.get(this.#camera, event.trackId);
     if (event.type === "ended") {
       // The track was seen until now: its face stays recent for the cooldown after it left.
@@ -167,6 +180,8 @@ export class AlertRules {
       decided: key,
       alert: earlier?.alert ?? null,
     };
+    const visitor = identity === null ? (context.visitor ?? earlier?.visitor) : undefined;
+    if (visitor !== undefined) face.visitor = visitor;
     if (this.#once && face.alert) return { outcome: null, face };
     if (!this.matches(event.identity)) return { outcome: null, face };
     const common = {
@@ -187,7 +202,14 @@ export class AlertRules {
       ...common,
       reason: event.type,
     };
-    face.alert = { id: alert.id, camera: this.#camera, trackId: event.trackId, timeMs, identity };
+    face.alert = {
+      id: alert.id,
+      camera: this.#camera,
+      trackId: event.trackId,
+      timeMs,
+      identity,
+      ...(visitor !== undefined ? { visitor } : {}),
+    };
     return { outcome: { kind: "alert", alert }, face };
   }
 
@@ -195,8 +217,8 @@ export class AlertRules {
    * judge() and remember at once, for callers with nothing to publish first: the new alert for this
    * event, or null (nothing, or the person of an earlier alert seen again).
    */
-  decide(event: TrackEvent, timeMs = 0): AlertDecision | null {
-    const { outcome, face } = this.judge(event, timeMs);
+  decide(event: TrackEvent, timeMs = 0, context: JudgeContext = {}): AlertDecision | null {
+    const { outcome, face } = this.judge(event, timeMs, context);
     if (face) this.#memory.remember(face);
     return outcome?.kind === "alert" ? outcome.alert : null;
   }
@@ -213,16 +235,19 @@ export class AlertRules {
         ? { alert: last, reason: "cooldown", similarity: 0 }
         : undefined;
     }
-    if (this.#unknownCooldownMs <= 0 || !face.embedding) return undefined;
-    const match = this.#memory.matchAlerted(
-      face.embedding,
-      timeMs,
-      this.#unknownCooldownMs,
-      this.#sameFace,
-      face,
-    );
-    return match?.face.alert
-      ? { alert: match.face.alert, reason: "same_face", similarity: match.similarity }
+    if (this.#unknownCooldownMs <= 0) return undefined;
+    const match = face.embedding
+      ? this.#memory.matchAlerted(face.embedding, timeMs, this.#unknownCooldownMs, this.#sameFace, face)
       : undefined;
+    if (match?.face.alert)
+      return { alert: match.face.alert, reason: "same_face", similarity: match.similarity };
+    // The face memory's visitor: the same unknown person on a face the recent faces do not match (a
+    // profile, another camera's light), when an alert named that visitor within the cooldown.
+    if (face.visitor !== undefined) {
+      const last = this.#memory.lastAlertOfVisitor(face.visitor);
+      if (last && Math.abs(timeMs - last.timeMs) <= this.#unknownCooldownMs)
+        return { alert: last, reason: "visitor", similarity: 0 };
+    }
+    return undefined;
   }
 }

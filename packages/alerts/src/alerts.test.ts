@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type AlertMode, AlertRules, alertModes } from "./alert-rules.ts";
-import { RecentFaces } from "./recent-faces.ts";
+import { type RecentFace, RecentFaces, recentFaceFromJson, recentFaceToJson } from "./recent-faces.ts";
 import { type FrameLike, type TrackEvent, TrackEventDeriver, type TrackLike } from "./track-events.ts";
 
 const box: [number, number, number, number] = [0, 0, 10, 10];
@@ -153,6 +153,34 @@ describe("AlertRules", () => {
       rules.decide(seen(4, null, face(0)), 60_000 + 300_001),
       "not seen for the whole cooldown: alerts",
     );
+  });
+
+  it("one alert per visitor: an unknown face of the visitor an alert named is that alert's person seen again", () => {
+    const memory = new RecentFaces({ keepMs: 600_000 });
+    const rules = new AlertRules({ mode: "ON_UNKNOWNS", camera: "door", unknownCooldownMs: 600_000, memory });
+    const first = rules.judge(seen(1, null, face(0)), 1_000, { visitor: 17 });
+    assert.equal(first.outcome?.kind, "alert");
+    assert.equal(first.face?.alert?.visitor, 17);
+    if (first.face) memory.remember(first.face);
+    // A face unlike the alert's (profile, say) that the face memory knows as visitor #17: seen again.
+    const again = rules.judge(seen(2, null, face(1)), 300_000, { visitor: 17 });
+    assert.equal(again.outcome?.kind, "seen_again");
+    if (again.outcome?.kind !== "seen_again") return;
+    assert.equal(again.outcome.seenAgain.alert.id, "door-1-10");
+    assert.equal(again.outcome.seenAgain.reason, "visitor");
+    // Without the visitor (no face memory) the same face is a new alert; so is another visitor, and #17
+    // after the cooldown.
+    assert.equal(rules.judge(seen(2, null, face(1)), 300_000).outcome?.kind, "alert");
+    assert.equal(rules.judge(seen(2, null, face(1)), 300_000, { visitor: 18 }).outcome?.kind, "alert");
+    assert.equal(rules.judge(seen(2, null, face(1)), 700_000, { visitor: 17 }).outcome?.kind, "alert");
+    // A known face is no visitor's.
+    assert.equal(rules.judge(seen(3, alice, face(0)), 300_000, { visitor: 17 }).face?.visitor, undefined);
+    // Kept across a restart (the KV bucket's JSON).
+    const restored = recentFaceFromJson(
+      JSON.parse(JSON.stringify(recentFaceToJson(first.face as RecentFace))),
+    );
+    assert.equal(restored.visitor, 17);
+    assert.equal(restored.alert?.visitor, 17);
   });
 
   it("an unknown face stays recent until its track ends, and cameras sharing a memory share it", () => {

@@ -6,6 +6,7 @@ export {
   type AlertRuleOptions,
   AlertRules,
   alertModes,
+  type JudgeContext,
   SAME_FACE_THRESHOLD,
   type SeenAgainDecision,
 } from "./alert-rules.ts";

@@ -15,6 +15,8 @@ export interface AlertRef {
   timeMs: number;
   /** Who the alert said the face was (null: unknown). */
   identity: { id: string; name: string } | null;
+  /** An unknown face: the face memory's visitor it was (absent: none, or no face memory). */
+  visitor?: number;
 }
 
 /** One track's face in the memory. */
@@ -34,6 +36,8 @@ export interface RecentFace {
   decided: string;
   /** The alert this face belongs to (null: none, e.g. the camera's mode does not alert on it). */
   alert: AlertRef | null;
+  /** An unknown face: the face memory's visitor it is (absent: none known, or no face memory). */
+  visitor?: number;
 }
 
 /** A recent face with its similarity to the face it was compared with. */
@@ -55,6 +59,7 @@ export interface RecentFaceJson {
   lastSeenMs: number;
   decided: string;
   alert: AlertRef | null;
+  visitor?: number;
 }
 
 export interface RecentFacesOptions {
@@ -140,6 +145,20 @@ export class RecentFaces {
   }
 
   /**
+   * The newest alert of this visitor (an unknown person the face memory knows) a face still holds: the
+   * alert that named the visitor, or the alert of a face of that visitor seen again.
+   */
+  lastAlertOfVisitor(visitor: number): AlertRef | undefined {
+    let last: AlertRef | undefined;
+    for (const face of this.#faces.values()) {
+      const a = face.alert;
+      if (!a || (a.visitor !== visitor && face.visitor !== visitor)) continue;
+      if (!last || a.timeMs > last.timeMs) last = a;
+    }
+    return last;
+  }
+
+  /**
    * Stores a face (replacing the track's previous one), then forgets the faces not seen for `keepMs`
    * before it and the least recently seen beyond `maxFaces`. Returns the keys forgotten.
    */
@@ -183,6 +202,7 @@ export function recentFaceToJson(face: RecentFace): RecentFaceJson {
     alert: face.alert
       ? { ...face.alert, identity: face.alert.identity ? { ...face.alert.identity } : null }
       : null,
+    ...(face.visitor !== undefined ? { visitor: face.visitor } : {}),
   };
 }
 
@@ -208,6 +228,7 @@ export function recentFaceFromJson(value: unknown, what = "recent face"): Recent
   if (!isIdentity(j.identity)) fail("identity", "null or an id and a name");
   if (!Number.isFinite(j.lastSeenMs)) fail("lastSeenMs", "a time in ms");
   if (typeof j.decided !== "string") fail("decided", "a track event's key");
+  if (j.visitor !== undefined && !Number.isInteger(j.visitor)) fail("visitor", "absent or a visitor ID");
   let embedding: Float32Array | null = null;
   if (j.embedding !== null) {
     if (typeof j.embedding !== "string") fail("embedding", "null or base64");
@@ -223,8 +244,9 @@ export function recentFaceFromJson(value: unknown, what = "recent face"): Recent
       typeof a.camera === "string" &&
       Number.isInteger(a.trackId) &&
       Number.isFinite(a.timeMs) &&
-      isIdentity(a.identity);
-    if (!valid) fail("alert", "null or an alert (id, camera, trackId, timeMs, identity)");
+      isIdentity(a.identity) &&
+      (a.visitor === undefined || Number.isInteger(a.visitor));
+    if (!valid) fail("alert", "null or an alert (id, camera, trackId, timeMs, identity, visitor)");
   }
   return {
     camera: j.camera as string,
@@ -240,7 +262,9 @@ export function recentFaceFromJson(value: unknown, what = "recent face"): Recent
           trackId: a.trackId,
           timeMs: a.timeMs,
           identity: a.identity ? { id: a.identity.id, name: a.identity.name } : null,
+          ...(a.visitor !== undefined ? { visitor: a.visitor } : {}),
         }
       : null,
+    ...(j.visitor !== undefined ? { visitor: j.visitor } : {}),
   };
 }

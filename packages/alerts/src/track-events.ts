@@ -60,6 +60,11 @@ export interface TrackEvent {
    * can be told of who it is; never to be taken for unknown. Absent: false.
    */
   undetermined?: boolean;
+  /**
+   * Ended events, when the producer has them: a few of the track's embeddings chosen for quality and
+   * diversity, with their face quality (0..1), for the face memory.
+   */
+  memoryEmbeddings?: { vector: Float32Array; quality: number }[];
 }
 
 interface Known {

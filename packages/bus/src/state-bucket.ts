@@ -24,6 +24,11 @@ export interface StateBucket {
   /** Every key that holds a value, sorted. */
   keys(): Promise<string[]>;
   delete(key: string): Promise<void>;
+  /**
+   * Calls `onChange` with every key's current value (undefined: deleted), then with each change as it is
+   * made (by any process), until stopped. A value that is not JSON is passed as undefined.
+   */
+  watch(onChange: (key: string, value: unknown) => void): Promise<{ stop(): void }>;
 }
 
 /** Opens the bucket, creating it when missing (idempotent: an existing bucket is opened as it is). */
@@ -58,6 +63,23 @@ export async function openStateBucket(
     },
     async delete(key) {
       await kv.delete(key);
+    },
+    async watch(onChange) {
+      const watcher = await kv.watch();
+      void (async () => {
+        for await (const entry of watcher) {
+          let value: unknown;
+          if (entry.operation === "PUT") {
+            try {
+              value = JSON.parse(entry.string());
+            } catch {
+              value = undefined;
+            }
+          }
+          onChange(entry.key, value);
+        }
+      })();
+      return { stop: () => watcher.stop() };
     },
   };
 }

@@ -88,8 +88,20 @@ export interface TypedBus {
   publish<K extends MessageKind>(kind: K, value: MessageKinds[K], options?: PublishOptions): Promise<PubAck>;
   /** Consumes the kind's messages (one camera's or every camera's); see consumeMessages. */
   consume<K extends MessageKind>(kind: K, options: ConsumeOptions<K>): Promise<MessageConsumer>;
-  /** Reads back one camera's messages between two stream sequences (see replayStream); returns how many. */
-  replay<K extends MessageKind>(kind: K, camera: string, options: ReplayOptions<K>): Promise<number>;
+  /**
+   * Reads back one camera's messages (undefined: every camera's) between two stream sequences (see
+   * replayStream); returns how many.
+   */
+  replay<K extends MessageKind>(
+    kind: K,
+    camera: string | undefined,
+    options: ReplayOptions<K>,
+  ): Promise<number>;
+  /** The kind's message stored at stream sequence `seq`; undefined when none, another kind's, or undecodable. */
+  messageAt<K extends MessageKind>(
+    kind: K,
+    seq: number,
+  ): Promise<{ value: MessageKinds[K]; subject: string } | undefined>;
   /** The stream sequence up to which the durable consumer acknowledged everything (0: no such consumer). */
   ackFloor(kind: MessageKind, durable: string): Promise<number>;
   /** Messages the durable consumer has not been given yet (pending) and not acknowledged yet (ackPending). */
@@ -153,12 +165,25 @@ export function typedBus(connection: Bus, options: TypedBusOptions = {}): TypedB
       return replayStream({
         jsm: connection.jsm,
         stream: streamOf(kind),
-        subject: subject(kind, camera),
+        subject: camera === undefined ? everyCamera(kind) : subject(kind, camera),
         afterSeq,
         upToSeq,
         type: MESSAGE_TYPES[kind],
         handler,
       });
+    },
+
+    async messageAt(kind, seq) {
+      try {
+        const stored = await connection.jsm.streams.getMessage(streamOf(kind), { seq });
+        if (!stored?.subject.startsWith(`${SUBJECT_PREFIX}.${kind}.`)) return undefined;
+        return {
+          value: MESSAGE_TYPES[kind].decode(stored.data) as MessageKinds[typeof kind],
+          subject: stored.subject,
+        };
+      } catch {
+        return undefined;
+      }
     },
 
     ackFloor: (kind, durable) => consumerAckFloor(connection.jsm, streamOf(kind), durable),

@@ -1,5 +1,5 @@
 /**
- * The quick-start demo (pnpm demo [OUTDIR]): builds a gallery from the registry-shipped sample photos and
+ * The quick-start demo (pnpm demo [OUTDIR], run by scripts/setup.sh): builds a gallery from the registry-shipped sample photos and
  * recognises them. Each person of sample1.jpg is enrolled from a generated variant of their face (mirrored,
  * rescaled, darker), a different picture from the one then recognised. The other samples show other
  * people, who should stay unknown (sample3 seems to show person-3 again, and the model names her). Annotated copies go to OUTDIR (default data/demo).
@@ -43,7 +43,7 @@ try {
     console.log(`  ${path.basename(file)}: ${names.join(", ")}  →  ${rel(annotated)}`);
   }
   console.log(
-    `demo: done. Next: pnpm facetracker recognize --db ${rel(galleryDir)} --annotate out/ YOUR_PHOTO.jpg`,
+    `demo: done. Next: facetracker recognize --db ${rel(galleryDir)} --annotate out/ YOUR_PHOTO.jpg`,
   );
 } finally {
   await recognizer.close();

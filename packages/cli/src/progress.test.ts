@@ -34,6 +34,32 @@ describe("ProgressReporter", () => {
     ]);
   });
 
+  it("fits 80 columns: the bar narrows, then the label shortens; the figures stay whole", () => {
+    const long = "short_hamilton_clip.mp4";
+    const line = ProgressReporter.line(long, 1, 275, 6.04, 30, 79);
+    assert.ok(line.length <= 79, line);
+    assert.match(line, /^short_hamilton_clip\.mp4: \[-+\] 1\/275 frames \(0 %\), 6\.0 fps, ETA 0:45$/);
+    const longer = ProgressReporter.line(
+      `${"a-very-long-folder-name-".repeat(3)}clip.mp4`,
+      137,
+      275,
+      6,
+      30,
+      79,
+    );
+    assert.ok(longer.length <= 79, longer);
+    assert.match(longer, /^….*clip\.mp4: \[#####-----\] 137\/275 frames \(50 %\), 6\.0 fps, ETA 0:23$/);
+    const tty = {
+      isTTY: true,
+      columns: 80,
+      chunks: [] as string[],
+      write: (c: string) => tty.chunks.push(c) > 0,
+    };
+    new ProgressReporter(long, tty, 0).update(1, 275, 6);
+    assert.ok((tty.chunks[0] as string).replace("\r\x1b[2K", "").length <= 79, tty.chunks[0]);
+    assert.match(tty.chunks[0] as string, /ETA 0:46$/);
+  });
+
   it("formats durations", () => {
     assert.equal(formatDuration(5), "0:05");
     assert.equal(formatDuration(3725), "1:02:05");

@@ -21,6 +21,7 @@ export function clipStorageConfig(storage: FaceTrackerConfig["storage"]): ClipSt
     ...(storage.access_key ? { access_key: storage.access_key } : {}),
     ...(storage.secret_key ? { secret_key: storage.secret_key } : {}),
     region: storage.region,
+    ...(storage.public_endpoint ? { public_endpoint: storage.public_endpoint } : {}),
     url_expiration_s: storage.url_expiration_s,
   };
 }

@@ -20,6 +20,6 @@ describe("ClipWaiter", () => {
     assert.equal(await clips.wait("new", 0), "u2");
     const pending = clips.wait("never", 60_000);
     clips.cancelAll();
-    assert.equal(await pending, "");
+    assert.equal(await pending, undefined);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Matches alerts with their clips: a notification waits (bounded) for the clip of its alert so the message
- * can carry the clip's URL. Clips that arrive before anyone waits are remembered for a while.
+ * can carry the clip's URL (or whatever `T` the clips are told as: a URL by default, the alert service's
+ * key and URL). Clips that arrive before anyone waits are remembered for a while.
  */
-export class ClipWaiter {
-  readonly #known = new Map<string, { url: string; at: number }>();
-  readonly #waiting = new Map<string, ((url: string) => void)[]>();
+export class ClipWaiter<T = string> {
+  readonly #known = new Map<string, { url: T; at: number }>();
+  readonly #waiting = new Map<string, ((url: T | undefined) => void)[]>();
   readonly #keepMs: number;
   #cancelled = false;
 
@@ -13,7 +14,7 @@ export class ClipWaiter {
   }
 
   /** A clip is ready for these alerts. */
-  ready(alertIds: readonly string[], url: string, now = Date.now()): void {
+  ready(alertIds: readonly string[], url: T, now = Date.now()): void {
     for (const id of alertIds) {
       this.#known.set(id, { url, at: now });
       for (const resolve of this.#waiting.get(id) ?? []) resolve(url);
@@ -26,7 +27,7 @@ export class ClipWaiter {
   }
 
   /** The URL of the alert's clip, waiting up to `timeoutMs` for it; undefined when it did not come. */
-  wait(alertId: string, timeoutMs: number): Promise<string | undefined> {
+  wait(alertId: string, timeoutMs: number): Promise<T | undefined> {
     const known = this.#known.get(alertId);
     if (known) return Promise.resolve(known.url);
     if (timeoutMs <= 0 || this.#cancelled) return Promise.resolve(undefined);
@@ -37,7 +38,7 @@ export class ClipWaiter {
         if (list.length === 0) this.#waiting.delete(alertId);
         resolve(undefined);
       }, timeoutMs);
-      const done = (url: string) => {
+      const done = (url: T | undefined) => {
         clearTimeout(timer);
         resolve(url);
       };
@@ -47,12 +48,12 @@ export class ClipWaiter {
     });
   }
 
-  /** Ends every wait now, and every later one at once (without a URL): on shutdown. */
+  /** Ends every wait now, and every later one at once (without a clip: undefined): on shutdown. */
   cancelAll(): void {
     this.#cancelled = true;
     for (const [id, list] of this.#waiting) {
       this.#waiting.delete(id);
-      for (const resolve of list) resolve("");
+      for (const resolve of list) resolve(undefined);
     }
   }
 }

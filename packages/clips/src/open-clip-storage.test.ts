@@ -91,4 +91,21 @@ describe("openClipStorage", () => {
     );
     configError(null, /must be an object/);
   });
+
+  it("takes public_endpoint for S3 presigned URLs, and refuses it for a directory or without http(s)", async () => {
+    const s3 = { endpoint: "http://minio:9000", bucket: "b-1", access_key: "k", secret_key: "s" };
+    const storage = openClipStorage({ ...s3, public_endpoint: "https://files.example.org" });
+    assert.ok(storage instanceof S3ClipStorage);
+    assert.equal(storage.publicEndpoint, "https://files.example.org");
+    assert.equal(new URL(await storage.url("door/2026-12-07/a.mp4")).origin, "https://files.example.org");
+    await storage.close?.();
+    configError(
+      { ...s3, public_endpoint: "files.example.org" },
+      /"public_endpoint" must be an http:\/\/ or https:\/\/ URL/,
+    );
+    configError(
+      { endpoint: "/data/clips", public_endpoint: "https://files.example.org" },
+      /is a local directory, but "public_endpoint" is for S3/,
+    );
+  });
 });

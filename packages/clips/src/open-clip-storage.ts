@@ -18,6 +18,8 @@ export interface ClipStorageConfig {
   secret_key?: string;
   /** S3 region, default "us-east-1". */
   region?: string;
+  /** S3: the http(s):// endpoint presigned URLs name (what their readers reach); default `endpoint`. */
+  public_endpoint?: string;
   /** Validity of presigned URLs, seconds (default 3600). */
   url_expiration_s?: number;
 }
@@ -33,7 +35,15 @@ export class ClipStorageConfigError extends Error {
   override readonly name = "ClipStorageConfigError";
 }
 
-const KNOWN_SETTINGS = ["endpoint", "bucket", "access_key", "secret_key", "region", "url_expiration_s"];
+const KNOWN_SETTINGS = [
+  "endpoint",
+  "bucket",
+  "access_key",
+  "secret_key",
+  "region",
+  "public_endpoint",
+  "url_expiration_s",
+];
 
 function optionalString(config: Record<string, unknown>, name: string): string | undefined {
   const value = config[name];
@@ -75,6 +85,13 @@ export function openClipStorage(
   const accessKey = optionalString(settings, "access_key");
   const secretKey = optionalString(settings, "secret_key");
   const region = optionalString(settings, "region");
+  const publicEndpoint = optionalString(settings, "public_endpoint");
+  if (publicEndpoint !== undefined && !/^https?:\/\/[^/]/i.test(publicEndpoint)) {
+    throw new ClipStorageConfigError(
+      `clip storage: "public_endpoint" must be an http:// or https:// URL (what the readers of presigned ` +
+        `URLs reach, e.g. https://files.example.org), got ${JSON.stringify(safeEndpoint(publicEndpoint))}`,
+    );
+  }
   const expiration = settings.url_expiration_s;
   if (
     expiration !== undefined &&
@@ -109,6 +126,7 @@ export function openClipStorage(
         accessKey: accessKey as string,
         secretKey: secretKey as string,
         ...(region === undefined ? {} : { region }),
+        ...(publicEndpoint === undefined ? {} : { publicEndpoint }),
         ...(expiration === undefined ? {} : { urlExpirationS: expiration as number }),
       });
     } catch (error) {
@@ -138,6 +156,7 @@ export function openClipStorage(
     bucket === undefined ? undefined : "bucket",
     accessKey === undefined ? undefined : "access_key",
     secretKey === undefined ? undefined : "secret_key",
+    publicEndpoint === undefined ? undefined : "public_endpoint",
   ].filter((name) => name !== undefined);
   if (given.length > 0) {
     throw new ClipStorageConfigError(

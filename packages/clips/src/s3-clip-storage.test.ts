@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -189,6 +191,46 @@ describe("S3ClipStorage (s3rver)", { timeout: 60_000 }, () => {
       storage.put("cam1/a.mp4", join(root, "missing.mp4"), "video/mp4"),
       /cannot read .*missing\.mp4/,
     );
+  });
+
+  it("presigns against publicEndpoint (what recipients reach), uploads to endpoint; the URL works through a proxy", async () => {
+    // The public side: a proxy on another address that passes requests on to the S3 server with their Host
+    // header (as a reverse proxy in front of MinIO must), like https://files.example.org → http://minio:9000.
+    const target = new URL(server.endpoint);
+    const proxy = createServer((req, res) => {
+      const forward = request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on("error", () => res.destroy());
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const publicEndpoint = `http://localhost:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const storage = storageFor({ publicEndpoint });
+      await storage.put("cam1/2024-05-18/public.mp4", video, "video/mp4"); // through endpoint
+      const url = await storage.url("cam1/2024-05-18/public.mp4");
+      assert.equal(new URL(url).origin, publicEndpoint, "the presigned URL names the public endpoint");
+      assert.ok(url.startsWith(`${publicEndpoint}/${server.bucket}/cam1/2024-05-18/public.mp4?`), url);
+      const response = await fetch(url);
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.ok(Buffer.from(await response.arrayBuffer()).equals(await readFile(video)));
+      assert.equal(
+        storage.describe(),
+        `S3 ${server.endpoint} bucket "${server.bucket}" (region us-east-1, links at ${publicEndpoint})`,
+      );
+      assert.throws(
+        () => storageFor({ publicEndpoint: "files.example.org" }),
+        /publicEndpoint must be an http:\/\/ or https:\/\/ URL/,
+      );
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it("hides credentials given in the endpoint URL", () => {

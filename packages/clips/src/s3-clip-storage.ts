@@ -30,6 +30,12 @@ export const MAX_URL_EXPIRATION_S = 604_800;
 export interface S3ClipStorageOptions {
   /** http(s):// URL of the S3 endpoint, e.g. "http://minio:9000". */
   endpoint: string;
+  /**
+   * The endpoint as the readers of url()'s presigned URLs reach it (e.g. "https://files.example.org", a
+   * proxy in front of `endpoint` that passes the Host header on); default `endpoint`. Only presigning
+   * uses it: nothing is sent there.
+   */
+  publicEndpoint?: string;
   bucket: string;
   accessKey: string;
   secretKey: string;
@@ -81,10 +87,14 @@ function checkPositive(name: string, value: number | undefined, max = Number.MAX
 export class S3ClipStorage implements ClipStorage {
   /** The endpoint without credentials. */
   readonly endpoint: string;
+  /** The endpoint presigned URLs name, without credentials (= endpoint unless publicEndpoint is given). */
+  readonly publicEndpoint: string;
   readonly bucket: string;
   readonly region: string;
   readonly urlExpirationS: number;
   readonly #client: S3Client;
+  /** The client presigned URLs are made with when publicEndpoint differs from endpoint. */
+  readonly #presigner: S3Client | undefined;
   readonly #createBucket: boolean;
   #bucketReady: Promise<void> | undefined;
 
@@ -99,6 +109,17 @@ export class S3ClipStorage implements ClipStorage {
       this.endpoint = publicEndpoint(endpoint);
     } catch {
       throw new TypeError(`S3ClipStorage: endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
+    }
+    const presignAt = options.publicEndpoint ?? endpoint;
+    if (typeof presignAt !== "string" || !/^https?:\/\/[^/]/i.test(presignAt)) {
+      throw new TypeError(
+        `S3ClipStorage: publicEndpoint must be an http:// or https:// URL, got ${JSON.stringify(presignAt)}`,
+      );
+    }
+    try {
+      this.publicEndpoint = publicEndpoint(presignAt);
+    } catch {
+      throw new TypeError(`S3ClipStorage: publicEndpoint ${JSON.stringify(presignAt)} is not a valid URL`);
     }
     if (typeof bucket !== "string" || !BUCKET_NAME.test(bucket) || bucket.includes("..")) {
       throw new TypeError(
@@ -124,11 +145,24 @@ export class S3ClipStorage implements ClipStorage {
     this.region = options.region || "us-east-1";
     this.urlExpirationS = options.urlExpirationS ?? 3600;
     this.#createBucket = options.createBucket ?? true;
+    const forcePathStyle = options.forcePathStyle ?? true;
+    const credentials = { accessKeyId: accessKey, secretAccessKey: secretKey };
+    // Presigning is offline (no request): a client of its own names the public endpoint in the URLs.
+    this.#presigner =
+      options.publicEndpoint === undefined
+        ? undefined
+        : new S3Client({
+            endpoint: presignAt,
+            region: this.region,
+            forcePathStyle,
+            credentials,
+            logger: quietLogger,
+          });
     this.#client = new S3Client({
       endpoint,
       region: this.region,
-      forcePathStyle: options.forcePathStyle ?? true,
-      credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+      forcePathStyle,
+      credentials,
       maxAttempts: options.maxAttempts ?? 2,
       // Plain PUTs with Content-Length: no aws-chunked bodies with trailing checksums, which S3-compatible
       // servers (MinIO versions, s3rver) do not all accept.
@@ -182,9 +216,13 @@ export class S3ClipStorage implements ClipStorage {
   async url(key: string): Promise<string> {
     validateKey(key);
     try {
-      return await getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
-        expiresIn: this.urlExpirationS,
-      });
+      return await getSignedUrl(
+        this.#presigner ?? this.#client,
+        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+        {
+          expiresIn: this.urlExpirationS,
+        },
+      );
     } catch (error) {
       throw this.#error(error, "presign GetObject", key);
     }
@@ -276,12 +314,14 @@ export class S3ClipStorage implements ClipStorage {
   }
 
   describe(): string {
-    return `S3 ${this.endpoint} bucket "${this.bucket}" (region ${this.region})`;
+    const links = this.publicEndpoint === this.endpoint ? "" : `, links at ${this.publicEndpoint}`;
+    return `S3 ${this.endpoint} bucket "${this.bucket}" (region ${this.region}${links})`;
   }
 
   /** Closes the client's connections. */
   async close(): Promise<void> {
     this.#client.destroy();
+    this.#presigner?.destroy();
   }
 
   /** Checks (once; again after a failure) that the bucket exists, creating it when allowed. */

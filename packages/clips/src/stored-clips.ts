@@ -84,6 +84,7 @@ const STORAGE_SETTINGS = [
   "access_key",
   "secret_key",
   "region",
+  "public_endpoint",
   "url_expiration_s",
 ] as const;
 
@@ -208,6 +209,7 @@ export class StoredClips {
       accessKey: settings.access_key as string,
       secretKey: settings.secret_key as string,
       ...(settings.region === undefined ? {} : { region: settings.region }),
+      ...(settings.public_endpoint === undefined ? {} : { publicEndpoint: settings.public_endpoint }),
       ...(settings.url_expiration_s === undefined ? {} : { urlExpirationS: settings.url_expiration_s }),
       createBucket: false,
     });

@@ -5,8 +5,20 @@ export {
   ENV_PREFIX,
   type LoadOptions,
   loadConfig,
+  loadConfigInput,
   parseConfig,
+  setsKey,
 } from "./load-config.ts";
+export {
+  keyPath,
+  LINK_SIGNING_LABEL,
+  type LinkCheck,
+  type LinkResource,
+  LinkSigner,
+  linkSigner,
+  PageLinks,
+  pageLinks,
+} from "./page-links.ts";
 export {
   alertModes,
   configSchema,

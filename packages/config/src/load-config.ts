@@ -52,7 +52,7 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === "invalid_type") {
     const value = valueAt(input, issue.path);
     // A secret is not repeated (a password of digits only is read from the environment as a number).
-    const shown = /^(pass|token|secret_key)$/.test(String(issue.path.at(-1)))
+    const shown = /^(pass|token|secret_key|link_secret)$/.test(String(issue.path.at(-1)))
       ? "a value"
       : JSON.stringify(value);
     return `${key}: expected ${issue.expected}${value === undefined ? " (missing)" : `, got ${shown}`}`;
@@ -114,8 +114,11 @@ export interface LoadOptions {
   overrides?: FaceTrackerConfigInput;
 }
 
-/** Loads configuration: defaults < YAML file < FACETRACKER_* environment < overrides. */
-export function loadConfig(options: LoadOptions = {}): FaceTrackerConfig {
+/**
+ * What the configuration sets before the defaults fill in the rest: the YAML file < FACETRACKER_*
+ * environment < overrides, merged, and where it came from.
+ */
+export function loadConfigInput(options: LoadOptions = {}): { input: Tree; source: string } {
   const env = options.env ?? process.env;
   const file = options.file ?? env.FACETRACKER_CONFIG;
   let fromFile: Tree = {};
@@ -141,5 +144,21 @@ export function loadConfig(options: LoadOptions = {}): FaceTrackerConfig {
   }
   const merged = merge(merge(fromFile, configFromEnv(env)), (options.overrides ?? {}) as Tree);
   const sources = [file, Object.keys(configFromEnv(env)).length ? "environment" : undefined].filter(Boolean);
-  return parseConfig(merged, sources.length ? sources.join(" + ") : "defaults");
+  return { input: merged, source: sources.length ? sources.join(" + ") : "defaults" };
+}
+
+/** Loads configuration: defaults < YAML file < FACETRACKER_* environment < overrides. */
+export function loadConfig(options: LoadOptions = {}): FaceTrackerConfig {
+  const { input, source } = loadConfigInput(options);
+  return parseConfig(input, source);
+}
+
+/** Whether a configuration input sets `key` (dotted, e.g. "api.port") itself, rather than leaving it default. */
+export function setsKey(input: Tree, key: string): boolean {
+  let node: unknown = input;
+  for (const part of key.split(".")) {
+    if (!isTree(node) || !(part in node)) return false;
+    node = node[part];
+  }
+  return node !== undefined;
 }

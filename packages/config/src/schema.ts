@@ -31,6 +31,9 @@ export const templatePlaceholders = [
   "url",
   "count",
   "identities",
+  "closest",
+  "clip_url",
+  "clip_key",
 ] as const;
 const template = z
   .string()
@@ -246,7 +249,7 @@ export const configSchema = z.strictObject({
         .union([z.string().min(1), z.array(z.string().min(1))])
         .transform((v) => (typeof v === "string" ? [v] : v))
         .default([]),
-      /** Message body template (Markdown): ${time} ${camera} ${identity} ${similarity} ${track_id} ${url}. */
+      /** Message body template (Markdown): ${time} ${camera} ${identity} ${similarity} ${track_id} ${url} … (docs/alerts.md). */
       notification_message: template.optional(),
       /** Title template, same placeholders. */
       notification_title: template.optional(),
@@ -293,6 +296,19 @@ export const configSchema = z.strictObject({
       access_key: z.string().min(1).optional(),
       secret_key: z.string().min(1).optional(),
       region: z.string().min(1).default("us-east-1"),
+      /**
+       * S3: the endpoint as the recipients of links reach it (https://files.example.org, where a proxy
+       * passes requests on to `endpoint`); presigned clip URLs name it, uploads keep using `endpoint`.
+       * Unset = presigned URLs name `endpoint`.
+       */
+      public_endpoint: z
+        .string()
+        .regex(
+          /^https?:\/\/[^/]/i,
+          "storage.public_endpoint must be an http:// or https:// URL, e.g. https://files.example.org",
+        )
+        .refine((url) => URL.canParse(url), "storage.public_endpoint is not a valid URL")
+        .optional(),
       /** Lifetime of the presigned clip URLs given in alerts and notifications, seconds. */
       url_expiration_s: z.int().min(1).max(604_800).default(86_400),
       /** Clips kept while S3 is unreachable, and the local store itself: spool directory. */
@@ -306,7 +322,12 @@ export const configSchema = z.strictObject({
     .refine(
       (s) => !/^https?:\/\//.test(s.endpoint) || (s.bucket && s.access_key && s.secret_key),
       "an S3 endpoint needs bucket, access_key and secret_key",
-    ),
+    )
+    .refine((s) => s.public_endpoint === undefined || /^https?:\/\//.test(s.endpoint), {
+      message:
+        "public_endpoint is for S3 storage (presigned URLs): storage.endpoint is a local directory, whose clips are linked through web.public_url",
+      path: ["public_endpoint"],
+    }),
   /** Cameras of the pipeline (`facetracker up` and the ingest service); more can be added at run time. */
   cameras: z
     .array(
@@ -436,6 +457,24 @@ export const configSchema = z.strictObject({
             `web.public_url must be an http:// or https:// URL, e.g. https://faces.example.org/, got ${JSON.stringify(issue.input)}`,
         })
         .optional(),
+      /**
+       * The secret that signs the links of notifications (alert view and clip, opened without a session):
+       * the alert and web services both need it; best from the environment (FACETRACKER_WEB__LINK_SECRET).
+       * Changing it revokes every link given out. Unset (or empty) = links need a login.
+       */
+      link_secret: z.preprocess(
+        (value) => (value === "" || value === null ? undefined : value),
+        z
+          .string("web.link_secret must be a string (e.g. from `openssl rand -hex 32`)")
+          .min(32, "web.link_secret must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+          .optional(),
+      ),
+      /** How long a signed link works, seconds (default 7 days, at most 90 days). */
+      link_ttl_s: z
+        .int("web.link_ttl_s must be a whole number of seconds")
+        .min(60, "web.link_ttl_s must be at least 60 (one minute)")
+        .max(7_776_000, "web.link_ttl_s must be at most 7776000 (90 days)")
+        .default(604_800),
     })
     .prefault({}),
   metrics: z

@@ -12,6 +12,20 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import {
+  type Correction,
+  CorrectionError,
+  correctionInForce,
+  ensureCorrectionsSchema,
+  forgetCorrectionsOf,
+  hasCorrectionsTable,
+  insertCorrection,
+  listCorrections,
+  markUndone,
+  type NewCorrection,
+  readCorrection,
+  undoableCorrection,
+} from "./corrections.ts";
+import {
   createSchema,
   DEFAULT_BUSY_TIMEOUT_MS,
   databaseError,
@@ -38,7 +52,8 @@ import type {
   TrackSource,
   TrackToRemember,
 } from "./types.ts";
-import { assignVisitor, DEFAULT_VISITOR_THRESHOLD } from "./visitors.ts";
+import { isOpenVisitor, liveTrackRow, type VisitorSighting, visitCounts } from "./visitor-sightings.ts";
+import { assignVisitor, chooseVisitor, DEFAULT_VISITOR_THRESHOLD } from "./visitors.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -92,6 +107,16 @@ export interface VisitorSummary {
   cameras: string[];
   /** Up to the asked number of best faces (JPEG), the best first (its tracks' best face quality). */
   thumbnails: Uint8Array[];
+}
+
+/** Where a person was seen (FaceMemory.timeline). */
+export interface PersonTimeline {
+  /** The tracks, oldest first (the latest `limit` of those that pass the filters). */
+  tracks: ListedTrack[];
+  /** How many tracks pass the filters (more than `tracks` holds when the limit cut it). */
+  total: number;
+  /** Per camera (live cameras and stored clips of it): tracks, first and last sighting; latest first. */
+  cameras: { camera: string; tracks: number; firstMs: number; lastMs: number }[];
 }
 
 /** One face of a visitor to enroll: a kept embedding, its quality, its track's thumbnail. */
@@ -193,6 +218,8 @@ export class FaceMemory {
   readonly readOnly: boolean;
   /** The file has the visitors' table (false only for an older file opened read-only). */
   #hasVisitors = true;
+  /** The file has the corrections table (false only for an older file opened read-only). */
+  #hasCorrections = true;
   readonly #db: DatabaseSync;
   readonly #sql: StatementCache;
   readonly #now: () => number;
@@ -262,7 +289,10 @@ export class FaceMemory {
           createSchema(db, options.dimension);
           return options.dimension;
         }
-        if (!readOnly) ensureVisitorSchema(db);
+        if (!readOnly) {
+          ensureVisitorSchema(db);
+          ensureCorrectionsSchema(db);
+        }
         return found;
       });
       if (dimension !== options.dimension) {
@@ -273,6 +303,7 @@ export class FaceMemory {
       }
       const memory = new FaceMemory(file, db, dimension, options);
       memory.#hasVisitors = hasVisitorSchema(db);
+      memory.#hasCorrections = hasCorrectionsTable(db);
       if (!readOnly) memory.applyRetention();
       return memory;
     } catch (error) {
@@ -363,6 +394,10 @@ export class FaceMemory {
           vector: unit(u.embedding.vector, this.dimension, `embedding of ${u.camera} #${u.trackId}`),
         }
       : undefined;
+    const offeredMore = (u.embeddings ?? []).map((e, i) => ({
+      ...e,
+      vector: unit(e.vector, this.dimension, `embedding ${i + 1} of ${u.camera} #${u.trackId}`),
+    }));
     const t = Math.round(u.timeMs);
     this.#write("record a live track in", () => {
       const { id, created } = this.#liveRecord(u.camera, u.trackId, t, u.starts === true);
@@ -387,6 +422,15 @@ export class FaceMemory {
             u.decision.undetermined ? 1 : 0,
             id,
           );
+        // Named after all: no longer one of an unknown visitor's visits (its alert may have put it in one).
+        if (u.decision.identity && this.#hasVisitors) {
+          this.#sql
+            .get(
+              `UPDATE tracks SET visitor_id = NULL WHERE id = ?
+                 AND visitor_id IN (SELECT id FROM visitors WHERE identity_name IS NULL)`,
+            )
+            .run(id);
+        }
       } else if (u.undetermined !== undefined) {
         this.#sql.get("UPDATE tracks SET undetermined = ? WHERE id = ?").run(u.undetermined ? 1 : 0, id);
       }
@@ -396,6 +440,7 @@ export class FaceMemory {
           .run(u.thumbnail.jpeg, u.thumbnail.quality, id);
       }
       if (offered) this.#offerEmbedding(id, offered);
+      for (const more of offeredMore) this.#offerEmbedding(id, more);
       if (u.sighting === "ended") this.#assignEndedTrack(id);
       if (created) this.#retain();
     });
@@ -552,6 +597,124 @@ export class FaceMemory {
   }
 
   /**
+   * Where a person was seen: their remembered tracks, oldest first — a gallery identity's (named by ID, or
+   * by name for tracks recorded before a rename) or a visitor's — within the filters (camera; seen within
+   * since…until, a track overlapping it counts), the latest `limit` (default 200) of them, and per camera
+   * (live cameras and stored clips; files apart) their number and first and last sighting.
+   */
+  timeline(
+    who: { identity: { name: string; id?: string } } | { visitor: number },
+    options: { camera?: string; sinceMs?: number; untilMs?: number; limit?: number } = {},
+  ): PersonTimeline {
+    const limit = Math.max(1, Math.min(options.limit ?? 200, 100_000));
+    return this.#read("read a timeline from", () => {
+      const where: string[] = [];
+      const args: SQLInputValue[] = [];
+      if ("visitor" in who) {
+        if (!this.#hasVisitors) return { tracks: [], total: 0, cameras: [] };
+        where.push("t.visitor_id = ?");
+        args.push(who.visitor);
+      } else {
+        where.push("(t.identity_name = ? OR (? IS NOT NULL AND t.identity_id = ?))");
+        const id = who.identity.id ?? null;
+        args.push(who.identity.name, id, id);
+      }
+      if (options.camera !== undefined) {
+        where.push("t.camera = ?");
+        args.push(options.camera);
+      }
+      if (options.sinceMs !== undefined) {
+        where.push("t.last_ms >= ?");
+        args.push(Math.round(options.sinceMs));
+      }
+      if (options.untilMs !== undefined) {
+        where.push("t.first_ms <= ?");
+        args.push(Math.round(options.untilMs));
+      }
+      const clause = where.join(" AND ");
+      const rows = this.#sql
+        .get(
+          `SELECT * FROM (SELECT ${TRACK_COLUMNS}, (SELECT COUNT(*) FROM track_embeddings e WHERE e.track = t.id) AS embeddings
+             FROM ${TRACK_FROM} WHERE ${clause} ORDER BY t.first_ms DESC, t.id DESC LIMIT ?)
+           ORDER BY first_ms, id`,
+        )
+        .all(...args, limit) as unknown as (TrackRow & { embeddings: number })[];
+      const cameras = this.#sql
+        .get(
+          `SELECT t.camera AS camera, COUNT(*) AS n, MIN(t.first_ms) AS first, MAX(t.last_ms) AS last
+           FROM tracks t WHERE ${clause} AND t.camera IS NOT NULL GROUP BY t.camera ORDER BY last DESC`,
+        )
+        .all(...args) as { camera: string; n: number; first: number; last: number }[];
+      const { n } = this.#sql.get(`SELECT COUNT(*) AS n FROM tracks t WHERE ${clause}`).get(...args) as {
+        n: number;
+      };
+      return {
+        tracks: rows.map((r) => ({ ...trackFromRow(r), embeddings: r.embeddings })),
+        total: n,
+        cameras: cameras.map((c) => ({ camera: c.camera, tracks: c.n, firstMs: c.first, lastMs: c.last })),
+      };
+    });
+  }
+
+  /**
+   * The visitor an unknown camera track is, as far as the memory can tell now (reads only): the visitor
+   * its record is already in, else the one its face (`embeddings`, unit length) would join; undefined when
+   * none (a new visitor, or a memory without visitors).
+   */
+  liveVisitor(camera: string, trackId: number, embeddings: readonly Float32Array[]): number | undefined {
+    if (!this.#hasVisitors) return undefined;
+    const vectors = embeddings.map((e, i) =>
+      unit(e, this.dimension, `embedding ${i} of ${camera} #${trackId}`),
+    );
+    return this.#read("find a visitor in", () => {
+      const row = liveTrackRow(this.#sql, camera, trackId);
+      if (row?.visitor != null) return row.visitor;
+      if (vectors.length === 0) return undefined;
+      return chooseVisitor(this.#sql, this.dimension, vectors, this.visitorThreshold, row?.id ?? -1).visitor;
+    });
+  }
+
+  /**
+   * Puts an unknown camera track in its visitor when its alert is raised (the record is created if its
+   * events have not come yet): the visitor its record is already in, else `visitor` when given and still
+   * open (the visitor of the alert whose person it was seen again as), else the one its face joins, else a
+   * new one. Returns the visitor and its visit counts for the alert ("third visit today"). The record's
+   * `ended` then keeps this visitor.
+   */
+  joinLiveVisitor(p: {
+    camera: string;
+    trackId: number;
+    timeMs: number;
+    embeddings: readonly Float32Array[];
+    visitor?: number;
+    dayStartMs: number;
+  }): VisitorSighting {
+    const vectors = p.embeddings.map((e, i) =>
+      unit(e, this.dimension, `embedding ${i} of ${p.camera} #${p.trackId}`),
+    );
+    const t = Math.round(p.timeMs);
+    return this.#write("put a track in a visitor in", () => {
+      const { id, created: recordCreated } = this.#liveRecord(p.camera, p.trackId, t, false);
+      const row = liveTrackRow(this.#sql, p.camera, p.trackId);
+      let visitor = row?.visitor ?? undefined;
+      let created = false;
+      if (visitor === undefined && p.visitor !== undefined && isOpenVisitor(this.#sql, p.visitor))
+        visitor = p.visitor;
+      if (visitor === undefined && vectors.length > 0)
+        visitor = chooseVisitor(this.#sql, this.dimension, vectors, this.visitorThreshold, id).visitor;
+      if (visitor === undefined) {
+        visitor = (
+          this.#sql.get("INSERT INTO visitors (created_ms) VALUES (?) RETURNING id").get(t) as { id: number }
+        ).id;
+        created = true;
+      }
+      this.#sql.get("UPDATE tracks SET visitor_id = ? WHERE id = ?").run(visitor, id);
+      if (recordCreated) this.#retain();
+      return { visitor, created, ...visitCounts(this.#sql, visitor, id, t, p.dayStartMs) };
+    });
+  }
+
+  /**
    * Names a visitor: its tracks carry the identity from now (`identity.similarity` as given, default 1) and
    * the visitor takes no more tracks. Enroll its faces (visitorFaces) in the gallery first. Returns the
    * number of tracks named; 0 when there is no such visitor.
@@ -623,6 +786,117 @@ export class FaceMemory {
     };
   }
 
+  /** One remembered track by its row ID (as search and list give it), or undefined. */
+  track(id: number): ListedTrack | undefined {
+    return this.#read("read", () => {
+      const r = this.#sql
+        .get(
+          `SELECT ${TRACK_COLUMNS}, (SELECT COUNT(*) FROM track_embeddings e WHERE e.track = t.id) AS embeddings
+           FROM ${TRACK_FROM} WHERE t.id = ?`,
+        )
+        .get(id) as (TrackRow & { embeddings: number }) | undefined;
+      return r ? { ...trackFromRow(r), embeddings: r.embeddings } : undefined;
+    });
+  }
+
+  /**
+   * The row ID of a track found by where it was seen: the latest record of that source's track ID (a
+   * camera's, a file's absolute path, a clip's key), or of the track that raised an alert; undefined when
+   * none.
+   */
+  findTrack(
+    ref: { alertId: string } | { source: { kind: TrackSource["kind"]; name: string }; trackId: number },
+  ): number | undefined {
+    return this.#read("read", () => {
+      const row = (
+        "alertId" in ref
+          ? this.#sql
+              .get("SELECT id FROM tracks WHERE alert_id = ? ORDER BY id DESC LIMIT 1")
+              .get(ref.alertId)
+          : this.#sql
+              .get(
+                "SELECT id FROM tracks WHERE source_kind = ? AND source = ? AND track_id = ? ORDER BY id DESC LIMIT 1",
+              )
+              .get(ref.source.kind, ref.source.name, ref.trackId)
+      ) as { id: number } | undefined;
+      return row?.id;
+    });
+  }
+
+  /**
+   * Records a correction of a track whose gallery part is done (see corrections.ts and pipeline's
+   * track-correction.ts) and applies it to the track's record. `not`: an ended track then joins its
+   * visitor as any unknown track. Throws CorrectionError NOT_FOUND (no such track), CONFLICT (the track's
+   * name is no longer `expectedName`).
+   */
+  recordCorrection(c: Omit<NewCorrection, "nowMs">): Correction {
+    return correctionErrors(() =>
+      this.#write("record a correction in", () => {
+        const { correction, open } = insertCorrection(
+          this.#sql,
+          { ...c, nowMs: this.#now() },
+          this.#hasVisitors,
+        );
+        if (c.kind === "not" && !open && this.#hasVisitors) {
+          const embeddings = this.embeddingsOf(c.track).map((e) => e.vector);
+          if (embeddings.length > 0)
+            assignVisitor(this.#sql, this.dimension, c.track, embeddings, this.visitorThreshold, this.#now());
+        }
+        return correction;
+      }),
+    );
+  }
+
+  /** One correction, or undefined. */
+  correction(id: number): Correction | undefined {
+    if (!this.#hasCorrections) return undefined;
+    return this.#read("read", () => readCorrection(this.#sql, id));
+  }
+
+  /** Corrections, the latest first (of one track when given; undone ones too unless includeUndone is false). */
+  corrections(options: { track?: number; includeUndone?: boolean; limit?: number } = {}): Correction[] {
+    if (!this.#hasCorrections) return [];
+    return this.#read("read", () => listCorrections(this.#sql, options));
+  }
+
+  /** The correction in force of a track (the latest not undone), or undefined. */
+  correctionOf(track: number): Correction | undefined {
+    if (!this.#hasCorrections) return undefined;
+    return this.#read("read", () => correctionInForce(this.#sql, track));
+  }
+
+  /**
+   * Checks that a correction can be undone (CorrectionError NOT_FOUND, FAILED_PRECONDITION: undone
+   * already, or a later correction of its track is in force) and returns it. The caller then removes its
+   * gallery items and calls undoCorrection.
+   */
+  undoableCorrection(id: number): Correction {
+    if (!this.#hasCorrections) throw new CorrectionError("NOT_FOUND", `no correction #${id}`);
+    return correctionErrors(() => this.#read("read", () => undoableCorrection(this.#sql, id)));
+  }
+
+  /**
+   * Undoes a correction in the memory: marks it undone and gives its track, when still remembered, the
+   * decision (and visitor) it had before. Returns the correction as it now is and whether a track was
+   * restored.
+   */
+  undoCorrection(id: number): { correction: Correction; trackRestored: boolean } {
+    return correctionErrors(() =>
+      this.#write("undo a correction in", () => {
+        const c = undoableCorrection(this.#sql, id);
+        const trackRestored = markUndone(this.#sql, c, this.#now(), this.#hasVisitors);
+        if (this.#hasVisitors) {
+          this.#sql
+            .get(
+              "DELETE FROM visitors WHERE NOT EXISTS (SELECT 1 FROM tracks t WHERE t.visitor_id = visitors.id)",
+            )
+            .run();
+        }
+        return { correction: readCorrection(this.#sql, id) as Correction, trackRestored };
+      }),
+    );
+  }
+
   /**
    * Forgets a person: deletes every track named after them (by name, or by identity ID when given: a
    * renamed person's older tracks too), with their embeddings and thumbnails, and the mentions of them as
@@ -641,6 +915,7 @@ export class FaceMemory {
            WHERE closest_name = ? OR (? IS NOT NULL AND closest_id = ?)`,
         )
         .run(who.name, id, id);
+      if (this.#hasCorrections) forgetCorrectionsOf(this.#sql, { name: who.name, id });
       return Number(changes);
     });
   }
@@ -860,6 +1135,16 @@ export class FaceMemory {
         .all(track) as { vector: Uint8Array }[];
       for (const e of embeddings) index.addEmbedding(track, vectorFromBytes(e.vector, this.dimension));
     }
+  }
+}
+
+/** Runs `fn`, passing a CorrectionError through as it is (not as the MemoryError that wraps it). */
+function correctionErrors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof MemoryError && error.cause instanceof CorrectionError) throw error.cause;
+    throw error;
   }
 }
 

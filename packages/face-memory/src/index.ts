@@ -5,10 +5,17 @@
  */
 
 export {
+  type Correction,
+  CorrectionError,
+  type CorrectionKind,
+  type TrackDecision,
+} from "./corrections.ts";
+export {
   FaceMemory,
   type FaceMemoryOptions,
   type ListedTrack,
   MEMORY_DEFAULTS,
+  type PersonTimeline,
   type VisitorFace,
   type VisitorSummary,
 } from "./face-memory.ts";
@@ -26,4 +33,5 @@ export type {
   TrackToRemember,
 } from "./types.ts";
 export { VectorMatrix } from "./vector-matrix.ts";
+export { countVisits, VISIT_GAP_MS, type VisitorSighting } from "./visitor-sightings.ts";
 export { chooseVisitor, DEFAULT_VISITOR_THRESHOLD, GUARD_MARGIN } from "./visitors.ts";

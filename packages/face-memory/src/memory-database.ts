@@ -13,6 +13,9 @@
  *   visitors(id, created_ms, identity_id, identity_name, named_ms)   unknown tracks grouped into people;
  *                             tracks.visitor_id names a track's visitor (added to older files when opened
  *                             for writing; see visitors.ts)
+ *   corrections(id, track, kind, decision before, identity after, gallery items added, times)
+ *                             corrections of tracks (corrections.ts; added to older files when opened for
+ *                             writing)
  *   changes(version, track)   filled by triggers: the track of every row of tracks or track_embeddings
  *                             inserted, updated or deleted, in commit order
  * A process that has read the memory up to some `changes.version` catches up by reading again only the
@@ -21,6 +24,7 @@
 
 import type { DatabaseSync } from "node:sqlite";
 import { openWalDatabase, sqliteFailureKind } from "@facetracker/infra";
+import { ensureCorrectionsSchema } from "./corrections.ts";
 
 export { inTransaction, StatementCache } from "@facetracker/infra";
 
@@ -192,6 +196,7 @@ export function createSchema(db: DatabaseSync, dimension: number): void {
   insert.run("dimension", String(dimension));
   insert.run("changes_pruned_through", "0");
   ensureVisitorSchema(db);
+  ensureCorrectionsSchema(db);
 }
 
 const VISITOR_SCHEMA = `

@@ -93,4 +93,6 @@ export interface LiveTrackUpdate {
   thumbnail?: { jpeg: Uint8Array; quality: number };
   /** An embedding of the track's face, offered to the kept ones. */
   embedding?: CandidateEmbedding;
+  /** More of them (an ended track's representative embeddings, with their face quality), offered too. */
+  embeddings?: CandidateEmbedding[];
 }

@@ -216,6 +216,85 @@ describe("visitors", () => {
     memory.close();
   });
 
+  it("an alert puts a live track in its visitor and counts its visits: the track's end keeps it", async () => {
+    const memory = FaceMemory.open(await tempDir(), { dimension: D });
+    const day = Date.parse("2026-11-24T00:00:00Z");
+    const HOUR = 3_600_000;
+    const face = vec([0, 1]);
+    // An earlier visit (yesterday) and one this morning of the same unknown person, on other cameras.
+    memory.rememberSource({ kind: "camera", name: "gate", camera: "gate" }, [
+      track(1, [face], { firstMs: day - 5 * HOUR, lastMs: day - 5 * HOUR + 9000 }),
+    ]);
+    memory.rememberSource({ kind: "camera", name: "hall", camera: "hall" }, [
+      track(4, [vec([0, 0.95], [1, 0.2])], { firstMs: day + 8 * HOUR, lastMs: day + 8 * HOUR + 5000 }),
+    ]);
+    assert.deepEqual(ids(memory), [1, 1]);
+    // A new track at the door: nothing recorded of it yet, its face is visitor #1's.
+    const at = day + 10 * HOUR;
+    assert.equal(memory.liveVisitor("door", 7, [face]), 1);
+    const seen = memory.joinLiveVisitor({
+      camera: "door",
+      trackId: 7,
+      timeMs: at,
+      embeddings: [face],
+      dayStartMs: day,
+    });
+    assert.deepEqual(seen, { visitor: 1, created: false, visits: 3, visitsToday: 2 });
+    // Delivered again: the same answer; the track's events and end keep the visitor.
+    assert.deepEqual(
+      memory.joinLiveVisitor({ camera: "door", trackId: 7, timeMs: at, embeddings: [face], dayStartMs: day }),
+      seen,
+    );
+    memory.observeLiveTrack({ camera: "door", trackId: 7, timeMs: at, starts: true, sighting: "seen" });
+    memory.observeLiveTrack({ camera: "door", trackId: 7, timeMs: at + 4000, sighting: "ended" });
+    assert.equal(memory.visitorOfTrack(memory.list().at(-1)?.id as number), 1);
+    // Ten minutes later, a broken-up track of the same visit: still the second visit today.
+    assert.equal(
+      memory.joinLiveVisitor({
+        camera: "door",
+        trackId: 8,
+        timeMs: at + 600_000,
+        embeddings: [face],
+        dayStartMs: day,
+      }).visitsToday,
+      2,
+    );
+    // Another face: a new visitor, its first visit; a track seen again as an alert's person joins that one.
+    const stranger = vec([5, 1]);
+    assert.equal(memory.liveVisitor("door", 9, [stranger]), undefined);
+    assert.deepEqual(
+      memory.joinLiveVisitor({
+        camera: "door",
+        trackId: 9,
+        timeMs: at,
+        embeddings: [stranger],
+        dayStartMs: day,
+      }),
+      { visitor: 2, created: true, visits: 1, visitsToday: 1 },
+    );
+    assert.equal(
+      memory.joinLiveVisitor({
+        camera: "hall",
+        trackId: 10,
+        timeMs: at,
+        embeddings: [],
+        visitor: 2,
+        dayStartMs: day,
+      }).visitor,
+      2,
+    );
+    // Named later after all (the gallery recognised the face): no longer one of the visitor's visits.
+    memory.observeLiveTrack({
+      camera: "hall",
+      trackId: 10,
+      timeMs: at + 1000,
+      sighting: "seen",
+      decision: { identity: { id: "i", name: "eve", similarity: 0.7 }, closest: null, undetermined: false },
+    });
+    assert.equal(memory.visitor(2)?.visits, 1);
+    memory.close();
+  });
+
   it("a memory written before visitors: none read-only, added when opened for writing", async () => {
     const dir = await tempDir();
     const memory = FaceMemory.open(dir, { dimension: D });

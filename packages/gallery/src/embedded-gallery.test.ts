@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import { seededRandom } from "@facetracker/infra";
-import { fakeJpeg, randomUnitVector, runGalleryContract } from "@facetracker/testing/gallery";
+import {
+  fakeJpeg,
+  randomUnitVector,
+  runGalleryContract,
+  vectorWithSimilarity,
+} from "@facetracker/testing/gallery";
 import { EmbeddedGallery } from "./embedded-gallery.ts";
 import { GalleryError, type GalleryErrorCode } from "./types.ts";
 
@@ -179,6 +184,75 @@ describe("EmbeddedGallery storage", () => {
       assert.ok(reader.reloads >= 2 && a.reloads >= 2);
     } finally {
       await Promise.all([a.close(), b.close(), reader.close()]);
+    }
+  });
+
+  it("negative examples added or deleted by one connection apply to the others' searches (and a follower's)", async () => {
+    const dir = join(await tempDir(), "g");
+    const random = seededRandom(12);
+    const writer = await EmbeddedGallery.open(dir, { dimension: D });
+    const reader = await EmbeddedGallery.open(dir, { dimension: D, readOnly: true });
+    try {
+      const face = randomUnitVector(D, random);
+      await writer.enroll("Ada", [{ vector: face }]);
+      const other = vectorWithSimilarity(face, 0.5, random);
+      assert.equal((await reader.search(other, { k: 1 }))[0]?.name, "Ada");
+      const { negativeIds } = await writer.addNegatives("Ada", [
+        { vector: vectorWithSimilarity(other, 0.95, random) },
+      ]);
+      assert.deepEqual(
+        await reader.search(other, { k: 1 }),
+        [],
+        "the reader applies the new negative example",
+      );
+      assert.equal((await reader.get("Ada"))?.negativeCount, 1);
+      assert.equal((await reader.search(face, { k: 1 }))[0]?.name, "Ada");
+      await writer.deleteNegative(negativeIds[0] as string);
+      assert.equal((await reader.search(other, { k: 1 }))[0]?.name, "Ada", "and its deletion");
+      assert.equal((await reader.get("Ada"))?.negativeCount, 0);
+    } finally {
+      await Promise.all([writer.close(), reader.close()]);
+    }
+  });
+
+  it("adds the negatives table to a gallery made before negative examples, when opened read-write", async () => {
+    const dir = join(await tempDir(), "g");
+    const random = seededRandom(13);
+    const first = await EmbeddedGallery.open(dir, { dimension: D });
+    const face = randomUnitVector(D, random);
+    await first.enroll("Ada", [{ vector: face }]);
+    await first.close();
+    // As an older version left it: no negatives table (nor its triggers).
+    const raw = new DatabaseSync(join(dir, "gallery.sqlite"));
+    raw.exec("DROP TABLE negatives");
+    raw.close();
+    const reader = await EmbeddedGallery.open(dir, { dimension: D, readOnly: true });
+    try {
+      assert.equal((await reader.get("Ada"))?.negativeCount, 0, "read-only: read as it is");
+      const g = await EmbeddedGallery.open(dir, { dimension: D });
+      try {
+        const tables = new DatabaseSync(join(dir, "gallery.sqlite"), { readOnly: true });
+        const names = tables.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'negative%'").all();
+        tables.close();
+        assert.deepEqual(names.map((r) => r.name).sort(), [
+          "negative_deleted",
+          "negative_inserted",
+          "negatives",
+          "negatives_by_identity",
+        ]);
+        const other = vectorWithSimilarity(face, 0.5, random);
+        await g.addNegatives("Ada", [{ vector: other }]);
+        assert.deepEqual(
+          await reader.search(other, { k: 1 }),
+          [],
+          "the older reader sees the new table's rows",
+        );
+        assert.equal((await reader.list())[0]?.negativeCount, 1);
+      } finally {
+        await g.close();
+      }
+    } finally {
+      await reader.close();
     }
   });
 

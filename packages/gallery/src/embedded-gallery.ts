@@ -30,7 +30,9 @@ import {
   DATABASE_FILE,
   DEFAULT_BUSY_TIMEOUT_MS,
   databaseError,
+  ensureNegativesSchema,
   type GalleryMeta,
+  hasNegativesTable,
   inTransaction,
   isUniqueViolation,
   KEPT_CHANGES,
@@ -38,11 +40,26 @@ import {
   readMeta,
   StatementCache,
 } from "./gallery-database.ts";
-import { type EmbeddingRow, GalleryState, type IdentityEntry, type IdentityRow } from "./gallery-state.ts";
+import {
+  type EmbeddingRow,
+  GalleryState,
+  type IdentityEntry,
+  type IdentityRow,
+  type NegativeRow,
+} from "./gallery-state.ts";
 import { ioError } from "./io-error.ts";
 import { hasLegacyGallery, LEGACY_JOURNAL_FILE, readLegacyGallery } from "./legacy-journal-reader.ts";
 import { type GalleryMigration, insertLegacyGallery, moveLegacyFilesAside } from "./legacy-migration.ts";
-import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, NewEmbedding, SearchHit } from "./types.ts";
+import type {
+  Attributes,
+  EmbeddingInfo,
+  Gallery,
+  IdentityInfo,
+  NegativeInfo,
+  NewEmbedding,
+  NewNegative,
+  SearchHit,
+} from "./types.ts";
 import { GalleryError } from "./types.ts";
 import {
   DEFAULT_DIMENSION,
@@ -52,8 +69,10 @@ import {
   validateDimension,
   validateEmbeddings,
   validateName,
+  validateNegatives,
   validateSearchOptions,
   validateVector,
+  vetoedIdentities,
 } from "./validation.ts";
 import { vectorFromBytes, vectorToBytes } from "./vector-bytes.ts";
 
@@ -100,6 +119,28 @@ const SELECT_EMBEDDING =
 /** Rows read per query when the whole gallery is loaded. */
 const PAGE_ROWS = 1000;
 
+const SELECT_NEGATIVE = "SELECT seq, id, identity_id, source, created_at, vector FROM negatives";
+
+interface NegativeDbRow {
+  seq: number;
+  id: string;
+  identity_id: string;
+  source: string | null;
+  created_at: string;
+  vector: Uint8Array;
+}
+
+function negativeRow(row: NegativeDbRow): NegativeRow {
+  const out: NegativeRow = {
+    seq: row.seq,
+    id: row.id,
+    identityId: row.identity_id,
+    createdAt: row.created_at,
+  };
+  if (row.source !== null) out.source = row.source;
+  return out;
+}
+
 interface EmbeddingDbRow {
   seq: number;
   id: string;
@@ -143,6 +184,8 @@ export class EmbeddedGallery implements Gallery {
   #changeVersion: number | undefined;
   #reloads = 0;
   #closed = false;
+  /** The database has the negatives table (false only for an older file opened read-only, until migrated). */
+  #negativesTable = false;
 
   private constructor(init: {
     directory: string;
@@ -227,6 +270,10 @@ export class EmbeddedGallery implements Gallery {
         );
       }
       checkMeta(meta, file, dimension);
+      // A gallery made before negative examples gets their table (once, by the first read-write open).
+      if (!guard("read", file, () => hasNegativesTable(db))) {
+        guard("migrate", file, () => inTransaction(db, "IMMEDIATE", () => ensureNegativesSchema(db)));
+      }
       // The old files go once their content is committed here (also after a crash right before).
       if (legacy && meta.migratedFrom !== undefined) {
         try {
@@ -436,6 +483,52 @@ export class EmbeddedGallery implements Gallery {
     return deleted;
   }
 
+  async addNegatives(
+    idOrName: string,
+    negatives: NewNegative[],
+  ): Promise<{ identity: IdentityInfo; negativeIds: string[] }> {
+    this.#checkWritable();
+    const valid = validateNegatives(negatives, this.dimension);
+    return this.#change("add negative examples to", () => {
+      const entry = this.#require(idOrName);
+      const now = new Date().toISOString();
+      const insert = this.#statements.get(
+        "INSERT INTO negatives (id, identity_id, source, created_at, vector) VALUES (?, ?, ?, ?, ?)",
+      );
+      const added = valid.map((n) => {
+        const id = randomUUID();
+        const { lastInsertRowid } = insert.run(id, entry.id, n.source ?? null, now, vectorToBytes(n.vector));
+        const row: NegativeRow = { seq: Number(lastInsertRowid), id, identityId: entry.id, createdAt: now };
+        if (n.source !== undefined) row.source = n.source;
+        return { row, vector: n.vector };
+      });
+      return () => {
+        for (const { row, vector } of added) this.#state.addNegative(row, vector);
+        return { identity: this.#state.info(entry), negativeIds: added.map((a) => a.row.id) };
+      };
+    });
+  }
+
+  async negatives(idOrName: string): Promise<NegativeInfo[]> {
+    this.#read();
+    return this.#state.negativeInfos(this.#require(idOrName));
+  }
+
+  async deleteNegative(negativeId: string): Promise<boolean> {
+    this.#checkWritable();
+    const deleted = this.#change("delete from", () => {
+      const row = this.#state.negative(negativeId);
+      if (!row) return () => false;
+      this.#statements.get("DELETE FROM negatives WHERE id = ?").run(row.id);
+      return () => {
+        this.#state.deleteNegative(row.id);
+        return true;
+      };
+    });
+    if (deleted) this.#checkpoint();
+    return deleted;
+  }
+
   async search(
     vector: Float32Array,
     options?: { k?: number; minSimilarity?: number; perIdentity?: boolean },
@@ -447,6 +540,7 @@ export class EmbeddedGallery implements Gallery {
     const hits = this.#state.index.search(query, k, {
       perGroup: perIdentity,
       ...(minSimilarity === undefined ? {} : { minScore: minSimilarity }),
+      excludeGroups: this.#vetoed(query),
     });
     return hits.map((hit) => {
       const identity = this.#state.identity(hit.group) as IdentityEntry;
@@ -457,6 +551,19 @@ export class EmbeddedGallery implements Gallery {
         embeddingId: hit.id,
         similarity: hit.score,
       };
+    });
+  }
+
+  /** The identities the negative-example rule takes out of this query's hits (see Gallery.search). */
+  #vetoed(query: Float32Array): Set<string> {
+    const negatives = this.#state.negativeIndex;
+    if (negatives.size === 0) return new Set();
+    const bestNegative = new Map(
+      negatives.search(query, negatives.size, { perGroup: true }).map((h) => [h.group, h.score]),
+    );
+    return vetoedIdentities(bestNegative, (identityId) => {
+      const entry = this.#state.identity(identityId);
+      return entry ? this.#state.index.bestScore(query, entry.embeddingIds) : undefined;
     });
   }
 
@@ -506,6 +613,12 @@ export class EmbeddedGallery implements Gallery {
   #sync(): boolean {
     const version = this.#currentDataVersion();
     if (version === this.#dataVersion) return false;
+    // Another process may have added the negatives table to an older file since: read everything then.
+    const tableAdded = !this.#negativesTable && hasNegativesTable(this.#db);
+    if (tableAdded) {
+      this.#negativesTable = true;
+      this.#changeVersion = undefined;
+    }
     const first = this.#changeVersion === undefined;
     const changed = first ? this.#loadAll() : this.#loadChanges(this.#changeVersion as number);
     this.#dataVersion = version;
@@ -543,8 +656,21 @@ export class EmbeddedGallery implements Gallery {
       if (rows.length < PAGE_ROWS) break;
       from = (rows[rows.length - 1] as EmbeddingDbRow).seq + 1;
     }
+    const negatives: NegativeRow[] = [];
+    const negativeVectors = new Map<string, Float32Array>();
+    this.#negativesTable = hasNegativesTable(this.#db);
+    if (this.#negativesTable) {
+      for (const row of this.#statements
+        .get(`${SELECT_NEGATIVE} ORDER BY seq`)
+        .all() as unknown as NegativeDbRow[]) {
+        negatives.push(negativeRow(row));
+        if (!this.#state.negativeIndex.has(row.id))
+          negativeVectors.set(row.id, this.#vector(row.id, row.vector));
+      }
+    }
     try {
       this.#state.replace(identities, embeddings, vectors);
+      this.#state.replaceNegatives(negatives, negativeVectors);
     } catch (error) {
       throw this.#corrupt((error as Error).message);
     }
@@ -583,25 +709,45 @@ export class EmbeddedGallery implements Gallery {
       else gone.push(id);
     }
     const added: { row: EmbeddingRow; vector: Float32Array }[] = [];
+    const addedNegatives: { row: NegativeRow; vector: Float32Array }[] = [];
     const deleted: string[] = [];
     const embeddingById = this.#statements.get(`${SELECT_EMBEDDING} WHERE id = ?`);
+    // embedding_id names an embedding or a negative example (see gallery-database.ts).
+    const negativeById = this.#negativesTable
+      ? this.#statements.get(`${SELECT_NEGATIVE} WHERE id = ?`)
+      : undefined;
     for (const id of embeddingIds) {
       const row = embeddingById.get(id) as EmbeddingDbRow | undefined;
-      if (!row) deleted.push(id);
-      else if (!this.#state.embedding(id))
-        added.push({ row: embeddingRow(row), vector: this.#vector(id, row.vector) });
+      if (row) {
+        if (!this.#state.embedding(id))
+          added.push({ row: embeddingRow(row), vector: this.#vector(id, row.vector) });
+        continue;
+      }
+      const negative = negativeById?.get(id) as NegativeDbRow | undefined;
+      if (!negative) deleted.push(id);
+      else if (!this.#state.negative(id))
+        addedNegatives.push({ row: negativeRow(negative), vector: this.#vector(id, negative.vector) });
     }
     added.sort((a, b) => a.row.seq - b.row.seq);
+    addedNegatives.sort((a, b) => a.row.seq - b.row.seq);
     const identityIdsAfter = new Set([...this.#state.identities()].map((i) => i.id));
     for (const row of present) identityIdsAfter.add(row.id);
     for (const id of gone) identityIdsAfter.delete(id);
     // An embedding of an identity neither known nor read here cannot happen (every insert is logged),
     // unless the database was changed by hand: read everything then.
-    if (!added.every((a) => identityIdsAfter.has(a.row.identityId))) return this.#loadAll();
+    if (
+      !added.every((a) => identityIdsAfter.has(a.row.identityId)) ||
+      !addedNegatives.every((a) => identityIdsAfter.has(a.row.identityId))
+    )
+      return this.#loadAll();
     for (const row of present) this.#state.putIdentity(row);
     for (const id of gone) this.#state.deleteIdentity(id);
-    for (const id of deleted) this.#state.deleteEmbedding(id);
+    for (const id of deleted) {
+      this.#state.deleteEmbedding(id);
+      this.#state.deleteNegative(id);
+    }
     for (const { row, vector } of added) this.#state.addEmbedding(row, vector);
+    for (const { row, vector } of addedNegatives) this.#state.addNegative(row, vector);
     this.#changeVersion = (changes[changes.length - 1] as { version: number }).version;
     return true;
   }

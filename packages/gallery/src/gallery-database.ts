@@ -9,8 +9,13 @@
  *   identities(id, name UNIQUE, attributes JSON, created_at)
  *   embeddings(seq, id UNIQUE, identity_id → identities ON DELETE CASCADE, source, created_at,
  *              vector BLOB (little-endian float32), thumbnail BLOB (JPEG) or NULL)   never updated
+ *   negatives(seq, id UNIQUE, identity_id → identities ON DELETE CASCADE, source, created_at, vector)
+ *                               negative examples (faces that are not this identity, from corrections);
+ *                               never updated. Added to an older file when it is opened read-write
+ *                               (ensureNegativesSchema); a file without it has no negative example.
  *   changes(version, identity_id, embedding_id)   filled by triggers: the id of every identity inserted,
- *                               updated or deleted and of every embedding inserted or deleted, in commit order
+ *                               updated or deleted and of every embedding or negative example inserted or
+ *                               deleted (both in embedding_id: the ids are UUIDs), in commit order
  * `seq` (AUTOINCREMENT: never reused) is the enrollment order. A process that has read the gallery up to
  * some `changes.version` catches up by reading again only the rows named after it (embedded-gallery.ts).
  */
@@ -64,6 +69,34 @@ CREATE TRIGGER IF NOT EXISTS embedding_inserted AFTER INSERT ON embeddings
 CREATE TRIGGER IF NOT EXISTS embedding_deleted AFTER DELETE ON embeddings
   BEGIN INSERT INTO changes (embedding_id) VALUES (OLD.id); END;
 `;
+
+const NEGATIVES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS negatives (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  identity_id TEXT NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+  source TEXT,
+  created_at TEXT NOT NULL,
+  vector BLOB NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS negatives_by_identity ON negatives(identity_id);
+CREATE TRIGGER IF NOT EXISTS negative_inserted AFTER INSERT ON negatives
+  BEGIN INSERT INTO changes (embedding_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS negative_deleted AFTER DELETE ON negatives
+  BEGIN INSERT INTO changes (embedding_id) VALUES (OLD.id); END;
+`;
+
+/** Whether the database has the negatives table (a gallery created before negative examples has not). */
+export function hasNegativesTable(db: DatabaseSync): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'negatives'").get() !== undefined
+  );
+}
+
+/** Adds the negatives table and its triggers where missing (in a write transaction). */
+export function ensureNegativesSchema(db: DatabaseSync): void {
+  if (!hasNegativesTable(db)) db.exec(NEGATIVES_SCHEMA);
+}
 
 /** Rows of `changes` kept; a process further behind than that reads the whole gallery again. */
 export const KEPT_CHANGES = 10_000;
@@ -171,6 +204,7 @@ export function checkMeta(meta: GalleryMeta, file: string, dimension: number): v
 /** Creates the tables and the meta rows (call in a transaction, on a database with no table yet). */
 export function createSchema(db: DatabaseSync, dimension: number): GalleryMeta {
   db.exec(SCHEMA);
+  db.exec(NEGATIVES_SCHEMA);
   const insert = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
   insert.run("format", String(GALLERY_FORMAT));
   insert.run("dimension", String(dimension));

@@ -6,7 +6,16 @@
  */
 
 import { EmbeddedGallery } from "./embedded-gallery.ts";
-import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, NewEmbedding, SearchHit } from "./types.ts";
+import type {
+  Attributes,
+  EmbeddingInfo,
+  Gallery,
+  IdentityInfo,
+  NegativeInfo,
+  NewEmbedding,
+  NewNegative,
+  SearchHit,
+} from "./types.ts";
 
 export class GalleryFollower implements Gallery {
   readonly dimension: number;
@@ -46,6 +55,9 @@ export class GalleryFollower implements Gallery {
   thumbnail(embeddingId: string): Promise<Uint8Array | undefined> {
     return this.#gallery.thumbnail(embeddingId);
   }
+  negatives(idOrName: string): Promise<NegativeInfo[]> {
+    return this.#gallery.negatives(idOrName);
+  }
   search(
     vector: Float32Array,
     options?: { k?: number; minSimilarity?: number; perIdentity?: boolean },
@@ -75,6 +87,15 @@ export class GalleryFollower implements Gallery {
   }
   deleteEmbedding(embeddingId: string): Promise<boolean> {
     return this.#gallery.deleteEmbedding(embeddingId);
+  }
+  addNegatives(
+    idOrName: string,
+    negatives: NewNegative[],
+  ): Promise<{ identity: IdentityInfo; negativeIds: string[] }> {
+    return this.#gallery.addNegatives(idOrName, negatives);
+  }
+  deleteNegative(negativeId: string): Promise<boolean> {
+    return this.#gallery.deleteNegative(negativeId);
   }
 
   close(): Promise<void> {

@@ -5,7 +5,7 @@
  * the rows (replace), which reuses the vectors already indexed and asks only for the others.
  */
 
-import type { Attributes, EmbeddingInfo, IdentityInfo } from "./types.ts";
+import type { Attributes, EmbeddingInfo, IdentityInfo, NegativeInfo } from "./types.ts";
 import { VectorIndex } from "./vector-index.ts";
 
 export interface IdentityRow {
@@ -25,19 +25,90 @@ export interface EmbeddingRow {
   createdAt: string;
 }
 
+/** A negative example (a face that is not the identity): the database's `negatives` row, vector aside. */
+export interface NegativeRow {
+  seq: number;
+  id: string;
+  identityId: string;
+  source?: string;
+  createdAt: string;
+}
+
 export interface IdentityEntry extends IdentityRow {
   /** In enrollment order. */
   embeddingIds: Set<string>;
+  /** Negative examples, in the order added. */
+  negativeIds: Set<string>;
 }
 
 export class GalleryState {
   readonly index: VectorIndex;
+  /** The negative examples (group: the identity), never search hits themselves. */
+  readonly negativeIndex: VectorIndex;
   #identities = new Map<string, IdentityEntry>();
   #byName = new Map<string, string>();
   #embeddings = new Map<string, EmbeddingRow>();
+  #negatives = new Map<string, NegativeRow>();
 
   constructor(dimension: number) {
     this.index = new VectorIndex(dimension);
+    this.negativeIndex = new VectorIndex(dimension, 8);
+  }
+
+  negative(id: unknown): NegativeRow | undefined {
+    return typeof id === "string" ? this.#negatives.get(id) : undefined;
+  }
+
+  negativeInfos(entry: IdentityEntry): NegativeInfo[] {
+    return [...entry.negativeIds].map((id) => {
+      const row = this.#negatives.get(id) as NegativeRow;
+      const info: NegativeInfo = { id: row.id, identityId: row.identityId, createdAt: row.createdAt };
+      if (row.source !== undefined) info.source = row.source;
+      return info;
+    });
+  }
+
+  /** Adds a negative example of a known identity (the newest). */
+  addNegative(row: NegativeRow, vector: Float32Array): void {
+    const entry = this.#identities.get(row.identityId);
+    if (!entry) throw new Error(`negative ${row.id} belongs to unknown identity ${row.identityId}`);
+    this.negativeIndex.add(row.id, row.identityId, vector);
+    this.#negatives.set(row.id, row);
+    entry.negativeIds.add(row.id);
+  }
+
+  deleteNegative(id: string): void {
+    const row = this.#negatives.get(id);
+    if (!row) return;
+    this.negativeIndex.remove(id);
+    this.#negatives.delete(id);
+    this.#identities.get(row.identityId)?.negativeIds.delete(id);
+  }
+
+  /**
+   * Replaces every negative example (after replace(): their identities must be known). `vectors` must
+   * hold the vector of each one not indexed yet.
+   */
+  replaceNegatives(rows: NegativeRow[], vectors: Map<string, Float32Array>): void {
+    for (const row of rows) {
+      if (!this.#identities.has(row.identityId)) {
+        throw new Error(`negative ${row.id} belongs to unknown identity ${row.identityId}`);
+      }
+      if (!this.negativeIndex.has(row.id) && !vectors.has(row.id)) {
+        throw new Error(`the vector of negative ${row.id} is missing`);
+      }
+    }
+    const kept = new Set(rows.map((r) => r.id));
+    for (const id of [...this.negativeIndex.ids()]) if (!kept.has(id)) this.negativeIndex.remove(id);
+    for (const entry of this.#identities.values()) entry.negativeIds.clear();
+    this.#negatives = new Map();
+    for (const row of rows) {
+      if (!this.negativeIndex.has(row.id)) {
+        this.negativeIndex.add(row.id, row.identityId, vectors.get(row.id) as Float32Array);
+      }
+      this.#negatives.set(row.id, row);
+      (this.#identities.get(row.identityId) as IdentityEntry).negativeIds.add(row.id);
+    }
   }
 
   get embeddingCount(): number {
@@ -73,6 +144,7 @@ export class GalleryState {
       name: entry.name,
       attributes: { ...entry.attributes },
       embeddingCount: entry.embeddingIds.size,
+      negativeCount: entry.negativeIds.size,
       createdAt: entry.createdAt,
     };
   }
@@ -95,7 +167,7 @@ export class GalleryState {
   putIdentity(row: IdentityRow): IdentityEntry {
     let entry = this.#identities.get(row.id);
     if (!entry) {
-      entry = { ...row, attributes: { ...row.attributes }, embeddingIds: new Set() };
+      entry = { ...row, attributes: { ...row.attributes }, embeddingIds: new Set(), negativeIds: new Set() };
       this.#identities.set(entry.id, entry);
     } else {
       // The old name may already be another identity's (changes of other processes arrive in any order).
@@ -123,6 +195,10 @@ export class GalleryState {
       this.index.remove(embeddingId);
       this.#embeddings.delete(embeddingId);
     }
+    for (const negativeId of entry.negativeIds) {
+      this.negativeIndex.remove(negativeId);
+      this.#negatives.delete(negativeId);
+    }
     this.#identities.delete(id);
     if (this.#byName.get(entry.name) === id) this.#byName.delete(entry.name);
   }
@@ -145,7 +221,7 @@ export class GalleryState {
     const nextByName = new Map<string, string>();
     for (const row of identities) {
       if (nextByName.has(row.name)) throw new Error(`name "${row.name}" is used twice`);
-      nextIdentities.set(row.id, { ...row, embeddingIds: new Set() });
+      nextIdentities.set(row.id, { ...row, embeddingIds: new Set(), negativeIds: new Set() });
       nextByName.set(row.name, row.id);
     }
     const nextEmbeddings = new Map<string, EmbeddingRow>();

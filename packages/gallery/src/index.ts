@@ -20,7 +20,9 @@ export type {
   Gallery,
   GalleryErrorCode,
   IdentityInfo,
+  NegativeInfo,
   NewEmbedding,
+  NewNegative,
   SearchHit,
 } from "./types.ts";
 export { GalleryError } from "./types.ts";

@@ -89,10 +89,18 @@ async function oldGallery() {
           name: "Alicia",
           attributes: { team: "ops", site: "paris" },
           embeddingCount: 3,
+          negativeCount: 0,
           createdAt: at(0),
         },
-        { id: bob.id, name: "Bob", attributes: {}, embeddingCount: 2, createdAt: at(1) },
-        { id: dora.id, name: "Dora", attributes: { x: "y" }, embeddingCount: 0, createdAt: at(3) },
+        { id: bob.id, name: "Bob", attributes: {}, embeddingCount: 2, negativeCount: 0, createdAt: at(1) },
+        {
+          id: dora.id,
+          name: "Dora",
+          attributes: { x: "y" },
+          embeddingCount: 0,
+          negativeCount: 0,
+          createdAt: at(3),
+        },
       ],
       embeddings: {
         Alicia: [

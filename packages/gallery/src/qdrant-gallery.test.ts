@@ -118,7 +118,7 @@ describe("QdrantGallery", () => {
         .collectionNames()
         .filter((n) => n.startsWith(collection))
         .sort(),
-      [collection, `${collection}_identities`],
+      [collection, `${collection}_identities`, `${collection}_negatives`],
     );
     const random = seededRandom(1);
     await first.enroll("A", [{ vector: randomUnitVector(16, random) }]);

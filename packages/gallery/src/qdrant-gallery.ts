@@ -7,6 +7,10 @@
  *                            thumbnail? (base64 JPEG) }; keyword index on identityId.
  *   <collection>_identities  one point per identity: id = identity UUID, dummy 1-d vector [1],
  *                            payload { name, attributes, createdAt }; keyword index on name.
+ *   <collection>_negatives   one point per negative example (a face that is not the identity, from a
+ *                            correction): id = negative UUID, vector, payload { identityId, source?,
+ *                            createdAt, order }; keyword index on identityId. Kept apart from the
+ *                            embeddings, so that no plain search hits them; search applies them (see search).
  *
  * The identity point is the authority for an identity's name and attributes (search results are resolved
  * through it). The copies of name/attributes in the embedding payloads are kept in sync on rename and
@@ -20,7 +24,16 @@
 
 import { randomUUID } from "node:crypto";
 import { QdrantClient } from "@qdrant/js-client-rest";
-import type { Attributes, EmbeddingInfo, Gallery, IdentityInfo, NewEmbedding, SearchHit } from "./types.ts";
+import type {
+  Attributes,
+  EmbeddingInfo,
+  Gallery,
+  IdentityInfo,
+  NegativeInfo,
+  NewEmbedding,
+  NewNegative,
+  SearchHit,
+} from "./types.ts";
 import { GalleryError } from "./types.ts";
 import {
   DEFAULT_DIMENSION,
@@ -31,8 +44,10 @@ import {
   validateDimension,
   validateEmbeddings,
   validateName,
+  validateNegatives,
   validateSearchOptions,
   validateVector,
+  vetoedIdentities,
 } from "./validation.ts";
 
 export interface QdrantGalleryOptions {
@@ -61,7 +76,8 @@ interface IdentityRecord extends IdentityPayload {
   id: string;
 }
 
-type Filter = { must: { key: string; match: { value: string } }[] };
+type Condition = { key: string; match: { value: string } | { any: string[] } };
+type Filter = { must?: Condition[]; must_not?: Condition[] };
 
 function byField(key: string, value: string): Filter {
   return { must: [{ key, match: { value } }] };
@@ -121,6 +137,8 @@ export class QdrantGallery implements Gallery {
   readonly collection: string;
   /** Identities collection. */
   readonly identitiesCollection: string;
+  /** Negative examples collection. */
+  readonly negativesCollection: string;
   readonly #client: QdrantClient;
   #queue: Promise<unknown> = Promise.resolve();
   /** Last `order` given to an embedding: strictly increasing within this process. */
@@ -133,6 +151,7 @@ export class QdrantGallery implements Gallery {
     this.url = url;
     this.collection = collection;
     this.identitiesCollection = `${collection}_identities`;
+    this.negativesCollection = `${collection}_negatives`;
     this.dimension = dimension;
   }
 
@@ -169,6 +188,8 @@ export class QdrantGallery implements Gallery {
     const gallery = new QdrantGallery(client, url, collection, dimension);
     await gallery.#ensureCollection(gallery.collection, dimension, "Cosine", "identityId");
     await gallery.#ensureCollection(gallery.identitiesCollection, 1, "Dot", "name");
+    // Created by the first open of this version (a collection made before negative examples has none).
+    await gallery.#ensureCollection(gallery.negativesCollection, dimension, "Cosine", "identityId");
     return gallery;
   }
 
@@ -239,14 +260,22 @@ export class QdrantGallery implements Gallery {
     this.#checkOpen();
     const identities = await this.#allIdentities();
     const counts = new Map<string, number>();
+    const negativeCounts = new Map<string, number>();
     if (identities.length > 0) {
-      const facet = await this.#call("count embeddings", () =>
-        this.#client.facet(this.collection, { key: "identityId", limit: identities.length, exact: true }),
-      );
-      for (const hit of facet.hits) counts.set(String(hit.value), hit.count);
+      for (const [collection, into] of [
+        [this.collection, counts],
+        [this.negativesCollection, negativeCounts],
+      ] as const) {
+        const facet = await this.#call("count embeddings", () =>
+          this.#client.facet(collection, { key: "identityId", limit: identities.length, exact: true }),
+        );
+        for (const hit of facet.hits) into.set(String(hit.value), hit.count);
+      }
     }
     return identities
-      .map((identity) => this.#toInfo(identity, counts.get(identity.id) ?? 0))
+      .map((identity) =>
+        this.#toInfo(identity, counts.get(identity.id) ?? 0, negativeCounts.get(identity.id) ?? 0),
+      )
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -340,6 +369,12 @@ export class QdrantGallery implements Gallery {
     return this.#exclusive(async () => {
       const identity = await this.#find(idOrName);
       if (!identity) return false;
+      await this.#call("delete negative examples", () =>
+        this.#client.delete(this.negativesCollection, {
+          wait: true,
+          filter: byField("identityId", identity.id),
+        }),
+      );
       await this.#call("delete embeddings", () =>
         this.#client.delete(this.collection, { wait: true, filter: byField("identityId", identity.id) }),
       );
@@ -369,6 +404,90 @@ export class QdrantGallery implements Gallery {
     });
   }
 
+  async addNegatives(
+    idOrName: string,
+    negatives: NewNegative[],
+  ): Promise<{ identity: IdentityInfo; negativeIds: string[] }> {
+    this.#checkOpen();
+    const valid = validateNegatives(negatives, this.dimension);
+    return this.#exclusive(async () => {
+      const identity = await this.#require(idOrName);
+      const now = new Date();
+      const points = valid.map((n) => {
+        this.#lastOrder = Math.max(now.getTime() * 1000, this.#lastOrder + 1);
+        const payload: Record<string, unknown> = {
+          identityId: identity.id,
+          createdAt: now.toISOString(),
+          order: this.#lastOrder,
+        };
+        if (n.source !== undefined) payload.source = n.source;
+        return { id: randomUUID(), vector: Array.from(n.vector), payload };
+      });
+      if (points.length > 0) {
+        await this.#call("store negative examples", () =>
+          this.#client.upsert(this.negativesCollection, { wait: true, points }),
+        );
+      }
+      return { identity: await this.#info(identity), negativeIds: points.map((p) => p.id) };
+    });
+  }
+
+  async negatives(idOrName: string): Promise<NegativeInfo[]> {
+    this.#checkOpen();
+    const identity = await this.#require(idOrName);
+    const rows: { info: NegativeInfo; order: number }[] = [];
+    let offset: string | number | undefined;
+    do {
+      const page = await this.#call("list negative examples", () =>
+        this.#client.scroll(this.negativesCollection, {
+          filter: byField("identityId", identity.id),
+          limit: PAGE,
+          with_payload: true,
+          with_vector: false,
+          ...(offset === undefined ? {} : { offset }),
+        }),
+      );
+      for (const point of page.points) {
+        const payload = point.payload ?? {};
+        const info: NegativeInfo = {
+          id: String(point.id),
+          identityId: identity.id,
+          createdAt: asString(payload.createdAt) ?? "",
+        };
+        const source = asString(payload.source);
+        if (source !== undefined) info.source = source;
+        rows.push({ info, order: typeof payload.order === "number" ? payload.order : 0 });
+      }
+      offset = nextOffset(page.next_page_offset);
+    } while (offset !== undefined);
+    rows.sort((a, b) => a.order - b.order || (a.info.id < b.info.id ? -1 : a.info.id > b.info.id ? 1 : 0));
+    return rows.map((r) => r.info);
+  }
+
+  async deleteNegative(negativeId: string): Promise<boolean> {
+    this.#checkOpen();
+    if (typeof negativeId !== "string" || !isUuid(negativeId)) return false;
+    return this.#exclusive(async () => {
+      const found = await this.#call("read a negative example", () =>
+        this.#client.retrieve(this.negativesCollection, {
+          ids: [negativeId],
+          with_payload: false,
+          with_vector: false,
+        }),
+      );
+      if (found.length === 0) return false;
+      await this.#call("delete a negative example", () =>
+        this.#client.delete(this.negativesCollection, { wait: true, points: [negativeId] }),
+      );
+      return true;
+    });
+  }
+
+  /**
+   * The search, with the negative-example rule (Gallery.search): the identities of the hits are checked
+   * against their negative examples (one grouped query); those taken out are excluded and the search is
+   * run again until no hit's identity is taken out (each round takes out at least one more).
+   */
   async search(
     vector: Float32Array,
     options?: { k?: number; minSimilarity?: number; perIdentity?: boolean },
@@ -377,22 +496,57 @@ export class QdrantGallery implements Gallery {
     const query = Array.from(validateVector(vector, this.dimension, "query vector"));
     const { k, minSimilarity, perIdentity } = validateSearchOptions(options);
     if (k === 0) return [];
-    const common = {
-      query,
-      limit: k,
-      with_payload: { include: ["identityId"] },
-      with_vector: false,
-      ...(minSimilarity === undefined ? {} : { score_threshold: minSimilarity }),
-    };
-    let scored: { id: string | number; score: number; payload?: Record<string, unknown> | null }[];
-    if (perIdentity) {
-      const result = await this.#call("search", () =>
-        this.#client.queryGroups(this.collection, { ...common, group_by: "identityId", group_size: 1 }),
+    type Scored = { id: string | number; score: number; payload?: Record<string, unknown> | null };
+    const vetoed = new Set<string>();
+    const checked = new Set<string>();
+    let scored: Scored[];
+    for (;;) {
+      const common = {
+        query,
+        limit: k,
+        with_payload: { include: ["identityId"] },
+        with_vector: false,
+        ...(minSimilarity === undefined ? {} : { score_threshold: minSimilarity }),
+        ...(vetoed.size === 0
+          ? {}
+          : { filter: { must_not: [{ key: "identityId", match: { any: [...vetoed] } }] } }),
+      };
+      if (perIdentity) {
+        const result = await this.#call("search", () =>
+          this.#client.queryGroups(this.collection, { ...common, group_by: "identityId", group_size: 1 }),
+        );
+        scored = result.groups.flatMap((group) => group.hits.slice(0, 1));
+      } else {
+        const result = await this.#call("search", () => this.#client.query(this.collection, common));
+        scored = result.points;
+      }
+      // Each identity's best embedding: its first hit (hits are best first within the k returned).
+      const bestPositive = new Map<string, number>();
+      for (const point of [...scored].sort((a, b) => b.score - a.score)) {
+        const id = asString(point.payload?.identityId);
+        if (id !== undefined && !checked.has(id) && !bestPositive.has(id)) bestPositive.set(id, point.score);
+      }
+      if (bestPositive.size === 0) break;
+      for (const id of bestPositive.keys()) checked.add(id);
+      const negatives = await this.#call("search negative examples", () =>
+        this.#client.queryGroups(this.negativesCollection, {
+          query,
+          limit: bestPositive.size,
+          group_by: "identityId",
+          group_size: 1,
+          filter: { must: [{ key: "identityId", match: { any: [...bestPositive.keys()] } }] },
+          with_payload: false,
+          with_vector: false,
+        }),
       );
-      scored = result.groups.flatMap((group) => group.hits.slice(0, 1));
-    } else {
-      const result = await this.#call("search", () => this.#client.query(this.collection, common));
-      scored = result.points;
+      const bestNegative = new Map<string, number>();
+      for (const group of negatives.groups) {
+        const hit = group.hits[0];
+        if (hit) bestNegative.set(String(group.id), hit.score);
+      }
+      const newlyVetoed = vetoedIdentities(bestNegative, (id) => bestPositive.get(id));
+      if (newlyVetoed.size === 0) break;
+      for (const id of newlyVetoed) vetoed.add(id);
     }
     const identityIds = [...new Set(scored.map((p) => asString(p.payload?.identityId)).filter((id) => id))];
     const identities = await this.#identitiesById(identityIds as string[]);
@@ -429,7 +583,7 @@ export class QdrantGallery implements Gallery {
   /** Deletes both collections (tests, tooling). The gallery is closed. */
   async drop(): Promise<void> {
     await this.close();
-    for (const name of [this.collection, this.identitiesCollection]) {
+    for (const name of [this.collection, this.identitiesCollection, this.negativesCollection]) {
       await this.#call("delete a collection", () => this.#client.deleteCollection(name));
     }
   }
@@ -584,15 +738,22 @@ export class QdrantGallery implements Gallery {
     const { count } = await this.#call("count embeddings", () =>
       this.#client.count(this.collection, { filter: byField("identityId", identity.id), exact: true }),
     );
-    return this.#toInfo(identity, count);
+    const negatives = await this.#call("count negative examples", () =>
+      this.#client.count(this.negativesCollection, {
+        filter: byField("identityId", identity.id),
+        exact: true,
+      }),
+    );
+    return this.#toInfo(identity, count, negatives.count);
   }
 
-  #toInfo(identity: IdentityRecord, embeddingCount: number): IdentityInfo {
+  #toInfo(identity: IdentityRecord, embeddingCount: number, negativeCount: number): IdentityInfo {
     return {
       id: identity.id,
       name: identity.name,
       attributes: { ...identity.attributes },
       embeddingCount,
+      negativeCount,
       createdAt: identity.createdAt,
     };
   }

@@ -19,6 +19,8 @@ export interface IdentityInfo {
   attributes: Attributes;
   /** Number of embeddings stored for this identity. */
   embeddingCount: number;
+  /** Number of negative examples stored for this identity (faces that are not this person; see search). */
+  negativeCount: number;
   /** ISO time of creation. */
   createdAt: string;
 }
@@ -32,6 +34,22 @@ export interface EmbeddingInfo {
   /** True when a face thumbnail (JPEG) is stored with this embedding. */
   hasThumbnail: boolean;
   createdAt: string;
+}
+
+/** A negative example of an identity: a face that is not this person (a corrected mistake). */
+export interface NegativeInfo {
+  /** Stable id (UUID) of the negative example. */
+  id: string;
+  identityId: string;
+  /** Where it came from, e.g. "correction #3" (optional, informative). */
+  source?: string;
+  createdAt: string;
+}
+
+/** A negative example to store: the face's embedding (gallery dimension, finite), where it came from. */
+export interface NewNegative {
+  vector: Float32Array;
+  source?: string;
 }
 
 export interface NewEmbedding {
@@ -79,14 +97,31 @@ export interface Gallery {
    * are kept. Throws GalleryError('NOT_FOUND').
    */
   setAttributes(idOrName: string, attributes: Attributes): Promise<IdentityInfo>;
-  /** Deletes an identity and all its embeddings; returns false when absent. */
+  /** Deletes an identity and all its embeddings and negative examples; returns false when absent. */
   deleteIdentity(idOrName: string): Promise<boolean>;
   /** Deletes one embedding; an identity left with none is kept (it can be enrolled again). Returns false when absent. */
   deleteEmbedding(embeddingId: string): Promise<boolean>;
   /**
+   * Adds negative examples to an identity: faces that are not this person. They are never search hits;
+   * they take the identity out of the hits of a query closer to them than to its embeddings (see search).
+   * Returns the identity and the new negative ids (in the order given). Throws GalleryError('NOT_FOUND')
+   * for an unknown identity, GalleryError('INVALID') (nothing stored) for an invalid vector.
+   */
+  addNegatives(
+    idOrName: string,
+    negatives: NewNegative[],
+  ): Promise<{ identity: IdentityInfo; negativeIds: string[] }>;
+  /** The identity's negative examples in the order added; GalleryError('NOT_FOUND') for an unknown identity. */
+  negatives(idOrName: string): Promise<NegativeInfo[]>;
+  /** Deletes one negative example; returns false when absent. */
+  deleteNegative(negativeId: string): Promise<boolean>;
+  /**
    * The top-k embeddings by cosine similarity (best first), at most one hit per identity unless
    * `perIdentity` is false. `minSimilarity` filters out weaker hits. Defaults: k = 5, perIdentity = true,
    * no minimum. The query must have the gallery's dimension; it need not be normalised.
+   *
+   * Negative examples: an identity whose best similarity to the query among its negative examples is
+   * higher than its best similarity among its embeddings gives no hit (the next identities fill the k).
    */
   search(
     vector: Float32Array,

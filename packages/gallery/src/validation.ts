@@ -130,6 +130,41 @@ export function validateEmbeddings(embeddings: unknown, dimension: number): Vali
   });
 }
 
+/** Checks negative examples (vector and optional source) and returns normalised copies. */
+export function validateNegatives(
+  negatives: unknown,
+  dimension: number,
+): { vector: Float32Array; source?: string }[] {
+  if (!Array.isArray(negatives)) throw new GalleryError("INVALID", "negatives must be an array");
+  return negatives.map((item: { vector?: unknown; source?: unknown }, i) => {
+    if (item === null || typeof item !== "object") {
+      throw new GalleryError("INVALID", `negatives[${i}] must be an object`);
+    }
+    const vector = validateVector(item.vector, dimension, `negatives[${i}].vector`);
+    if (item.source === undefined) return { vector };
+    if (typeof item.source !== "string") {
+      throw new GalleryError("INVALID", `negatives[${i}].source must be a string`);
+    }
+    return { vector, source: item.source };
+  });
+}
+
+/**
+ * The negative-example rule of Gallery.search: the identities to leave out of the hits, those whose best
+ * similarity to the query among their negative examples is higher than among their embeddings (an
+ * identity with no embedding scored counts as -Infinity).
+ */
+export function vetoedIdentities(
+  bestNegative: ReadonlyMap<string, number>,
+  bestPositive: (identityId: string) => number | undefined,
+): Set<string> {
+  const vetoed = new Set<string>();
+  for (const [identityId, negative] of bestNegative) {
+    if (negative > (bestPositive(identityId) ?? Number.NEGATIVE_INFINITY)) vetoed.add(identityId);
+  }
+  return vetoed;
+}
+
 export interface ValidSearchOptions {
   k: number;
   minSimilarity: number | undefined;

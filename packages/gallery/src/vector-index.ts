@@ -18,6 +18,8 @@ export interface IndexSearchOptions {
   perGroup?: boolean;
   /** Drop rows scoring below this value. */
   minScore?: number;
+  /** Leave out the rows of these groups. */
+  excludeGroups?: ReadonlySet<string>;
 }
 
 const INITIAL_CAPACITY = 64;
@@ -160,6 +162,8 @@ export class VectorIndex {
     if (!(limit > 0)) return [];
     const minScore = options.minScore ?? Number.NEGATIVE_INFINITY;
     const perGroup = options.perGroup ?? false;
+    const excluded = options.excludeGroups !== undefined && options.excludeGroups.size > 0;
+    const excludeGroups = options.excludeGroups as ReadonlySet<string>;
 
     const d = this.dimension;
     const d4 = d - (d % 4);
@@ -213,6 +217,7 @@ export class VectorIndex {
 
     let threshold = minScore;
     for (let row = 0, base = 0; row < n; row++, base += d) {
+      if (excluded && excludeGroups.has(groups[row] as string)) continue;
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
@@ -268,6 +273,27 @@ export class VectorIndex {
     }
     hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return hits;
+  }
+
+  /**
+   * The best cosine similarity of `query` to the rows of these ids (undefined when none is indexed). The
+   * query is normalised (RangeError when it cannot be).
+   */
+  bestScore(query: ArrayLike<number>, ids: Iterable<string>): number | undefined {
+    if (query.length !== this.dimension) {
+      throw new RangeError(`query has dimension ${query.length}, expected ${this.dimension}`);
+    }
+    const q = normalized(query);
+    const d = this.dimension;
+    let best: number | undefined;
+    for (const id of ids) {
+      const row = this.#rowOf.get(id);
+      if (row === undefined) continue;
+      let score = 0;
+      for (let j = 0, b = row * d; j < d; j++, b++) score += (this.#data[b] as number) * (q[j] as number);
+      if (best === undefined || score > best) best = score;
+    }
+    return best === undefined ? undefined : Math.min(1, Math.max(-1, best));
   }
 
   #grow(minimum = 0): void {

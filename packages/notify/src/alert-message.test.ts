@@ -71,6 +71,39 @@ describe("buildAlertNotification", () => {
     );
   });
 
+  it("names an unknown visitor with its visits: first, third today, first today of several", () => {
+    const visitor = (id: number, visits: number, visitsToday: number) =>
+      buildAlertNotification(
+        [alert({ identity: null, similarity: 0, visitor: { id, visits, visitsToday } })],
+        templates,
+      ).title;
+    assert.equal(visitor(17, 3, 3), "FaceTracker: unknown visitor #17, third visit today on door");
+    assert.equal(visitor(4, 1, 1), "FaceTracker: unknown visitor #4, first visit on door");
+    assert.equal(
+      visitor(4, 12, 1),
+      "FaceTracker: unknown visitor #4, first visit today (12th in all) on door",
+    );
+    assert.equal(visitor(4, 23, 22), "FaceTracker: unknown visitor #4, 22nd visit today on door");
+    // A known face is its name, whatever visitor it carries; a group counts visitors apart.
+    assert.equal(
+      buildAlertNotification([alert({ visitor: { id: 1, visits: 2, visitsToday: 2 } })], templates).title,
+      "FaceTracker: alice on door",
+    );
+    const group = buildAlertNotification(
+      [
+        alert({
+          identity: null,
+          visitor: { id: 17, visits: 2, visitsToday: 2 },
+          thumbnailJpeg: new Uint8Array([1]),
+        }),
+        alert({ id: "a2", trackId: 9, identity: null }),
+      ],
+      templates,
+    );
+    assert.match(group.body, /unknown visitor #17, second visit today, unknown/);
+    assert.equal(group.attachments[0]?.name, "visitor17-door-track7.jpg");
+  });
+
   it("a group names the count and the identities and caps the attachments", () => {
     const alerts = Array.from({ length: 12 }, (_, i) =>
       alert({
@@ -96,6 +129,41 @@ describe("buildAlertNotification", () => {
     assert.equal(values.url, "http://c/8");
     assert.equal(values.count, "2");
     assert.equal(values.identities, "alice (2)");
+  });
+
+  it("links: the alert's link as ${url} and the clip's as ${clip_url}; never a file:// link, but the clip's key", () => {
+    const view = "https://faces.example.org/alerts/a1?exp=1&sig=ab";
+    const direct = "https://faces.example.org/clips/door/7.mp4?exp=1&sig=cd";
+    const linked = buildAlertNotification(
+      [alert({ link: view, clipUrl: direct, clipKey: "door/7.mp4" })],
+      templates,
+    );
+    assert.match(linked.body, /^- Clip: \[https:\/\/faces\.example\.org\/alerts\/a1\?exp=1&sig=ab\]\(/m);
+    assert.doesNotMatch(linked.body, /open it on the FaceTracker page/);
+    assert.deepEqual(
+      [
+        alertTemplateValues([alert({ link: view, clipUrl: direct })]).clip_url,
+        alertTemplateValues([alert({ clipUrl: direct })]).url,
+      ],
+      [direct, direct],
+      "${url} is the clip link when there is no alert link",
+    );
+    // A local clip without web.public_url: no link, its key and where to open it.
+    const local = buildAlertNotification(
+      [alert({ clipUrl: "file:///var/lib/facetracker/clips/door/7.mp4", clipKey: "door/7.mp4" })],
+      templates,
+    );
+    assert.doesNotMatch(local.body, /file:/);
+    assert.match(local.body, /^- Clip: door\/7\.mp4 \(open it on the FaceTracker page\)$/m);
+    const group = buildAlertNotification(
+      [
+        alert({ clipKey: "door/7.mp4" }),
+        alert({ id: "a2", trackId: 8, link: "file:///x", clipKey: "door/8.mp4" }),
+      ],
+      templates,
+    );
+    assert.doesNotMatch(group.body, /file:/);
+    assert.match(group.body, /^- Clip: door\/7\.mp4 \(open it on the FaceTracker page\)$/m);
   });
 
   it("custom templates are used, and a bad one fails naming it", () => {

@@ -147,6 +147,9 @@ function invalidAlertReason(alert: Alert): string | undefined {
   const c = alert.closest;
   if (c != null && (typeof c.name !== "string" || typeof c.similarity !== "number"))
     return "alert.closest must be null or a name and a similarity";
+  const v = alert.visitor;
+  if (v != null && !(Number.isInteger(v.id) && Number.isInteger(v.visits) && Number.isInteger(v.visitsToday)))
+    return "alert.visitor must be null or whole numbers id, visits and visitsToday";
   if (alert.thumbnailJpeg !== undefined && !(alert.thumbnailJpeg instanceof Uint8Array)) {
     return "alert.thumbnailJpeg must be a Uint8Array";
   }

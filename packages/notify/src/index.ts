@@ -13,6 +13,7 @@ export {
   describeIdentities,
   formatAlertTime,
   identityLabel,
+  remoteLink,
 } from "./alert-message.ts";
 export {
   AlertNotifier,

@@ -17,6 +17,8 @@ export const templatePlaceholders = [
   "count",
   "identities",
   "closest",
+  "clip_url",
+  "clip_key",
 ] as const;
 
 /** A placeholder name. */
@@ -45,6 +47,7 @@ export const DEFAULT_BODY_TEMPLATE = [
   "- Closest: ${closest}",
   "- Track: ${track_id}",
   "- Clip: [${url}](${url})",
+  "- Clip: ${clip_key} (open it on the FaceTracker page)",
 ].join("\n");
 
 /** Title of a grouped message (several alerts of one camera within the group window). */
@@ -59,6 +62,7 @@ export const DEFAULT_GROUP_BODY_TEMPLATE = [
   "- Closest: ${closest}",
   "- Tracks: ${track_id}",
   "- Clip: [${url}](${url})",
+  "- Clip: ${clip_key} (open it on the FaceTracker page)",
 ].join("\n");
 
 const KNOWN = new Set<string>(templatePlaceholders);

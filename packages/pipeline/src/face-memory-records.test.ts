@@ -65,6 +65,7 @@ function summary(trackId: number, similarity: number, extra: Partial<FaceSummary
     firstTime: 0.4,
     lastTime: 2.4,
     frames: 51,
+    segments: [{ firstFrame: 10, lastFrame: 60, firstTime: 0.4, lastTime: 2.4 }],
     embeddingsComputed: 6,
     thumbnail: JPEG,
     alignedThumbnail: null,
@@ -140,6 +141,7 @@ describe("face memory records", () => {
         TrackEvent.fromPartial({ camera: "door", trackId: 3, type, timeMs: t0 + dt, ...extra }),
       );
     const embedding = Array.from(vectorWithSimilarity(face, 0.85, random));
+    const profile = vectorWithSimilarity(face, 0.3, random);
     const events = [
       // A tentative track (no public ID) says nothing to the memory.
       event(TrackEventType.NEW, 0, { trackId: 0 }),
@@ -150,7 +152,10 @@ describe("face memory records", () => {
         thumbnailJpeg: Buffer.from(JPEG),
       }),
       event(TrackEventType.LOST, 5000),
-      event(TrackEventType.ENDED, 6200),
+      // The track's few representatives come with its end: here a profile, unlike the frontal face.
+      event(TrackEventType.ENDED, 6200, {
+        memoryEmbeddings: [{ vector: Array.from(profile), quality: 0.8 }],
+      }),
     ];
     const updates = events.map(trackEventToMemoryUpdate);
     assert.equal(updates[0], undefined);
@@ -169,6 +174,7 @@ describe("face memory records", () => {
       undetermined: false,
     });
     assert.equal(updates[4]?.sighting, "ended");
+    assert.equal(updates[4]?.embeddings?.[0]?.quality, Math.fround(0.8));
     for (const u of updates) if (u) memory.observeLiveTrack(u);
     memory.linkAlert(
       alertToMemoryLink(
@@ -207,6 +213,9 @@ describe("face memory records", () => {
       url: "file:///clips/door/2026-11-24/101500-door-3-1.mp4",
     });
     assert.ok(Math.abs((hit?.similarity as number) - 0.85) < 1e-4);
+    // A photo of the profile finds the track through the embedding its end brought.
+    assert.equal(memory.embeddingsOf(hit?.id as number).length, 2);
+    assert.ok(Math.abs((memory.search(profile)[0]?.similarity ?? 0) - 1) < 1e-4);
     memory.close();
   });
 });

@@ -5,30 +5,11 @@
  */
 
 import path from "node:path";
-import type { FaceTrackerConfig } from "@facetracker/config";
-import { FaceMemory, type TrackSource } from "@facetracker/face-memory";
+import type { FaceMemory, TrackSource } from "@facetracker/face-memory";
 import { maskCredentials } from "@facetracker/media";
-import { EMBEDDING_DIM } from "@facetracker/vision";
 import type { FaceSummary } from "./tracking-types.ts";
 
-/**
- * The face memory of the configuration: `<db_path>/memory.sqlite` (beside the embedded gallery; its
- * folder is created unless read-only), for embeddings of the models' dimension, with the `memory` section's
- * retention and embeddings per track.
- */
-export function openConfiguredMemory(
-  config: FaceTrackerConfig,
-  options: { readOnly?: boolean } = {},
-): FaceMemory {
-  return FaceMemory.open(config.db_path, {
-    dimension: EMBEDDING_DIM,
-    retentionDays: config.memory.retention_days,
-    maxTracks: config.memory.max_tracks,
-    embeddingsPerTrack: config.memory.embeddings_per_track,
-    visitorThreshold: config.memory.visitor_threshold,
-    ...(options.readOnly ? { readOnly: true } : {}),
-  });
-}
+export { openConfiguredMemory } from "./configured-memory.ts";
 
 /** A video file (its absolute path) or stream (its URL, credentials masked) as a source of tracks. */
 export function videoFileSource(video: string): TrackSource {

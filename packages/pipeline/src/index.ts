@@ -99,7 +99,21 @@ export {
   trackSnapshotFromProto,
   trackSnapshotToProto,
 } from "./proto-mapping.ts";
-export { faceWithMargin } from "./track-memory.ts";
+export {
+  type Correction,
+  CorrectionError,
+  type CorrectionOutcome,
+  type CorrectionRequest,
+  correctTrack,
+  type UndoOutcome,
+  undoCorrection,
+} from "./track-correction.ts";
+export {
+  addToSegments,
+  faceWithMargin,
+  SEGMENT_GAP_S,
+  type TrackSegment,
+} from "./track-memory.ts";
 export {
   type CameraDetections,
   CameraTrackStage,

@@ -149,6 +149,10 @@ export function trackEventToProto(frame: FrameStamp, e: StageEvent, thumbnailJpe
     undetermined: e.undetermined ?? false,
     embedding: e.embedding ? Array.from(e.embedding) : [],
     ...(e.closest ? { closest: closestToProto(e.closest) } : {}),
+    memoryEmbeddings: (e.memoryEmbeddings ?? []).map((m) => ({
+      vector: Array.from(m.vector),
+      quality: m.quality,
+    })),
   };
 }
 
@@ -181,6 +185,14 @@ export function trackEventFromProto(event: TrackEvent): StageEvent | undefined {
     ...(event.undetermined ? { undetermined: true } : {}),
     ...(event.closest ? { closest: closestFromProto(event.closest) } : {}),
     ...(event.embedding.length > 0 ? { embedding: Float32Array.from(event.embedding) } : {}),
+    ...(event.memoryEmbeddings.length > 0
+      ? {
+          memoryEmbeddings: event.memoryEmbeddings.map((m) => ({
+            vector: Float32Array.from(m.vector),
+            quality: m.quality,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -188,7 +200,12 @@ export function trackEventFromProto(event: TrackEvent): StageEvent | undefined {
  * The Alert message of an alert decision on a track event: the event's face (thumbnail, box, identity
  * with its attributes, or the closest identity of an unknown face), frame and time, and the camera's mode.
  */
-export function alertToProto(event: TrackEvent, decision: AlertDecision, mode: string): Alert {
+export function alertToProto(
+  event: TrackEvent,
+  decision: AlertDecision,
+  mode: string,
+  visitor?: { visitor: number; visits: number; visitsToday: number },
+): Alert {
   return {
     id: decision.id,
     camera: event.camera,
@@ -202,11 +219,18 @@ export function alertToProto(event: TrackEvent, decision: AlertDecision, mode: s
     pts: event.pts,
     ...(event.box ? { box: event.box } : {}),
     ...(decision.closest ? { closest: closestToProto(decision.closest) } : {}),
+    visitorId: visitor && !event.identity ? visitor.visitor : 0,
+    visitorVisits: visitor && !event.identity ? visitor.visits : 0,
+    visitorVisitsToday: visitor && !event.identity ? visitor.visitsToday : 0,
   };
 }
 
 /** The AlertUpdate message ("seen again") of a track event that is the person of an earlier alert. */
-export function alertUpdateToProto(event: TrackEvent, seen: SeenAgainDecision): AlertUpdate {
+export function alertUpdateToProto(
+  event: TrackEvent,
+  seen: SeenAgainDecision,
+  visitor?: number,
+): AlertUpdate {
   return {
     alertId: seen.alert.id,
     alertCamera: seen.alert.camera,
@@ -220,6 +244,7 @@ export function alertUpdateToProto(event: TrackEvent, seen: SeenAgainDecision): 
     similarity: seen.similarity,
     reason: seen.reason,
     ...(seen.closest ? { closest: closestToProto(seen.closest) } : {}),
+    visitorId: visitor !== undefined && !event.identity ? visitor : 0,
   };
 }
 
@@ -344,6 +369,14 @@ export function trackEventToMemoryUpdate(event: TrackEvent): LiveTrackUpdate | u
     ...(event.embedding.length > 0
       ? { embedding: { vector: Float32Array.from(event.embedding), quality: 0 } }
       : {}),
+    ...(event.memoryEmbeddings.length > 0
+      ? {
+          embeddings: event.memoryEmbeddings.map((m) => ({
+            vector: Float32Array.from(m.vector),
+            quality: m.quality,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -397,5 +430,6 @@ export function memoryHitToProto(hit: MemoryHit): RememberedFace {
     alertId: hit.alertId ?? "",
     clipKey: hit.clip?.key ?? "",
     clipUrl: hit.clip?.url ?? "",
+    memoryId: hit.id,
   };
 }

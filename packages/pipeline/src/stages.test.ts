@@ -89,6 +89,31 @@ describe("pipeline stages in one process (real models, registry sample photo)", 
       ["confirmed", "confirmed", "confirmed"],
       "predicted frames lose no track",
     );
+    // The faces leave: each track's ended event carries a few of its embeddings for the face memory
+    // (quality-ranked, unit length: a live track keeps no list of them), and only the ended event.
+    const ended = [];
+    for (let seq = 12; seq < 80 && ended.length < 3; seq++) {
+      const out = await track.run({
+        seq,
+        pts: seq / 10,
+        width: scene.width,
+        height: scene.height,
+        sceneCut: false,
+        faces: [],
+      });
+      ended.push(...out.events.filter((e) => e.type === "ended"));
+      assert.ok(out.events.every((e) => e.type === "ended" || e.memoryEmbeddings === undefined));
+    }
+    assert.equal(ended.length, 3, "the three tracks end");
+    for (const e of ended) {
+      const kept = e.memoryEmbeddings ?? [];
+      assert.ok(kept.length >= 1 && kept.length <= config.memory.embeddings_per_track, `${kept.length} kept`);
+      for (const m of kept) {
+        assert.ok(Math.abs(Math.hypot(...m.vector) - 1) < 1e-3, "unit length");
+        assert.ok(m.quality >= 0 && m.quality <= 1);
+      }
+      assert.equal(kept[0]?.quality, Math.max(...kept.map((m) => m.quality)), "the best face's first");
+    }
   });
 
   it("the embed stage refuses a crop that is not an aligned face", async () => {

@@ -1,3 +1,4 @@
+import { chooseRepresentatives } from "@facetracker/face-memory";
 import { isFrontal } from "@facetracker/filters";
 import type {
   ReidScheduler,
@@ -21,6 +22,51 @@ const MAX_KEPT_EMBEDDINGS = 64;
 const RECENT_EMBEDDINGS = 3;
 /** Embeddings of faces below the quality bar kept (the best ones) while no good face came. */
 const MAX_FALLBACK_EMBEDDINGS = 8;
+/** A track unseen for longer than this, seconds, was off screen: its visible segments split there. */
+export const SEGMENT_GAP_S = 1;
+/** Most visible segments kept per track (beyond that, the two closest are merged). */
+export const MAX_SEGMENTS = 200;
+
+/** A stretch of a track on screen: the frames it was seen on, with no gap over SEGMENT_GAP_S. */
+export interface TrackSegment {
+  firstFrame: number;
+  lastFrame: number;
+  /** Seconds. */
+  firstTime: number;
+  lastTime: number;
+}
+
+/**
+ * Adds a frame the track was seen on (`frame` at `time` s, in order) to its segments: the last segment
+ * grows, or a new one starts after a gap over `gapS`; beyond `max` segments the two with the shortest gap
+ * between them become one.
+ */
+export function addToSegments(
+  segments: TrackSegment[],
+  frame: number,
+  time: number,
+  gapS = SEGMENT_GAP_S,
+  max = MAX_SEGMENTS,
+): void {
+  const last = segments[segments.length - 1];
+  if (last && time - last.lastTime <= gapS) {
+    last.lastFrame = frame;
+    last.lastTime = time;
+    return;
+  }
+  segments.push({ firstFrame: frame, lastFrame: frame, firstTime: time, lastTime: time });
+  if (segments.length <= max) return;
+  let at = 1;
+  for (let i = 2; i < segments.length; i++) {
+    const gap = (s: number) =>
+      (segments[s] as TrackSegment).firstTime - (segments[s - 1] as TrackSegment).lastTime;
+    if (gap(i) < gap(at)) at = i;
+  }
+  const [next] = segments.splice(at, 1) as [TrackSegment];
+  const before = segments[at - 1] as TrackSegment;
+  before.lastFrame = next.lastFrame;
+  before.lastTime = next.lastTime;
+}
 
 export interface BestFace {
   quality: number;
@@ -50,6 +96,12 @@ export interface TrackMemorySnapshot {
    * (for the face memory). Absent in snapshots taken before it existed: none.
    */
   fallbackEmbeddings?: { vector: string; quality: number }[];
+  /**
+   * A live track's representative embeddings for the face memory (kept online, a few), and whether they
+   * are of good faces. Absent in snapshots taken before they existed: none.
+   */
+  liveRepresentatives?: { vector: string; quality: number }[];
+  liveRepresentativesGood?: boolean;
   recent: string[];
   embeddingCount: number;
   keepEvery: number;
@@ -59,6 +111,8 @@ export interface TrackMemorySnapshot {
   firstTime: number;
   lastTime: number;
   frames: number;
+  /** The visible segments (absent in snapshots taken before they existed: one, first to last sighting). */
+  segments?: TrackSegment[];
   lastBox: Box | null;
   identitySettled: boolean;
   /**
@@ -97,6 +151,10 @@ export class TrackMemory {
    * quality bar, best first, so that the face memory can still find an undetermined track.
    */
   readonly fallbackEmbeddings: { vector: Float32Array; quality: number }[] = [];
+  /** A live track's few embeddings for the face memory (see offerLiveRepresentative). */
+  liveRepresentatives: { vector: Float32Array; quality: number }[] = [];
+  /** Whether liveRepresentatives are of good faces (else the best faces below the bar). */
+  liveRepresentativesGood = false;
   embeddingCount = 0;
   best: BestFace | undefined;
   firstFrame: number;
@@ -105,6 +163,8 @@ export class TrackMemory {
   lastTime: number;
   /** Frames with a matched detection. */
   frames = 0;
+  /** Where the track was on screen: runs of frames seen, split at gaps over SEGMENT_GAP_S. */
+  readonly segments: TrackSegment[] = [];
   lastBox: Box | undefined;
   /** The identity decision has `credence_count` agreeing embeddings behind it. */
   identitySettled = false;
@@ -169,6 +229,7 @@ export class TrackMemory {
   /** On screen on a frame the detector did not look at (carried by the tracker): counted, not its box. */
   carried(frame: number, time: number): void {
     this.frames++;
+    addToSegments(this.segments, frame, time);
     this.lastFrame = frame;
     this.lastTime = time;
   }
@@ -224,6 +285,20 @@ export class TrackMemory {
   }
 
   /**
+   * Offers an embedding to a live track's few representatives for the face memory, kept online (a live
+   * track keeps no list of its embeddings): the best `k` for quality and diversity (chooseRepresentatives)
+   * of those kept and this one; only good faces once one came, else the best faces below the bar.
+   */
+  offerLiveRepresentative(vector: Float32Array, good: boolean, quality: number, k: number): void {
+    if (!good && this.liveRepresentativesGood) return;
+    if (good && !this.liveRepresentativesGood) {
+      this.liveRepresentatives = [];
+      this.liveRepresentativesGood = true;
+    }
+    this.liveRepresentatives = chooseRepresentatives([...this.liveRepresentatives, { vector, quality }], k);
+  }
+
+  /**
    * Offers the embedding of a face below the quality bar: kept among the best MAX_FALLBACK_EMBEDDINGS while
    * no good face's embedding is kept (dropped once one is).
    */
@@ -268,6 +343,11 @@ export class TrackMemory {
         vector: encodeFloat32(e.vector),
         quality: e.quality,
       })),
+      liveRepresentatives: this.liveRepresentatives.map((e) => ({
+        vector: encodeFloat32(e.vector),
+        quality: e.quality,
+      })),
+      liveRepresentativesGood: this.liveRepresentativesGood,
       recent: this.recent.map(encodeFloat32),
       embeddingCount: this.embeddingCount,
       keepEvery: this.#keepEvery,
@@ -285,6 +365,7 @@ export class TrackMemory {
       firstTime: this.firstTime,
       lastTime: this.lastTime,
       frames: this.frames,
+      segments: this.segments.map((g) => ({ ...g })),
       lastBox: this.lastBox ? [...this.lastBox] : null,
       identitySettled: this.identitySettled,
       identified: this.identified,
@@ -328,6 +409,27 @@ export class TrackMemory {
     memory.lastFrame = n("lastFrame");
     memory.lastTime = n("lastTime");
     memory.frames = n("frames", true);
+    if (s.segments === undefined) {
+      if (memory.frames > 0) {
+        memory.segments.push({
+          firstFrame: memory.firstFrame,
+          lastFrame: memory.lastFrame,
+          firstTime: memory.firstTime,
+          lastTime: memory.lastTime,
+        });
+      }
+    } else {
+      for (const [i, g] of expectArray(`${what}.segments`, s.segments).entries()) {
+        const at = `${what}.segments[${i}]`;
+        const segment = g as Partial<TrackSegment> | null;
+        memory.segments.push({
+          firstFrame: expectNumber(`${at}.firstFrame`, segment?.firstFrame),
+          lastFrame: expectNumber(`${at}.lastFrame`, segment?.lastFrame),
+          firstTime: expectNumber(`${at}.firstTime`, segment?.firstTime),
+          lastTime: expectNumber(`${at}.lastTime`, segment?.lastTime),
+        });
+      }
+    }
     memory.embeddingCount = n("embeddingCount", true);
     memory.#keepEvery = n("keepEvery", true);
     const vectors = (field: "embeddings" | "recent") =>
@@ -352,6 +454,17 @@ export class TrackMemory {
         quality: expectNumber(`${what}.fallbackEmbeddings[${i}].quality`, f?.quality),
       });
     }
+    for (const [i, e] of (s.liveRepresentatives === undefined
+      ? []
+      : expectArray(`${what}.liveRepresentatives`, s.liveRepresentatives)
+    ).entries()) {
+      const f = e as { vector?: unknown; quality?: unknown } | null;
+      memory.liveRepresentatives.push({
+        vector: decodeFloat32(f?.vector, `${what}.liveRepresentatives[${i}].vector`),
+        quality: expectNumber(`${what}.liveRepresentatives[${i}].quality`, f?.quality),
+      });
+    }
+    memory.liveRepresentativesGood = s.liveRepresentativesGood === true;
     memory.recent.push(...vectors("recent"));
     if (s.best !== null) {
       const b = s.best;

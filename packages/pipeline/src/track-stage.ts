@@ -119,6 +119,10 @@ export class CameraTrackStage {
       },
     });
     const events = this.#events.next(frame).map((e) => {
+      if (e.type === "ended") {
+        const memoryEmbeddings = this.#session.takeEndedRepresentatives(e.trackId);
+        return memoryEmbeddings ? { ...e, memoryEmbeddings } : e;
+      }
       if (e.type !== "identified" && e.type !== "identity_changed") return e;
       const embedding = this.#session.faceEmbedding(e.trackId);
       return embedding ? { ...e, embedding } : e;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseConfig } from "@facetracker/config";
 import type { Box, Point, RgbImage } from "@facetracker/vision";
+import { addToSegments, type TrackSegment } from "./track-memory.ts";
 import {
   type FrameObservations,
   type Identification,
@@ -121,6 +122,53 @@ describe("TrackingSession (scripted detections and embeddings)", () => {
     assert.equal(session.faceEmbedding(99), undefined, "no such track");
     const [summary] = await session.summaries();
     assert.equal(summary?.closest?.name, "obama");
+  });
+
+  it("says where each track was on screen: segments split where it was unseen for over a second", async () => {
+    const session = new TrackingSession(parseConfig({ credence_count: 1, tracker: { track_buffer: 200 } }), {
+      frameRate: 25,
+      identify: async (faces) => faces.map(() => ({ embedding: unit(0), matches: [] })),
+    });
+    const box: Box = [100, 100, 160, 170];
+    // On screen 0–0.76 s, gone 0.8–1.96 s (1.2 s), back at 2.00 s, a short blink (0.2 s) at 2.4 s, to 3.16 s.
+    for (let f = 0; f < 80; f++) {
+      const seen = f < 20 || (f >= 50 && !(f >= 60 && f < 65));
+      await session.process(frame(f, seen ? [box] : []));
+    }
+    const [summary, other] = await session.summaries();
+    assert.equal(other, undefined, "one track all along");
+    assert.deepEqual(summary?.segments, [
+      { firstFrame: 0, lastFrame: 19, firstTime: 0, lastTime: 0.76 },
+      { firstFrame: 50, lastFrame: 79, firstTime: 2, lastTime: 3.16 },
+    ]);
+    assert.equal(summary?.frames, 45);
+    // A session restored from a snapshot carries them on.
+    const restored = new TrackingSession(parseConfig({ credence_count: 1, tracker: { track_buffer: 200 } }), {
+      frameRate: 25,
+      identify: async (faces) => faces.map(() => ({ embedding: unit(0), matches: [] })),
+    });
+    restored.restore(JSON.parse(JSON.stringify(session.snapshot())));
+    assert.deepEqual((await restored.summaries())[0]?.segments, summary?.segments);
+  });
+
+  it("keeps at most a few hundred segments a track: the closest ones merge", () => {
+    const segments: TrackSegment[] = [];
+    for (const [frame, time] of [
+      [0, 0],
+      [1, 0.5],
+      [10, 5],
+      [14, 7.5],
+      [30, 15],
+    ] as const)
+      addToSegments(segments, frame, time, 1, 2);
+    // At most 2: at 7.5 s, 5 and 7.5 merge (a 2.5 s gap, the shortest); at 15 s, 0–0.5 and 5–7.5 (4.5 s).
+    assert.deepEqual(
+      segments.map((g) => [g.firstFrame, g.lastFrame, g.firstTime, g.lastTime]),
+      [
+        [0, 14, 0, 7.5],
+        [30, 30, 15, 15],
+      ],
+    );
   });
 
   it("splits a track whose face becomes someone else at a shot cut", async () => {

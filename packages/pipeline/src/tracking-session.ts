@@ -24,6 +24,9 @@ import {
 import { TrackMemory, type TrackMemorySnapshot } from "./track-memory.ts";
 import type { ClosestIdentity, FaceSummary, TrackIdentityResult, TrackResult } from "./tracking-types.ts";
 
+/** Ended live tracks whose representatives wait for their ended event, at most. */
+const MAX_ENDED_REPRESENTATIVES = 256;
+
 /**
  * A new embedding less similar than this to every recent embedding of its track is another person (the
  * tracker followed a box across a cut or a swap): the track is split. One person's embeddings within a
@@ -185,6 +188,8 @@ export class TrackingSession {
   readonly #quality: FaceQualityOptions;
   readonly #memory = new Map<number, TrackMemory>();
   readonly #finished: TrackMemory[] = [];
+  /** Live tracks that just ended: their representative embeddings, until their ended event takes them. */
+  readonly #endedRepresentatives = new Map<number, { vector: Float32Array; quality: number }[]>();
   readonly #keepSummaries: boolean;
 
   constructor(config: FaceTrackerConfig, options: TrackingSessionOptions) {
@@ -301,6 +306,7 @@ export class TrackingSession {
       if (memory && gone.id > 0) {
         memory.trackId = gone.id;
         if (this.#keepSummaries) this.#finished.push(memory);
+        else this.#keepEndedRepresentatives(memory);
         ended.push(gone.id);
       }
     }
@@ -350,6 +356,15 @@ export class TrackingSession {
     }
     // Representative embeddings (what enrollment from a video takes) only from good faces.
     memory.keepEmbedding(id.embedding, this.#keepSummaries && quality.good, quality.score);
+    // A live track keeps no list of its embeddings: a few representatives for the face memory, online.
+    if (!this.#keepSummaries) {
+      memory.offerLiveRepresentative(
+        id.embedding,
+        quality.good,
+        quality.score,
+        this.#config.memory.embeddings_per_track,
+      );
+    }
     // An undetermined track's best faces, for the face memory (it finds the track from them).
     if (this.#keepSummaries && !quality.good) memory.keepFallbackEmbedding(id.embedding, quality.score);
     const i = view.detectionIndex as number;
@@ -418,6 +433,7 @@ export class TrackingSession {
     this.#memory.delete(view.trackletId);
     if (memory.trackId > 0) {
       if (this.#keepSummaries) this.#finished.push(memory);
+      else this.#keepEndedRepresentatives(memory);
       ended.push(memory.trackId);
     }
     const fresh = this.#remember(replacement.trackletId, index, pts);
@@ -431,6 +447,25 @@ export class TrackingSession {
    * The face of a live track (public ID): the mean of its recent embeddings, L2-normalised; undefined
    * for a track not embedded yet or not live. What the alert stage compares a new track's face with.
    */
+  /**
+   * The representative embeddings of a live track that ended on the last frame processed (for its ended
+   * event), once: undefined when none or asked already.
+   */
+  takeEndedRepresentatives(trackId: number): { vector: Float32Array; quality: number }[] | undefined {
+    const found = this.#endedRepresentatives.get(trackId);
+    this.#endedRepresentatives.delete(trackId);
+    return found;
+  }
+
+  #keepEndedRepresentatives(memory: TrackMemory): void {
+    if (memory.liveRepresentatives.length === 0) return;
+    this.#endedRepresentatives.set(memory.trackId, memory.liveRepresentatives);
+    // Not asked for (no ended event derived): the oldest go, so that this stays small.
+    while (this.#endedRepresentatives.size > MAX_ENDED_REPRESENTATIVES) {
+      this.#endedRepresentatives.delete(this.#endedRepresentatives.keys().next().value as number);
+    }
+  }
+
   faceEmbedding(trackId: number): Float32Array | undefined {
     for (const memory of this.#memory.values()) {
       if (memory.trackId === trackId) return memory.meanRecentEmbedding();
@@ -499,6 +534,7 @@ export class TrackingSession {
         firstTime: m.firstTime,
         lastTime: m.lastTime,
         frames: m.frames,
+        segments: m.segments.map((g) => ({ ...g })),
         embeddingsComputed: m.embeddingCount,
         thumbnail: m.best ? await encodeJpeg(m.best.crop, 85) : null,
         alignedThumbnail: m.best ? await encodeJpeg(m.best.aligned, 90) : null,

@@ -2,6 +2,7 @@ import type { FilterName } from "@facetracker/filters";
 import type { Attributes } from "@facetracker/gallery";
 import type { DamagedRange } from "@facetracker/media";
 import type { Box, FaceQualityReason, Point, RgbImage } from "@facetracker/vision";
+import type { TrackSegment } from "./track-memory.ts";
 
 /** A decoded frame given to FaceTracker (VideoSource frames fit; index and pts default to the count). */
 export interface FrameInput extends RgbImage {
@@ -126,6 +127,11 @@ export interface FaceSummary {
   lastTime: number;
   /** Frames the face was seen on. */
   frames: number;
+  /**
+   * Where the face was on screen, in order: runs of frames it was seen on, split where it was unseen for
+   * over a second (SEGMENT_GAP_S); times in seconds.
+   */
+  segments: TrackSegment[];
   /** Embeddings computed for this track. */
   embeddingsComputed: number;
   /** Best face of the track as JPEG (with margin), and the aligned 112×112 crop as JPEG. */

@@ -32,6 +32,11 @@ describe("FaceTrackerApi service definition (grpc-js)", () => {
       searchFaces: unimplemented,
       listVisitors: unimplemented,
       nameVisitor: unimplemented,
+      correctTrack: unimplemented,
+      undoCorrection: unimplemented,
+      listCorrections: unimplemented,
+      personTimeline: unimplemented,
+      deleteFace: unimplemented,
       watchTracks: (call) => call.end(),
       watchAlerts: (call) => {
         const request: WatchRequest = call.request;

@@ -7,7 +7,14 @@
 
 export { Alert, AlertDelivery, AlertUpdate } from "./gen/facetracker/v1/alert.ts";
 export {
+  CameraPresence,
+  Correction,
+  CorrectionList,
+  CorrectTrackRequest,
+  CorrectTrackResponse,
   DamagedRange,
+  DeleteFaceRequest,
+  DeleteFaceResponse,
   DeleteIdentityRequest,
   DeleteIdentityResponse,
   EnrollFaceRequest,
@@ -24,14 +31,19 @@ export {
   FindFacesStats,
   IdentityInfo,
   IdentityList,
+  ListCorrectionsRequest,
   ListIdentitiesRequest,
   ListVisitorsRequest,
   NameVisitorRequest,
   NameVisitorResponse,
+  PersonTimelineRequest,
+  PersonTimelineResponse,
   RememberedFace,
   RenameIdentityRequest,
   SearchFacesRequest,
   SearchFacesResponse,
+  UndoCorrectionRequest,
+  UndoCorrectionResponse,
   Visitor,
   VisitorList,
   WatchRequest,
@@ -54,6 +66,7 @@ export {
   galleryChangeKindToJSON,
 } from "./gen/facetracker/v1/gallery.ts";
 export {
+  MemoryEmbedding,
   TrackEvent,
   TrackEventType,
   TrackSnapshot,

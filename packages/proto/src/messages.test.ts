@@ -121,7 +121,11 @@ describe("generated messages", () => {
 
   it("keeps which member of a oneof was set", () => {
     const path = roundTrip(FindFacesRequest, { source: { $case: "path", value: "/clips/a.mp4" } });
-    assert.deepEqual(path, { source: { $case: "path", value: "/clips/a.mp4" }, allowDamaged: undefined });
+    assert.deepEqual(path, {
+      source: { $case: "path", value: "/clips/a.mp4" },
+      allowDamaged: undefined,
+      remember: undefined,
+    });
     const data = roundTrip(FindFacesRequest, { source: { $case: "data", value: Buffer.from([1, 2]) } });
     assert.deepEqual(data.source, { $case: "data", value: Buffer.from([1, 2]) });
     assert.equal(roundTrip(FindFacesRequest, {}).source, undefined);

@@ -29,6 +29,7 @@ function trackEvent(trackId: number, fields: Partial<TrackEvent> = {}): TrackEve
     identifying: false,
     embedding: [],
     undetermined: false,
+    memoryEmbeddings: [],
     ...fields,
   };
 }

@@ -38,6 +38,7 @@ const BUCKETS = [
   "ft_track_state",
   "ft_notifications_sent",
   "ft_alert_memory",
+  "ft_alert_acks",
 ];
 
 /** Each user's grant. */
@@ -105,8 +106,9 @@ export const BUS_GRANTS: Readonly<Record<BusUser, BusGrant>> = Object.freeze({
   web: {
     publishes: [],
     reads: ["FT_FRAMES", "FT_SNAPSHOTS", "FT_TRACKS", "FT_ALERTS", "FT_CLIPS"],
-    kvReads: ["ft_cameras", "ft_camera_status"],
-    kvWrites: [],
+    kvReads: ["ft_cameras", "ft_camera_status", "ft_alert_acks"],
+    // Alerts acknowledged on the page.
+    kvWrites: ["ft_alert_acks"],
     subscribes: ["ft.gallery.changed"],
   },
   observer: {

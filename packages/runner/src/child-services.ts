@@ -14,6 +14,8 @@ import {
 } from "@facetracker/service-host";
 import type { HostedServices } from "./hosted-services.ts";
 import { bounded, type PipelineLog } from "./pipeline-log.ts";
+import { scrapeMetrics } from "./pipeline-metrics.ts";
+import { RotatingLogFile } from "./service-logs.ts";
 
 /** A service that ran this long before dying is started again after the first delay (1 s). */
 const STABLE_MS = 10_000;
@@ -30,6 +32,8 @@ export interface ChildServicesOptions {
    * its command line nor in the shared configuration file). Default: the configuration's.
    */
   busUser?: (name: ServiceName) => { user: string; pass: string };
+  /** Each service's log lines to `dir/ID.log` (RotatingLogFile); default: kept nowhere. */
+  logs?: { dir: string; maxBytes: number; files: number };
 }
 
 /**
@@ -41,14 +45,26 @@ export interface ChildServicesOptions {
  */
 export async function startChildServices(
   config: FaceTrackerConfig,
-  { runDir, embedWorkers = 1, exitWhenDone = false, busUser }: ChildServicesOptions,
+  { runDir, embedWorkers = 1, exitWhenDone = false, busUser, logs }: ChildServicesOptions,
   log: PipelineLog,
 ): Promise<HostedServices> {
   await mkdir(runDir, { recursive: true });
   const configFile = path.join(runDir, "config.json");
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  // With log files, the services log from info up (only their warnings are passed on to `log`).
   const env: Record<string, string> = {
-    FACETRACKER_LOG_LEVEL: process.env.FACETRACKER_LOG_LEVEL ?? "warn",
+    FACETRACKER_LOG_LEVEL: process.env.FACETRACKER_LOG_LEVEL ?? (logs ? "info" : "warn"),
+  };
+  const logFiles = new Map<string, RotatingLogFile>();
+  /** The log file of a service id (one across its restarts). */
+  const logFileOf = (id: string) => {
+    if (!logs) return undefined;
+    let file = logFiles.get(id);
+    if (!file) {
+      file = new RotatingLogFile(path.join(logs.dir, `${id}.log`), logs);
+      logFiles.set(id, file);
+    }
+    return file;
   };
   // The catalog's services in its start order, with `embedWorkers` embed workers.
   const plan = SERVICES.flatMap(({ name }): { name: ServiceName; instance?: string }[] =>
@@ -65,6 +81,8 @@ export async function startChildServices(
   /** Starts one service and watches it: when it dies, it is started again (see `restart`). */
   const launch = async (p: (typeof plan)[number], restarts = 0): Promise<ServiceProcess> => {
     const credential = busUser?.(p.name);
+    const id = p.instance ? `${p.name}-${p.instance}` : p.name;
+    const logFile = logFileOf(id);
     const child = await spawnServiceProcess({
       name: p.name,
       ...(p.instance ? { instance: p.instance } : {}),
@@ -77,9 +95,22 @@ export async function startChildServices(
           ? { FACETRACKER_NATS__USER: credential.user, FACETRACKER_NATS__PASS: credential.pass }
           : {}),
       },
-      onLine: (line) => {
-        if (/"level":"(warn|error|fatal)"/.test(line) || !line.startsWith("{")) {
-          log({ level: "warn", message: line, service: p.instance ? `${p.name}-${p.instance}` : p.name });
+      onLine: (line, stream) => {
+        const json = line.startsWith("{");
+        // A line that is not a JSON log line (a crash's stack trace) is kept as one.
+        logFile?.write(
+          json
+            ? line
+            : JSON.stringify({
+                time: new Date().toISOString(),
+                level: "error",
+                service: id,
+                msg: line,
+                stream,
+              }),
+        );
+        if (/"level":"(warn|error|fatal)"/.test(line) || !json) {
+          log({ level: "warn", message: line, service: id });
         }
       },
     });
@@ -118,6 +149,7 @@ export async function startChildServices(
     stopping = true;
     // Sources first, so each stage drains what the one before it sent.
     for (const child of [...children.values()].reverse()) await bounded(child.stop(10_000), child.id, log);
+    for (const file of logFiles.values()) file.close();
   };
   try {
     for (const p of plan) await launch(p);
@@ -145,6 +177,18 @@ export async function startChildServices(
         {},
         ...[...children.values()].map(({ listening: { health: _, ...own } }) => own),
       ) as Record<string, string>,
+    // Every service of the plan: one not running now (restarting, or ingest done) is read as down.
+    metrics: () =>
+      Promise.all(
+        plan.map(async (p) => {
+          const id = p.instance ? `${p.name}-${p.instance}` : p.name;
+          const reading = { service: p.name, ...(p.instance ? { worker: p.instance } : {}) };
+          const child = children.get(id);
+          if (!child) return { ...reading, error: "not running" };
+          if (p.name === "ingest" && ingestDone) return { ...reading, error: "ended: every camera ended" };
+          return scrapeMetrics(`${child.httpUrl}/metrics`, reading);
+        }),
+      ),
     // The health address each child reported it bound (its /healthz), not the one asked for.
     describe: () =>
       [...children.values()].map((c) => {

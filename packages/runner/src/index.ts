@@ -21,8 +21,17 @@ export {
   natsServerConfig,
   passwordVariable,
 } from "./bus-permissions.ts";
+export { PortInUseError, portHolder } from "./free-port.ts";
 export { NatsStoreInUseError } from "./own-nats.ts";
 export type { PipelineLog, PipelineLogEntry } from "./pipeline-log.ts";
+export {
+  DEFAULT_LOG_FILES,
+  DEFAULT_LOG_MAX_BYTES,
+  LOG_DIR,
+  logFilesOf,
+  loggedServices,
+  RotatingLogFile,
+} from "./service-logs.ts";
 export {
   type FaceTrackingPipeline,
   type PipelineOptions,

@@ -15,15 +15,51 @@ import type { BusUser } from "./bus-permissions.ts";
 import { startChildServices } from "./child-services.ts";
 import { untilDrained } from "./drain-watch.ts";
 import { openEventFeeds } from "./event-feeds.ts";
-import { freePort } from "./free-port.ts";
+import { claimPort, freePort, PortInUseError, portHolder } from "./free-port.ts";
 import type { HostedServices } from "./hosted-services.ts";
 import { startInProcess } from "./in-process-services.ts";
 import { type OwnNats, startOwnNats } from "./own-nats.ts";
 import { bounded, type PipelineLog, stderrWarnings } from "./pipeline-log.ts";
+import { pipelineMetricsText } from "./pipeline-metrics.ts";
+import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES, LOG_DIR } from "./service-logs.ts";
+
+const DEFAULTS = parseConfig({});
+
+/**
+ * The port to give a listener: the configured one, which must be free (PortInUseError); only a default
+ * (`movable`: not set by the operator) that is taken moves to a free port, with a warning naming the holder
+ * and the key to set.
+ */
+async function portOf(
+  wanted: number,
+  movable: boolean,
+  host: string,
+  key: string,
+  log: PipelineLog,
+): Promise<number> {
+  try {
+    return await claimPort(wanted, host, key);
+  } catch (error) {
+    if (!(error instanceof PortInUseError) || !movable) throw error;
+    const port = await freePort(0, host);
+    const holder = portHolder(wanted);
+    log({
+      level: "warn",
+      message: `${key} ${wanted} (the default) is taken${holder ? ` by ${holder}` : ""}: using ${port} instead (set ${key} to choose one)`,
+    });
+    return port;
+  }
+}
 
 export interface PipelineOptions {
   /** The configuration: cameras, gallery, alerts, notifications, storage, ports. */
   config: FaceTrackerConfig;
+  /**
+   * Which of the ports are defaults the operator did not set (`api.port`, `api.http_port`): such a port
+   * that is taken moves to a free one with a warning; a port the operator set that is taken is a
+   * PortInUseError. Default: a port equal to the built-in default counts as not set.
+   */
+  defaultPorts?: { port?: boolean; http_port?: boolean };
   /**
    * Where the run keeps its state (default "data"): nats/ (the private nats-server's JetStream store),
    * nats-auth.json and nats-server.conf (its generated bus users, 0600),
@@ -44,6 +80,12 @@ export interface PipelineOptions {
   exitWhenDone?: boolean;
   /** What the runner reports (default: warnings on stderr). */
   onLog?: PipelineLog;
+  /**
+   * Each service's JSON log lines, all levels from FACETRACKER_LOG_LEVEL (default info) up, go to
+   * `dir/SERVICE.log` (default DATA/logs), rotated at `maxBytes` (default 10 MiB) into SERVICE.log.1 …
+   * keeping `files` rotated files (default 3).
+   */
+  logs?: { dir?: string; maxBytes?: number; files?: number };
 }
 
 /** Whether every service is ready, and each one's checks. */
@@ -62,8 +104,17 @@ export interface FaceTrackingPipeline {
   readonly webUrl: string;
   /** The configuration the services run with (NATS URL, free ports, clip storage under the data directory). */
   readonly config: FaceTrackerConfig;
-  /** Metrics of this process (with `singleProcess`, the services'); each service process serves its own. */
+  /** Where each service's JSON logs are written (SERVICE.log, rotated by size). */
+  readonly logDir: string;
+  /** Metrics of this process itself (its process metrics, service="facetracker"). */
   readonly metrics: ServiceMetrics["registry"];
+  /**
+   * The pipeline's metrics in one Prometheus exposition: this process's and every service's (each service
+   * process's /metrics, read with a time limit, or the in-process services' registries), each series
+   * labelled with its service (and worker), with facetracker_scrape_up{service} saying which answered.
+   * What `facetracker up` serves at its /metrics.
+   */
+  allMetrics(): Promise<string>;
   /** Where each service runs: process ids and health/metrics URLs. */
   describe(): string[];
   /** Track events of every camera since the pipeline started; ends with stop(). */
@@ -100,8 +151,9 @@ export interface FaceTrackingPipeline {
  * is stopped first; a store another live run holds is refused with NatsStoreInUseError) unless a NATS URL
  * is given, then every
  * service of the catalog, each as a supervised child process (restarted with backoff) or all in this
- * process. The gRPC API and the web page take their configured ports when free, else free ones. Resolves
- * once every service is ready.
+ * process. The gRPC API and the web page take their configured ports (0: free ones); a taken port is a
+ * PortInUseError naming its holder, except the built-in defaults (50051, 8080), which move to a free port
+ * with a warning that says so. Resolves once every service is ready.
  */
 export async function startPipeline(options: PipelineOptions): Promise<FaceTrackingPipeline> {
   const log = options.onLog ?? stderrWarnings;
@@ -115,6 +167,29 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
   }
   const dataDir = path.resolve(options.dataDir ?? "data");
   let config = underDataDir(options.config, dataDir);
+  // Ports first, before anything starts: a configured one that is taken is an error naming its holder.
+  const ports = {
+    port: await portOf(
+      config.api.port,
+      options.defaultPorts?.port ?? config.api.port === DEFAULTS.api.port,
+      listenHostOf(config, "api"),
+      "api.port",
+      log,
+    ),
+    http_port: await portOf(
+      config.api.http_port,
+      options.defaultPorts?.http_port ?? config.api.http_port === DEFAULTS.api.http_port,
+      listenHostOf(config, "web"),
+      "api.http_port",
+      log,
+    ),
+  };
+  const logDir = path.resolve(options.logs?.dir ?? path.join(dataDir, LOG_DIR));
+  const logs = {
+    dir: logDir,
+    maxBytes: options.logs?.maxBytes ?? DEFAULT_LOG_MAX_BYTES,
+    files: options.logs?.files ?? DEFAULT_LOG_FILES,
+  };
 
   let nats: OwnNats | undefined;
   let credentials: BusCredentials | undefined;
@@ -128,11 +203,7 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
   config = {
     ...config,
     nats: credentials ? { url } : { ...config.nats, url },
-    api: {
-      ...config.api,
-      port: await freePort(config.api.port, listenHostOf(config, "api")),
-      http_port: await freePort(config.api.http_port, listenHostOf(config, "web")),
-    },
+    api: { ...config.api, ...ports },
   };
   const metrics = createServiceMetrics("facetracker");
   let observer: Awaited<ReturnType<typeof connectBus>> | undefined;
@@ -153,13 +224,14 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
     await observing.ensureStreams();
     const feeds = await openEventFeeds(observing);
     services = singleProcess
-      ? await startInProcess(config, metrics, log, asUser)
+      ? await startInProcess(config, log, asUser, logs)
       : await startChildServices(
           config,
           {
             runDir: path.join(dataDir, "run"),
             embedWorkers,
             exitWhenDone: options.exitWhenDone ?? false,
+            logs,
             ...(credentials ? { busUser: (name: ServiceName) => credentials.of(name) } : {}),
           },
           log,
@@ -176,7 +248,12 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
       grpcAddress: listening.grpc ?? "none (the api service is not listening: see its log)",
       webUrl: listening.web ?? "none (the web page is not served: see the web service's warnings)",
       config,
+      logDir,
       metrics: metrics.registry,
+      allMetrics: async () => {
+        const [own, readings] = await Promise.all([metrics.registry.metrics(), running.metrics()]);
+        return pipelineMetricsText(own, readings);
+      },
       describe: () => running.describe(),
       trackEvents: () => feeds.follow("tracks"),
       alerts: () => feeds.follow("alerts"),

@@ -21,7 +21,8 @@ export interface ServiceHttpOptions {
   /** The address to bind (listen_host / metrics.listen); default "127.0.0.1": this machine only. */
   host?: string;
   service: string;
-  registry: Registry;
+  /** What /metrics serves: a prom-client Registry, or anything that writes exposition text the same way. */
+  registry: Pick<Registry, "metrics" | "contentType">;
   /** Asked on every /healthz; a throw (or rejection) answers 503 with the error in checks.readiness. */
   readiness: () => Readiness | Promise<Readiness>;
   /** Gets a warn line when a request handler fails. */

@@ -32,6 +32,9 @@ export type { ServiceMetrics, ServiceMetricsOptions } from "./metrics.ts";
 export {
   createServiceMetrics,
   createServiceRegistry,
+  LATENCY_SECONDS_BUCKETS,
   METRIC_PREFIX,
   STAGE_SECONDS_BUCKETS,
 } from "./metrics.ts";
+export type { MetricFamily, MetricsSource } from "./metrics-merge.ts";
+export { escapeLabelValue, mergeExpositions, parseExposition, withLabels } from "./metrics-merge.ts";

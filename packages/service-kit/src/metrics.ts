@@ -13,6 +13,12 @@ export const STAGE_SECONDS_BUCKETS: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2,
 ];
 
+/**
+ * Buckets of the capture → result latencies (facetracker_capture_to_track_seconds,
+ * facetracker_capture_to_alert_seconds): 50 ms to 30 s.
+ */
+export const LATENCY_SECONDS_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 export interface ServiceMetricsOptions {
   /** Collect Node's default process metrics (default true). */
   defaultMetrics?: boolean;
@@ -46,6 +52,20 @@ export interface ServiceMetrics {
    * error is rethrown).
    */
   time<T>(stage: string, fn: () => T | Promise<T>): Promise<T>;
+  /** A counter on the registry: the one registered under `name` already, else a new one. */
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L>;
+  /** A gauge on the registry: the one registered under `name` already, else a new one. */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L>;
+  /**
+   * A histogram on the registry (buckets default LATENCY_SECONDS_BUCKETS): the one registered under
+   * `name` already, else a new one.
+   */
+  histogram<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    buckets?: readonly number[],
+  ): Histogram<L>;
 }
 
 /** A registry whose series all carry service="<service>", with default process metrics unless disabled. */
@@ -115,5 +135,19 @@ export function createServiceMetrics(service: string, options: ServiceMetricsOpt
         end();
       }
     },
+    counter: <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      (registry.getSingleMetric(name) as Counter<L> | undefined) ??
+      new Counter<L>({ name, help, labelNames, registers }),
+    gauge: <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      (registry.getSingleMetric(name) as Gauge<L> | undefined) ??
+      new Gauge<L>({ name, help, labelNames, registers }),
+    histogram: <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      buckets: readonly number[] = LATENCY_SECONDS_BUCKETS,
+    ) =>
+      (registry.getSingleMetric(name) as Histogram<L> | undefined) ??
+      new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers }),
   };
 }

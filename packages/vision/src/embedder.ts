@@ -1,9 +1,10 @@
 import { ALIGNED_SIZE } from "./align.ts";
+import { EMBEDDING_DIM } from "./embedding-dim.ts";
 import type { RgbImage } from "./image.ts";
 import { createSession, type RuntimeOptions, type Session, Tensor } from "./onnx-session.ts";
 import { imageToTensor } from "./sampling.ts";
 
-export const EMBEDDING_DIM = 512;
+export { EMBEDDING_DIM };
 
 export function l2normalize(v: Float32Array): Float32Array {
   let s = 0;

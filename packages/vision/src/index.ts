@@ -1,5 +1,13 @@
 export { ALIGNED_SIZE, ARCFACE_REFERENCE, alignFace, alignmentTransform } from "./align.ts";
-export { drawLabels, drawLabelsRaw, type Label, labelMetrics, labelTop } from "./annotate.ts";
+export {
+  drawLabels,
+  drawLabelsRaw,
+  type Label,
+  type LabelPlace,
+  labelMetrics,
+  labelPlace,
+  labelTop,
+} from "./annotate.ts";
 export {
   DEFAULT_DETECT,
   DETECTOR_INPUT,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { labelMetrics } from "./annotate.ts";
+import { labelMetrics, labelPlace } from "./annotate.ts";
 import { faceLabel } from "./face-labels.ts";
 import { assColor, assText, assTime, OverlayScript } from "./overlay-script.ts";
 
@@ -83,6 +83,51 @@ describe("OverlayScript (the labels of an annotated copy, for ffmpeg's ass filte
     const top = 100 - font - 6;
     assert.ok(box.startsWith(`{\\an7\\pos(0,0)\\1c${green}\\p1}m 100 ${top} l `), box);
     assert.match(label, /\\pos\(104,\d+\)\}#3 amy 0\.61$/);
+  });
+
+  it("keeps every label inside the frame: moved left at the right edge, below or inside the box at the top", () => {
+    const { font } = labelMetrics(640, 360);
+    const h = font + 6;
+    const text = "#12 somebody 0.71";
+    const w = Math.round(text.length * font * 0.6) + 8;
+    // Room above: above the box, at its left edge (as before).
+    assert.deepEqual(labelPlace([100, 100, 200, 220], text, font, 640, 360), {
+      x: 100,
+      y: 100 - h,
+      width: w,
+      height: h,
+    });
+    // Against the top edge: below the box.
+    assert.equal(labelPlace([100, 0, 200, 120], text, font, 640, 360).y, 120);
+    // Against the right edge: moved left to end at the frame's edge.
+    assert.equal(labelPlace([560, 100, 640, 200], text, font, 640, 360).x, 640 - w);
+    // A box out past the left edge: the label starts at 0.
+    assert.equal(labelPlace([-30, 100, 60, 200], text, font, 640, 360).x, 0);
+    // A face as tall as the frame (no room above nor below): inside the box, at its top.
+    assert.equal(labelPlace([200, 5, 400, 350], text, font, 640, 360).y, 5);
+    // A box past the bottom and the top: at the frame's top.
+    assert.equal(labelPlace([200, -20, 400, 400], text, font, 640, 360).y, 0);
+
+    // The script draws them there: every label box of a corner face is inside the frame.
+    const script = new OverlayScript({ width: 640, height: 360, fps: 25 });
+    const corner = faceLabel("known", [540, 0, 640, 110], {
+      trackId: 12,
+      name: "somebody",
+      similarity: 0.71,
+    });
+    const [, tag, label] = dialogues(script.frame(0, [corner]) + script.end()).map(([, , , t]) => t) as [
+      string,
+      string,
+      string,
+    ];
+    const numbers = (tag.split("\\p1}")[1] as string).match(/-?\d+/g)?.map(Number) ?? [];
+    const xs = numbers.filter((_, i) => i % 2 === 0);
+    const ys = numbers.filter((_, i) => i % 2 === 1);
+    assert.deepEqual([Math.min(...xs), Math.max(...xs)], [640 - w, 640], tag);
+    assert.deepEqual([Math.min(...ys), Math.max(...ys)], [110, 110 + h], tag);
+    const [, tx, ty] = (/\\pos\((\d+),(\d+)\)/.exec(label) ?? []).map(Number);
+    assert.equal(tx, 640 - w + 4, label);
+    assert.ok((ty ?? 0) >= 110 && (ty ?? 0) < 110 + h, label);
   });
 
   it("refuses frames out of time order", () => {

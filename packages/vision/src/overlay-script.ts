@@ -10,7 +10,7 @@
  * centiseconds: frames less than 20 ms apart (above 50 frames/s) may show a neighbour's labels.
  */
 
-import { type Label, labelMetrics, labelTop } from "./annotate.ts";
+import { type Label, labelMetrics, labelPlace } from "./annotate.ts";
 
 /** "#d73027" → "&H2730D7&" (ASS colours are blue, green, red). */
 export function assColor(css: string): string {
@@ -157,13 +157,13 @@ export class OverlayScript {
       const outline =
         `m ${px(x1 - o)} ${px(y1 - o)} l ${px(x2 + o)} ${px(y1 - o)} ${px(x2 + o)} ${px(y2 + o)} ${px(x1 - o)} ${px(y2 + o)} ` +
         `m ${px(x1 + o)} ${px(y1 + o)} l ${px(x1 + o)} ${px(y2 - o)} ${px(x2 - o)} ${px(y2 - o)} ${px(x2 - o)} ${px(y1 + o)}`;
-      const ty = labelTop(box, font);
-      const tw = Math.round(text.length * font * 0.6) + 8;
-      const tag = `m ${x1} ${ty} l ${x1 + tw} ${ty} ${x1 + tw} ${ty + font + 6} ${x1} ${ty + font + 6}`;
+      // Inside the frame: moved left at the right edge, below or inside the box at the top edge.
+      const { x, y, width: tw, height: th } = labelPlace(box, text, font, this.#width, this.#height);
+      const tag = `m ${x} ${y} l ${x + tw} ${y} ${x + tw} ${y + th} ${x} ${y + th}`;
       out +=
         `Dialogue: 0,${start},${end},Box,,0,0,0,,{\\an7\\pos(0,0)\\1c${colour}\\p1}${outline}\n` +
         `Dialogue: 1,${start},${end},Box,,0,0,0,,{\\an7\\pos(0,0)\\1c${colour}\\p1}${tag}\n` +
-        `Dialogue: 2,${start},${end},Text,,0,0,0,,{\\an7\\pos(${x1 + 4},${ty + textTop})}${assText(text)}\n`;
+        `Dialogue: 2,${start},${end},Text,,0,0,0,,{\\an7\\pos(${x + 4},${y + textTop})}${assText(text)}\n`;
     }
     return out;
   }

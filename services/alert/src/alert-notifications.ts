@@ -1,15 +1,17 @@
 import type { TypedBus } from "@facetracker/bus";
 import { ClipWaiter } from "@facetracker/clip-recording";
-import type { FaceTrackerConfig } from "@facetracker/config";
+import { type FaceTrackerConfig, type PageLinks, pageLinks } from "@facetracker/config";
 import {
   AlertNotifier,
   AppriseApiTransport,
   AppriseCliTransport,
   type DeliveryResult,
   type NotificationTransport,
+  remoteLink,
 } from "@facetracker/notify";
 import { type Alert, AlertDelivery } from "@facetracker/proto";
 import type { Logger, ServiceMetrics } from "@facetracker/service-kit";
+import { createAlertMetrics } from "./alert-metrics.ts";
 import { alertKey, type NotificationState, openNotificationState } from "./notification-state.ts";
 
 /** Alerts waiting for their clip and notification at once, at most (each holds one unacknowledged message). */
@@ -28,6 +30,49 @@ export function clipWaitMs(config: FaceTrackerConfig): number {
   if (a.clip_duration === 0) return 0;
   const fps = Math.min(15, ...config.cameras.map((c) => c.fps ?? 15));
   return (a.clip_duration / 2 / fps + CLIP_WAIT_MARGIN_S) * 1000;
+}
+
+/** A clip as the notifications know it: its storage key and the URL the clip recorder gave. */
+interface ClipRef {
+  key: string;
+  url: string;
+}
+
+/**
+ * The links a notification carries (see docs/alerts.md): with web.public_url the page's alert view and
+ * clip (signed with web.link_secret: they open without a session); without it the clip's URL when it is
+ * one a recipient can open (S3: presigned, naming storage.public_endpoint), and for a local clip no link
+ * but its key. Never a file:// link.
+ */
+export function notificationLinks(
+  alertId: string,
+  clip: ClipRef | undefined,
+  links: PageLinks | undefined,
+  nowMs = Date.now(),
+): { link?: string; clipUrl?: string; clipKey?: string } {
+  if (links) {
+    return {
+      link: links.alertUrl(alertId, nowMs),
+      ...(clip?.key ? { clipUrl: links.clipUrl(clip.key, nowMs) } : {}),
+    };
+  }
+  const remote = remoteLink(clip?.url);
+  if (remote) return { link: remote, clipUrl: remote };
+  return clip?.key ? { clipKey: clip.key } : {};
+}
+
+/** Says once, at start, what links the notifications will carry when they cannot be the signed ones. */
+function explainLinks(config: FaceTrackerConfig, links: PageLinks | undefined, logger: Logger): void {
+  if (links && !links.signed) {
+    logger.warn(
+      "web.public_url is set without web.link_secret: notification links open the page's alert view only after a login",
+      { fix: "set web.link_secret (FACETRACKER_WEB__LINK_SECRET, the same for the alert and web services)" },
+    );
+  } else if (!links && !/^https?:\/\//i.test(config.storage.endpoint)) {
+    logger.info(
+      "notifications carry no clip link (the clips are in a local directory): they name the clip's key; set web.public_url and web.link_secret for links that open",
+    );
+  }
 }
 
 /** The configured notification transport: an Apprise API server, or the local `apprise` command. */
@@ -85,6 +130,7 @@ async function notifyAlerts({
   state: NotificationState;
 }): Promise<{ stop(): Promise<void> }> {
   const a = config.alerts;
+  const alertMetrics = createAlertMetrics(metrics);
   const urls = a.notification_config;
   const { marks, records } = state;
   const notifier =
@@ -101,12 +147,17 @@ async function notifyAlerts({
         })
       : undefined;
   const waitMs = clipWaitMs(config);
-  const clips = new ClipWaiter();
+  const links = pageLinks(config);
+  if (notifier) explainLinks(config, links, logger);
+  const clips = new ClipWaiter<ClipRef>();
   const clipWatcher = await bus.consume("clips", {
     // Clips of the last minutes too, for alerts still waiting after a restart.
     deliverPolicy: "last_per_subject",
     handler: (clip) => {
-      clips.ready(clip.alertIds.length > 0 ? clip.alertIds : [clip.alertId], clip.url);
+      clips.ready(clip.alertIds.length > 0 ? clip.alertIds : [clip.alertId], {
+        key: clip.key,
+        url: clip.url,
+      });
     },
   });
 
@@ -131,7 +182,8 @@ async function notifyAlerts({
       await record(alert, { alertId: alert.id, camera: alert.camera, notificationStatus: "disabled" });
       return;
     }
-    const clipUrl = (await clips.wait(alert.id, waitMs)) || undefined;
+    const clip = await clips.wait(alert.id, waitMs);
+    const clipUrl = clip?.url || undefined;
     const result: DeliveryResult = await notifier.notify({
       id: alertKey(alert),
       camera: alert.camera,
@@ -141,12 +193,25 @@ async function notifyAlerts({
       ...(alert.closest && !alert.identity
         ? { closest: { name: alert.closest.name, similarity: alert.closest.similarity } }
         : {}),
+      ...(alert.visitorId > 0 && !alert.identity
+        ? {
+            visitor: {
+              id: alert.visitorId,
+              visits: alert.visitorVisits,
+              visitsToday: alert.visitorVisitsToday,
+            },
+          }
+        : {}),
       timeMs: alert.timeMs,
-      ...(clipUrl ? { clipUrl } : {}),
+      ...notificationLinks(alert.id, clip, links),
       ...(alert.thumbnailJpeg.length > 0 ? { thumbnailJpeg: alert.thumbnailJpeg } : {}),
     });
     const resent = result.destinations.every((d) => d.status === "already_sent");
     metrics.messagesOut.inc({ subject_kind: `notification_${resent ? "already_sent" : result.status}` });
+    alertMetrics.notifications.inc({
+      camera: alert.camera,
+      status: resent ? "already_sent" : result.status,
+    });
     if (result.status === "failed") {
       logger.warn("notification failed", {
         alert: alert.id,

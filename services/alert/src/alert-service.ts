@@ -5,7 +5,9 @@ import { alertToProto, alertUpdateToProto, trackEventFromProto } from "@facetrac
 import type { AlertUpdate } from "@facetracker/proto";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 import { openAlertMemory } from "./alert-memory.ts";
+import { createAlertMetrics } from "./alert-metrics.ts";
 import { notificationTransport, startAlertNotifications } from "./alert-notifications.ts";
+import { openAlertVisitors } from "./alert-visitors.ts";
 import { startCameraOfflineAlerts } from "./camera-offline-alerts.ts";
 
 export { ALERT_MEMORY_BUCKET } from "./alert-memory.ts";
@@ -33,10 +35,12 @@ const alertUpdateId = (u: AlertUpdate) => `seen-${u.alertId}-${u.camera}-${u.tra
  */
 export async function startAlertService(deps: ServiceDeps): Promise<PipelineService> {
   const { config, logger, metrics } = deps;
+  const alertMetrics = createAlertMetrics(metrics);
   const bus = serviceBus(deps);
   const cameras = new Map<string, AlertRules>();
   const registry = await openCameraRegistry(deps.bus.js);
   const memory = await openAlertMemory(config, bus, logger);
+  const visitors = openAlertVisitors(config, logger);
   const registered = new Map<string, string>();
   /** The camera's alert mode: the configuration file's, else the registry's, else the site default. */
   const modeOf = (camera: string): AlertMode =>
@@ -70,21 +74,50 @@ export async function startAlertService(deps: ServiceDeps): Promise<PipelineServ
       const stageEvent = trackEventFromProto(event);
       if (!stageEvent) return;
       const rules = await rulesOf(event.camera);
-      const { outcome, face } = rules.judge(stageEvent, event.timeMs);
+      // An unknown face: the face memory's visitor it is, for the cooldown per visitor and the alert's text.
+      const unknownFace =
+        (stageEvent.type === "identified" || stageEvent.type === "identity_changed") &&
+        stageEvent.identity === null &&
+        !stageEvent.undetermined;
+      const visitor = unknownFace
+        ? visitors?.lookup(event.camera, event.trackId, stageEvent.embedding)
+        : undefined;
+      const { outcome, face } = rules.judge(
+        stageEvent,
+        event.timeMs,
+        visitor !== undefined ? { visitor } : {},
+      );
+      // The track joins its visitor before its alert (or seen-again update) goes out: the alert names it.
+      const hint = outcome?.kind === "seen_again" ? outcome.seenAgain.alert.visitor : undefined;
+      const sighting =
+        unknownFace && outcome && visitors
+          ? visitors.join(event.camera, event.trackId, event.timeMs, stageEvent.embedding, hint)
+          : undefined;
+      if (sighting && face) {
+        face.visitor = sighting.visitor;
+        if (outcome?.kind === "alert" && face.alert) face.alert.visitor = sighting.visitor;
+      }
       // Published first, remembered after: an event whose outcome could not be published is judged the
       // same when it comes again (and a published one again is stored once: de-duplication IDs).
       if (outcome?.kind === "alert") {
-        const alert = alertToProto(event, outcome.alert, modeOf(event.camera));
+        const alert = alertToProto(event, outcome.alert, modeOf(event.camera), sighting);
         await bus.publish("alerts", alert, { msgId: alert.id });
+        alertMetrics.alerts.inc({ camera: event.camera, mode: alert.mode, kind: "alert" });
+        alertMetrics.captureToAlert.observe(
+          { camera: event.camera },
+          Math.max(0, Date.now() - alert.timeMs) / 1000,
+        );
         logger.info("alert", {
           camera: event.camera,
           trackId: event.trackId,
           identity: event.identity?.name ?? "unknown",
+          ...(sighting ? { visitor: sighting.visitor, visitsToday: sighting.visitsToday } : {}),
         });
       } else if (outcome?.kind === "seen_again") {
-        const update = alertUpdateToProto(event, outcome.seenAgain);
+        const update = alertUpdateToProto(event, outcome.seenAgain, sighting?.visitor);
         await bus.publish("alert_updates", update, { msgId: alertUpdateId(update) });
         metrics.messagesOut.inc({ subject_kind: `seen_again_${outcome.seenAgain.reason}` });
+        alertMetrics.alerts.inc({ camera: event.camera, mode: modeOf(event.camera), kind: "seen_again" });
         logger.info("seen again", {
           camera: event.camera,
           trackId: event.trackId,
@@ -110,6 +143,7 @@ export async function startAlertService(deps: ServiceDeps): Promise<PipelineServ
       await consumer.stop();
       await notifications.stop();
       await offline.stop();
+      visitors?.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -21,7 +21,9 @@ import {
   openConfiguredGallery,
   openConfiguredMemory,
   photoLabel,
+  rememberVideoFaces,
   runtimeOptionsFrom,
+  videoFileSource,
 } from "@facetracker/pipeline";
 import {
   Alert,
@@ -42,11 +44,13 @@ import {
   type ServerWritableStream,
   status,
 } from "@grpc/grpc-js";
+import { correctTrackCall, listCorrectionsCall, undoCorrectionCall } from "./correction-calls.ts";
 import { enrollFace } from "./enroll-face.ts";
 import { galleryStatus, grpcError, isGrpcError } from "./grpc-errors.ts";
 import { HeavyCallLimit } from "./heavy-call-limit.ts";
 import { resolveInsideRoots } from "./media-roots.ts";
 import { startMemoryRecorder } from "./memory-recorder.ts";
+import { personTimeline } from "./person-timeline.ts";
 import { searchFaces } from "./search-faces.ts";
 import { addStandardServices } from "./standard-services.ts";
 import { listVisitors, nameVisitor } from "./visitor-calls.ts";
@@ -59,6 +63,7 @@ const toInfo = (i: GalleryIdentity): IdentityInfo => ({
   attributes: i.attributes,
   embeddingCount: i.embeddingCount,
   createdAtMs: Date.parse(i.createdAt),
+  negativeCount: i.negativeCount,
 });
 
 /**
@@ -120,8 +125,8 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     (request: Req): Promise<Res> =>
       heavy.run(call, () => fn(request));
 
-  const announce = async (kind: GalleryChangeKind, identityId: string, name: string) => {
-    bus.galleryChanged.publish({ kind, identityId, name, embeddingId: "", timeMs: Date.now() });
+  const announce = async (kind: GalleryChangeKind, identityId: string, name: string, embeddingId = "") => {
+    bus.galleryChanged.publish({ kind, identityId, name, embeddingId, timeMs: Date.now() });
   };
 
   /**
@@ -260,6 +265,16 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
               `${name}: damaged video: ${damage} (allow_damaged accepts a damaged video)`,
             );
           }
+          if (r.remember !== false) {
+            const source =
+              r.source.$case === "path"
+                ? videoFileSource(file)
+                : {
+                    kind: "file" as const,
+                    name: `upload:${createHash("sha256").update(r.source.value).digest("hex").slice(0, 16)}`,
+                  };
+            rememberVideoFaces(memory, source, found.faces, { analysedAtMs: Date.now() });
+          }
           return {
             tracks: found.faces.map((f) => ({
               trackId: f.trackId,
@@ -336,6 +351,20 @@ export async function startApiService(deps: ServiceDeps): Promise<PipelineServic
     ),
     listVisitors: guard("list_visitors", async (r) => listVisitors(memory, r)),
     nameVisitor: guard("name_visitor", (r) => nameVisitor(models, memory, announce, r)),
+    correctTrack: guard("correct_track", (r) => correctTrackCall(models, memory, announce, r)),
+    undoCorrection: guard("undo_correction", (r) => undoCorrectionCall(gallery, memory, announce, r)),
+    listCorrections: guard("list_corrections", async (r) => listCorrectionsCall(memory, r)),
+    personTimeline: guard("person_timeline", (r) => personTimeline(gallery, memory, r)),
+    deleteFace: guard("delete_face", async (r) => {
+      const found = await gallery.get(r.identity);
+      if (!found)
+        throw grpcError(status.NOT_FOUND, `no identity ${JSON.stringify(r.identity)} in the gallery`);
+      const own = (await gallery.embeddings(found.id)).some((e) => e.id === r.embeddingId);
+      const deleted = own && (await gallery.deleteEmbedding(r.embeddingId));
+      if (deleted) await announce(GalleryChangeKind.EMBEDDING_DELETED, found.id, found.name, r.embeddingId);
+      const left = await gallery.get(found.id);
+      return { deleted, embeddingCount: left?.embeddingCount ?? 0 };
+    }),
   };
 
   const server = new Server({

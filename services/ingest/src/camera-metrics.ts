@@ -7,6 +7,10 @@ export interface CameraMetrics {
   readonly up: Gauge<"camera">;
   /** facetracker_camera_reconnects_total{camera}: attempts to open a camera again after a fault. */
   readonly reconnects: Counter<"camera">;
+  /** facetracker_frames_in_total{camera}: frames published on ft.frames.<camera> (frames/s: its rate()). */
+  readonly framesIn: Counter<"camera">;
+  /** A camera starting: down until its first frame, its counters shown from 0 (so that rate() has a start). */
+  start(camera: string): void;
   /** Forgets a camera removed from the registry. */
   remove(camera: string): void;
 }
@@ -25,12 +29,25 @@ export function createCameraMetrics(metrics: ServiceMetrics): CameraMetrics {
     labelNames: ["camera"] as const,
     registers,
   });
+  const framesIn = new Counter({
+    name: "facetracker_frames_in_total",
+    help: "Frames of the camera published to the pipeline (ft.frames.<camera>).",
+    labelNames: ["camera"] as const,
+    registers,
+  });
   return {
     up,
     reconnects,
+    framesIn,
+    start(camera) {
+      up.set({ camera }, 0);
+      reconnects.inc({ camera }, 0);
+      framesIn.inc({ camera }, 0);
+    },
     remove(camera) {
       up.remove({ camera });
       reconnects.remove({ camera });
+      framesIn.remove({ camera });
     },
   };
 }

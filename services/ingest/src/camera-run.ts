@@ -126,12 +126,12 @@ export function startCameraRun(camera: IngestCamera, deps: CameraRunDeps): Camer
       failures: 0,
     };
     log.error("camera cannot be read", { error: error as Error });
-    cameraMetrics.up.set({ camera: camera.id }, 0);
+    cameraMetrics.start(camera.id);
     report();
     return { id: camera.id, state: () => "failed", published: 0, busDown: () => {}, stop: async () => {} };
   }
   health = feed.health.snapshot;
-  cameraMetrics.up.set({ camera: camera.id }, 0);
+  cameraMetrics.start(camera.id);
   report();
 
   /** Logs and counts what changed (the first fault of an outage is a warning, later attempts are info). */
@@ -230,6 +230,7 @@ export function startCameraRun(camera: IngestCamera, deps: CameraRunDeps): Camer
           { msgId: `${camera.id}-${item.capturedAtMs}-${item.seq}` },
         );
         published++;
+        cameraMetrics.framesIn.inc({ camera: camera.id });
         failures = 0;
         if (buffer.inOutage && buffer.size <= QUEUE_FRAMES) {
           countDropped(buffer.endOutage().length);

@@ -13,7 +13,8 @@ import { StatusReporter } from "./status-reporter.ts";
  * the JPEG images: ingest never holds pixels. A camera that cannot be opened, drops, stalls or disappears
  * is retried for ever with capped backoff; its state (up, reconnecting since, last error, reconnects) goes
  * to the status board (KV `ft_camera_status`, read by ListCameras, the web page and the alert service),
- * the logs and the metrics (facetracker_camera_up{camera}, facetracker_camera_reconnects_total). One bad
+ * the logs and the metrics (facetracker_camera_up{camera}, facetracker_camera_reconnects_total,
+ * facetracker_frames_in_total: frames published). One bad
  * camera never makes ingest unready: /healthz says whether ingest works (bus connected, registry
  * followed), not whether every camera does. While the bus is down, each camera keeps its last
  * ingest.outage_buffer_s of frames and publishes them when it is back. Cameras added, changed or removed

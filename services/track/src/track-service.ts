@@ -4,6 +4,7 @@ import type { Detections } from "@facetracker/proto";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
 import { type CameraRun, CameraRuns } from "./camera-runs.ts";
 import { EmbedWorkers } from "./embed-client.ts";
+import { createTrackMetrics } from "./track-metrics.ts";
 import { publishTrackOutput } from "./track-output.ts";
 import { openTrackStateStore } from "./track-state.ts";
 
@@ -51,6 +52,7 @@ export async function startTrackService(
   const { config, logger, metrics } = deps;
   const bus = serviceBus(deps);
   const embedWorkers = new EmbedWorkers(bus, deps);
+  const trackMetrics = createTrackMetrics(metrics);
   const cameras = await CameraRuns.open({
     bus,
     logger,
@@ -96,6 +98,7 @@ export async function startTrackService(
     run.lastFrame = { seq: d.seq, capturedAtMs: d.capturedAtMs };
     const input = detectionsFromProto(d);
     const output = await metrics.time("track", () => run.stage.run(input));
+    trackMetrics.framesTracked.inc({ camera: d.camera });
     if (live) {
       // Kept until published: a publish that fails transiently hands the message back (nak with delay),
       // and its redelivery publishes these events instead of tracking the frame again.
@@ -103,6 +106,10 @@ export async function startTrackService(
       run.unpublished = { streamSeq, publish };
       await publish();
       run.unpublished = undefined;
+      trackMetrics.captureToTrack.observe(
+        { camera: d.camera },
+        Math.max(0, Date.now() - d.capturedAtMs) / 1000,
+      );
     }
     if (run.savedSeq === 0) await cameras.save(run); // a new camera: saved from its first frame on
   };

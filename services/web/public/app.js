@@ -10,8 +10,10 @@ import { byId, el } from "./dom.js";
 import { errorMessage, showError } from "./errors.js";
 import { GalleryPanel } from "./gallery-panel.js";
 import { LiveView } from "./live-view.js";
+import { PersonView } from "./person-view.js";
 import { SearchPanel } from "./search-panel.js";
 import { TrackList } from "./track-list.js";
+import { VisitorsPanel } from "./visitors-panel.js";
 
 /**
  * @typedef {{ state: string, sinceMs: number, lastError: string, reconnects: number, updatedAtMs: number }}
@@ -24,9 +26,15 @@ import { TrackList } from "./track-list.js";
 const STATUS_REFRESH_MS = 5000;
 
 const tracks = new TrackList(byId("track-list"), byId("tracks-empty"));
-const timeline = new AlertTimeline(byId("alert-list"), byId("alerts-empty"));
+const timeline = new AlertTimeline(byId("alert-list"), byId("alerts-empty"), {
+  form: /** @type {HTMLFormElement} */ (byId("alert-filters")),
+  more: /** @type {HTMLButtonElement} */ (byId("alerts-more")),
+  status: byId("alerts-status"),
+});
 new SearchPanel();
 const gallery = new GalleryPanel(byId("gallery-list"), byId("gallery-empty"), byId("gallery-count"));
+const visitors = new VisitorsPanel(byId("visitor-list"), byId("visitors-empty"));
+const person = new PersonView();
 const canvas = /** @type {HTMLCanvasElement} */ (byId("live-canvas"));
 const player = /** @type {HTMLIFrameElement} */ (byId("live-player"));
 const live = new LiveView(
@@ -79,6 +87,60 @@ function showFrames(camera) {
   live.show(camera.id);
 }
 
+/** The multi-camera grid's live views (each camera at GRID_FPS). */
+/** @type {LiveView[]} */
+let gridViews = [];
+const GRID_FPS = 2;
+
+/**
+ * Shows every camera at once (a tile each: its live view, name and state; a tile opens the camera), or
+ * goes back to the one camera.
+ * @param {boolean} on
+ */
+function showGrid(on) {
+  byId("grid-toggle").setAttribute("aria-pressed", String(on));
+  for (const view of gridViews) view.stop();
+  gridViews = [];
+  const grid = byId("camera-grid");
+  grid.hidden = !on;
+  const single = /** @type {HTMLElement} */ (canvas.closest(".view"));
+  single.hidden = on;
+  if (!on) {
+    grid.replaceChildren();
+    const current = decodeURIComponent(location.hash.slice(1));
+    if (cameras.some((c) => c.id === current)) selectCamera(current);
+    return;
+  }
+  live.stop();
+  grid.replaceChildren(
+    ...cameras.map((c) => {
+      const tile = /** @type {HTMLCanvasElement} */ (
+        el("canvas", { width: 320, height: 180, "aria-label": `Live view of ${c.id}` })
+      );
+      const status = el("p", { class: "status muted" });
+      const view = new LiveView(tile, status, () => {}, showError);
+      view.show(c.id, GRID_FPS);
+      gridViews.push(view);
+      return el(
+        "figure",
+        {
+          class: "grid-tile",
+          "data-camera": c.id,
+          "data-state": c.status?.state ?? "unknown",
+          title: `Open ${c.id}`,
+          onclick: () => {
+            location.hash = `#${encodeURIComponent(c.id)}`;
+            showGrid(false);
+          },
+        },
+        tile,
+        el("figcaption", { text: `${c.id} · ${statusText(c)}` }),
+        status,
+      );
+    }),
+  );
+}
+
 /** @param {string} url */
 function showPlayer(url) {
   live.stop();
@@ -124,6 +186,13 @@ async function refreshStatuses() {
   } catch {
     return; // the connection badge says when the page lost the server
   }
+  for (const tile of byId("camera-grid").querySelectorAll("figure")) {
+    const camera = cameras.find((c) => c.id === /** @type {HTMLElement} */ (tile).dataset.camera);
+    if (!camera) continue;
+    /** @type {HTMLElement} */ (tile).dataset.state = camera.status?.state ?? "unknown";
+    const caption = tile.querySelector("figcaption");
+    if (caption) caption.textContent = `${camera.id} · ${statusText(camera)}`;
+  }
   for (const button of byId("camera-tabs").querySelectorAll("button")) {
     const camera = cameras.find((c) => c.id === button.dataset.camera);
     if (camera) showStatus(/** @type {HTMLButtonElement} */ (button), camera);
@@ -140,6 +209,13 @@ async function loadCameras() {
     showError(`The cameras cannot be listed: ${errorMessage(error)}`);
     return;
   }
+  const cameraFilter = /** @type {HTMLSelectElement} */ (
+    byId("alert-filters").querySelector("select[name=camera]")
+  );
+  cameraFilter.replaceChildren(
+    el("option", { value: "", text: "all" }),
+    ...cameras.map((c) => el("option", { value: c.id, text: c.id })),
+  );
   const tabs = byId("camera-tabs");
   tabs.replaceChildren(
     ...cameras.map((c) => {
@@ -170,20 +246,29 @@ function followEvents() {
   source.addEventListener("open", () => {
     badge.dataset.state = "live";
     badge.textContent = "live";
-  });
-  source.addEventListener("alerts", (event) => {
-    timeline.setAll(JSON.parse(/** @type {MessageEvent} */ (event).data));
+    // The first page from the alerts stream (again after a reconnection: what came meanwhile).
+    void timeline.load();
   });
   source.addEventListener("alert", (event) => {
-    timeline.upsert(JSON.parse(/** @type {MessageEvent} */ (event).data));
+    const alert = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    timeline.live(alert);
+    if (alert.visitor) void visitors.reload();
   });
-  source.addEventListener("gallery", () => void gallery.reload());
+  source.addEventListener("gallery", () => {
+    void gallery.reload();
+    void visitors.reload();
+    person.refresh();
+  });
   source.addEventListener("error", () => {
     badge.dataset.state = "down";
     badge.textContent = "disconnected: retrying…";
     api("GET", "/api/session").catch(() => {});
   });
 }
+
+byId("grid-toggle").addEventListener("click", () =>
+  showGrid(byId("grid-toggle").getAttribute("aria-pressed") !== "true"),
+);
 
 async function start() {
   try {
@@ -193,7 +278,7 @@ async function start() {
     showError(errorMessage(error));
   }
   followEvents();
-  await Promise.all([loadCameras(), gallery.reload()]);
+  await Promise.all([loadCameras(), gallery.reload(), visitors.reload()]);
   setInterval(() => void refreshStatuses(), STATUS_REFRESH_MS);
 }
 

@@ -10,13 +10,20 @@ import { el } from "./dom.js";
 import { errorMessage } from "./errors.js";
 
 /**
- * @param {{ alertId: string } | { camera: string, trackId: number }} face which face to enroll
+ * @param {{ alertId: string, seq?: number } | { camera: string, trackId: number }} face which face to enroll
  * @param {(result: { name: string, identityId: string, created: boolean }) => void} [onEnrolled]
  * @returns {HTMLElement}
  */
 export function enrollForm(face, onEnrolled) {
   const name = /** @type {HTMLInputElement} */ (
-    el("input", { type: "text", name: "name", placeholder: "Name", autocomplete: "off", required: true })
+    el("input", {
+      type: "text",
+      name: "name",
+      placeholder: "Name",
+      autocomplete: "off",
+      list: "gallery-names",
+      required: true,
+    })
   );
   const force = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", name: "force" }));
   const forceLabel = el("label", { hidden: true }, force, " enroll anyway");

@@ -6,6 +6,7 @@
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { errorMessage, showError } from "./errors.js";
+import { openPersonButton } from "./person-view.js";
 import { searchButton } from "./search-panel.js";
 
 /**
@@ -56,6 +57,10 @@ export class GalleryPanel {
     this.list.replaceChildren(...identities.map((identity) => this.item(identity)));
     this.empty.hidden = identities.length > 0;
     this.count.textContent = `${identities.length} ${identities.length === 1 ? "person" : "people"}`;
+    // The names the enroll, correction and naming boxes suggest, so that a typo does not make a new person.
+    document
+      .getElementById("gallery-names")
+      ?.replaceChildren(...identities.map((identity) => el("option", { value: identity.name })));
   }
 
   /**
@@ -149,6 +154,7 @@ export class GalleryPanel {
             text: "Delete…",
             onclick: () => (confirm.hidden = false),
           }),
+          openPersonButton({ identity: identity.id }, identity.name),
           searchButton({ identity: identity.id }, identity.name),
         ),
         rename,

@@ -105,15 +105,16 @@ export class LiveView {
   }
 
   /**
-   * Starts showing `camera` (stops the previous one).
+   * Starts showing `camera` (stops the previous one), at most `fps` frames a second (0: the server's most).
    * @param {string} camera
+   * @param {number} [fps]
    */
-  show(camera) {
+  show(camera, fps = 0) {
     this.stop();
     this.camera = camera;
     this.lastFrameAt = performance.now();
     this.setStatus(`Connecting to ${camera}…`);
-    const source = new EventSource(`/api/live/${encodeURIComponent(camera)}`);
+    const source = new EventSource(`/api/live/${encodeURIComponent(camera)}${fps > 0 ? `?fps=${fps}` : ""}`);
     this.source = source;
     source.addEventListener("frame", (event) => {
       this.pending = JSON.parse(/** @type {MessageEvent} */ (event).data);

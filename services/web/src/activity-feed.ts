@@ -17,6 +17,15 @@ import {
   galleryChangeKindToJSON,
 } from "@facetracker/proto";
 import type { ServiceDeps } from "@facetracker/service-host";
+import { AlertAcks } from "./alert-acks.ts";
+import {
+  type AlertQuery,
+  deliveriesAfter,
+  matchesQuery,
+  type StoredAlert,
+  scanAlerts,
+  storedAlert,
+} from "./alert-pages.ts";
 import type { SseClient } from "./sse.ts";
 
 /** An alert as the page shows it (the face picture is fetched from /api/alerts/<id>/face.jpg). */
@@ -30,6 +39,8 @@ export interface AlertView {
   similarity: number;
   /** An unknown face: the identity it came closest to, below the threshold ("closest: obama 0.28"). */
   closest: { name: string; similarity: number } | null;
+  /** An unknown face: the face memory's visitor it is, with its visits (this one included) and today's. */
+  visitor: { id: number; visits: number; visitsToday: number } | null;
   /** Capture time of the triggering frame, ms since the epoch. */
   timeMs: number;
   mode: string;
@@ -46,6 +57,10 @@ export interface AlertView {
   clip: { status: string; key: string; error: string; missing: string };
   /** The notification: status "" (not settled yet), "sent", "failed" or "disabled". */
   notification: { status: string; error: string; attempts: number };
+  /** Its sequence in the alerts stream (a page's cursor; its face picture when no longer kept here). */
+  seq: number;
+  /** When an operator acknowledged it, ms since the epoch; null: not acknowledged. */
+  acknowledged: number | null;
 }
 
 /** A later sighting of an alert's person, as the page shows it. */
@@ -56,7 +71,10 @@ export interface SeenAgainView {
   timeMs: number;
   /** Who the sighting's face is (null: unknown). */
   name: string | null;
-  /** "same_face" (the face matched, `similarity`) or "cooldown" (the same known identity). */
+  /**
+   * "same_face" (the face matched, `similarity`), "cooldown" (the same known identity) or "visitor" (the
+   * same unknown visitor).
+   */
   reason: string;
   similarity: number;
 }
@@ -94,6 +112,25 @@ async function lastMessages(
 
 const trackKey = (camera: string, trackId: number) => `${camera}/${trackId}`;
 
+/** What a delivery record says of an alert's clip and notification, applied to its view. */
+function applyDelivery(view: AlertView, delivery: AlertDelivery): void {
+  if (delivery.clipStatus) {
+    view.clip = {
+      status: delivery.clipStatus,
+      key: delivery.clipKey,
+      error: delivery.clipError,
+      missing: delivery.clipMissing,
+    };
+  }
+  if (delivery.notificationStatus) {
+    view.notification = {
+      status: delivery.notificationStatus,
+      error: delivery.notificationError,
+      attempts: delivery.notificationAttempts,
+    };
+  }
+}
+
 /** Sets a key in an insertion-ordered map as the newest entry and drops the oldest above `max`. */
 function putNewest<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
   map.delete(key);
@@ -112,6 +149,7 @@ export class ActivityFeed {
   readonly #clients = new Set<SseClient>();
   readonly #consumers: MessageConsumer[] = [];
   #galleryChanges: { unsubscribe(): void } | undefined;
+  #acks: AlertAcks | undefined;
 
   private constructor(options: ActivityFeedOptions) {
     this.#options = options;
@@ -133,10 +171,20 @@ export class ActivityFeed {
 
   async #start(): Promise<void> {
     const { bus, logger } = this.#options;
+    this.#acks = await AlertAcks.open(bus, (alertId, ack) => {
+      const kept = this.#alerts.get(alertId);
+      if (!kept || kept.view.acknowledged === (ack?.atMs ?? null)) return;
+      kept.view.acknowledged = ack?.atMs ?? null;
+      this.#broadcast("alert", kept.view);
+    });
     // Alerts and their deliveries share a stream: both read back from the same sequence.
     const alertsStart = await lastMessages(bus, "alerts", HISTORY.alerts);
     this.#consumers.push(
-      await bus.consume("alerts", { ...alertsStart, logger, handler: (alert) => this.#onAlert(alert) }),
+      await bus.consume("alerts", {
+        ...alertsStart,
+        logger,
+        handler: (alert, info) => this.#onAlert(alert, info.streamSeq),
+      }),
       await bus.consume("deliveries", {
         ...alertsStart,
         logger,
@@ -184,10 +232,57 @@ export class ActivityFeed {
     return [...this.#alerts.values()].map((a) => a.view);
   }
 
-  /** An alert's face picture (JPEG of the 112×112 aligned crop), if the alert is still kept. */
-  alertFace(alertId: string): Uint8Array | undefined {
+  /**
+   * A page of alerts, newest first, from the alerts stream (alert-pages.ts): those kept here with all they
+   * learnt since (clip, notification, sightings), older ones with their deliveries read back too. `next`:
+   * the `before` of the following page (null: none older).
+   */
+  async page(query: AlertQuery): Promise<{ alerts: AlertView[]; next: number | null }> {
+    const bus = this.#options.bus;
+    const views = new Map<number, AlertView>();
+    const viewOf = ({ alert, seq }: StoredAlert) => {
+      const view = this.#alerts.get(alert.id)?.view ?? this.#view(alert, seq);
+      views.set(seq, view);
+      return view;
+    };
+    const { found, next } = await scanAlerts(bus, query, (stored) => matchesQuery(viewOf(stored), query));
+    const alerts = found.map((f) => views.get(f.seq) as AlertView);
+    const older = alerts.filter((a) => !this.#alerts.has(a.id));
+    if (older.length > 0) {
+      const seqs = older.map((a) => a.seq);
+      const deliveries = await deliveriesAfter(
+        bus,
+        Math.min(...seqs),
+        Math.max(...seqs),
+        new Set(older.map((a) => a.id)),
+      );
+      for (const view of older) for (const d of deliveries.get(view.id) ?? []) applyDelivery(view, d);
+    }
+    return { alerts, next };
+  }
+
+  /** Acknowledges an alert (or withdraws it), for every page. */
+  async acknowledge(alertId: string, acknowledged: boolean): Promise<number | null> {
+    if (!this.#acks) throw new Error("the activity feed is not started");
+    const ack = await this.#acks.set(alertId, acknowledged);
+    const kept = this.#alerts.get(alertId);
+    if (kept) {
+      kept.view.acknowledged = ack?.atMs ?? null;
+      this.#broadcast("alert", kept.view);
+    }
+    return ack?.atMs ?? null;
+  }
+
+  /**
+   * An alert's face picture (JPEG of the 112×112 aligned crop): kept here, else read back from the alerts
+   * stream at `seq` (an alert of an older page).
+   */
+  async alertFace(alertId: string, seq?: number): Promise<Uint8Array | undefined> {
     const face = this.#alerts.get(alertId)?.face;
-    return face && face.length > 0 ? face : undefined;
+    if (face && face.length > 0) return face;
+    if (seq === undefined) return undefined;
+    const stored = await storedAlert(this.#options.bus, seq, alertId);
+    return stored && stored.thumbnailJpeg.length > 0 ? new Uint8Array(stored.thumbnailJpeg) : undefined;
   }
 
   /** The latest face picture of a track, if it had one recently. */
@@ -204,14 +299,24 @@ export class ActivityFeed {
 
   async close(): Promise<void> {
     this.#galleryChanges?.unsubscribe();
+    this.#acks?.close();
     await Promise.all(this.#consumers.splice(0).map((c) => c.stop()));
     for (const client of this.#clients) client.close();
     this.#clients.clear();
   }
 
-  #onAlert(alert: Alert): void {
+  #onAlert(alert: Alert, seq: number): void {
     if (this.#alerts.has(alert.id)) return;
-    const view: AlertView = {
+    const view = this.#view(alert, seq);
+    this.#early.get(alert.id)?.(view);
+    this.#early.delete(alert.id);
+    putNewest(this.#alerts, alert.id, { view, face: new Uint8Array(alert.thumbnailJpeg) }, this.#maxAlerts);
+    this.#broadcast("alert", view);
+  }
+
+  /** An alert as the page shows it (clip and notification not settled yet: see #onDelivery). */
+  #view(alert: Alert, seq: number): AlertView {
+    return {
       id: alert.id,
       camera: alert.camera,
       trackId: alert.trackId,
@@ -222,6 +327,10 @@ export class ActivityFeed {
         !alert.identity && alert.closest
           ? { name: alert.closest.name, similarity: alert.closest.similarity }
           : null,
+      visitor:
+        !alert.identity && alert.visitorId > 0
+          ? { id: alert.visitorId, visits: alert.visitorVisits, visitsToday: alert.visitorVisitsToday }
+          : null,
       timeMs: alert.timeMs,
       mode: alert.mode,
       seenAgain: [],
@@ -229,31 +338,13 @@ export class ActivityFeed {
       face: alert.thumbnailJpeg.length > 0,
       clip: { status: "", key: "", error: "", missing: "" },
       notification: { status: "", error: "", attempts: 0 },
+      seq,
+      acknowledged: this.#acks?.get(alert.id)?.atMs ?? null,
     };
-    this.#early.get(alert.id)?.(view);
-    this.#early.delete(alert.id);
-    putNewest(this.#alerts, alert.id, { view, face: new Uint8Array(alert.thumbnailJpeg) }, this.#maxAlerts);
-    this.#broadcast("alert", view);
   }
 
   #onDelivery(delivery: AlertDelivery): void {
-    this.#update(delivery.alertId, (view) => {
-      if (delivery.clipStatus) {
-        view.clip = {
-          status: delivery.clipStatus,
-          key: delivery.clipKey,
-          error: delivery.clipError,
-          missing: delivery.clipMissing,
-        };
-      }
-      if (delivery.notificationStatus) {
-        view.notification = {
-          status: delivery.notificationStatus,
-          error: delivery.notificationError,
-          attempts: delivery.notificationAttempts,
-        };
-      }
-    });
+    this.#update(delivery.alertId, (view) => applyDelivery(view, delivery));
   }
 
   #onSeenAgain(update: AlertUpdate): void {

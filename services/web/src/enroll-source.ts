@@ -8,17 +8,20 @@ import { cameraIdOf, HttpError } from "./http-helpers.ts";
 
 /** Where the faces to enroll are kept (the activity feed). */
 export interface FaceLookup {
-  alertFace(alertId: string): Uint8Array | undefined;
+  /** An alert's face: kept, or read back at its stream sequence `seq` (an alert of an older page). */
+  alertFace(alertId: string, seq?: number): Promise<Uint8Array | undefined>;
   trackFace(camera: string, trackId: number): Uint8Array | undefined;
 }
 
 /** The face an enroll request names: an alert's (alertId) or a track's (camera + trackId). */
-export function enrollSource(
+export async function enrollSource(
   body: Record<string, unknown>,
   faces: FaceLookup,
-): { jpeg: Uint8Array; source: string } {
+): Promise<{ jpeg: Uint8Array; source: string }> {
   if (typeof body.alertId === "string" && body.alertId) {
-    const jpeg = faces.alertFace(body.alertId);
+    const seq =
+      typeof body.seq === "number" && Number.isSafeInteger(body.seq) && body.seq > 0 ? body.seq : undefined;
+    const jpeg = await faces.alertFace(body.alertId, seq);
     if (!jpeg) {
       throw new HttpError(404, "this alert's face picture is no longer kept: enroll from a track or a photo");
     }

@@ -45,6 +45,9 @@ export interface SearchHit {
   thumbnail: string | null;
   /** The page's clip route for the track's clip, or null. */
   clip: string | null;
+  /** The alert the track raised ("" none), and the track's row in the face memory (for corrections). */
+  alertId: string;
+  memoryId: number;
 }
 
 export interface SearchResult {
@@ -60,7 +63,8 @@ export const clipPath = (key: string): string =>
 
 const baseName = (file: string): string => file.split(/[\\/]/).pop() || file;
 
-function hitView(face: RememberedFace): SearchHit {
+/** A remembered track (SearchFaces, PersonTimeline) as the page shows it. */
+export function hitView(face: RememberedFace): SearchHit {
   const camera = face.sourceKind === "camera";
   return {
     kind: face.sourceKind,
@@ -77,6 +81,8 @@ function hitView(face: RememberedFace): SearchHit {
         ? `data:image/jpeg;base64,${Buffer.from(face.thumbnailJpeg).toString("base64")}`
         : null,
     clip: face.clipKey ? clipPath(face.clipKey) : null,
+    alertId: face.alertId,
+    memoryId: Number(face.memoryId),
   };
 }
 

@@ -1,11 +1,24 @@
 /**
- * The gallery changes the page asks for (enroll a face, rename, delete), sent to the api service, the
+ * The gallery changes the page asks for (enroll a face or a photo, rename, delete a person or one face;
+ * name a visitor, correct a track), and the face memory's answers it shows (a person's timeline, the
+ * visitors), sent to the api service, the
  * gallery's one writer, over its gRPC API (with api.token when one is set). The api announces each change
  * on ft.gallery.changed. Its refusals become the HTTP errors the page shows, with the same text.
  */
 
 import { connectHostOf, type FaceTrackerConfig, hostPort, listenHostOf } from "@facetracker/config";
-import { FaceTrackerApiClient, type IdentityInfo } from "@facetracker/proto";
+import {
+  type CorrectTrackRequest,
+  type CorrectTrackResponse,
+  type EnrollResponse,
+  FaceTrackerApiClient,
+  type IdentityInfo,
+  type NameVisitorResponse,
+  type PersonTimelineRequest,
+  type PersonTimelineResponse,
+  type UndoCorrectionResponse,
+  type VisitorList,
+} from "@facetracker/proto";
 import { type CallOptions, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { HttpError } from "./http-helpers.ts";
 
@@ -80,6 +93,82 @@ export class GalleryWriter {
   /** Deletes an identity (by ID or name) and its embeddings; false when there was none. */
   async delete(identity: string): Promise<boolean> {
     return (await this.#call(this.#client.deleteIdentity.bind(this.#client), { identity })).deleted;
+  }
+
+  /** Deletes one enrolled face of an identity (gRPC DeleteFace); the identity stays. */
+  async deleteFace(
+    identity: string,
+    embeddingId: string,
+  ): Promise<{ deleted: boolean; embeddingCount: number }> {
+    return this.#call(this.#client.deleteFace.bind(this.#client), { identity, embeddingId });
+  }
+
+  /**
+   * Enrolls the subject face of an uploaded photo under `name` (gRPC Enroll: the enrollment checks apply);
+   * a photo left out is an HttpError 422 with the api's reason.
+   */
+  async enrollPhoto(
+    name: string,
+    photo: Uint8Array,
+    force: boolean,
+  ): Promise<{ identityId: string; enrolled: number }> {
+    const r = await this.#call(this.#client.enroll.bind(this.#client), {
+      name,
+      attributes: {},
+      images: [Buffer.from(photo)],
+      force,
+    } as never);
+    const response = r as unknown as EnrollResponse;
+    if (response.enrolled === 0) {
+      throw new HttpError(
+        422,
+        `the photo was not enrolled: ${response.problems.join("; ") || "no face found"}`,
+      );
+    }
+    return { identityId: response.identityId, enrolled: response.enrolled };
+  }
+
+  /** Where a person was seen (gRPC PersonTimeline). */
+  personTimeline(request: Partial<PersonTimelineRequest>): Promise<PersonTimelineResponse> {
+    return this.#call(this.#client.personTimeline.bind(this.#client), {
+      identity: "",
+      visitorId: 0,
+      camera: "",
+      sinceMs: 0,
+      untilMs: 0,
+      limit: 0,
+      withoutThumbnails: false,
+      ...request,
+    });
+  }
+
+  /** The face memory's visitors, with up to `thumbnails` faces each (gRPC ListVisitors). */
+  listVisitors(thumbnails: number): Promise<VisitorList> {
+    return this.#call(this.#client.listVisitors.bind(this.#client), { thumbnails } as never);
+  }
+
+  /** Names a visitor: its best faces enrolled as `name` (gRPC NameVisitor). */
+  nameVisitor(visitorId: number, name: string, force: boolean): Promise<NameVisitorResponse> {
+    return this.#call(this.#client.nameVisitor.bind(this.#client), { visitorId, name, force } as never);
+  }
+
+  /** Corrects a remembered track: "not" this person, or "is" NAME (gRPC CorrectTrack). */
+  correctTrack(request: Partial<CorrectTrackRequest>): Promise<CorrectTrackResponse> {
+    return this.#call(this.#client.correctTrack.bind(this.#client), {
+      memoryId: 0,
+      alertId: "",
+      camera: "",
+      trackId: 0,
+      kind: "",
+      name: "",
+      force: false,
+      ...request,
+    } as never);
+  }
+
+  /** Undoes a correction (gRPC UndoCorrection). */
+  undoCorrection(id: number): Promise<UndoCorrectionResponse> {
+    return this.#call(this.#client.undoCorrection.bind(this.#client), { id } as never);
   }
 
   close(): void {

@@ -11,9 +11,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { CameraRegistry, CameraStatusBoard, TypedBus } from "@facetracker/bus";
 import { StoredClips } from "@facetracker/clips";
-import { type FaceTrackerConfig, listenHostOf } from "@facetracker/config";
+import { type FaceTrackerConfig, linkSigner, listenHostOf } from "@facetracker/config";
 import type { ServiceDeps } from "@facetracker/service-host";
 import { ActivityFeed } from "./activity-feed.ts";
+import { AlertLinkViews } from "./alert-links.ts";
+import { alertQuery } from "./alert-query.ts";
 import { listCameras } from "./camera-list.ts";
 import { serveClip } from "./clip-files.ts";
 import { enrollSource } from "./enroll-source.ts";
@@ -39,6 +41,7 @@ import {
 } from "./http-helpers.ts";
 import { LiveFeeds } from "./live-feed.ts";
 import { loginRoutes } from "./login-page.ts";
+import { PeopleRoutes } from "./people-routes.ts";
 import { crossSiteRefusal } from "./same-origin.ts";
 import { SseClient } from "./sse.ts";
 import { PAGE_HEADERS, staticFile } from "./static-files.ts";
@@ -100,6 +103,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     hasFace: (camera, trackId) => activity.trackFace(camera, trackId) !== undefined,
   });
   const gallery = new GalleryRoutes(options.gallery, options.writer);
+  const people = new PeopleRoutes(options.gallery, options.writer);
   const faceSearch = new FaceSearch(apiAddress(config), config.api.token);
   const maxPhotoBytes = Math.min(MAX_SEARCH_PHOTO_BYTES, config.api.max_upload_bytes - 1024);
   let clips: StoredClips | undefined;
@@ -107,6 +111,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     clips ??= StoredClips.open(config.storage);
     return clips;
   };
+  // The views notifications link to (alert-links.ts): signed links open them without a session.
+  const linkViews = new AlertLinkViews({ signer: linkSigner(config), activity, clips: clipStore });
   const streams = new Set<SseClient>();
   const openStream = (req: IncomingMessage, res: ServerResponse) => {
     const client = new SseClient(req, res);
@@ -151,14 +157,30 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     },
     {
       method: "GET",
+      // A page of alerts, newest first, from the alerts stream: ?before=SEQ&limit=N&camera=&person=&known=
+      // known|unknown&since=&until=&unacknowledged=1 (alert-pages.ts); `next` is the following page's before.
       pattern: /^\/api\/alerts$/,
-      handler: async (_req, res) => sendJson(res, 200, { alerts: activity.alerts() }),
+      handler: async (_req, res, _params, url) => sendJson(res, 200, await activity.page(alertQuery(url))),
+    },
+    {
+      // Acknowledge an alert ({"acknowledged": true}) or withdraw it (false): shared by every page.
+      method: "POST",
+      pattern: /^\/api\/alerts\/([^/]+)\/ack$/,
+      handler: async (req, res, [id = ""]) => {
+        const body = await readJsonBody(req);
+        const acknowledged = await activity.acknowledge(pathSegment(id), body.acknowledged !== false);
+        sendJson(res, 200, { id: pathSegment(id), acknowledged });
+      },
     },
     {
       method: "GET",
       pattern: /^\/api\/alerts\/([^/]+)\/face\.jpg$/,
-      handler: async (_req, res, [id = ""]) => {
-        const face = activity.alertFace(pathSegment(id));
+      handler: async (_req, res, [id = ""], url) => {
+        const seq = Number(url.searchParams.get("seq") ?? "");
+        const face = await activity.alertFace(
+          pathSegment(id),
+          Number.isSafeInteger(seq) && seq > 0 ? seq : undefined,
+        );
         if (!face) throw new HttpError(404, "no face picture kept for this alert");
         sendBytes(res, JPEG, face, "private, max-age=86400");
       },
@@ -200,12 +222,99 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       handler: async (_req, res, [id = ""]) => sendJson(res, 200, await gallery.delete(pathSegment(id))),
     },
     {
+      method: "GET",
+      pattern: /^\/api\/people\/([^/]+)$/,
+      handler: async (_req, res, [id = ""]) => sendJson(res, 200, await people.person(pathSegment(id))),
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/gallery\/([^/]+)\/faces\/([^/]+)\.jpg$/,
+      handler: async (_req, res, [id = "", face = ""]) =>
+        sendBytes(
+          res,
+          JPEG,
+          await people.facePicture(pathSegment(id), pathSegment(face)),
+          "private, max-age=86400",
+        ),
+    },
+    {
+      method: "DELETE",
+      pattern: /^\/api\/gallery\/([^/]+)\/faces\/([^/]+)$/,
+      handler: async (_req, res, [id = "", face = ""]) =>
+        sendJson(res, 200, await people.deleteFace(pathSegment(id), pathSegment(face))),
+    },
+    {
+      // A photo to add to a person (its subject face, as Enroll takes it): image/* body, ?force=1.
+      method: "POST",
+      pattern: /^\/api\/gallery\/([^/]+)\/photos$/,
+      handler: async (req, res, [id = ""], url) => {
+        if (!/^image\/(jpeg|png|webp)$/i.test(req.headers["content-type"] ?? "")) {
+          throw new HttpError(415, "send the photo as image/jpeg, image/png or image/webp");
+        }
+        const photo = await readPhotoBody(req, maxPhotoBytes);
+        const force = url.searchParams.get("force") === "1";
+        sendJson(res, 200, await people.addPhoto(pathSegment(id), photo, force));
+      },
+    },
+    {
+      // Where a person was seen: ?identity=ID or ?visitor=N, with the search's filters.
+      method: "GET",
+      pattern: /^\/api\/timeline$/,
+      handler: async (_req, res, _params, url) => {
+        const filters = searchFilters(url);
+        const identity = url.searchParams.get("identity")?.trim();
+        const visitor = Number(url.searchParams.get("visitor") ?? "");
+        if (!identity && !(Number.isInteger(visitor) && visitor >= 1)) {
+          throw new HttpError(400, 'name the person: "identity" (ID or name) or "visitor" (its number)');
+        }
+        const who = identity ? { identity } : { visitorId: visitor };
+        sendJson(res, 200, await people.timeline(who, { limit: 200, ...filters }));
+      },
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/visitors$/,
+      handler: async (_req, res) => sendJson(res, 200, { visitors: await people.visitors() }),
+    },
+    {
+      method: "POST",
+      pattern: /^\/api\/visitors\/(\d+)\/name$/,
+      handler: async (req, res, [id = ""]) => {
+        const body = await readJsonBody(req);
+        const result = await people.nameVisitor(Number(id), stringField(body, "name"), body.force === true);
+        logger.info("visitor named from the web page", { visitor: Number(id), name: result.name });
+        sendJson(res, 200, result);
+      },
+    },
+    {
+      // "Not this person" / "this is NAME" on a remembered track: {"alertId"} or {"memoryId"}, "kind", "name".
+      method: "POST",
+      pattern: /^\/api\/corrections$/,
+      handler: async (req, res) => {
+        const body = await readJsonBody(req);
+        const result = await people.correct({
+          ...(typeof body.alertId === "string" ? { alertId: body.alertId } : {}),
+          ...(typeof body.memoryId === "number" ? { memoryId: body.memoryId } : {}),
+          kind: String(body.kind ?? ""),
+          ...(typeof body.name === "string" ? { name: body.name } : {}),
+          force: body.force === true,
+        });
+        logger.info("track corrected from the web page", { ...result.correction });
+        sendJson(res, 200, result);
+      },
+    },
+    {
+      method: "POST",
+      pattern: /^\/api\/corrections\/(\d+)\/undo$/,
+      handler: async (_req, res, [id = ""]) => sendJson(res, 200, await people.undo(Number(id))),
+    },
+    {
       method: "POST",
       pattern: /^\/api\/enroll$/,
       handler: async (req, res) => {
         const body = await readJsonBody(req);
         const name = stringField(body, "name");
-        const face = enrollSource(body, activity);
+        const face = await enrollSource(body, activity);
         const result = await gallery.enroll({ name, ...face, force: body.force === true });
         logger.info("enrolled from the web page", { name: result.name, source: face.source });
         sendJson(res, 200, result);
@@ -231,7 +340,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
           } else {
             let face: Uint8Array;
             try {
-              face = enrollSource(body, activity).jpeg;
+              face = (await enrollSource(body, activity)).jpeg;
             } catch (error) {
               if (error instanceof HttpError && error.status === 404) {
                 throw new HttpError(404, "this face picture is no longer kept: search with a photo instead");
@@ -254,6 +363,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       pattern: /^\/api\/clips\/(.+)$/,
       handler: async (req, res, [key = ""]) => serveClip(clipStore(), pathSegment(key), req, res),
     },
+    ...["GET", "HEAD"].flatMap((method) =>
+      [/^\/alerts\/[^/]+(?:\/face\.jpg)?$/, /^\/clips\/.+$/].map((pattern) => ({
+        // The views notifications link to (alert-links.ts), for a logged-in session.
+        method,
+        pattern,
+        handler: async (req: IncomingMessage, res: ServerResponse, _params: string[], url: URL) => {
+          await linkViews.serve(req, res, url);
+        },
+      })),
+    ),
     {
       method: "POST",
       pattern: /^\/logout$/,
@@ -266,7 +385,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       method: "GET",
       pattern: /^\/(?:([a-z0-9][a-z0-9_-]*\.[a-z]+))?$/,
       handler: async (_req, res, [name = "index.html"]) => {
-        const file = await staticFile(name);
+        // Browsers ask for /favicon.ico whatever the page links: the SVG icon.
+        const file = await staticFile(name === "favicon.ico" ? "favicon.svg" : name);
         if (!file) throw new HttpError(404, `no page file ${name}`);
         res.setHeader("cache-control", "no-cache");
         for (const [k, v] of Object.entries(PAGE_HEADERS)) res.setHeader(k, v);
@@ -282,6 +402,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const crossSite = crossSiteRefusal(req, config.web.public_url);
     if (crossSite) throw new HttpError(403, crossSite);
     if (await login.handle(req, res, url)) return;
+    if (await linkViews.handleSigned(req, res, url)) return;
     if (!(await login.authorize(req, res, url))) return;
     let allowed: string[] = [];
     for (const route of routes) {

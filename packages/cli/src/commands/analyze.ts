@@ -1,19 +1,44 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { isClipReference } from "@facetracker/clips";
 import type { AnnotateOptions, FrameResult, TrackResult, VideoFaces } from "@facetracker/pipeline";
 import { FaceTracker } from "@facetracker/sdk";
 import { faceLabel, type Label } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
-import { configFrom, parse } from "../common.ts";
+import { configFrom, type OptionTable, parse } from "../common.ts";
 import { checkDamage } from "../damaged-video.ts";
 import { ProgressReporter } from "../progress.ts";
+import { type ClipClock, readClipClock, reportContext } from "../report-context.ts";
 import { renderReport } from "../report-html.ts";
+import { catToStdout, inputFile, oneStdout, privateTempDir, STDIO, writeOutput } from "../stdio.ts";
 import { openStoredClips } from "./clips.ts";
 
 export const analyzeUsage =
   "facetracker analyze [--db DIR] [--json OUT.json] [--report OUT.html] [--annotate OUT.mp4] [--quiet] [--allow-damaged] [--no-remember] VIDEO\n" +
-  "       (VIDEO: a file, an rtsp:// or http(s):// stream, clip:KEY of the configured clip storage, or s3://BUCKET/KEY)";
+  "       (VIDEO: a file, '-' for standard input, an rtsp:// or http(s):// stream, clip:KEY of the configured clip storage, or s3://BUCKET/KEY)";
+
+export const analyzeOptions = {
+  json: {
+    type: "string",
+    arg: "FILE",
+    help: "write the tracks and run statistics as JSON ('-': standard output)",
+  },
+  report: { type: "string", arg: "FILE", help: "write an HTML report ('-': standard output)" },
+  annotate: {
+    type: "string",
+    arg: "FILE",
+    help: "write an annotated copy of the video, MP4 ('-': standard output)",
+  },
+  quiet: { type: "boolean", help: "no progress bar" },
+  "allow-damaged": {
+    type: "boolean",
+    help: "exit 0 even when frames of a damaged file could not be decoded",
+  },
+  "no-remember": {
+    type: "boolean",
+    help: "do not keep the tracks in the face memory (<db>/memory.sqlite) for 'facetracker search'",
+  },
+} as const satisfies OptionTable;
 
 /**
  * The --json document: tracks with identity and first/last sighting, and run statistics with what a
@@ -78,47 +103,51 @@ async function ensureParent(file: string, option: string): Promise<void> {
 }
 
 export async function analyzeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      json: { type: "string" },
-      report: { type: "string" },
-      annotate: { type: "string" },
-      quiet: { type: "boolean" },
-      "allow-damaged": { type: "boolean" },
-      "no-remember": { type: "boolean" },
-    },
+  const { values, positionals } = parse(args, analyzeOptions, analyzeUsage);
+  if (positionals.length !== 1) throw new CliError(`expected one video\nusage: ${analyzeUsage}`, 2);
+  const given = positionals[0] as string;
+  const toStdout = oneStdout(
+    [
+      ["--json", values.json],
+      ["--report", values.report],
+      ["--annotate", values.annotate],
+    ],
     analyzeUsage,
   );
-  if (positionals.length !== 1) throw new CliError(`expected one video\nusage: ${analyzeUsage}`, 2);
-  const video = positionals[0] as string;
   for (const [option, file] of [
     ["--json", values.json],
     ["--report", values.report],
     ["--annotate", values.annotate],
   ] as const) {
-    if (file) await ensureParent(file, option);
+    if (file && file !== STDIO) await ensureParent(file, option);
   }
+  // With an output on standard output, what is printed for people goes to standard error.
+  const say = toStdout ? console.error : console.log;
+  const video = inputFile(given, "VIDEO", "stdin.video");
+  const annotateFile =
+    values.annotate === STDIO ? path.join(privateTempDir(), "annotated.mp4") : values.annotate;
+  let clipClock: ClipClock | undefined;
   if (isClipReference(video)) {
     // A missing clip or an unreachable storage says so at once, before the models load.
     const clips = openStoredClips(values);
     try {
       await clips.clip(video);
+      // The report gives the clip's times on the wall clock, from its side file.
+      if (values.report) clipClock = await readClipClock(clips, video);
     } finally {
       await clips.close();
     }
   }
   const tracker = await FaceTracker.create(configFrom(values));
-  const progress = values.quiet ? undefined : new ProgressReporter(path.basename(video));
+  const label = given === STDIO ? "stdin" : path.basename(video);
+  const progress = values.quiet ? undefined : new ProgressReporter(label);
   try {
     // The annotated copy: ffmpeg draws the labels over the file's own frames once the analysis is done.
-    const encoding = values.quiet
-      ? undefined
-      : new ProgressReporter(`${path.basename(video)} annotated copy`);
+    const encoding = values.quiet ? undefined : new ProgressReporter(`${label} annotated copy`);
     let encodingStart: { ms: number; frame: number } | undefined;
-    const annotate: AnnotateOptions | undefined = values.annotate
+    const annotate: AnnotateOptions | undefined = annotateFile
       ? {
-          output: values.annotate,
+          output: annotateFile,
           labels: (r: FrameResult) => r.tracks.filter((t) => t.state !== "lost").map(trackLabel),
           onProgress: ({ frame, total }) => {
             // Parts encoded during the analysis count at once; the rate is that of the wait.
@@ -135,6 +164,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       // Every track into the face memory (<db_path>/memory.sqlite), for `facetracker search`.
       remember: values["no-remember"] !== true,
     };
+    const openedAtMs = Date.now();
     const result = isClipReference(video)
       ? await tracker.findFacesInClip(video, {
           ...options,
@@ -146,8 +176,20 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     progress?.finish(
       `${result.stats.frames} frames, ${result.faces.length} tracks, ${result.stats.embeddings} embeddings, ${result.stats.fps.toFixed(1)} fps`,
     );
-    if (values.json) await writeFile(values.json, `${JSON.stringify(analysisToJson(result), null, 2)}\n`);
-    if (values.report) await writeFile(values.report, renderReport(result));
+    if (values.json) await writeOutput(values.json, `${JSON.stringify(analysisToJson(result), null, 2)}\n`);
+    if (values.report) {
+      const context = await reportContext({
+        given,
+        video,
+        report: values.report,
+        annotate: values.annotate,
+        values,
+        ...(clipClock ? { clipClock } : {}),
+        openedAtMs,
+      });
+      await writeOutput(values.report, renderReport(result, context));
+    }
+    if (values.annotate === STDIO && annotateFile) await catToStdout(annotateFile);
     for (const f of result.faces) {
       const who = f.identity
         ? `${f.identity.name} (${f.identity.similarity.toFixed(2)})`
@@ -156,7 +198,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
           : f.closest
             ? `unknown — closest: ${f.closest.name} ${f.closest.similarity.toFixed(2)}`
             : "unknown";
-      console.log(
+      say(
         `track ${f.trackId}: ${who}, ${f.firstTime.toFixed(2)}–${f.lastTime.toFixed(2)} s, ${f.frames} frames`,
       );
     }
@@ -165,11 +207,11 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       ["report", values.report],
       ["annotated video", values.annotate],
     ]) {
-      if (file) console.log(`${what}: ${file}`);
+      if (file) say(`${what}: ${file === STDIO ? "standard output" : file}`);
     }
-    if (options.remember) console.log(`remembered: ${result.faces.length} tracks in ${tracker.memory.file}`);
+    if (options.remember) say(`remembered: ${result.faces.length} tracks in ${tracker.memory.file}`);
     checkDamage(
-      video,
+      given,
       result.stats,
       values["allow-damaged"] === true,
       "the results cover the frames that decoded",

@@ -7,12 +7,31 @@ import { existsSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { type StoredClip, StoredClips } from "@facetracker/clips";
 import { CliError } from "../cli-error.ts";
-import { type CommonValues, configFrom, parse } from "../common.ts";
+import { type CommonValues, configFrom, type OptionTable, parse } from "../common.ts";
+import { catToStdout, STDIO } from "../stdio.ts";
 
 export const clipsUsage = `facetracker clips list [--camera ID] [--since DATE] [--json]
        facetracker clips download [--out DIR] CLIP
        facetracker clips delete [--yes] CLIP
        (CLIP: a key such as cam1/2026-11-24/101500-a1b2 or its .mp4, clip:KEY, or s3://BUCKET/KEY)`;
+
+export const clipsOptions = {
+  camera: { type: "string", arg: "ID", help: "list: only this camera's clips", defaultText: "every camera" },
+  since: {
+    type: "string",
+    arg: "DATE",
+    help: "list: only clips since a date (2026-11-24), a date and time, or an age (30m, 12h, 7d)",
+    defaultText: "all",
+  },
+  json: { type: "boolean", help: "list: print JSON" },
+  out: {
+    type: "string",
+    arg: "DIR",
+    help: "download: the folder for the clip's files ('-': the video alone to standard output)",
+    defaultText: ".",
+  },
+  yes: { type: "boolean", short: "y", help: "delete: do not ask" },
+} as const satisfies OptionTable;
 
 /** The stored clips of the configuration (`--config`, FACETRACKER_STORAGE__*). */
 export function openStoredClips(values: CommonValues): StoredClips {
@@ -95,17 +114,7 @@ const suffixes = (clip: StoredClip) => clip.files.map((f) => f.key.slice(clip.ke
 const arity: Record<string, number> = { list: 0, download: 1, delete: 1 };
 
 export async function clipsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      camera: { type: "string" },
-      since: { type: "string" },
-      json: { type: "boolean" },
-      out: { type: "string" },
-      yes: { type: "boolean", short: "y" },
-    },
-    clipsUsage,
-  );
+  const { values, positionals } = parse(args, clipsOptions, clipsUsage);
   const [action, ...rest] = positionals;
   if (!action || !(action in arity)) {
     throw new CliError(
@@ -183,6 +192,11 @@ async function listClips(
 }
 
 async function downloadClip(clips: StoredClips, ref: string, out: string): Promise<number> {
+  if (out === STDIO) {
+    // The clip's video (its .mp4) alone: the other files say what it is, for a folder.
+    await clips.withVideo(ref, (video) => catToStdout(video.path));
+    return 0;
+  }
   const { clip, paths } = await clips.download(ref, out);
   clip.files.forEach((file, i) => {
     console.log(`${file.key} -> ${paths[i]} (${formatSize(file.size)})`);

@@ -2,14 +2,52 @@ import path from "node:path";
 import { isClipReference } from "@facetracker/clips";
 import { FaceTracker } from "@facetracker/sdk";
 import { CliError } from "../cli-error.ts";
-import { configFrom, openRecognizer, parse } from "../common.ts";
+import { configFrom, jsonStyle, type OptionTable, openRecognizer, parse, printJson } from "../common.ts";
 import { checkDamage } from "../damaged-video.ts";
 import { describeFaceChoice, faceChoiceFrom } from "../face-choice.ts";
 import { ProgressReporter } from "../progress.ts";
+import { inputFile, STDIO } from "../stdio.ts";
 
 export const enrollUsage = `facetracker enroll [--db DIR] --name NAME [--attr KEY=VALUE]... [--face N | --box X,Y,W,H] [--force] [--json] PHOTO...
        facetracker enroll [--db DIR] --name NAME --from-video VIDEO --track ID [--track ID]... [--force] [--allow-damaged]
-       (VIDEO: as for analyze: a file, a stream, clip:KEY or s3://BUCKET/KEY)`;
+       (PHOTO '-': standard input; VIDEO: as for analyze: a file, '-', a stream, clip:KEY or s3://BUCKET/KEY)`;
+
+export const enrollOptions = {
+  name: { type: "string", arg: "NAME", help: "the person's name", defaultText: "required" },
+  attr: { type: "string", arg: "KEY=VALUE", multiple: true, help: "an attribute of the person" },
+  face: {
+    type: "string",
+    arg: "N",
+    help: "the Nth face of the photo (1 = largest)",
+    defaultText: "the photo's subject",
+  },
+  box: {
+    type: "string",
+    arg: "X,Y,W,H",
+    help: "the face in this box of the photo",
+    defaultText: "the photo's subject",
+  },
+  force: {
+    type: "boolean",
+    help: "enroll even a face that matches another identity or is unlike the person's others",
+  },
+  json: { type: "boolean", help: "print the outcome of each photo as JSON" },
+  "from-video": {
+    type: "string",
+    arg: "VIDEO",
+    help: "enroll tracks of a video (see 'facetracker analyze') instead of photos",
+  },
+  track: {
+    type: "string",
+    arg: "ID",
+    multiple: true,
+    help: "with --from-video: a track to enroll (IDs as analyze prints them)",
+  },
+  "allow-damaged": {
+    type: "boolean",
+    help: "with --from-video: enroll even when frames of a damaged file could not be decoded",
+  },
+} as const satisfies OptionTable;
 
 function parseAttributes(list: string[] | undefined): Record<string, string> | undefined {
   if (!list?.length) return undefined;
@@ -39,21 +77,7 @@ function parseTrackIds(list: string[] | undefined): number[] {
 }
 
 export async function enrollCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      name: { type: "string" },
-      attr: { type: "string", multiple: true },
-      force: { type: "boolean" },
-      json: { type: "boolean" },
-      "from-video": { type: "string" },
-      track: { type: "string", multiple: true },
-      "allow-damaged": { type: "boolean" },
-      face: { type: "string" },
-      box: { type: "string" },
-    },
-    enrollUsage,
-  );
+  const { values, positionals } = parse(args, enrollOptions, enrollUsage);
   if (!values.name?.trim()) throw new CliError(`--name is required\nusage: ${enrollUsage}`, 2);
   const attributes = parseAttributes(values.attr);
   const video = values["from-video"];
@@ -72,16 +96,24 @@ export async function enrollCommand(args: string[]): Promise<number> {
   const face = faceChoiceFrom(values.face, values.box, { face: "--face", box: "--box" }, enrollUsage);
   const recognizer = await openRecognizer(values, false);
   try {
-    const report = await recognizer.enroll(values.name, positionals, {
+    const photos = positionals.map((p) => inputFile(p, "PHOTO", "stdin"));
+    const report = await recognizer.enroll(values.name, photos, {
       attributes,
       force: values.force,
       face,
     });
+    // Outcomes name the photo as given ('-' for standard input, not its temporary copy).
+    for (const o of report.outcomes) {
+      const i = photos.indexOf(o.image);
+      if (i >= 0) o.image = positionals[i] as string;
+      if (o.status === "error" && positionals.includes(STDIO))
+        o.reason = o.reason.replace(photos[positionals.indexOf(STDIO)] as string, STDIO);
+    }
     if (values.json) {
       // Boxes to 0.1 pixel: what a person reads (and passes back as --box).
       const rounded = (key: string, value: unknown) =>
         key === "box" && Array.isArray(value) ? value.map((v: number) => Number(v.toFixed(1))) : value;
-      console.log(JSON.stringify(report, rounded, 2));
+      console.log(JSON.stringify(jsonStyle(report), rounded, 2));
     } else {
       for (const o of report.outcomes) {
         const which = "face" in o && o.face ? describeFaceChoice(o.face) : "";
@@ -119,26 +151,28 @@ async function enrollFromVideo(
   trackIds: number[],
   attributes: Record<string, string> | undefined,
 ): Promise<number> {
+  const given = video;
+  video = inputFile(video, "--from-video", "stdin.video");
   const tracker = await FaceTracker.create(configFrom(values));
   try {
-    const progress = new ProgressReporter(path.basename(video));
+    const progress = new ProgressReporter(given === STDIO ? "stdin" : path.basename(video));
     const onProgress = (p: { frame: number; total?: number; fps: number }) =>
       progress.update(p.frame, p.total, p.fps);
     const result = isClipReference(video)
       ? await tracker.findFacesInClip(video, { onProgress })
       : await tracker.findFacesInFile(video, { onProgress });
     progress.finish(`${result.stats.frames} frames, ${result.faces.length} tracks`);
-    checkDamage(video, result.stats, values["allow-damaged"] === true, "nothing enrolled");
+    checkDamage(given, result.stats, values["allow-damaged"] === true, "nothing enrolled");
     const faces = trackIds.map((id) => {
       const face = result.faces.find((f) => f.trackId === id);
       if (!face) {
         const known = result.faces.map((f) => f.trackId).join(", ") || "none";
-        throw new CliError(`no track ${id} in ${video} (tracks: ${known})`);
+        throw new CliError(`no track ${id} in ${given} (tracks: ${known})`);
       }
       return face;
     });
     const report = await tracker.enroll(values.name as string, faces, { attributes, force: values.force });
-    if (values.json) console.log(JSON.stringify(report, null, 2));
+    if (values.json) printJson(report);
     else {
       // One line per track embedding left out (repeats, tracks unlike the others or the stored faces).
       for (const o of report.outcomes)

@@ -4,7 +4,7 @@ import type { FaceTrackerConfig } from "@facetracker/config";
 import { MEMORY_FILE } from "@facetracker/face-memory";
 import { openConfiguredMemory } from "@facetracker/pipeline";
 import { CliError } from "../cli-error.ts";
-import { openRecognizer, parse } from "../common.ts";
+import { type OptionTable, openRecognizer, parse, printJson } from "../common.ts";
 
 export const galleryUsage = `facetracker gallery list [--db DIR] [--json]
        facetracker gallery show [--db DIR] NAME
@@ -12,8 +12,12 @@ export const galleryUsage = `facetracker gallery list [--db DIR] [--json]
        facetracker gallery delete [--db DIR] NAME
        facetracker gallery delete-embedding [--db DIR] EMBEDDING_ID`;
 
+export const galleryOptions = {
+  json: { type: "boolean", help: "list, show: print JSON" },
+} as const satisfies OptionTable;
+
 export async function galleryCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: "boolean" } }, galleryUsage);
+  const { values, positionals } = parse(args, galleryOptions, galleryUsage);
   const [action, ...rest] = positionals;
   const arity: Record<string, number> = { list: 0, show: 1, rename: 2, delete: 1, "delete-embedding": 1 };
   if (!action || !(action in arity)) {
@@ -34,21 +38,27 @@ export async function galleryCommand(args: string[]): Promise<number> {
     switch (action) {
       case "list": {
         const list = (await gallery.list()).sort((a, b) => a.name.localeCompare(b.name));
-        if (values.json) console.log(JSON.stringify(list, null, 2));
+        if (values.json) printJson(list);
         else if (list.length === 0) console.log("gallery is empty");
         else
           for (const i of list)
-            console.log(`${i.name}\t${i.embeddingCount} embedding(s)\t${i.id}${attrs(i.attributes)}`);
+            console.log(
+              `${i.name}\t${i.embeddingCount} embedding(s)${i.negativeCount > 0 ? `, ${i.negativeCount} negative example(s)` : ""}\t${i.id}${attrs(i.attributes)}`,
+            );
         return 0;
       }
       case "show": {
         const identity = await gallery.get(rest[0] as string);
         if (!identity) throw new CliError(`no identity '${rest[0]}' in the gallery`);
         const embeddings = await gallery.embeddings(identity.id);
-        if (values.json) console.log(JSON.stringify({ ...identity, embeddings }, null, 2));
+        if (values.json) printJson({ ...identity, embeddings });
         else {
           console.log(`${identity.name} (${identity.id})${attrs(identity.attributes)}`);
           for (const e of embeddings) console.log(`  ${e.id}\t${e.source ?? ""}\t${e.createdAt}`);
+          if (identity.negativeCount > 0)
+            console.log(
+              `  ${identity.negativeCount} negative example(s) (faces that are not them: see 'facetracker correct list')`,
+            );
         }
         return 0;
       }

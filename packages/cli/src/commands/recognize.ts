@@ -3,9 +3,21 @@ import path from "node:path";
 import type { RecognizedFace } from "@facetracker/sdk";
 import { drawLabels, faceLabel, type Label, type RgbImage } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
-import { fmt, openRecognizer, parse, requireFiles } from "../common.ts";
+import { fmt, type OptionTable, openRecognizer, parse, requireFiles } from "../common.ts";
+import { inputFile, STDIO } from "../stdio.ts";
 
-export const recognizeUsage = "facetracker recognize [--db DIR] [--json] [--annotate OUTDIR] PHOTO...";
+export const recognizeUsage =
+  "facetracker recognize [--db DIR] [--json] [--annotate OUTDIR] PHOTO...\n" +
+  "       (PHOTO '-': standard input)";
+
+export const recognizeOptions = {
+  json: { type: "boolean", help: "print the faces of each photo as JSON" },
+  annotate: {
+    type: "string",
+    arg: "OUTDIR",
+    help: "write a copy of each photo with the faces boxed and named into OUTDIR",
+  },
+} as const satisfies OptionTable;
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
@@ -33,18 +45,16 @@ async function annotate(
   outDir: string,
 ): Promise<string> {
   const png = /\.png$/i.test(file);
-  const out = path.join(outDir, `${path.parse(file).name}.annotated.${png ? "png" : "jpg"}`);
+  const base = file === STDIO ? "stdin" : path.parse(file).name;
+  const out = path.join(outDir, `${base}.annotated.${png ? "png" : "jpg"}`);
   await writeFile(out, await drawLabels(image, faces.map(labelFor), png ? "png" : "jpeg"));
   return out;
 }
 
 export async function recognizeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    { json: { type: "boolean" }, annotate: { type: "string" } },
-    recognizeUsage,
-  );
+  const { values, positionals } = parse(args, recognizeOptions, recognizeUsage);
   requireFiles(positionals, "photo", recognizeUsage);
+  const photos = positionals.map((p) => inputFile(p, "PHOTO", "stdin"));
   if (values.annotate) {
     try {
       await mkdir(values.annotate, { recursive: true });
@@ -58,12 +68,13 @@ export async function recognizeCommand(args: string[]): Promise<number> {
   const results: object[] = [];
   let failures = 0;
   try {
-    for await (const r of recognizer.recognizeBatch(positionals)) {
+    for await (const r of recognizer.recognizeBatch(photos)) {
       const file = positionals[r.index] as string;
       if (r.error) {
         failures++;
-        console.error(`facetracker: ${r.error.message}`);
-        results.push({ file, faces: [], error: r.error.message });
+        const message = r.error.message.replace(photos[r.index] as string, file);
+        console.error(`facetracker: ${message}`);
+        results.push({ file, faces: [], error: message });
         continue;
       }
       results.push({ file, faces: r.faces.map(faceToJson) });

@@ -5,17 +5,43 @@ import { analyzeOptionsFrom, openConfiguredMemory, runtimeOptionsFrom } from "@f
 import { embedPhotoFace, FaceChoiceError } from "@facetracker/sdk";
 import { FaceAnalyzer } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
-import { configFrom, fmt, parse } from "../common.ts";
+import { configFrom, fmt, type OptionTable, parse } from "../common.ts";
 import { describeFaceChoice, faceChoiceFrom } from "../face-choice.ts";
+import { inputFile } from "../stdio.ts";
 import { parseSince } from "./clips.ts";
 
 export const searchUsage =
   "facetracker search [--db DIR] [--camera C] [--since T] [--until T] [--limit N] [--face N | --box X,Y,W,H] [--json] PHOTO\n" +
-  "       (T: a date 2026-11-24, a date and time 2026-11-24T10:15 (UTC unless a zone is given), or an age 30m, 12h, 7d)";
+  "       (PHOTO '-': standard input; T: a date 2026-11-24, a date and time 2026-11-24T10:15 (UTC unless a zone is given), or an age 30m, 12h, 7d)";
 
 /** Tracks listed when --limit is not given, and the most it may ask for. */
 export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 1000;
+
+export const searchOptions = {
+  camera: { type: "string", arg: "C", help: "only tracks of this camera", defaultText: "every source" },
+  since: { type: "string", arg: "T", help: "only tracks seen since T", defaultText: "any time" },
+  until: { type: "string", arg: "T", help: "only tracks seen until T", defaultText: "now" },
+  limit: {
+    type: "string",
+    arg: "N",
+    help: `the most tracks listed (1 to ${MAX_LIMIT})`,
+    defaultText: String(DEFAULT_LIMIT),
+  },
+  face: {
+    type: "string",
+    arg: "N",
+    help: "the Nth face of the photo (1 = largest)",
+    defaultText: "the photo's subject",
+  },
+  box: {
+    type: "string",
+    arg: "X,Y,W,H",
+    help: "the face in this box of the photo",
+    defaultText: "the photo's subject",
+  },
+  json: { type: "boolean", help: "print the tracks found as JSON" },
+} as const satisfies OptionTable;
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -25,14 +51,17 @@ function sourceOf(hit: MemoryHit): string {
 }
 
 /**
- * One found track as `--json` prints it: source (camera ID, file path, or clip:KEY), camera (null for a
+ * One found track as `--json` prints it: id (its memory ID, for `facetracker correct`), source (camera ID,
+ * file path, or clip:KEY), camera (null for a
  * file), track_id, first_time / last_time (seconds into the video for files and clips, ISO times for
  * cameras), similarity, thumbnail (a data: URL of the best face's JPEG, or null), clip (clip:KEY of the
- * track's clip, or null).
+ * track's clip, or null), identity (its name, or null), closest (an unknown track's closest identity, or
+ * null), undetermined.
  */
 export function searchHitToJson(hit: MemoryHit) {
   const camera = hit.source.kind === "camera";
   return {
+    id: hit.id,
     source: sourceOf(hit),
     camera: hit.source.camera ?? null,
     track_id: hit.trackId,
@@ -43,6 +72,9 @@ export function searchHitToJson(hit: MemoryHit) {
       ? `data:image/jpeg;base64,${Buffer.from(hit.thumbnail).toString("base64")}`
       : null,
     clip: hit.clip ? `clip:${hit.clip.key}` : null,
+    identity: hit.identity?.name ?? null,
+    closest: hit.identity ? null : (hit.closest?.name ?? null),
+    undetermined: hit.undetermined,
   };
 }
 
@@ -63,6 +95,7 @@ function row(hit: MemoryHit): string[] {
         ? `unknown (closest: ${hit.closest.name})`
         : "unknown";
   return [
+    String(hit.id),
     fmt(hit.similarity),
     `${hit.source.kind} ${sourceOf(hit).replace(/^clip:/, "")}`,
     `#${hit.trackId}`,
@@ -100,19 +133,7 @@ function parseLimit(text: string | undefined): number {
  * remembered tracks (the face memory: live cameras, analysed files and clips), most similar first.
  */
 export async function searchCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      camera: { type: "string" },
-      since: { type: "string" },
-      until: { type: "string" },
-      limit: { type: "string" },
-      face: { type: "string" },
-      box: { type: "string" },
-      json: { type: "boolean" },
-    },
-    searchUsage,
-  );
+  const { values, positionals } = parse(args, searchOptions, searchUsage);
   if (positionals.length !== 1) throw new CliError(`expected one photo\nusage: ${searchUsage}`, 2);
   const photo = positionals[0] as string;
   const limit = parseLimit(values.limit);
@@ -134,7 +155,7 @@ export async function searchCommand(args: string[]): Promise<number> {
     const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
     const found = await embedPhotoFace(
       analyzer,
-      photo,
+      inputFile(photo, "PHOTO", "stdin"),
       analyzeOptionsFrom(config),
       { maxPixels: config.limits.max_image_pixels },
       choice,
@@ -161,7 +182,7 @@ export async function searchCommand(args: string[]): Promise<number> {
       );
       return 0;
     }
-    console.log(table([["similarity", "source", "track", "seen", "who", "clip"], ...hits.map(row)]));
+    console.log(table([["id", "similarity", "source", "track", "seen", "who", "clip"], ...hits.map(row)]));
     return 0;
   } finally {
     memory.close();

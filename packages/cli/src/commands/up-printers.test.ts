@@ -12,6 +12,10 @@ describe("facetracker up's lines", () => {
       "unknown face — closest: obama 0.28",
     );
     assert.equal(alertWho(Alert.fromPartial({})), "unknown face");
+    assert.equal(
+      alertWho(Alert.fromPartial({ visitorId: 17, visitorVisits: 5, visitorVisitsToday: 3 })),
+      "unknown visitor #17, third visit today",
+    );
   });
 
   it("prints a seen-again update with the alert it belongs to and why", () => {
@@ -32,6 +36,10 @@ describe("facetracker up's lines", () => {
     assert.match(
       seenAgainLine({ ...face, identity: amy, reason: "cooldown" }),
       /^SEEN {3}hall #7: amy, seen again: alert door-1-100 \(within the cooldown\)/,
+    );
+    assert.match(
+      seenAgainLine({ ...face, visitorId: 17, reason: "visitor", similarity: 0 }),
+      /^SEEN {3}hall #7: unknown visitor #17, seen again: alert door-1-100 \(the same visitor\)/,
     );
   });
 });

@@ -1,4 +1,6 @@
 /** What `facetracker up` prints as it happens: track events, alerts, and what became of each alert. */
+
+import { identityLabel } from "@facetracker/notify";
 import {
   type Alert,
   type AlertDelivery,
@@ -27,12 +29,23 @@ export async function printTrackEvents(events: AsyncIterable<TrackEvent>): Promi
   }
 }
 
-/** Who an alert's face is: "amy (0.71)", "unknown face — closest: obama 0.28", "unknown face". */
-export function alertWho(a: Pick<Alert, "identity" | "similarity" | "closest">): string {
+/**
+ * Who an alert's face is: "amy (0.71)", "unknown visitor #17, third visit today — closest: obama 0.28",
+ * "unknown face — closest: obama 0.28", "unknown face".
+ */
+export function alertWho(
+  a: Pick<Alert, "identity" | "similarity" | "closest"> &
+    Partial<Pick<Alert, "visitorId" | "visitorVisits" | "visitorVisitsToday">>,
+): string {
   if (a.identity) return `${a.identity.name} (${a.similarity.toFixed(2)})`;
-  return a.closest
-    ? `unknown face — closest: ${a.closest.name} ${a.closest.similarity.toFixed(2)}`
+  const who = a.visitorId
+    ? identityLabel(null, {
+        id: a.visitorId,
+        visits: a.visitorVisits ?? 0,
+        visitsToday: a.visitorVisitsToday ?? 0,
+      })
     : "unknown face";
+  return a.closest ? `${who} — closest: ${a.closest.name} ${a.closest.similarity.toFixed(2)}` : who;
 }
 
 export async function printAlerts(alerts: AsyncIterable<Alert>): Promise<void> {
@@ -45,8 +58,13 @@ export async function printAlerts(alerts: AsyncIterable<Alert>): Promise<void> {
 
 /** A "seen again" update in words: the track, and the alert whose person it is. */
 export function seenAgainLine(u: AlertUpdate): string {
-  const who = u.identity ? u.identity.name : "unknown face";
-  const why = u.reason === "same_face" ? `same face, ${u.similarity.toFixed(2)}` : "within the cooldown";
+  const who = u.identity ? u.identity.name : u.visitorId ? `unknown visitor #${u.visitorId}` : "unknown face";
+  const why =
+    u.reason === "same_face"
+      ? `same face, ${u.similarity.toFixed(2)}`
+      : u.reason === "visitor"
+        ? "the same visitor"
+        : "within the cooldown";
   return `SEEN   ${u.camera} #${u.trackId}: ${who}, seen again: alert ${u.alertId} (${why}) at ${new Date(u.timeMs).toISOString()}`;
 }
 

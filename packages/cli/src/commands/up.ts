@@ -1,37 +1,76 @@
 import path from "node:path";
 import { streamOf, subject } from "@facetracker/bus";
 import { listenHostOf } from "@facetracker/config";
-import { FaceTracker, type FaceTrackingPipeline, NatsStoreInUseError } from "@facetracker/sdk";
+import {
+  DEFAULT_LOG_FILES,
+  DEFAULT_LOG_MAX_BYTES,
+  FaceTracker,
+  type FaceTrackingPipeline,
+  NatsStoreInUseError,
+  PortInUseError,
+} from "@facetracker/sdk";
 import { envInt, startServiceHttp } from "@facetracker/service-kit";
 import { CliError } from "../cli-error.ts";
-import { configFrom, parse } from "../common.ts";
+import { configAndKeysFrom, type OptionTable, parse } from "../common.ts";
 import { ensureDemoCamera } from "../demo-camera.ts";
 import { printAlerts, printAlertUpdates, printDeliveries, printTrackEvents } from "./up-printers.ts";
 
 export const upUsage =
-  "facetracker up [--config FILE] [--data DIR] [--exit-when-done] [--embed-workers N] [--single-process]";
+  "facetracker up [--config FILE] [--db DIR] [--data DIR] [--exit-when-done] [--embed-workers N] [--single-process]";
+
+export const upOptions = {
+  data: {
+    type: "string",
+    arg: "DIR",
+    help: "where the run keeps its state: NATS store, clips, services' logs (DIR/logs), demo camera",
+    defaultText: "./data",
+  },
+  "exit-when-done": {
+    type: "boolean",
+    help: "stop once every file camera ended (the demo camera then plays once)",
+  },
+  "embed-workers": { type: "string", arg: "N", help: "embed worker processes (1 to 64)", defaultText: "1" },
+  "single-process": { type: "boolean", help: "every service in this process instead of one process each" },
+  "log-size": {
+    type: "string",
+    arg: "MIB",
+    help: "a service's log file is rotated at this size (DIR/logs/SERVICE.log, .1, .2 …)",
+    defaultText: String(DEFAULT_LOG_MAX_BYTES / 2 ** 20),
+  },
+  "log-files": {
+    type: "string",
+    arg: "N",
+    help: "rotated log files kept per service",
+    defaultText: String(DEFAULT_LOG_FILES),
+  },
+} as const satisfies OptionTable;
 
 /**
  * The embedded run: a nats-server child (JetStream, store under DATA/nats; restarted when it dies; a data
  * directory another live run uses is refused) unless NATS_URL or nats.url is set, then every pipeline service, each as its own process (as in a deployment: the stages use every
  * core; `--embed-workers N` starts N embed workers), or all in this process with --single-process (each
- * with its own NATS connection). One HTTP server for /healthz (every service ready) and a live print of
+ * with its own NATS connection). One HTTP server for /healthz (every service ready) and /metrics (every service's), and a live print of
  * track events and alerts. Without a configured camera it watches a demo video generated from the
  * registry sample photos. Ctrl-C (or the end of every file camera, with --exit-when-done) stops
  * everything; the service processes also stop by themselves if this one dies. The run itself is the
  * library's FaceTracker.startFaceTrackingPipeline; this command adds the demo camera and the printing.
  */
 export async function upCommand(args: string[]): Promise<number> {
-  const { values } = parse(
-    args,
-    {
-      data: { type: "string" },
-      "exit-when-done": { type: "boolean" },
-      "embed-workers": { type: "string" },
-      "single-process": { type: "boolean" },
-    },
-    upUsage,
-  );
+  const { values, positionals } = parse(args, upOptions, upUsage);
+  if (positionals.length)
+    throw new CliError(`up takes no arguments, got '${positionals[0]}'\nusage: ${upUsage}`, 2);
+  const logMaxMib = Number(values["log-size"] ?? DEFAULT_LOG_MAX_BYTES / 2 ** 20);
+  if (!(Number.isFinite(logMaxMib) && logMaxMib > 0 && logMaxMib <= 1024))
+    throw new CliError(
+      `--log-size: expected MiB from 0 to 1024, got '${values["log-size"]}'\nusage: ${upUsage}`,
+      2,
+    );
+  const logFiles = Number(values["log-files"] ?? DEFAULT_LOG_FILES);
+  if (!(Number.isInteger(logFiles) && logFiles >= 1 && logFiles <= 100))
+    throw new CliError(
+      `--log-files: expected a whole number from 1 to 100, got '${values["log-files"]}'\nusage: ${upUsage}`,
+      2,
+    );
   const embedWorkers = Number(values["embed-workers"] ?? 1);
   if (!Number.isInteger(embedWorkers) || embedWorkers < 1 || embedWorkers > 64) {
     throw new CliError(
@@ -47,7 +86,8 @@ export async function upCommand(args: string[]): Promise<number> {
     );
   }
   const dataDir = path.resolve(values.data ?? "data");
-  let config = configFrom(values);
+  const loaded = configAndKeysFrom(values);
+  let config = loaded.config;
   const exitWhenDone = values["exit-when-done"] ?? false;
 
   if (config.cameras.length === 0) {
@@ -67,13 +107,18 @@ export async function upCommand(args: string[]): Promise<number> {
       singleProcess,
       embedWorkers,
       exitWhenDone,
+      logs: { maxBytes: Math.round(logMaxMib * 2 ** 20), files: logFiles },
+      // A port the operator set (file, environment) that is taken is an error; a default one moves.
+      defaultPorts: { port: !loaded.sets("api.port"), http_port: !loaded.sets("api.http_port") },
       onLog: ({ level, message, service }) => {
         if (service) console.error(`[${service}] ${message}`);
         else if (level === "warn") console.error(`up: ${message}`);
         else console.log(`up: ${message}`);
       },
     }).catch((error: unknown) => {
-      throw error instanceof NatsStoreInUseError ? new CliError(error.message) : error;
+      throw error instanceof NatsStoreInUseError || error instanceof PortInUseError
+        ? new CliError(error.message)
+        : error;
     });
     const running = pipeline;
     const printFailed = (error: Error) => console.error(`up: printing events: ${error.message}`);
@@ -83,13 +128,13 @@ export async function upCommand(args: string[]): Promise<number> {
       printAlertUpdates(running.alertUpdates()).catch(printFailed),
       printDeliveries(running.deliveries()).catch(printFailed),
     );
-    // This process's registry: with --single-process the services' (their series carry the stage label);
-    // with service processes each serves its own /metrics (listed at start).
+    // The aggregate: this process's metrics and every service's (each process's /metrics read on every
+    // scrape, or the in-process registries), labelled by service; each service still serves its own too.
     http = await startServiceHttp({
       port: envInt("FACETRACKER_HTTP_PORT", 0, { min: 0, max: 65535 }),
       host: listenHostOf(running.config, "metrics"),
       service: "facetracker",
-      registry: running.metrics,
+      registry: { metrics: () => running.allMetrics(), contentType: running.metrics.contentType },
       readiness: () => running.readiness(),
     });
     const { api, cameras } = running.config;
@@ -98,7 +143,10 @@ export async function upCommand(args: string[]): Promise<number> {
     console.log(
       `up: gRPC API ${running.grpcAddress}, health http://${http.address}/healthz, metrics http://${http.address}/metrics`,
     );
-    console.log(`up: web page ${running.webUrl} (live view, tracks, alerts, gallery)`);
+    console.log(`up: web page ${running.webUrl} (live view, tracks, alerts, gallery): open it in a browser`);
+    console.log(
+      `up: services' logs in ${path.relative(process.cwd(), running.logDir) || "."} ('facetracker logs${values.data === undefined ? "" : ` --data ${values.data}`} [SERVICE] [-f]' reads them)`,
+    );
     if (!api.token) {
       console.log(
         "up: no api.token is set: the gRPC API and the web page answer anyone who can reach this machine (set one, e.g. FACETRACKER_API__TOKEN)",

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { analyzeOptionsFrom, runtimeOptionsFrom } from "@facetracker/pipeline";
@@ -14,14 +15,56 @@ import {
 } from "@facetracker/sdk";
 import { cosine, FaceAnalyzer } from "@facetracker/vision";
 import { CliError } from "../cli-error.ts";
-import { configFrom, fmt, parse } from "../common.ts";
+import { configFrom, fmt, type OptionTable, parse } from "../common.ts";
 import { describeFaceChoice, faceChoiceFrom, faceChoiceJson } from "../face-choice.ts";
+import { inputFile, readStdin, STDIO } from "../stdio.ts";
 
 export const verifyUsage = `facetracker verify [--json] [--face N | --box X,Y,W,H] [--face-b N | --box-b X,Y,W,H] IMG_A IMG_B
-       facetracker verify --pairs CSV [--images DIR] [--far RATE] [--json]`;
+       facetracker verify --pairs CSV [--images DIR] [--far RATE] [--json]
+       (IMG_A, IMG_B or CSV '-': standard input)`;
 
 /** The false-accept rate `verify --pairs` finds a threshold for when --far is not given. */
 export const DEFAULT_TARGET_FAR = 0.001;
+
+export const verifyOptions = {
+  json: { type: "boolean", help: "print JSON" },
+  face: {
+    type: "string",
+    arg: "N",
+    help: "the Nth face of IMG_A (1 = largest)",
+    defaultText: "the photo's subject",
+  },
+  box: {
+    type: "string",
+    arg: "X,Y,W,H",
+    help: "the face of IMG_A in this box",
+    defaultText: "the photo's subject",
+  },
+  "face-b": { type: "string", arg: "N", help: "the Nth face of IMG_B", defaultText: "the photo's subject" },
+  "box-b": {
+    type: "string",
+    arg: "X,Y,W,H",
+    help: "the face of IMG_B in this box",
+    defaultText: "the photo's subject",
+  },
+  pairs: {
+    type: "string",
+    arg: "CSV",
+    help: "measure a pair list file_x,file_y[,Decision] (Decision Yes = same person)",
+  },
+  images: {
+    type: "string",
+    arg: "DIR",
+    help: "with --pairs: the folder of the photos the CSV names",
+    defaultText: "images/ beside the CSV when there is one, else the CSV's folder",
+  },
+  far: {
+    type: "string",
+    arg: "RATE",
+    help: "with --pairs: the false-accept rate to find a threshold for",
+    defaultText: String(DEFAULT_TARGET_FAR),
+  },
+} as const satisfies OptionTable;
 
 interface PairRow {
   file_x: string;
@@ -53,20 +96,7 @@ export function parsePairsCsv(text: string, source: string): PairRow[] {
 }
 
 export async function verifyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      json: { type: "boolean" },
-      pairs: { type: "string" },
-      images: { type: "string" },
-      far: { type: "string" },
-      face: { type: "string" },
-      box: { type: "string" },
-      "face-b": { type: "string" },
-      "box-b": { type: "string" },
-    },
-    verifyUsage,
-  );
+  const { values, positionals } = parse(args, verifyOptions, verifyUsage);
   const config = configFrom(values);
   const options = analyzeOptionsFrom(config);
   const decode = { maxPixels: config.limits.max_image_pixels };
@@ -87,6 +117,10 @@ export async function verifyCommand(args: string[]): Promise<number> {
     throw new CliError(`--far goes with --pairs\nusage: ${verifyUsage}`, 2);
   if (!values.pairs && values.images !== undefined)
     throw new CliError(`--images goes with --pairs\nusage: ${verifyUsage}`, 2);
+  // Standard input ('-') read before the models load: a second '-' is a usage error at once.
+  const inputs = values.pairs
+    ? []
+    : positionals.map((p, i) => inputFile(p, i === 0 ? "IMG_A" : "IMG_B", "stdin"));
   const analyzer = await FaceAnalyzer.create(runtimeOptionsFrom(config));
   const embed = async (file: string, choice?: FaceChoice): Promise<PhotoFace | undefined> => {
     try {
@@ -108,7 +142,8 @@ export async function verifyCommand(args: string[]): Promise<number> {
 
   const threshold = config.cosine_similarity_threshold;
   const [a, b] = positionals as [string, string];
-  const [fa, fb] = [await embed(a, choices[0]), await embed(b, choices[1])];
+  const [fileA, fileB] = inputs as [string, string];
+  const [fa, fb] = [await embed(fileA, choices[0]), await embed(fileB, choices[1])];
   const similarity = fa && fb ? cosine(fa.face.embedding, fb.face.embedding) : null;
   if (values.json)
     console.log(
@@ -139,6 +174,13 @@ export async function verifyCommand(args: string[]): Promise<number> {
   return similarity === null ? 1 : 0;
 }
 
+/** Where the photos of a pair list are: images/ beside it (the shared data's layout), else its own folder. */
+export function defaultImagesDir(csv: string): string {
+  const base = csv === STDIO ? "." : path.dirname(csv);
+  const images = path.join(base, "images");
+  return existsSync(images) && statSync(images).isDirectory() ? images : base;
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 
 /**
@@ -160,12 +202,13 @@ async function verifyPairs(
     throw new CliError(`--far: expected a rate between 0 and 1 (e.g. 0.001 for 0.1 %), got '${farText}'`, 2);
   let text: string;
   try {
-    text = await readFile(csv, "utf8");
+    text = csv === STDIO ? readStdin("--pairs").toString("utf8") : await readFile(csv, "utf8");
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(`--pairs: cannot read ${csv} (${(error as NodeJS.ErrnoException).code})`);
   }
-  const rows = parsePairsCsv(text, csv);
-  const dir = imagesDir ?? path.dirname(csv);
+  const rows = parsePairsCsv(text, csv === STDIO ? "standard input" : csv);
+  const dir = imagesDir ?? defaultImagesDir(csv);
   const cache = new Map<string, Float32Array | null>();
   const vector = async (file: string) => {
     if (!cache.has(file)) cache.set(file, (await embed(path.join(dir, file)))?.face.embedding ?? null);

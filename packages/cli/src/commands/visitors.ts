@@ -13,11 +13,19 @@ import {
   VisitorEnrollmentError,
 } from "@facetracker/pipeline";
 import { CliError } from "../cli-error.ts";
-import { configFrom, parse } from "../common.ts";
+import { configFrom, type OptionTable, parse, printJson } from "../common.ts";
 
 export const visitorsUsage = `facetracker visitors list [--db DIR] [--json]
        facetracker visitors show [--db DIR] [--json] ID
-       facetracker visitors name [--db DIR] [--force] ID NAME`;
+       facetracker visitors name [--db DIR] [--force] [--json] ID NAME`;
+
+export const visitorsOptions = {
+  json: { type: "boolean", help: "print JSON" },
+  force: {
+    type: "boolean",
+    help: "name: enroll the visitor's faces even when they match another identity",
+  },
+} as const satisfies OptionTable;
 
 const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")}Z`;
 const sourceName = (s: TrackSource) => (s.kind === "clip" ? `clip:${s.name}` : s.name);
@@ -60,11 +68,7 @@ function openMemory(values: Parameters<typeof configFrom>[0], readOnly: boolean)
  * into visitors), and naming one (its best faces enrolled in the gallery under that name).
  */
 export async function visitorsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    { json: { type: "boolean" }, force: { type: "boolean" } },
-    visitorsUsage,
-  );
+  const { values, positionals } = parse(args, visitorsOptions, visitorsUsage);
   const [action, ...rest] = positionals;
   const arity: Record<string, number> = { list: 0, show: 1, name: 2 };
   if (!action || !(action in arity)) {
@@ -146,7 +150,7 @@ async function nameVisitor(
     const gallery = await openConfiguredGallery(config);
     try {
       const r = await enrollVisitor(gallery, config, memory, id, name, { force: values.force === true });
-      if (values.json) console.log(JSON.stringify(r, null, 2));
+      if (values.json) printJson(r);
       else {
         for (const o of r.leftOut) console.error(`${o.face}: ${o.status}: ${o.reason}`);
         console.log(

@@ -496,6 +496,96 @@ export function runGalleryContract(
       }
     });
 
+    test("negative examples take an identity out of the hits of faces closer to them", async (g, {
+      random,
+      d,
+    }) => {
+      const negative = randomUnitVector(d, random);
+      const query = vectorWithSimilarity(negative, 0.9, random);
+      const a = vectorWithSimilarity(query, 0.6, random);
+      const b = vectorWithSimilarity(query, 0.5, random);
+      const alice = await g.enroll("Alice", [{ vector: a }]);
+      await g.enroll("Bob", [{ vector: b }]);
+      assert.deepEqual(
+        (await g.search(query)).map((h) => h.name),
+        ["Alice", "Bob"],
+        "without a negative example, Alice is the best hit",
+      );
+      const { identity, negativeIds } = await g.addNegatives("Alice", [
+        { vector: negative, source: "correction #1" },
+      ]);
+      assert.equal(identity.negativeCount, 1);
+      assert.equal(identity.embeddingCount, 1);
+      assert.equal(negativeIds.length, 1);
+      assert.match(negativeIds[0] as string, UUID_RE);
+      // The query is closer to Alice's negative example (0.9) than to her face (0.6): Bob is the hit.
+      for (const perIdentity of [true, false]) {
+        const hits = await g.search(query, { k: 1, perIdentity });
+        assert.deepEqual(
+          hits.map((h) => h.name),
+          ["Bob"],
+          `perIdentity ${perIdentity}: the next identity fills the k`,
+        );
+      }
+      assert.deepEqual(
+        (await g.search(query, { minSimilarity: 0.55 })).map((h) => h.name),
+        [],
+      );
+      // A face closer to her embedding than to the negative example is still hers.
+      assert.equal((await g.search(a, { k: 1 }))[0]?.name, "Alice");
+      assert.equal(await g.size(), 2, "negative examples are not embeddings");
+      assert.equal((await g.get("Alice"))?.negativeCount, 1);
+      assert.deepEqual(
+        (await g.list()).map((i) => [i.name, i.embeddingCount, i.negativeCount]),
+        [
+          ["Alice", 1, 1],
+          ["Bob", 1, 0],
+        ],
+      );
+      const [info] = await g.negatives(alice.identity.id);
+      assert.equal(info?.id, negativeIds[0]);
+      assert.equal(info?.identityId, alice.identity.id);
+      assert.equal(info?.source, "correction #1");
+      assertIsoDate(info?.createdAt as string);
+      // Deleting the negative example gives her back.
+      assert.equal(await g.deleteNegative(negativeIds[0] as string), true);
+      assert.equal(await g.deleteNegative(negativeIds[0] as string), false);
+      assert.equal(await g.deleteNegative("not-an-id"), false);
+      assert.equal((await g.search(query, { k: 1 }))[0]?.name, "Alice");
+      assert.deepEqual(await g.negatives("Alice"), []);
+    });
+
+    test("addNegatives checks the identity and the vectors; deleting an identity deletes its negatives", async (g, {
+      random,
+      d,
+    }) => {
+      await expectCode(
+        g.addNegatives("Nobody", [{ vector: randomUnitVector(d, random) }]),
+        "NOT_FOUND",
+        /Nobody/,
+      );
+      await g.enroll("Alice", [{ vector: randomUnitVector(d, random) }]);
+      await expectCode(
+        g.addNegatives("Alice", [{ vector: new Float32Array(d) }]),
+        "INVALID",
+        /negatives\[0\]/,
+      );
+      await expectCode(
+        g.addNegatives("Alice", [{ vector: new Float32Array(d + 1) }]),
+        "INVALID",
+        /dimension/,
+      );
+      await expectCode(g.negatives("Nobody"), "NOT_FOUND");
+      assert.equal((await g.get("Alice"))?.negativeCount, 0, "nothing stored by a refused call");
+      const negative = randomUnitVector(d, random);
+      const { negativeIds } = await g.addNegatives("Alice", [{ vector: negative }]);
+      assert.equal(await g.deleteIdentity("Alice"), true);
+      assert.equal(await g.deleteNegative(negativeIds[0] as string), false, "deleted with the identity");
+      const again = await g.enroll("Alice", [{ vector: vectorWithSimilarity(negative, 0.5, random) }]);
+      assert.equal(again.identity.negativeCount, 0);
+      assert.equal((await g.search(negative, { k: 1 }))[0]?.name, "Alice");
+    });
+
     test("close is idempotent", async (g) => {
       await g.close();
       await g.close();

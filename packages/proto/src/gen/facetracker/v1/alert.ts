@@ -48,14 +48,29 @@ export interface Alert {
    * not a new alert but a later sighting of the person of alert `id` (camera, time_ms and the other fields
    * are the alert's; the sighting is here). Never set on ft.alerts.
    */
-  seenAgain?: AlertUpdate | undefined;
+  seenAgain?:
+    | AlertUpdate
+    | undefined;
+  /**
+   * An unknown face: the face memory's visitor it is (the same unknown person across tracks, cameras and
+   * days: docs/memory.md), 0 when none (a known face, or no face memory where the alert service runs).
+   */
+  visitorId: number;
+  /**
+   * That visitor's visits, this one included (sightings without a 30-minute gap are one visit); 0 when
+   * visitor_id is 0.
+   */
+  visitorVisits: number;
+  /** Of them, the visits since the start of the day (the alert service's local time zone). */
+  visitorVisitsToday: number;
 }
 
 /**
  * A later sighting of an alert's person, published on ft.alert_updates.<camera of the sighting> (stream
  * FT_ALERTS) instead of a new alert: a new track whose face matches a face seen within
- * alerts.unknown_cooldown_s (reason "same_face"), or a known identity within alerts.cooldown_s
- * (reason "cooldown"). No notification and no clip: the alert had them.
+ * alerts.unknown_cooldown_s (reason "same_face"), an unknown face of the face memory's visitor that the
+ * alert named within alerts.unknown_cooldown_s (reason "visitor"), or a known identity within
+ * alerts.cooldown_s (reason "cooldown"). No notification and no clip: the alert had them.
  */
 export interface AlertUpdate {
   /** ID of the alert this sighting belongs to. */
@@ -80,16 +95,20 @@ export interface AlertUpdate {
     | undefined;
   /**
    * Cosine similarity of the sighting's face to the recent face it matched ("same_face"); 0 for
-   * "cooldown".
+   * "cooldown" and "visitor".
    */
   similarity: number;
   /**
    * "same_face": the face matched a recent face of the alert's person; "cooldown": the same known
-   * identity within alerts.cooldown_s.
+   * identity within alerts.cooldown_s; "visitor": the same unknown visitor (visitor_id).
    */
   reason: string;
   /** When the sighting's face is unknown: the nearest identity of the gallery and its similarity. */
-  closest?: Identity | undefined;
+  closest?:
+    | Identity
+    | undefined;
+  /** An unknown sighting: the face memory's visitor it is, 0 when none. */
+  visitorId: number;
 }
 
 /**
@@ -139,6 +158,9 @@ function createBaseAlert(): Alert {
     box: undefined,
     closest: undefined,
     seenAgain: undefined,
+    visitorId: 0,
+    visitorVisits: 0,
+    visitorVisitsToday: 0,
   };
 }
 
@@ -182,6 +204,15 @@ export const Alert: MessageFns<Alert> = {
     }
     if (message.seenAgain !== undefined) {
       AlertUpdate.encode(message.seenAgain, writer.uint32(106).fork()).join();
+    }
+    if (message.visitorId !== 0) {
+      writer.uint32(112).uint32(message.visitorId);
+    }
+    if (message.visitorVisits !== 0) {
+      writer.uint32(120).uint32(message.visitorVisits);
+    }
+    if (message.visitorVisitsToday !== 0) {
+      writer.uint32(128).uint32(message.visitorVisitsToday);
     }
     return writer;
   },
@@ -303,6 +334,30 @@ export const Alert: MessageFns<Alert> = {
             message.seenAgain = AlertUpdate.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.visitorId = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.visitorVisits = reader.uint32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.visitorVisitsToday = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -346,6 +401,21 @@ export const Alert: MessageFns<Alert> = {
         : isSet(object.seen_again)
         ? AlertUpdate.fromJSON(object.seen_again)
         : undefined,
+      visitorId: isSet(object.visitorId)
+        ? globalThis.Number(object.visitorId)
+        : isSet(object.visitor_id)
+        ? globalThis.Number(object.visitor_id)
+        : 0,
+      visitorVisits: isSet(object.visitorVisits)
+        ? globalThis.Number(object.visitorVisits)
+        : isSet(object.visitor_visits)
+        ? globalThis.Number(object.visitor_visits)
+        : 0,
+      visitorVisitsToday: isSet(object.visitorVisitsToday)
+        ? globalThis.Number(object.visitorVisitsToday)
+        : isSet(object.visitor_visits_today)
+        ? globalThis.Number(object.visitor_visits_today)
+        : 0,
     };
   },
 
@@ -390,6 +460,15 @@ export const Alert: MessageFns<Alert> = {
     if (message.seenAgain !== undefined) {
       obj.seenAgain = AlertUpdate.toJSON(message.seenAgain);
     }
+    if (message.visitorId !== 0) {
+      obj.visitorId = Math.round(message.visitorId);
+    }
+    if (message.visitorVisits !== 0) {
+      obj.visitorVisits = Math.round(message.visitorVisits);
+    }
+    if (message.visitorVisitsToday !== 0) {
+      obj.visitorVisitsToday = Math.round(message.visitorVisitsToday);
+    }
     return obj;
   },
 
@@ -417,6 +496,9 @@ export const Alert: MessageFns<Alert> = {
     message.seenAgain = (object.seenAgain !== undefined && object.seenAgain !== null)
       ? AlertUpdate.fromPartial(object.seenAgain)
       : undefined;
+    message.visitorId = object.visitorId ?? 0;
+    message.visitorVisits = object.visitorVisits ?? 0;
+    message.visitorVisitsToday = object.visitorVisitsToday ?? 0;
     return message;
   },
 };
@@ -435,6 +517,7 @@ function createBaseAlertUpdate(): AlertUpdate {
     similarity: 0,
     reason: "",
     closest: undefined,
+    visitorId: 0,
   };
 }
 
@@ -475,6 +558,9 @@ export const AlertUpdate: MessageFns<AlertUpdate> = {
     }
     if (message.closest !== undefined) {
       Identity.encode(message.closest, writer.uint32(98).fork()).join();
+    }
+    if (message.visitorId !== 0) {
+      writer.uint32(104).uint32(message.visitorId);
     }
     return writer;
   },
@@ -588,6 +674,14 @@ export const AlertUpdate: MessageFns<AlertUpdate> = {
             message.closest = Identity.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.visitorId = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -634,6 +728,11 @@ export const AlertUpdate: MessageFns<AlertUpdate> = {
       similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
+      visitorId: isSet(object.visitorId)
+        ? globalThis.Number(object.visitorId)
+        : isSet(object.visitor_id)
+        ? globalThis.Number(object.visitor_id)
+        : 0,
     };
   },
 
@@ -675,6 +774,9 @@ export const AlertUpdate: MessageFns<AlertUpdate> = {
     if (message.closest !== undefined) {
       obj.closest = Identity.toJSON(message.closest);
     }
+    if (message.visitorId !== 0) {
+      obj.visitorId = Math.round(message.visitorId);
+    }
     return obj;
   },
 
@@ -699,6 +801,7 @@ export const AlertUpdate: MessageFns<AlertUpdate> = {
     message.closest = (object.closest !== undefined && object.closest !== null)
       ? Identity.fromPartial(object.closest)
       : undefined;
+    message.visitorId = object.visitorId ?? 0;
     return message;
   },
 };

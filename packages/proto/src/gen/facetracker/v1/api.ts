@@ -148,6 +148,8 @@ export interface IdentityInfo {
   embeddingCount: number;
   /** When it was enrolled, milliseconds since the Unix epoch. */
   createdAtMs: number;
+  /** Number of negative examples (faces that are not this person, from corrections). */
+  negativeCount: number;
 }
 
 export interface IdentityInfo_AttributesEntry {
@@ -196,7 +198,15 @@ export interface FindFacesRequest {
    * Answer for a damaged video too (frames that could not be decoded, counted in stats); without it, a
    * damaged video fails with DATA_LOSS naming how many frames were lost and where.
    */
-  allowDamaged?: boolean | undefined;
+  allowDamaged?:
+    | boolean
+    | undefined;
+  /**
+   * Remember the tracks found in the face memory (docs/memory.md), in place of an earlier analysis of the
+   * same file: unset or true remembers (a path under its absolute path, uploaded bytes as
+   * "upload:<sha256 of the bytes, 16 hex digits>"), false does not.
+   */
+  remember?: boolean | undefined;
 }
 
 /** One unique face (confirmed track) of a file. */
@@ -345,6 +355,8 @@ export interface RememberedFace {
   clipKey: string;
   /** URL of that clip when known (file:// for local storage; a presigned S3 URL may have expired). */
   clipUrl: string;
+  /** The track's row ID in the face memory (CorrectTrack's memory_id). */
+  memoryId: number;
 }
 
 /** What a search found. */
@@ -409,6 +421,155 @@ export interface NameVisitorResponse {
   enrolled: number;
   /** The visitor's tracks now named. */
   tracksNamed: number;
+}
+
+/**
+ * Corrects a remembered track. The track: memory_id, else alert_id (the track that raised the alert), else
+ * camera and track_id (the latest record of that camera's track).
+ */
+export interface CorrectTrackRequest {
+  /** The track's row ID in the face memory (RememberedFace.memory_id). */
+  memoryId: number;
+  /** The alert the track raised. */
+  alertId: string;
+  /** A camera and its track ID. */
+  camera: string;
+  trackId: number;
+  /** "not" (the track's name is wrong) or "is" (the track is `name`). */
+  kind: string;
+  /** "is": the person's name (a new identity, or an existing one that gets the faces). */
+  name: string;
+  /** "is": enroll even when a face matches another identity or is unlike the name's stored faces. */
+  force: boolean;
+}
+
+/** One correction of a remembered track. */
+export interface Correction {
+  /** #1, #2 … never reused (UndoCorrection's id). */
+  id: number;
+  /** The track's row ID in the face memory; 0 once its record is gone (analysed again, forgotten). */
+  memoryId: number;
+  /** Where the track was seen: "camera", "file" or "clip"; the camera ID, file path or clip key; the camera. */
+  sourceKind: string;
+  source: string;
+  camera: string;
+  trackId: number;
+  /** "not" or "is". */
+  kind: string;
+  /** The track's decision before: its identity (unset: not named), closest identity, undetermined. */
+  beforeIdentity?: Identity | undefined;
+  beforeClosest?: Identity | undefined;
+  beforeUndetermined: boolean;
+  /** "is": the identity the track has after it (unset for "not": unknown, closest = before_identity). */
+  afterIdentity?:
+    | Identity
+    | undefined;
+  /** The identity that got negative examples (unset: none added). */
+  negativeIdentity?:
+    | Identity
+    | undefined;
+  /** Gallery IDs of the negative examples and of the embeddings it added. */
+  negativeIds: string[];
+  embeddingIds: string[];
+  /** It created after_identity in the gallery. */
+  identityCreated: boolean;
+  /** When it was made, and undone (0: in force), milliseconds since the Unix epoch. */
+  timeMs: number;
+  undoneMs: number;
+}
+
+export interface CorrectTrackResponse {
+  correction?:
+    | Correction
+    | undefined;
+  /** "is": faces of the track enrolled, and those left out with why (repeats, faces unlike the name's). */
+  enrolled: number;
+  leftOut: string[];
+}
+
+export interface UndoCorrectionRequest {
+  id: number;
+}
+
+export interface UndoCorrectionResponse {
+  /** The correction, now undone. */
+  correction?:
+    | Correction
+    | undefined;
+  /** The track's record got its decision back (false: the record is gone; the gallery part was undone). */
+  trackRestored: boolean;
+}
+
+export interface ListCorrectionsRequest {
+  /** Only the corrections of this track (row ID in the face memory); 0 = all. */
+  memoryId: number;
+  /** Also the undone ones. */
+  includeUndone: boolean;
+  /** Most corrections returned, the latest first; 0 = 100. At most 1000. */
+  limit: number;
+}
+
+export interface CorrectionList {
+  corrections: Correction[];
+}
+
+/** Where a person was seen: a gallery identity's remembered tracks (identity), or a visitor's (visitor_id). */
+export interface PersonTimelineRequest {
+  /** The gallery identity: its ID or its name. */
+  identity: string;
+  /** Or a visitor of the face memory (when identity is empty). */
+  visitorId: number;
+  /** Only the tracks of this camera (live, and its stored clips); empty = all. */
+  camera: string;
+  /**
+   * Only the tracks seen within this span (a track overlapping it counts), milliseconds since the Unix
+   * epoch; 0 = unbounded.
+   */
+  sinceMs: number;
+  untilMs: number;
+  /** At most this many sightings, the latest; 0 = 200. At most 1000. */
+  limit: number;
+  /** Leave the thumbnails out (a lighter answer for a long timeline). */
+  withoutThumbnails: boolean;
+}
+
+/** A camera a person was seen by: how often, first and last. */
+export interface CameraPresence {
+  camera: string;
+  sightings: number;
+  firstTimeMs: number;
+  lastTimeMs: number;
+}
+
+export interface PersonTimelineResponse {
+  /** Who: the identity's name and ID, or the visitor (with the name it was given, if any). */
+  name: string;
+  identityId: string;
+  visitorId: number;
+  /**
+   * The sightings (remembered tracks), oldest first; `similarity` is the identity decision's (0 for
+   * unknown tracks).
+   */
+  sightings: RememberedFace[];
+  /** How many sightings pass the filters (more than `sightings` holds when the limit cut them). */
+  total: number;
+  /** Per camera, the latest first (files analysed are not cameras: only in `sightings`). */
+  cameras: CameraPresence[];
+}
+
+/** One enrolled face of an identity to delete. */
+export interface DeleteFaceRequest {
+  /** The identity: its ID or name (the face must be one of its own). */
+  identity: string;
+  /** The embedding's ID (as the gallery lists it). */
+  embeddingId: string;
+}
+
+export interface DeleteFaceResponse {
+  /** False when there was no such face (deleted already). */
+  deleted: boolean;
+  /** Faces the identity has left. */
+  embeddingCount: number;
 }
 
 function createBaseEnrollRequest(): EnrollRequest {
@@ -1372,7 +1533,7 @@ export const ListIdentitiesRequest: MessageFns<ListIdentitiesRequest> = {
 };
 
 function createBaseIdentityInfo(): IdentityInfo {
-  return { id: "", name: "", attributes: {}, embeddingCount: 0, createdAtMs: 0 };
+  return { id: "", name: "", attributes: {}, embeddingCount: 0, createdAtMs: 0, negativeCount: 0 };
 }
 
 export const IdentityInfo: MessageFns<IdentityInfo> = {
@@ -1391,6 +1552,9 @@ export const IdentityInfo: MessageFns<IdentityInfo> = {
     }
     if (message.createdAtMs !== 0) {
       writer.uint32(40).int64(message.createdAtMs);
+    }
+    if (message.negativeCount !== 0) {
+      writer.uint32(48).uint32(message.negativeCount);
     }
     return writer;
   },
@@ -1451,6 +1615,14 @@ export const IdentityInfo: MessageFns<IdentityInfo> = {
             message.createdAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.negativeCount = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1491,6 +1663,11 @@ export const IdentityInfo: MessageFns<IdentityInfo> = {
         : isSet(object.created_at_ms)
         ? globalThis.Number(object.created_at_ms)
         : 0,
+      negativeCount: isSet(object.negativeCount)
+        ? globalThis.Number(object.negativeCount)
+        : isSet(object.negative_count)
+        ? globalThis.Number(object.negative_count)
+        : 0,
     };
   },
 
@@ -1517,6 +1694,9 @@ export const IdentityInfo: MessageFns<IdentityInfo> = {
     if (message.createdAtMs !== 0) {
       obj.createdAtMs = Math.round(message.createdAtMs);
     }
+    if (message.negativeCount !== 0) {
+      obj.negativeCount = Math.round(message.negativeCount);
+    }
     return obj;
   },
 
@@ -1538,6 +1718,7 @@ export const IdentityInfo: MessageFns<IdentityInfo> = {
     );
     message.embeddingCount = object.embeddingCount ?? 0;
     message.createdAtMs = object.createdAtMs ?? 0;
+    message.negativeCount = object.negativeCount ?? 0;
     return message;
   },
 };
@@ -1922,7 +2103,7 @@ export const DeleteIdentityResponse: MessageFns<DeleteIdentityResponse> = {
 };
 
 function createBaseFindFacesRequest(): FindFacesRequest {
-  return { source: undefined, allowDamaged: undefined };
+  return { source: undefined, allowDamaged: undefined, remember: undefined };
 }
 
 export const FindFacesRequest: MessageFns<FindFacesRequest> = {
@@ -1937,6 +2118,9 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
     }
     if (message.allowDamaged !== undefined) {
       writer.uint32(24).bool(message.allowDamaged);
+    }
+    if (message.remember !== undefined) {
+      writer.uint32(32).bool(message.remember);
     }
     return writer;
   },
@@ -1978,6 +2162,14 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
             message.allowDamaged = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.remember = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2002,6 +2194,7 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
         : isSet(object.allow_damaged)
         ? globalThis.Boolean(object.allow_damaged)
         : undefined,
+      remember: isSet(object.remember) ? globalThis.Boolean(object.remember) : undefined,
     };
   },
 
@@ -2014,6 +2207,9 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
     }
     if (message.allowDamaged !== undefined) {
       obj.allowDamaged = message.allowDamaged;
+    }
+    if (message.remember !== undefined) {
+      obj.remember = message.remember;
     }
     return obj;
   },
@@ -2038,6 +2234,7 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
       }
     }
     message.allowDamaged = object.allowDamaged ?? undefined;
+    message.remember = object.remember ?? undefined;
     return message;
   },
 };
@@ -3013,6 +3210,7 @@ function createBaseRememberedFace(): RememberedFace {
     alertId: "",
     clipKey: "",
     clipUrl: "",
+    memoryId: 0,
   };
 }
 
@@ -3065,6 +3263,9 @@ export const RememberedFace: MessageFns<RememberedFace> = {
     }
     if (message.clipUrl !== "") {
       writer.uint32(130).string(message.clipUrl);
+    }
+    if (message.memoryId !== 0) {
+      writer.uint32(136).uint64(message.memoryId);
     }
     return writer;
   },
@@ -3210,6 +3411,14 @@ export const RememberedFace: MessageFns<RememberedFace> = {
             message.clipUrl = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.memoryId = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3280,6 +3489,11 @@ export const RememberedFace: MessageFns<RememberedFace> = {
         : isSet(object.clip_url)
         ? globalThis.String(object.clip_url)
         : "",
+      memoryId: isSet(object.memoryId)
+        ? globalThis.Number(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.Number(object.memory_id)
+        : 0,
     };
   },
 
@@ -3333,6 +3547,9 @@ export const RememberedFace: MessageFns<RememberedFace> = {
     if (message.clipUrl !== "") {
       obj.clipUrl = message.clipUrl;
     }
+    if (message.memoryId !== 0) {
+      obj.memoryId = Math.round(message.memoryId);
+    }
     return obj;
   },
 
@@ -3361,6 +3578,7 @@ export const RememberedFace: MessageFns<RememberedFace> = {
     message.alertId = object.alertId ?? "";
     message.clipKey = object.clipKey ?? "";
     message.clipUrl = object.clipUrl ?? "";
+    message.memoryId = object.memoryId ?? 0;
     return message;
   },
 };
@@ -4103,6 +4321,1676 @@ export const NameVisitorResponse: MessageFns<NameVisitorResponse> = {
   },
 };
 
+function createBaseCorrectTrackRequest(): CorrectTrackRequest {
+  return { memoryId: 0, alertId: "", camera: "", trackId: 0, kind: "", name: "", force: false };
+}
+
+export const CorrectTrackRequest: MessageFns<CorrectTrackRequest> = {
+  encode(message: CorrectTrackRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== 0) {
+      writer.uint32(8).uint64(message.memoryId);
+    }
+    if (message.alertId !== "") {
+      writer.uint32(18).string(message.alertId);
+    }
+    if (message.camera !== "") {
+      writer.uint32(26).string(message.camera);
+    }
+    if (message.trackId !== 0) {
+      writer.uint32(32).uint32(message.trackId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(42).string(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(50).string(message.name);
+    }
+    if (message.force !== false) {
+      writer.uint32(56).bool(message.force);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CorrectTrackRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCorrectTrackRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memoryId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.camera = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.trackId = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CorrectTrackRequest {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.Number(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.Number(object.memory_id)
+        : 0,
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
+      trackId: isSet(object.trackId)
+        ? globalThis.Number(object.trackId)
+        : isSet(object.track_id)
+        ? globalThis.Number(object.track_id)
+        : 0,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
+  },
+
+  toJSON(message: CorrectTrackRequest): unknown {
+    const obj: any = {};
+    if (message.memoryId !== 0) {
+      obj.memoryId = Math.round(message.memoryId);
+    }
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.camera !== "") {
+      obj.camera = message.camera;
+    }
+    if (message.trackId !== 0) {
+      obj.trackId = Math.round(message.trackId);
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CorrectTrackRequest>, I>>(base?: I): CorrectTrackRequest {
+    return CorrectTrackRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CorrectTrackRequest>, I>>(object: I): CorrectTrackRequest {
+    const message = createBaseCorrectTrackRequest();
+    message.memoryId = object.memoryId ?? 0;
+    message.alertId = object.alertId ?? "";
+    message.camera = object.camera ?? "";
+    message.trackId = object.trackId ?? 0;
+    message.kind = object.kind ?? "";
+    message.name = object.name ?? "";
+    message.force = object.force ?? false;
+    return message;
+  },
+};
+
+function createBaseCorrection(): Correction {
+  return {
+    id: 0,
+    memoryId: 0,
+    sourceKind: "",
+    source: "",
+    camera: "",
+    trackId: 0,
+    kind: "",
+    beforeIdentity: undefined,
+    beforeClosest: undefined,
+    beforeUndetermined: false,
+    afterIdentity: undefined,
+    negativeIdentity: undefined,
+    negativeIds: [],
+    embeddingIds: [],
+    identityCreated: false,
+    timeMs: 0,
+    undoneMs: 0,
+  };
+}
+
+export const Correction: MessageFns<Correction> = {
+  encode(message: Correction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.memoryId !== 0) {
+      writer.uint32(16).uint64(message.memoryId);
+    }
+    if (message.sourceKind !== "") {
+      writer.uint32(26).string(message.sourceKind);
+    }
+    if (message.source !== "") {
+      writer.uint32(34).string(message.source);
+    }
+    if (message.camera !== "") {
+      writer.uint32(42).string(message.camera);
+    }
+    if (message.trackId !== 0) {
+      writer.uint32(48).uint32(message.trackId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(58).string(message.kind);
+    }
+    if (message.beforeIdentity !== undefined) {
+      Identity.encode(message.beforeIdentity, writer.uint32(66).fork()).join();
+    }
+    if (message.beforeClosest !== undefined) {
+      Identity.encode(message.beforeClosest, writer.uint32(74).fork()).join();
+    }
+    if (message.beforeUndetermined !== false) {
+      writer.uint32(80).bool(message.beforeUndetermined);
+    }
+    if (message.afterIdentity !== undefined) {
+      Identity.encode(message.afterIdentity, writer.uint32(90).fork()).join();
+    }
+    if (message.negativeIdentity !== undefined) {
+      Identity.encode(message.negativeIdentity, writer.uint32(98).fork()).join();
+    }
+    for (const v of message.negativeIds) {
+      writer.uint32(106).string(v!);
+    }
+    for (const v of message.embeddingIds) {
+      writer.uint32(114).string(v!);
+    }
+    if (message.identityCreated !== false) {
+      writer.uint32(120).bool(message.identityCreated);
+    }
+    if (message.timeMs !== 0) {
+      writer.uint32(128).int64(message.timeMs);
+    }
+    if (message.undoneMs !== 0) {
+      writer.uint32(136).int64(message.undoneMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Correction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCorrection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.memoryId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sourceKind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.camera = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.trackId = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.beforeIdentity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.beforeClosest = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.beforeUndetermined = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.afterIdentity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.negativeIdentity = Identity.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.negativeIds.push(reader.string());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.embeddingIds.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.identityCreated = reader.bool();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.timeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.undoneMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Correction {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      memoryId: isSet(object.memoryId)
+        ? globalThis.Number(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.Number(object.memory_id)
+        : 0,
+      sourceKind: isSet(object.sourceKind)
+        ? globalThis.String(object.sourceKind)
+        : isSet(object.source_kind)
+        ? globalThis.String(object.source_kind)
+        : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
+      trackId: isSet(object.trackId)
+        ? globalThis.Number(object.trackId)
+        : isSet(object.track_id)
+        ? globalThis.Number(object.track_id)
+        : 0,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      beforeIdentity: isSet(object.beforeIdentity)
+        ? Identity.fromJSON(object.beforeIdentity)
+        : isSet(object.before_identity)
+        ? Identity.fromJSON(object.before_identity)
+        : undefined,
+      beforeClosest: isSet(object.beforeClosest)
+        ? Identity.fromJSON(object.beforeClosest)
+        : isSet(object.before_closest)
+        ? Identity.fromJSON(object.before_closest)
+        : undefined,
+      beforeUndetermined: isSet(object.beforeUndetermined)
+        ? globalThis.Boolean(object.beforeUndetermined)
+        : isSet(object.before_undetermined)
+        ? globalThis.Boolean(object.before_undetermined)
+        : false,
+      afterIdentity: isSet(object.afterIdentity)
+        ? Identity.fromJSON(object.afterIdentity)
+        : isSet(object.after_identity)
+        ? Identity.fromJSON(object.after_identity)
+        : undefined,
+      negativeIdentity: isSet(object.negativeIdentity)
+        ? Identity.fromJSON(object.negativeIdentity)
+        : isSet(object.negative_identity)
+        ? Identity.fromJSON(object.negative_identity)
+        : undefined,
+      negativeIds: globalThis.Array.isArray(object?.negativeIds)
+        ? object.negativeIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.negative_ids)
+        ? object.negative_ids.map((e: any) => globalThis.String(e))
+        : [],
+      embeddingIds: globalThis.Array.isArray(object?.embeddingIds)
+        ? object.embeddingIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.embedding_ids)
+        ? object.embedding_ids.map((e: any) => globalThis.String(e))
+        : [],
+      identityCreated: isSet(object.identityCreated)
+        ? globalThis.Boolean(object.identityCreated)
+        : isSet(object.identity_created)
+        ? globalThis.Boolean(object.identity_created)
+        : false,
+      timeMs: isSet(object.timeMs)
+        ? globalThis.Number(object.timeMs)
+        : isSet(object.time_ms)
+        ? globalThis.Number(object.time_ms)
+        : 0,
+      undoneMs: isSet(object.undoneMs)
+        ? globalThis.Number(object.undoneMs)
+        : isSet(object.undone_ms)
+        ? globalThis.Number(object.undone_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: Correction): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.memoryId !== 0) {
+      obj.memoryId = Math.round(message.memoryId);
+    }
+    if (message.sourceKind !== "") {
+      obj.sourceKind = message.sourceKind;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.camera !== "") {
+      obj.camera = message.camera;
+    }
+    if (message.trackId !== 0) {
+      obj.trackId = Math.round(message.trackId);
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.beforeIdentity !== undefined) {
+      obj.beforeIdentity = Identity.toJSON(message.beforeIdentity);
+    }
+    if (message.beforeClosest !== undefined) {
+      obj.beforeClosest = Identity.toJSON(message.beforeClosest);
+    }
+    if (message.beforeUndetermined !== false) {
+      obj.beforeUndetermined = message.beforeUndetermined;
+    }
+    if (message.afterIdentity !== undefined) {
+      obj.afterIdentity = Identity.toJSON(message.afterIdentity);
+    }
+    if (message.negativeIdentity !== undefined) {
+      obj.negativeIdentity = Identity.toJSON(message.negativeIdentity);
+    }
+    if (message.negativeIds?.length) {
+      obj.negativeIds = message.negativeIds;
+    }
+    if (message.embeddingIds?.length) {
+      obj.embeddingIds = message.embeddingIds;
+    }
+    if (message.identityCreated !== false) {
+      obj.identityCreated = message.identityCreated;
+    }
+    if (message.timeMs !== 0) {
+      obj.timeMs = Math.round(message.timeMs);
+    }
+    if (message.undoneMs !== 0) {
+      obj.undoneMs = Math.round(message.undoneMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Correction>, I>>(base?: I): Correction {
+    return Correction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Correction>, I>>(object: I): Correction {
+    const message = createBaseCorrection();
+    message.id = object.id ?? 0;
+    message.memoryId = object.memoryId ?? 0;
+    message.sourceKind = object.sourceKind ?? "";
+    message.source = object.source ?? "";
+    message.camera = object.camera ?? "";
+    message.trackId = object.trackId ?? 0;
+    message.kind = object.kind ?? "";
+    message.beforeIdentity = (object.beforeIdentity !== undefined && object.beforeIdentity !== null)
+      ? Identity.fromPartial(object.beforeIdentity)
+      : undefined;
+    message.beforeClosest = (object.beforeClosest !== undefined && object.beforeClosest !== null)
+      ? Identity.fromPartial(object.beforeClosest)
+      : undefined;
+    message.beforeUndetermined = object.beforeUndetermined ?? false;
+    message.afterIdentity = (object.afterIdentity !== undefined && object.afterIdentity !== null)
+      ? Identity.fromPartial(object.afterIdentity)
+      : undefined;
+    message.negativeIdentity = (object.negativeIdentity !== undefined && object.negativeIdentity !== null)
+      ? Identity.fromPartial(object.negativeIdentity)
+      : undefined;
+    message.negativeIds = object.negativeIds?.map((e) => e) || [];
+    message.embeddingIds = object.embeddingIds?.map((e) => e) || [];
+    message.identityCreated = object.identityCreated ?? false;
+    message.timeMs = object.timeMs ?? 0;
+    message.undoneMs = object.undoneMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseCorrectTrackResponse(): CorrectTrackResponse {
+  return { correction: undefined, enrolled: 0, leftOut: [] };
+}
+
+export const CorrectTrackResponse: MessageFns<CorrectTrackResponse> = {
+  encode(message: CorrectTrackResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.correction !== undefined) {
+      Correction.encode(message.correction, writer.uint32(10).fork()).join();
+    }
+    if (message.enrolled !== 0) {
+      writer.uint32(16).uint32(message.enrolled);
+    }
+    for (const v of message.leftOut) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CorrectTrackResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCorrectTrackResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.correction = Correction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.enrolled = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leftOut.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CorrectTrackResponse {
+    return {
+      correction: isSet(object.correction) ? Correction.fromJSON(object.correction) : undefined,
+      enrolled: isSet(object.enrolled) ? globalThis.Number(object.enrolled) : 0,
+      leftOut: globalThis.Array.isArray(object?.leftOut)
+        ? object.leftOut.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.left_out)
+        ? object.left_out.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CorrectTrackResponse): unknown {
+    const obj: any = {};
+    if (message.correction !== undefined) {
+      obj.correction = Correction.toJSON(message.correction);
+    }
+    if (message.enrolled !== 0) {
+      obj.enrolled = Math.round(message.enrolled);
+    }
+    if (message.leftOut?.length) {
+      obj.leftOut = message.leftOut;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CorrectTrackResponse>, I>>(base?: I): CorrectTrackResponse {
+    return CorrectTrackResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CorrectTrackResponse>, I>>(object: I): CorrectTrackResponse {
+    const message = createBaseCorrectTrackResponse();
+    message.correction = (object.correction !== undefined && object.correction !== null)
+      ? Correction.fromPartial(object.correction)
+      : undefined;
+    message.enrolled = object.enrolled ?? 0;
+    message.leftOut = object.leftOut?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUndoCorrectionRequest(): UndoCorrectionRequest {
+  return { id: 0 };
+}
+
+export const UndoCorrectionRequest: MessageFns<UndoCorrectionRequest> = {
+  encode(message: UndoCorrectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UndoCorrectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUndoCorrectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UndoCorrectionRequest {
+    return { id: isSet(object.id) ? globalThis.Number(object.id) : 0 };
+  },
+
+  toJSON(message: UndoCorrectionRequest): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UndoCorrectionRequest>, I>>(base?: I): UndoCorrectionRequest {
+    return UndoCorrectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UndoCorrectionRequest>, I>>(object: I): UndoCorrectionRequest {
+    const message = createBaseUndoCorrectionRequest();
+    message.id = object.id ?? 0;
+    return message;
+  },
+};
+
+function createBaseUndoCorrectionResponse(): UndoCorrectionResponse {
+  return { correction: undefined, trackRestored: false };
+}
+
+export const UndoCorrectionResponse: MessageFns<UndoCorrectionResponse> = {
+  encode(message: UndoCorrectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.correction !== undefined) {
+      Correction.encode(message.correction, writer.uint32(10).fork()).join();
+    }
+    if (message.trackRestored !== false) {
+      writer.uint32(16).bool(message.trackRestored);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UndoCorrectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUndoCorrectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.correction = Correction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.trackRestored = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UndoCorrectionResponse {
+    return {
+      correction: isSet(object.correction) ? Correction.fromJSON(object.correction) : undefined,
+      trackRestored: isSet(object.trackRestored)
+        ? globalThis.Boolean(object.trackRestored)
+        : isSet(object.track_restored)
+        ? globalThis.Boolean(object.track_restored)
+        : false,
+    };
+  },
+
+  toJSON(message: UndoCorrectionResponse): unknown {
+    const obj: any = {};
+    if (message.correction !== undefined) {
+      obj.correction = Correction.toJSON(message.correction);
+    }
+    if (message.trackRestored !== false) {
+      obj.trackRestored = message.trackRestored;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UndoCorrectionResponse>, I>>(base?: I): UndoCorrectionResponse {
+    return UndoCorrectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UndoCorrectionResponse>, I>>(object: I): UndoCorrectionResponse {
+    const message = createBaseUndoCorrectionResponse();
+    message.correction = (object.correction !== undefined && object.correction !== null)
+      ? Correction.fromPartial(object.correction)
+      : undefined;
+    message.trackRestored = object.trackRestored ?? false;
+    return message;
+  },
+};
+
+function createBaseListCorrectionsRequest(): ListCorrectionsRequest {
+  return { memoryId: 0, includeUndone: false, limit: 0 };
+}
+
+export const ListCorrectionsRequest: MessageFns<ListCorrectionsRequest> = {
+  encode(message: ListCorrectionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memoryId !== 0) {
+      writer.uint32(8).uint64(message.memoryId);
+    }
+    if (message.includeUndone !== false) {
+      writer.uint32(16).bool(message.includeUndone);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCorrectionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCorrectionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memoryId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeUndone = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCorrectionsRequest {
+    return {
+      memoryId: isSet(object.memoryId)
+        ? globalThis.Number(object.memoryId)
+        : isSet(object.memory_id)
+        ? globalThis.Number(object.memory_id)
+        : 0,
+      includeUndone: isSet(object.includeUndone)
+        ? globalThis.Boolean(object.includeUndone)
+        : isSet(object.include_undone)
+        ? globalThis.Boolean(object.include_undone)
+        : false,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListCorrectionsRequest): unknown {
+    const obj: any = {};
+    if (message.memoryId !== 0) {
+      obj.memoryId = Math.round(message.memoryId);
+    }
+    if (message.includeUndone !== false) {
+      obj.includeUndone = message.includeUndone;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListCorrectionsRequest>, I>>(base?: I): ListCorrectionsRequest {
+    return ListCorrectionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCorrectionsRequest>, I>>(object: I): ListCorrectionsRequest {
+    const message = createBaseListCorrectionsRequest();
+    message.memoryId = object.memoryId ?? 0;
+    message.includeUndone = object.includeUndone ?? false;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseCorrectionList(): CorrectionList {
+  return { corrections: [] };
+}
+
+export const CorrectionList: MessageFns<CorrectionList> = {
+  encode(message: CorrectionList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.corrections) {
+      Correction.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CorrectionList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCorrectionList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.corrections.push(Correction.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CorrectionList {
+    return {
+      corrections: globalThis.Array.isArray(object?.corrections)
+        ? object.corrections.map((e: any) => Correction.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CorrectionList): unknown {
+    const obj: any = {};
+    if (message.corrections?.length) {
+      obj.corrections = message.corrections.map((e) => Correction.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CorrectionList>, I>>(base?: I): CorrectionList {
+    return CorrectionList.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CorrectionList>, I>>(object: I): CorrectionList {
+    const message = createBaseCorrectionList();
+    message.corrections = object.corrections?.map((e) => Correction.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePersonTimelineRequest(): PersonTimelineRequest {
+  return { identity: "", visitorId: 0, camera: "", sinceMs: 0, untilMs: 0, limit: 0, withoutThumbnails: false };
+}
+
+export const PersonTimelineRequest: MessageFns<PersonTimelineRequest> = {
+  encode(message: PersonTimelineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identity !== "") {
+      writer.uint32(10).string(message.identity);
+    }
+    if (message.visitorId !== 0) {
+      writer.uint32(16).uint32(message.visitorId);
+    }
+    if (message.camera !== "") {
+      writer.uint32(26).string(message.camera);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(32).int64(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      writer.uint32(40).int64(message.untilMs);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).uint32(message.limit);
+    }
+    if (message.withoutThumbnails !== false) {
+      writer.uint32(56).bool(message.withoutThumbnails);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PersonTimelineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePersonTimelineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.identity = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.visitorId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.camera = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.untilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.withoutThumbnails = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PersonTimelineRequest {
+    return {
+      identity: isSet(object.identity) ? globalThis.String(object.identity) : "",
+      visitorId: isSet(object.visitorId)
+        ? globalThis.Number(object.visitorId)
+        : isSet(object.visitor_id)
+        ? globalThis.Number(object.visitor_id)
+        : 0,
+      camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      untilMs: isSet(object.untilMs)
+        ? globalThis.Number(object.untilMs)
+        : isSet(object.until_ms)
+        ? globalThis.Number(object.until_ms)
+        : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      withoutThumbnails: isSet(object.withoutThumbnails)
+        ? globalThis.Boolean(object.withoutThumbnails)
+        : isSet(object.without_thumbnails)
+        ? globalThis.Boolean(object.without_thumbnails)
+        : false,
+    };
+  },
+
+  toJSON(message: PersonTimelineRequest): unknown {
+    const obj: any = {};
+    if (message.identity !== "") {
+      obj.identity = message.identity;
+    }
+    if (message.visitorId !== 0) {
+      obj.visitorId = Math.round(message.visitorId);
+    }
+    if (message.camera !== "") {
+      obj.camera = message.camera;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      obj.untilMs = Math.round(message.untilMs);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.withoutThumbnails !== false) {
+      obj.withoutThumbnails = message.withoutThumbnails;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PersonTimelineRequest>, I>>(base?: I): PersonTimelineRequest {
+    return PersonTimelineRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PersonTimelineRequest>, I>>(object: I): PersonTimelineRequest {
+    const message = createBasePersonTimelineRequest();
+    message.identity = object.identity ?? "";
+    message.visitorId = object.visitorId ?? 0;
+    message.camera = object.camera ?? "";
+    message.sinceMs = object.sinceMs ?? 0;
+    message.untilMs = object.untilMs ?? 0;
+    message.limit = object.limit ?? 0;
+    message.withoutThumbnails = object.withoutThumbnails ?? false;
+    return message;
+  },
+};
+
+function createBaseCameraPresence(): CameraPresence {
+  return { camera: "", sightings: 0, firstTimeMs: 0, lastTimeMs: 0 };
+}
+
+export const CameraPresence: MessageFns<CameraPresence> = {
+  encode(message: CameraPresence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.camera !== "") {
+      writer.uint32(10).string(message.camera);
+    }
+    if (message.sightings !== 0) {
+      writer.uint32(16).uint32(message.sightings);
+    }
+    if (message.firstTimeMs !== 0) {
+      writer.uint32(24).int64(message.firstTimeMs);
+    }
+    if (message.lastTimeMs !== 0) {
+      writer.uint32(32).int64(message.lastTimeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CameraPresence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCameraPresence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.camera = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sightings = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.firstTimeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastTimeMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CameraPresence {
+    return {
+      camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
+      sightings: isSet(object.sightings) ? globalThis.Number(object.sightings) : 0,
+      firstTimeMs: isSet(object.firstTimeMs)
+        ? globalThis.Number(object.firstTimeMs)
+        : isSet(object.first_time_ms)
+        ? globalThis.Number(object.first_time_ms)
+        : 0,
+      lastTimeMs: isSet(object.lastTimeMs)
+        ? globalThis.Number(object.lastTimeMs)
+        : isSet(object.last_time_ms)
+        ? globalThis.Number(object.last_time_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: CameraPresence): unknown {
+    const obj: any = {};
+    if (message.camera !== "") {
+      obj.camera = message.camera;
+    }
+    if (message.sightings !== 0) {
+      obj.sightings = Math.round(message.sightings);
+    }
+    if (message.firstTimeMs !== 0) {
+      obj.firstTimeMs = Math.round(message.firstTimeMs);
+    }
+    if (message.lastTimeMs !== 0) {
+      obj.lastTimeMs = Math.round(message.lastTimeMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CameraPresence>, I>>(base?: I): CameraPresence {
+    return CameraPresence.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CameraPresence>, I>>(object: I): CameraPresence {
+    const message = createBaseCameraPresence();
+    message.camera = object.camera ?? "";
+    message.sightings = object.sightings ?? 0;
+    message.firstTimeMs = object.firstTimeMs ?? 0;
+    message.lastTimeMs = object.lastTimeMs ?? 0;
+    return message;
+  },
+};
+
+function createBasePersonTimelineResponse(): PersonTimelineResponse {
+  return { name: "", identityId: "", visitorId: 0, sightings: [], total: 0, cameras: [] };
+}
+
+export const PersonTimelineResponse: MessageFns<PersonTimelineResponse> = {
+  encode(message: PersonTimelineResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.identityId !== "") {
+      writer.uint32(18).string(message.identityId);
+    }
+    if (message.visitorId !== 0) {
+      writer.uint32(24).uint32(message.visitorId);
+    }
+    for (const v of message.sightings) {
+      RememberedFace.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(40).uint32(message.total);
+    }
+    for (const v of message.cameras) {
+      CameraPresence.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PersonTimelineResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePersonTimelineResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.identityId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.visitorId = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sightings.push(RememberedFace.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cameras.push(CameraPresence.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PersonTimelineResponse {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      identityId: isSet(object.identityId)
+        ? globalThis.String(object.identityId)
+        : isSet(object.identity_id)
+        ? globalThis.String(object.identity_id)
+        : "",
+      visitorId: isSet(object.visitorId)
+        ? globalThis.Number(object.visitorId)
+        : isSet(object.visitor_id)
+        ? globalThis.Number(object.visitor_id)
+        : 0,
+      sightings: globalThis.Array.isArray(object?.sightings)
+        ? object.sightings.map((e: any) => RememberedFace.fromJSON(e))
+        : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      cameras: globalThis.Array.isArray(object?.cameras)
+        ? object.cameras.map((e: any) => CameraPresence.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PersonTimelineResponse): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.identityId !== "") {
+      obj.identityId = message.identityId;
+    }
+    if (message.visitorId !== 0) {
+      obj.visitorId = Math.round(message.visitorId);
+    }
+    if (message.sightings?.length) {
+      obj.sightings = message.sightings.map((e) => RememberedFace.toJSON(e));
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.cameras?.length) {
+      obj.cameras = message.cameras.map((e) => CameraPresence.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PersonTimelineResponse>, I>>(base?: I): PersonTimelineResponse {
+    return PersonTimelineResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PersonTimelineResponse>, I>>(object: I): PersonTimelineResponse {
+    const message = createBasePersonTimelineResponse();
+    message.name = object.name ?? "";
+    message.identityId = object.identityId ?? "";
+    message.visitorId = object.visitorId ?? 0;
+    message.sightings = object.sightings?.map((e) => RememberedFace.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    message.cameras = object.cameras?.map((e) => CameraPresence.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteFaceRequest(): DeleteFaceRequest {
+  return { identity: "", embeddingId: "" };
+}
+
+export const DeleteFaceRequest: MessageFns<DeleteFaceRequest> = {
+  encode(message: DeleteFaceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identity !== "") {
+      writer.uint32(10).string(message.identity);
+    }
+    if (message.embeddingId !== "") {
+      writer.uint32(18).string(message.embeddingId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteFaceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteFaceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.identity = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.embeddingId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteFaceRequest {
+    return {
+      identity: isSet(object.identity) ? globalThis.String(object.identity) : "",
+      embeddingId: isSet(object.embeddingId)
+        ? globalThis.String(object.embeddingId)
+        : isSet(object.embedding_id)
+        ? globalThis.String(object.embedding_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteFaceRequest): unknown {
+    const obj: any = {};
+    if (message.identity !== "") {
+      obj.identity = message.identity;
+    }
+    if (message.embeddingId !== "") {
+      obj.embeddingId = message.embeddingId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteFaceRequest>, I>>(base?: I): DeleteFaceRequest {
+    return DeleteFaceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteFaceRequest>, I>>(object: I): DeleteFaceRequest {
+    const message = createBaseDeleteFaceRequest();
+    message.identity = object.identity ?? "";
+    message.embeddingId = object.embeddingId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteFaceResponse(): DeleteFaceResponse {
+  return { deleted: false, embeddingCount: 0 };
+}
+
+export const DeleteFaceResponse: MessageFns<DeleteFaceResponse> = {
+  encode(message: DeleteFaceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deleted !== false) {
+      writer.uint32(8).bool(message.deleted);
+    }
+    if (message.embeddingCount !== 0) {
+      writer.uint32(16).uint32(message.embeddingCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteFaceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteFaceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deleted = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.embeddingCount = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteFaceResponse {
+    return {
+      deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+      embeddingCount: isSet(object.embeddingCount)
+        ? globalThis.Number(object.embeddingCount)
+        : isSet(object.embedding_count)
+        ? globalThis.Number(object.embedding_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeleteFaceResponse): unknown {
+    const obj: any = {};
+    if (message.deleted !== false) {
+      obj.deleted = message.deleted;
+    }
+    if (message.embeddingCount !== 0) {
+      obj.embeddingCount = Math.round(message.embeddingCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteFaceResponse>, I>>(base?: I): DeleteFaceResponse {
+    return DeleteFaceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteFaceResponse>, I>>(object: I): DeleteFaceResponse {
+    const message = createBaseDeleteFaceResponse();
+    message.deleted = object.deleted ?? false;
+    message.embeddingCount = object.embeddingCount ?? 0;
+    return message;
+  },
+};
+
 /** The gRPC API of a site: gallery, after-the-fact analysis, live tracks and alerts, cameras. */
 export type FaceTrackerApiService = typeof FaceTrackerApiService;
 export const FaceTrackerApiService = {
@@ -4256,6 +6144,66 @@ export const FaceTrackerApiService = {
     responseSerialize: (value: NameVisitorResponse): Buffer => Buffer.from(NameVisitorResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): NameVisitorResponse => NameVisitorResponse.decode(value),
   },
+  /**
+   * Corrects a remembered track's identity (docs/memory.md, Corrections): "not" (not this person: the
+   * track becomes unknown, its faces negative examples of that identity) or "is" (this is NAME: its faces
+   * enrolled as NAME, the track named).
+   */
+  correctTrack: {
+    path: "/facetracker.v1.FaceTrackerApi/CorrectTrack" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CorrectTrackRequest): Buffer => Buffer.from(CorrectTrackRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CorrectTrackRequest => CorrectTrackRequest.decode(value),
+    responseSerialize: (value: CorrectTrackResponse): Buffer =>
+      Buffer.from(CorrectTrackResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CorrectTrackResponse => CorrectTrackResponse.decode(value),
+  },
+  /** Undoes a correction: the track's decision as before, the gallery items it added removed. */
+  undoCorrection: {
+    path: "/facetracker.v1.FaceTrackerApi/UndoCorrection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UndoCorrectionRequest): Buffer =>
+      Buffer.from(UndoCorrectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UndoCorrectionRequest => UndoCorrectionRequest.decode(value),
+    responseSerialize: (value: UndoCorrectionResponse): Buffer =>
+      Buffer.from(UndoCorrectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UndoCorrectionResponse => UndoCorrectionResponse.decode(value),
+  },
+  /** Lists the corrections, the latest first. */
+  listCorrections: {
+    path: "/facetracker.v1.FaceTrackerApi/ListCorrections" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCorrectionsRequest): Buffer =>
+      Buffer.from(ListCorrectionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCorrectionsRequest => ListCorrectionsRequest.decode(value),
+    responseSerialize: (value: CorrectionList): Buffer => Buffer.from(CorrectionList.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CorrectionList => CorrectionList.decode(value),
+  },
+  /** Where a person (a gallery identity or a visitor) was seen: cameras, times, thumbnails, clips. */
+  personTimeline: {
+    path: "/facetracker.v1.FaceTrackerApi/PersonTimeline" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PersonTimelineRequest): Buffer =>
+      Buffer.from(PersonTimelineRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PersonTimelineRequest => PersonTimelineRequest.decode(value),
+    responseSerialize: (value: PersonTimelineResponse): Buffer =>
+      Buffer.from(PersonTimelineResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PersonTimelineResponse => PersonTimelineResponse.decode(value),
+  },
+  /** Deletes one enrolled face (embedding) of an identity; the identity stays, even with no face left. */
+  deleteFace: {
+    path: "/facetracker.v1.FaceTrackerApi/DeleteFace" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteFaceRequest): Buffer => Buffer.from(DeleteFaceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteFaceRequest => DeleteFaceRequest.decode(value),
+    responseSerialize: (value: DeleteFaceResponse): Buffer => Buffer.from(DeleteFaceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteFaceResponse => DeleteFaceResponse.decode(value),
+  },
 } as const;
 
 export interface FaceTrackerApiServer extends UntypedServiceImplementation {
@@ -4293,6 +6241,20 @@ export interface FaceTrackerApiServer extends UntypedServiceImplementation {
   listVisitors: handleUnaryCall<ListVisitorsRequest, VisitorList>;
   /** Names a visitor: its best faces are enrolled as the name (the enrollment checks apply), its tracks named. */
   nameVisitor: handleUnaryCall<NameVisitorRequest, NameVisitorResponse>;
+  /**
+   * Corrects a remembered track's identity (docs/memory.md, Corrections): "not" (not this person: the
+   * track becomes unknown, its faces negative examples of that identity) or "is" (this is NAME: its faces
+   * enrolled as NAME, the track named).
+   */
+  correctTrack: handleUnaryCall<CorrectTrackRequest, CorrectTrackResponse>;
+  /** Undoes a correction: the track's decision as before, the gallery items it added removed. */
+  undoCorrection: handleUnaryCall<UndoCorrectionRequest, UndoCorrectionResponse>;
+  /** Lists the corrections, the latest first. */
+  listCorrections: handleUnaryCall<ListCorrectionsRequest, CorrectionList>;
+  /** Where a person (a gallery identity or a visitor) was seen: cameras, times, thumbnails, clips. */
+  personTimeline: handleUnaryCall<PersonTimelineRequest, PersonTimelineResponse>;
+  /** Deletes one enrolled face (embedding) of an identity; the identity stays, even with no face left. */
+  deleteFace: handleUnaryCall<DeleteFaceRequest, DeleteFaceResponse>;
 }
 
 export interface FaceTrackerApiClient extends Client {
@@ -4497,6 +6459,90 @@ export interface FaceTrackerApiClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: NameVisitorResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Corrects a remembered track's identity (docs/memory.md, Corrections): "not" (not this person: the
+   * track becomes unknown, its faces negative examples of that identity) or "is" (this is NAME: its faces
+   * enrolled as NAME, the track named).
+   */
+  correctTrack(
+    request: CorrectTrackRequest,
+    callback: (error: ServiceError | null, response: CorrectTrackResponse) => void,
+  ): ClientUnaryCall;
+  correctTrack(
+    request: CorrectTrackRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CorrectTrackResponse) => void,
+  ): ClientUnaryCall;
+  correctTrack(
+    request: CorrectTrackRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CorrectTrackResponse) => void,
+  ): ClientUnaryCall;
+  /** Undoes a correction: the track's decision as before, the gallery items it added removed. */
+  undoCorrection(
+    request: UndoCorrectionRequest,
+    callback: (error: ServiceError | null, response: UndoCorrectionResponse) => void,
+  ): ClientUnaryCall;
+  undoCorrection(
+    request: UndoCorrectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UndoCorrectionResponse) => void,
+  ): ClientUnaryCall;
+  undoCorrection(
+    request: UndoCorrectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UndoCorrectionResponse) => void,
+  ): ClientUnaryCall;
+  /** Lists the corrections, the latest first. */
+  listCorrections(
+    request: ListCorrectionsRequest,
+    callback: (error: ServiceError | null, response: CorrectionList) => void,
+  ): ClientUnaryCall;
+  listCorrections(
+    request: ListCorrectionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CorrectionList) => void,
+  ): ClientUnaryCall;
+  listCorrections(
+    request: ListCorrectionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CorrectionList) => void,
+  ): ClientUnaryCall;
+  /** Where a person (a gallery identity or a visitor) was seen: cameras, times, thumbnails, clips. */
+  personTimeline(
+    request: PersonTimelineRequest,
+    callback: (error: ServiceError | null, response: PersonTimelineResponse) => void,
+  ): ClientUnaryCall;
+  personTimeline(
+    request: PersonTimelineRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PersonTimelineResponse) => void,
+  ): ClientUnaryCall;
+  personTimeline(
+    request: PersonTimelineRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PersonTimelineResponse) => void,
+  ): ClientUnaryCall;
+  /** Deletes one enrolled face (embedding) of an identity; the identity stays, even with no face left. */
+  deleteFace(
+    request: DeleteFaceRequest,
+    callback: (error: ServiceError | null, response: DeleteFaceResponse) => void,
+  ): ClientUnaryCall;
+  deleteFace(
+    request: DeleteFaceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteFaceResponse) => void,
+  ): ClientUnaryCall;
+  deleteFace(
+    request: DeleteFaceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteFaceResponse) => void,
   ): ClientUnaryCall;
 }
 

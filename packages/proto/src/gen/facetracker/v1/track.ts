@@ -211,6 +211,19 @@ export interface TrackEvent {
    * name or unknown once a good face arrives. identifying is also set.
    */
   undetermined: boolean;
+  /**
+   * ENDED only: a few of the track's embeddings chosen for quality and diversity (the best face's first,
+   * then the least alike; memory.embeddings_per_track of them), for the face memory. Only faces good
+   * enough to tell who it is, or, for a track that had none, its best faces below the bar. Empty otherwise.
+   */
+  memoryEmbeddings: MemoryEmbedding[];
+}
+
+/** An embedding of a track's face with the face's quality score (0..1, face_quality). */
+export interface MemoryEmbedding {
+  /** 512 floats, L2-normalised. */
+  vector: number[];
+  quality: number;
 }
 
 /** One live track on a frame. */
@@ -279,6 +292,7 @@ function createBaseTrackEvent(): TrackEvent {
     embedding: [],
     closest: undefined,
     undetermined: false,
+    memoryEmbeddings: [],
   };
 }
 
@@ -329,6 +343,9 @@ export const TrackEvent: MessageFns<TrackEvent> = {
     }
     if (message.undetermined !== false) {
       writer.uint32(112).bool(message.undetermined);
+    }
+    for (const v of message.memoryEmbeddings) {
+      MemoryEmbedding.encode(v!, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -468,6 +485,14 @@ export const TrackEvent: MessageFns<TrackEvent> = {
             message.undetermined = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.memoryEmbeddings.push(MemoryEmbedding.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -510,6 +535,11 @@ export const TrackEvent: MessageFns<TrackEvent> = {
         : [],
       closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
       undetermined: isSet(object.undetermined) ? globalThis.Boolean(object.undetermined) : false,
+      memoryEmbeddings: globalThis.Array.isArray(object?.memoryEmbeddings)
+        ? object.memoryEmbeddings.map((e: any) => MemoryEmbedding.fromJSON(e))
+        : globalThis.Array.isArray(object?.memory_embeddings)
+        ? object.memory_embeddings.map((e: any) => MemoryEmbedding.fromJSON(e))
+        : [],
     };
   },
 
@@ -557,6 +587,9 @@ export const TrackEvent: MessageFns<TrackEvent> = {
     if (message.undetermined !== false) {
       obj.undetermined = message.undetermined;
     }
+    if (message.memoryEmbeddings?.length) {
+      obj.memoryEmbeddings = message.memoryEmbeddings.map((e) => MemoryEmbedding.toJSON(e));
+    }
     return obj;
   },
 
@@ -583,6 +616,106 @@ export const TrackEvent: MessageFns<TrackEvent> = {
       ? Identity.fromPartial(object.closest)
       : undefined;
     message.undetermined = object.undetermined ?? false;
+    message.memoryEmbeddings = object.memoryEmbeddings?.map((e) => MemoryEmbedding.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMemoryEmbedding(): MemoryEmbedding {
+  return { vector: [], quality: 0 };
+}
+
+export const MemoryEmbedding: MessageFns<MemoryEmbedding> = {
+  encode(message: MemoryEmbedding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vector.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.vector) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    if (message.quality !== 0) {
+      writer.uint32(21).float(message.quality);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryEmbedding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryEmbedding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 13) {
+              message.vector.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.vector.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.quality = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryEmbedding {
+    return {
+      vector: globalThis.Array.isArray(object?.vector) ? object.vector.map((e: any) => globalThis.Number(e)) : [],
+      quality: isSet(object.quality) ? globalThis.Number(object.quality) : 0,
+    };
+  },
+
+  toJSON(message: MemoryEmbedding): unknown {
+    const obj: any = {};
+    if (message.vector?.length) {
+      obj.vector = message.vector.map((e) => floatToJson(e));
+    }
+    if (message.quality !== 0) {
+      obj.quality = floatToJson(message.quality);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemoryEmbedding>, I>>(base?: I): MemoryEmbedding {
+    return MemoryEmbedding.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemoryEmbedding>, I>>(object: I): MemoryEmbedding {
+    const message = createBaseMemoryEmbedding();
+    message.vector = object.vector?.map((e) => e) || [];
+    message.quality = object.quality ?? 0;
     return message;
   },
 };

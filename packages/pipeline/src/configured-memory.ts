@@ -1,0 +1,23 @@
+import type { FaceTrackerConfig } from "@facetracker/config";
+import { FaceMemory } from "@facetracker/face-memory";
+// The dimension alone: the alert process opens the memory without loading the models' runtime.
+import { EMBEDDING_DIM } from "@facetracker/vision/embedding-dim";
+
+/**
+ * The face memory of the configuration: `<db_path>/memory.sqlite` (beside the embedded gallery; its
+ * folder is created unless read-only), for embeddings of the models' dimension, with the `memory` section's
+ * retention and embeddings per track.
+ */
+export function openConfiguredMemory(
+  config: FaceTrackerConfig,
+  options: { readOnly?: boolean } = {},
+): FaceMemory {
+  return FaceMemory.open(config.db_path, {
+    dimension: EMBEDDING_DIM,
+    retentionDays: config.memory.retention_days,
+    maxTracks: config.memory.max_tracks,
+    embeddingsPerTrack: config.memory.embeddings_per_track,
+    visitorThreshold: config.memory.visitor_threshold,
+    ...(options.readOnly ? { readOnly: true } : {}),
+  });
+}
