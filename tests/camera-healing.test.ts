@@ -86,11 +86,11 @@ describe("cameras heal (ingest and api in process, real nats-server and ffmpeg)"
       assert.ok(down.sinceMs > 0 && down.updatedAtMs >= down.sinceMs);
       // The operators' page shows the same.
       const page = (await (await fetch(`http://127.0.0.1:${webPort}/api/cameras`)).json()) as {
-        cameras: { id: string; status: { state: string; lastError: string; reconnects: number } | null }[];
+        cameras: { id: string; status: { state: string; last_error: string; reconnects: number } | null }[];
       };
       const onPage = page.cameras.find((c) => c.id === "door")?.status;
       assert.equal(onPage?.state, "reconnecting");
-      assert.match(onPage?.lastError ?? "", /connection refused/);
+      assert.match(onPage?.last_error ?? "", /connection refused/, "snake_case keys, as every JSON answer");
       assert.doesNotMatch(JSON.stringify(page), /s3cret/);
       // The other camera is not held up by it, and ingest stays ready.
       await when("lobby", (s) => s.state === "up", "up");

@@ -190,7 +190,7 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
     }
     const withHeader = await fetch(`${base}/api/cameras`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(withHeader.status, 200);
-    const { cameras } = (await withHeader.json()) as { cameras: { id: string; liveMode: string }[] };
+    const { cameras } = (await withHeader.json()) as { cameras: { id: string; live_mode: string }[] };
     assert.deepEqual(
       cameras.map((c) => c.id),
       ["door"],
@@ -273,9 +273,9 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
     );
     const alerts = (await fetch(`${base}/api/alerts`, {
       headers: { authorization: `Bearer ${TOKEN}` },
-    }).then((r) => r.json())) as { alerts: { name: string | null; timeMs: number }[] };
+    }).then((r) => r.json())) as { alerts: { name: string | null; time_ms: number }[] };
     const first = alerts.alerts.find((a) => a.name === "Amy Pond");
-    assert.ok(first && first.timeMs > enrolledAt - 1000, "alerted after the enrollment");
+    assert.ok(first && first.time_ms > enrolledAt - 1000, "alerted after the enrollment");
 
     await page.screenshot({ path: path.join(ARTIFACTS, "live-page.png") });
   });
@@ -509,8 +509,8 @@ describe("web page without api.token", () => {
       const login = await fetch(`${url}/login`, { redirect: "manual" });
       assert.equal(login.status, 303, "no login needed");
       assert.equal(login.headers.get("location"), "/");
-      const session = (await (await fetch(`${url}/api/session`)).json()) as { tokenRequired: boolean };
-      assert.equal(session.tokenRequired, false);
+      const session = (await (await fetch(`${url}/api/session`)).json()) as { token_required: boolean };
+      assert.equal(session.token_required, false);
 
       const errorOf = async (response: Response) => ({
         status: response.status,

@@ -245,9 +245,9 @@ describe("search by face on the web page (Chromium, real api and web services, r
       body: photo,
     });
     assert.equal(ok.status, 200);
-    const { hits } = (await ok.json()) as { hits: { trackId: number; firstTime: number }[] };
+    const { hits } = (await ok.json()) as { hits: { track_id: number; first_time: number }[] };
     assert.deepEqual(
-      hits.map((h) => h.trackId),
+      hits.map((h) => h.track_id),
       [14],
     );
   });

@@ -4,6 +4,8 @@
  * sends the browser to the login form.
  */
 
+import { fromWire, toWire } from "./wire.js";
+
 export class ApiError extends Error {
   /**
    * @param {number} status HTTP status (0: no answer)
@@ -29,7 +31,7 @@ export async function api(method, path, body) {
     response = await fetch(path, {
       method,
       headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : JSON.stringify(toWire(body)),
       credentials: "same-origin",
     });
   } catch {
@@ -46,7 +48,7 @@ export async function api(method, path, body) {
   /** @type {any} */
   let value;
   try {
-    value = text ? JSON.parse(text) : {};
+    value = text ? fromWire(JSON.parse(text)) : {};
   } catch {
     value = { error: text.slice(0, 200) };
   }

@@ -14,6 +14,7 @@ import { PersonView } from "./person-view.js";
 import { SearchPanel } from "./search-panel.js";
 import { TrackList } from "./track-list.js";
 import { VisitorsPanel } from "./visitors-panel.js";
+import { fromWire } from "./wire.js";
 
 /**
  * @typedef {{ state: string, sinceMs: number, lastError: string, reconnects: number, updatedAtMs: number }}
@@ -250,7 +251,7 @@ function followEvents() {
     void timeline.load();
   });
   source.addEventListener("alert", (event) => {
-    const alert = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    const alert = fromWire(JSON.parse(/** @type {MessageEvent} */ (event).data));
     timeline.live(alert);
     if (alert.visitor) void visitors.reload();
   });

@@ -5,6 +5,7 @@
  */
 
 import { api } from "./api.js";
+import { fromWire } from "./wire.js";
 
 /**
  * Box colours by face kind: the CSS variables of /face-labels.css, which the web service writes from the
@@ -117,7 +118,7 @@ export class LiveView {
     const source = new EventSource(`/api/live/${encodeURIComponent(camera)}${fps > 0 ? `?fps=${fps}` : ""}`);
     this.source = source;
     source.addEventListener("frame", (event) => {
-      this.pending = JSON.parse(/** @type {MessageEvent} */ (event).data);
+      this.pending = fromWire(JSON.parse(/** @type {MessageEvent} */ (event).data));
       if (!this.drawing) void this.drawPending();
     });
     source.addEventListener("failure", (event) => {

@@ -8,6 +8,7 @@
 import { ApiError } from "./api.js";
 import { byId, el, formatTime } from "./dom.js";
 import { errorMessage } from "./errors.js";
+import { fromWire, toWire } from "./wire.js";
 
 /**
  * @typedef {{ identity: string } | { alertId: string } | { camera: string, trackId: number }} FaceRef
@@ -111,7 +112,7 @@ export class SearchPanel {
       response = await fetch(`/api/search${this.#query()}`, {
         method: "POST",
         headers: { "content-type": what instanceof File ? what.type || "image/jpeg" : "application/json" },
-        body: what instanceof File ? what : JSON.stringify(what),
+        body: what instanceof File ? what : JSON.stringify(toWire(what)),
         credentials: "same-origin",
       });
     } catch {
@@ -125,7 +126,7 @@ export class SearchPanel {
     /** @type {any} */
     let value;
     try {
-      value = await response.json();
+      value = fromWire(await response.json());
     } catch {
       value = {};
     }

@@ -2,6 +2,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { validateCameraId } from "@facetracker/bus";
+import { fromWireJson, toWireJson } from "./wire-json.ts";
 
 /** An error the page shows as is: `status` is the HTTP status, `message` says what went wrong and what to do. */
 export class HttpError extends Error {
@@ -19,7 +20,7 @@ export const MAX_JSON_BODY = 16 * 1024;
 
 /** Sends `value` as JSON with `status` (no caching: the page always wants the current state). */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
+  const body = JSON.stringify(toWireJson(value));
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body),
@@ -76,7 +77,8 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new HttpError(400, "the request body must be a JSON object");
   }
-  return value as Record<string, unknown>;
+  // snake_case keys (the API's style) or camelCase: both are taken.
+  return fromWireJson(value) as Record<string, unknown>;
 }
 
 /** Reads an application/x-www-form-urlencoded body (the login form), at most MAX_JSON_BODY bytes. */

@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { toWireJson } from "./wire-json.ts";
 
 const HEARTBEAT_MS = 15_000;
 
@@ -54,7 +55,7 @@ export class SseClient {
    */
   send(event: string, data: unknown, droppable = false): boolean {
     if (this.#closed || (droppable && this.#busy)) return false;
-    return this.#write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    return this.#write(`event: ${event}\ndata: ${JSON.stringify(toWireJson(data))}\n\n`);
   }
 
   /** Ends the stream. */
