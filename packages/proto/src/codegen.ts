@@ -30,6 +30,10 @@ export const TS_PROTO_OPTIONS: readonly string[] = [
   "oneof=unions-value",
   "exportCommonSymbols=false",
   "annotateFilesWithVersion=false",
+  // TypeScript keys in camelCase, JSON (toJSON, fromJSON) with the .proto's snake_case names:
+  // one JSON style with the CLI's --json and the web API.
+  "snakeToCamel=keys",
+  "protoJsonFormat=false",
 ];
 
 /** Relative paths of the files under dir whose name ends with suffix, sorted; [] when dir is missing. */

@@ -16,6 +16,17 @@ const RETRY: BackoffOptions = { initialMs: 1000, maxMs: 30_000, factor: 2 };
 export const notificationRecordId = (alertId: string) => `${alertId}-notification`;
 
 /**
+ * A kept record's fields with snake_case names: records are written with the .proto's names; those a build
+ * before that wrote (camelCase: `alertId`) are read the same.
+ */
+function snakeKeys(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
+}
+
+/**
  * The notification records (AlertDelivery on ft.deliveries.<camera>), one per alert: a record is written
  * to a local file before it is published and marked published after. A publish that fails (the bus is
  * down) is retried, never the notification; a record left unpublished by a stop or a crash is published at
@@ -50,7 +61,7 @@ export class DeliveryRecords {
   /** The record kept under `key` (an alert's), if one was made: published, or still to be. */
   get(key: string): { delivery: AlertDelivery; published: boolean } | undefined {
     const kept = this.#log.get(key);
-    return kept && { delivery: AlertDelivery.fromJSON(kept.delivery), published: kept.published };
+    return kept && { delivery: AlertDelivery.fromJSON(snakeKeys(kept.delivery)), published: kept.published };
   }
 
   /** Records made but not published yet. */

@@ -374,48 +374,22 @@ export const Alert: MessageFns<Alert> = {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      trackId: isSet(object.trackId)
-        ? globalThis.Number(object.trackId)
-        : isSet(object.track_id)
-        ? globalThis.Number(object.track_id)
-        : 0,
+      trackId: isSet(object.track_id) ? globalThis.Number(object.track_id) : 0,
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
       similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
-      timeMs: isSet(object.timeMs)
-        ? globalThis.Number(object.timeMs)
-        : isSet(object.time_ms)
-        ? globalThis.Number(object.time_ms)
-        : 0,
+      timeMs: isSet(object.time_ms) ? globalThis.Number(object.time_ms) : 0,
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
-      thumbnailJpeg: isSet(object.thumbnailJpeg)
-        ? Buffer.from(bytesFromBase64(object.thumbnailJpeg))
-        : isSet(object.thumbnail_jpeg)
+      thumbnailJpeg: isSet(object.thumbnail_jpeg)
         ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
         : Buffer.alloc(0),
       mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
       pts: isSet(object.pts) ? globalThis.Number(object.pts) : 0,
       box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
       closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
-      seenAgain: isSet(object.seenAgain)
-        ? AlertUpdate.fromJSON(object.seenAgain)
-        : isSet(object.seen_again)
-        ? AlertUpdate.fromJSON(object.seen_again)
-        : undefined,
-      visitorId: isSet(object.visitorId)
-        ? globalThis.Number(object.visitorId)
-        : isSet(object.visitor_id)
-        ? globalThis.Number(object.visitor_id)
-        : 0,
-      visitorVisits: isSet(object.visitorVisits)
-        ? globalThis.Number(object.visitorVisits)
-        : isSet(object.visitor_visits)
-        ? globalThis.Number(object.visitor_visits)
-        : 0,
-      visitorVisitsToday: isSet(object.visitorVisitsToday)
-        ? globalThis.Number(object.visitorVisitsToday)
-        : isSet(object.visitor_visits_today)
-        ? globalThis.Number(object.visitor_visits_today)
-        : 0,
+      seenAgain: isSet(object.seen_again) ? AlertUpdate.fromJSON(object.seen_again) : undefined,
+      visitorId: isSet(object.visitor_id) ? globalThis.Number(object.visitor_id) : 0,
+      visitorVisits: isSet(object.visitor_visits) ? globalThis.Number(object.visitor_visits) : 0,
+      visitorVisitsToday: isSet(object.visitor_visits_today) ? globalThis.Number(object.visitor_visits_today) : 0,
     };
   },
 
@@ -428,7 +402,7 @@ export const Alert: MessageFns<Alert> = {
       obj.camera = message.camera;
     }
     if (message.trackId !== 0) {
-      obj.trackId = Math.round(message.trackId);
+      obj.track_id = Math.round(message.trackId);
     }
     if (message.identity !== undefined) {
       obj.identity = Identity.toJSON(message.identity);
@@ -437,13 +411,13 @@ export const Alert: MessageFns<Alert> = {
       obj.similarity = floatToJson(message.similarity);
     }
     if (message.timeMs !== 0) {
-      obj.timeMs = Math.round(message.timeMs);
+      obj.time_ms = Math.round(message.timeMs);
     }
     if (message.seq !== 0) {
       obj.seq = Math.round(message.seq);
     }
     if (message.thumbnailJpeg.length !== 0) {
-      obj.thumbnailJpeg = base64FromBytes(message.thumbnailJpeg);
+      obj.thumbnail_jpeg = base64FromBytes(message.thumbnailJpeg);
     }
     if (message.mode !== "") {
       obj.mode = message.mode;
@@ -458,16 +432,16 @@ export const Alert: MessageFns<Alert> = {
       obj.closest = Identity.toJSON(message.closest);
     }
     if (message.seenAgain !== undefined) {
-      obj.seenAgain = AlertUpdate.toJSON(message.seenAgain);
+      obj.seen_again = AlertUpdate.toJSON(message.seenAgain);
     }
     if (message.visitorId !== 0) {
-      obj.visitorId = Math.round(message.visitorId);
+      obj.visitor_id = Math.round(message.visitorId);
     }
     if (message.visitorVisits !== 0) {
-      obj.visitorVisits = Math.round(message.visitorVisits);
+      obj.visitor_visits = Math.round(message.visitorVisits);
     }
     if (message.visitorVisitsToday !== 0) {
-      obj.visitorVisitsToday = Math.round(message.visitorVisitsToday);
+      obj.visitor_visits_today = Math.round(message.visitorVisitsToday);
     }
     return obj;
   },
@@ -696,65 +670,41 @@ export const AlertUpdate: MessageFns<AlertUpdate> = {
 
   fromJSON(object: any): AlertUpdate {
     return {
-      alertId: isSet(object.alertId)
-        ? globalThis.String(object.alertId)
-        : isSet(object.alert_id)
-        ? globalThis.String(object.alert_id)
-        : "",
-      alertCamera: isSet(object.alertCamera)
-        ? globalThis.String(object.alertCamera)
-        : isSet(object.alert_camera)
-        ? globalThis.String(object.alert_camera)
-        : "",
-      alertTimeMs: isSet(object.alertTimeMs)
-        ? globalThis.Number(object.alertTimeMs)
-        : isSet(object.alert_time_ms)
-        ? globalThis.Number(object.alert_time_ms)
-        : 0,
+      alertId: isSet(object.alert_id) ? globalThis.String(object.alert_id) : "",
+      alertCamera: isSet(object.alert_camera) ? globalThis.String(object.alert_camera) : "",
+      alertTimeMs: isSet(object.alert_time_ms) ? globalThis.Number(object.alert_time_ms) : 0,
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      trackId: isSet(object.trackId)
-        ? globalThis.Number(object.trackId)
-        : isSet(object.track_id)
-        ? globalThis.Number(object.track_id)
-        : 0,
-      timeMs: isSet(object.timeMs)
-        ? globalThis.Number(object.timeMs)
-        : isSet(object.time_ms)
-        ? globalThis.Number(object.time_ms)
-        : 0,
+      trackId: isSet(object.track_id) ? globalThis.Number(object.track_id) : 0,
+      timeMs: isSet(object.time_ms) ? globalThis.Number(object.time_ms) : 0,
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       pts: isSet(object.pts) ? globalThis.Number(object.pts) : 0,
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
       similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
-      visitorId: isSet(object.visitorId)
-        ? globalThis.Number(object.visitorId)
-        : isSet(object.visitor_id)
-        ? globalThis.Number(object.visitor_id)
-        : 0,
+      visitorId: isSet(object.visitor_id) ? globalThis.Number(object.visitor_id) : 0,
     };
   },
 
   toJSON(message: AlertUpdate): unknown {
     const obj: any = {};
     if (message.alertId !== "") {
-      obj.alertId = message.alertId;
+      obj.alert_id = message.alertId;
     }
     if (message.alertCamera !== "") {
-      obj.alertCamera = message.alertCamera;
+      obj.alert_camera = message.alertCamera;
     }
     if (message.alertTimeMs !== 0) {
-      obj.alertTimeMs = Math.round(message.alertTimeMs);
+      obj.alert_time_ms = Math.round(message.alertTimeMs);
     }
     if (message.camera !== "") {
       obj.camera = message.camera;
     }
     if (message.trackId !== 0) {
-      obj.trackId = Math.round(message.trackId);
+      obj.track_id = Math.round(message.trackId);
     }
     if (message.timeMs !== 0) {
-      obj.timeMs = Math.round(message.timeMs);
+      obj.time_ms = Math.round(message.timeMs);
     }
     if (message.seq !== 0) {
       obj.seq = Math.round(message.seq);
@@ -775,7 +725,7 @@ export const AlertUpdate: MessageFns<AlertUpdate> = {
       obj.closest = Identity.toJSON(message.closest);
     }
     if (message.visitorId !== 0) {
-      obj.visitorId = Math.round(message.visitorId);
+      obj.visitor_id = Math.round(message.visitorId);
     }
     return obj;
   },
@@ -975,94 +925,54 @@ export const AlertDelivery: MessageFns<AlertDelivery> = {
 
   fromJSON(object: any): AlertDelivery {
     return {
-      alertId: isSet(object.alertId)
-        ? globalThis.String(object.alertId)
-        : isSet(object.alert_id)
-        ? globalThis.String(object.alert_id)
-        : "",
+      alertId: isSet(object.alert_id) ? globalThis.String(object.alert_id) : "",
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      notificationStatus: isSet(object.notificationStatus)
-        ? globalThis.String(object.notificationStatus)
-        : isSet(object.notification_status)
-        ? globalThis.String(object.notification_status)
-        : "",
-      notificationError: isSet(object.notificationError)
-        ? globalThis.String(object.notificationError)
-        : isSet(object.notification_error)
-        ? globalThis.String(object.notification_error)
-        : "",
-      notificationAttempts: isSet(object.notificationAttempts)
-        ? globalThis.Number(object.notificationAttempts)
-        : isSet(object.notification_attempts)
-        ? globalThis.Number(object.notification_attempts)
-        : 0,
-      clipStatus: isSet(object.clipStatus)
-        ? globalThis.String(object.clipStatus)
-        : isSet(object.clip_status)
-        ? globalThis.String(object.clip_status)
-        : "",
-      clipError: isSet(object.clipError)
-        ? globalThis.String(object.clipError)
-        : isSet(object.clip_error)
-        ? globalThis.String(object.clip_error)
-        : "",
-      clipKey: isSet(object.clipKey)
-        ? globalThis.String(object.clipKey)
-        : isSet(object.clip_key)
-        ? globalThis.String(object.clip_key)
-        : "",
-      clipUrl: isSet(object.clipUrl)
-        ? globalThis.String(object.clipUrl)
-        : isSet(object.clip_url)
-        ? globalThis.String(object.clip_url)
-        : "",
-      timeMs: isSet(object.timeMs)
-        ? globalThis.Number(object.timeMs)
-        : isSet(object.time_ms)
-        ? globalThis.Number(object.time_ms)
-        : 0,
-      clipMissing: isSet(object.clipMissing)
-        ? globalThis.String(object.clipMissing)
-        : isSet(object.clip_missing)
-        ? globalThis.String(object.clip_missing)
-        : "",
+      notificationStatus: isSet(object.notification_status) ? globalThis.String(object.notification_status) : "",
+      notificationError: isSet(object.notification_error) ? globalThis.String(object.notification_error) : "",
+      notificationAttempts: isSet(object.notification_attempts) ? globalThis.Number(object.notification_attempts) : 0,
+      clipStatus: isSet(object.clip_status) ? globalThis.String(object.clip_status) : "",
+      clipError: isSet(object.clip_error) ? globalThis.String(object.clip_error) : "",
+      clipKey: isSet(object.clip_key) ? globalThis.String(object.clip_key) : "",
+      clipUrl: isSet(object.clip_url) ? globalThis.String(object.clip_url) : "",
+      timeMs: isSet(object.time_ms) ? globalThis.Number(object.time_ms) : 0,
+      clipMissing: isSet(object.clip_missing) ? globalThis.String(object.clip_missing) : "",
     };
   },
 
   toJSON(message: AlertDelivery): unknown {
     const obj: any = {};
     if (message.alertId !== "") {
-      obj.alertId = message.alertId;
+      obj.alert_id = message.alertId;
     }
     if (message.camera !== "") {
       obj.camera = message.camera;
     }
     if (message.notificationStatus !== "") {
-      obj.notificationStatus = message.notificationStatus;
+      obj.notification_status = message.notificationStatus;
     }
     if (message.notificationError !== "") {
-      obj.notificationError = message.notificationError;
+      obj.notification_error = message.notificationError;
     }
     if (message.notificationAttempts !== 0) {
-      obj.notificationAttempts = Math.round(message.notificationAttempts);
+      obj.notification_attempts = Math.round(message.notificationAttempts);
     }
     if (message.clipStatus !== "") {
-      obj.clipStatus = message.clipStatus;
+      obj.clip_status = message.clipStatus;
     }
     if (message.clipError !== "") {
-      obj.clipError = message.clipError;
+      obj.clip_error = message.clipError;
     }
     if (message.clipKey !== "") {
-      obj.clipKey = message.clipKey;
+      obj.clip_key = message.clipKey;
     }
     if (message.clipUrl !== "") {
-      obj.clipUrl = message.clipUrl;
+      obj.clip_url = message.clipUrl;
     }
     if (message.timeMs !== 0) {
-      obj.timeMs = Math.round(message.timeMs);
+      obj.time_ms = Math.round(message.timeMs);
     }
     if (message.clipMissing !== "") {
-      obj.clipMissing = message.clipMissing;
+      obj.clip_missing = message.clipMissing;
     }
     return obj;
   },

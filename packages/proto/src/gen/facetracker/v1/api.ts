@@ -696,16 +696,8 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
         ? object.images.map((e: any) => Buffer.from(bytesFromBase64(e)))
         : [],
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
-      faceIndex: isSet(object.faceIndex)
-        ? globalThis.Number(object.faceIndex)
-        : isSet(object.face_index)
-        ? globalThis.Number(object.face_index)
-        : undefined,
-      faceBox: isSet(object.faceBox)
-        ? Box.fromJSON(object.faceBox)
-        : isSet(object.face_box)
-        ? Box.fromJSON(object.face_box)
-        : undefined,
+      faceIndex: isSet(object.face_index) ? globalThis.Number(object.face_index) : undefined,
+      faceBox: isSet(object.face_box) ? Box.fromJSON(object.face_box) : undefined,
     };
   },
 
@@ -730,10 +722,10 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
       obj.force = message.force;
     }
     if (message.faceIndex !== undefined) {
-      obj.faceIndex = Math.round(message.faceIndex);
+      obj.face_index = Math.round(message.faceIndex);
     }
     if (message.faceBox !== undefined) {
-      obj.faceBox = Box.toJSON(message.faceBox);
+      obj.face_box = Box.toJSON(message.faceBox);
     }
     return obj;
   },
@@ -930,11 +922,7 @@ export const EnrollResponse: MessageFns<EnrollResponse> = {
 
   fromJSON(object: any): EnrollResponse {
     return {
-      identityId: isSet(object.identityId)
-        ? globalThis.String(object.identityId)
-        : isSet(object.identity_id)
-        ? globalThis.String(object.identity_id)
-        : "",
+      identityId: isSet(object.identity_id) ? globalThis.String(object.identity_id) : "",
       enrolled: isSet(object.enrolled) ? globalThis.Number(object.enrolled) : 0,
       problems: globalThis.Array.isArray(object?.problems) ? object.problems.map((e: any) => globalThis.String(e)) : [],
       photos: globalThis.Array.isArray(object?.photos)
@@ -946,7 +934,7 @@ export const EnrollResponse: MessageFns<EnrollResponse> = {
   toJSON(message: EnrollResponse): unknown {
     const obj: any = {};
     if (message.identityId !== "") {
-      obj.identityId = message.identityId;
+      obj.identity_id = message.identityId;
     }
     if (message.enrolled !== 0) {
       obj.enrolled = Math.round(message.enrolled);
@@ -1133,29 +1121,13 @@ export const EnrollPhotoResult: MessageFns<EnrollPhotoResult> = {
       image: isSet(object.image) ? globalThis.String(object.image) : "",
       status: isSet(object.status) ? globalThis.String(object.status) : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      faceIndex: isSet(object.faceIndex)
-        ? globalThis.Number(object.faceIndex)
-        : isSet(object.face_index)
-        ? globalThis.Number(object.face_index)
-        : 0,
-      faceCount: isSet(object.faceCount)
-        ? globalThis.Number(object.faceCount)
-        : isSet(object.face_count)
-        ? globalThis.Number(object.face_count)
-        : 0,
-      chosenBy: isSet(object.chosenBy)
-        ? globalThis.String(object.chosenBy)
-        : isSet(object.chosen_by)
-        ? globalThis.String(object.chosen_by)
-        : "",
+      faceIndex: isSet(object.face_index) ? globalThis.Number(object.face_index) : 0,
+      faceCount: isSet(object.face_count) ? globalThis.Number(object.face_count) : 0,
+      chosenBy: isSet(object.chosen_by) ? globalThis.String(object.chosen_by) : "",
       box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
       closest: isSet(object.closest) ? globalThis.String(object.closest) : "",
       similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
-      embeddingId: isSet(object.embeddingId)
-        ? globalThis.String(object.embeddingId)
-        : isSet(object.embedding_id)
-        ? globalThis.String(object.embedding_id)
-        : "",
+      embeddingId: isSet(object.embedding_id) ? globalThis.String(object.embedding_id) : "",
     };
   },
 
@@ -1171,13 +1143,13 @@ export const EnrollPhotoResult: MessageFns<EnrollPhotoResult> = {
       obj.reason = message.reason;
     }
     if (message.faceIndex !== 0) {
-      obj.faceIndex = Math.round(message.faceIndex);
+      obj.face_index = Math.round(message.faceIndex);
     }
     if (message.faceCount !== 0) {
-      obj.faceCount = Math.round(message.faceCount);
+      obj.face_count = Math.round(message.faceCount);
     }
     if (message.chosenBy !== "") {
-      obj.chosenBy = message.chosenBy;
+      obj.chosen_by = message.chosenBy;
     }
     if (message.box !== undefined) {
       obj.box = Box.toJSON(message.box);
@@ -1189,7 +1161,7 @@ export const EnrollPhotoResult: MessageFns<EnrollPhotoResult> = {
       obj.similarity = floatToJson(message.similarity);
     }
     if (message.embeddingId !== "") {
-      obj.embeddingId = message.embeddingId;
+      obj.embedding_id = message.embeddingId;
     }
     return obj;
   },
@@ -1294,11 +1266,7 @@ export const EnrollFaceRequest: MessageFns<EnrollFaceRequest> = {
   fromJSON(object: any): EnrollFaceRequest {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      alignedJpeg: isSet(object.alignedJpeg)
-        ? Buffer.from(bytesFromBase64(object.alignedJpeg))
-        : isSet(object.aligned_jpeg)
-        ? Buffer.from(bytesFromBase64(object.aligned_jpeg))
-        : Buffer.alloc(0),
+      alignedJpeg: isSet(object.aligned_jpeg) ? Buffer.from(bytesFromBase64(object.aligned_jpeg)) : Buffer.alloc(0),
       source: isSet(object.source) ? globalThis.String(object.source) : "",
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
     };
@@ -1310,7 +1278,7 @@ export const EnrollFaceRequest: MessageFns<EnrollFaceRequest> = {
       obj.name = message.name;
     }
     if (message.alignedJpeg.length !== 0) {
-      obj.alignedJpeg = base64FromBytes(message.alignedJpeg);
+      obj.aligned_jpeg = base64FromBytes(message.alignedJpeg);
     }
     if (message.source !== "") {
       obj.source = message.source;
@@ -1414,25 +1382,17 @@ export const EnrollFaceResponse: MessageFns<EnrollFaceResponse> = {
 
   fromJSON(object: any): EnrollFaceResponse {
     return {
-      identityId: isSet(object.identityId)
-        ? globalThis.String(object.identityId)
-        : isSet(object.identity_id)
-        ? globalThis.String(object.identity_id)
-        : "",
+      identityId: isSet(object.identity_id) ? globalThis.String(object.identity_id) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
-      embeddingId: isSet(object.embeddingId)
-        ? globalThis.String(object.embeddingId)
-        : isSet(object.embedding_id)
-        ? globalThis.String(object.embedding_id)
-        : "",
+      embeddingId: isSet(object.embedding_id) ? globalThis.String(object.embedding_id) : "",
     };
   },
 
   toJSON(message: EnrollFaceResponse): unknown {
     const obj: any = {};
     if (message.identityId !== "") {
-      obj.identityId = message.identityId;
+      obj.identity_id = message.identityId;
     }
     if (message.name !== "") {
       obj.name = message.name;
@@ -1441,7 +1401,7 @@ export const EnrollFaceResponse: MessageFns<EnrollFaceResponse> = {
       obj.created = message.created;
     }
     if (message.embeddingId !== "") {
-      obj.embeddingId = message.embeddingId;
+      obj.embedding_id = message.embeddingId;
     }
     return obj;
   },
@@ -1505,19 +1465,13 @@ export const ListIdentitiesRequest: MessageFns<ListIdentitiesRequest> = {
   },
 
   fromJSON(object: any): ListIdentitiesRequest {
-    return {
-      nameContains: isSet(object.nameContains)
-        ? globalThis.String(object.nameContains)
-        : isSet(object.name_contains)
-        ? globalThis.String(object.name_contains)
-        : "",
-    };
+    return { nameContains: isSet(object.name_contains) ? globalThis.String(object.name_contains) : "" };
   },
 
   toJSON(message: ListIdentitiesRequest): unknown {
     const obj: any = {};
     if (message.nameContains !== "") {
-      obj.nameContains = message.nameContains;
+      obj.name_contains = message.nameContains;
     }
     return obj;
   },
@@ -1653,21 +1607,9 @@ export const IdentityInfo: MessageFns<IdentityInfo> = {
           {},
         )
         : {},
-      embeddingCount: isSet(object.embeddingCount)
-        ? globalThis.Number(object.embeddingCount)
-        : isSet(object.embedding_count)
-        ? globalThis.Number(object.embedding_count)
-        : 0,
-      createdAtMs: isSet(object.createdAtMs)
-        ? globalThis.Number(object.createdAtMs)
-        : isSet(object.created_at_ms)
-        ? globalThis.Number(object.created_at_ms)
-        : 0,
-      negativeCount: isSet(object.negativeCount)
-        ? globalThis.Number(object.negativeCount)
-        : isSet(object.negative_count)
-        ? globalThis.Number(object.negative_count)
-        : 0,
+      embeddingCount: isSet(object.embedding_count) ? globalThis.Number(object.embedding_count) : 0,
+      createdAtMs: isSet(object.created_at_ms) ? globalThis.Number(object.created_at_ms) : 0,
+      negativeCount: isSet(object.negative_count) ? globalThis.Number(object.negative_count) : 0,
     };
   },
 
@@ -1689,13 +1631,13 @@ export const IdentityInfo: MessageFns<IdentityInfo> = {
       }
     }
     if (message.embeddingCount !== 0) {
-      obj.embeddingCount = Math.round(message.embeddingCount);
+      obj.embedding_count = Math.round(message.embeddingCount);
     }
     if (message.createdAtMs !== 0) {
-      obj.createdAtMs = Math.round(message.createdAtMs);
+      obj.created_at_ms = Math.round(message.createdAtMs);
     }
     if (message.negativeCount !== 0) {
-      obj.negativeCount = Math.round(message.negativeCount);
+      obj.negative_count = Math.round(message.negativeCount);
     }
     return obj;
   },
@@ -1938,11 +1880,7 @@ export const RenameIdentityRequest: MessageFns<RenameIdentityRequest> = {
   fromJSON(object: any): RenameIdentityRequest {
     return {
       identity: isSet(object.identity) ? globalThis.String(object.identity) : "",
-      newName: isSet(object.newName)
-        ? globalThis.String(object.newName)
-        : isSet(object.new_name)
-        ? globalThis.String(object.new_name)
-        : "",
+      newName: isSet(object.new_name) ? globalThis.String(object.new_name) : "",
     };
   },
 
@@ -1952,7 +1890,7 @@ export const RenameIdentityRequest: MessageFns<RenameIdentityRequest> = {
       obj.identity = message.identity;
     }
     if (message.newName !== "") {
-      obj.newName = message.newName;
+      obj.new_name = message.newName;
     }
     return obj;
   },
@@ -2189,11 +2127,7 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
         : isSet(object.data)
         ? { $case: "data", value: Buffer.from(bytesFromBase64(object.data)) }
         : undefined,
-      allowDamaged: isSet(object.allowDamaged)
-        ? globalThis.Boolean(object.allowDamaged)
-        : isSet(object.allow_damaged)
-        ? globalThis.Boolean(object.allow_damaged)
-        : undefined,
+      allowDamaged: isSet(object.allow_damaged) ? globalThis.Boolean(object.allow_damaged) : undefined,
       remember: isSet(object.remember) ? globalThis.Boolean(object.remember) : undefined,
     };
   },
@@ -2206,7 +2140,7 @@ export const FindFacesRequest: MessageFns<FindFacesRequest> = {
       obj.data = base64FromBytes(message.source.value);
     }
     if (message.allowDamaged !== undefined) {
-      obj.allowDamaged = message.allowDamaged;
+      obj.allow_damaged = message.allowDamaged;
     }
     if (message.remember !== undefined) {
       obj.remember = message.remember;
@@ -2384,36 +2318,14 @@ export const FaceTrack: MessageFns<FaceTrack> = {
 
   fromJSON(object: any): FaceTrack {
     return {
-      trackId: isSet(object.trackId)
-        ? globalThis.Number(object.trackId)
-        : isSet(object.track_id)
-        ? globalThis.Number(object.track_id)
-        : 0,
+      trackId: isSet(object.track_id) ? globalThis.Number(object.track_id) : 0,
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
-      firstFrame: isSet(object.firstFrame)
-        ? globalThis.Number(object.firstFrame)
-        : isSet(object.first_frame)
-        ? globalThis.Number(object.first_frame)
-        : 0,
-      lastFrame: isSet(object.lastFrame)
-        ? globalThis.Number(object.lastFrame)
-        : isSet(object.last_frame)
-        ? globalThis.Number(object.last_frame)
-        : 0,
-      firstTime: isSet(object.firstTime)
-        ? globalThis.Number(object.firstTime)
-        : isSet(object.first_time)
-        ? globalThis.Number(object.first_time)
-        : 0,
-      lastTime: isSet(object.lastTime)
-        ? globalThis.Number(object.lastTime)
-        : isSet(object.last_time)
-        ? globalThis.Number(object.last_time)
-        : 0,
+      firstFrame: isSet(object.first_frame) ? globalThis.Number(object.first_frame) : 0,
+      lastFrame: isSet(object.last_frame) ? globalThis.Number(object.last_frame) : 0,
+      firstTime: isSet(object.first_time) ? globalThis.Number(object.first_time) : 0,
+      lastTime: isSet(object.last_time) ? globalThis.Number(object.last_time) : 0,
       frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
-      thumbnailJpeg: isSet(object.thumbnailJpeg)
-        ? Buffer.from(bytesFromBase64(object.thumbnailJpeg))
-        : isSet(object.thumbnail_jpeg)
+      thumbnailJpeg: isSet(object.thumbnail_jpeg)
         ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
         : Buffer.alloc(0),
       closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
@@ -2423,28 +2335,28 @@ export const FaceTrack: MessageFns<FaceTrack> = {
   toJSON(message: FaceTrack): unknown {
     const obj: any = {};
     if (message.trackId !== 0) {
-      obj.trackId = Math.round(message.trackId);
+      obj.track_id = Math.round(message.trackId);
     }
     if (message.identity !== undefined) {
       obj.identity = Identity.toJSON(message.identity);
     }
     if (message.firstFrame !== 0) {
-      obj.firstFrame = Math.round(message.firstFrame);
+      obj.first_frame = Math.round(message.firstFrame);
     }
     if (message.lastFrame !== 0) {
-      obj.lastFrame = Math.round(message.lastFrame);
+      obj.last_frame = Math.round(message.lastFrame);
     }
     if (message.firstTime !== 0) {
-      obj.firstTime = floatToJson(message.firstTime);
+      obj.first_time = floatToJson(message.firstTime);
     }
     if (message.lastTime !== 0) {
-      obj.lastTime = floatToJson(message.lastTime);
+      obj.last_time = floatToJson(message.lastTime);
     }
     if (message.frames !== 0) {
       obj.frames = Math.round(message.frames);
     }
     if (message.thumbnailJpeg.length !== 0) {
-      obj.thumbnailJpeg = base64FromBytes(message.thumbnailJpeg);
+      obj.thumbnail_jpeg = base64FromBytes(message.thumbnailJpeg);
     }
     if (message.closest !== undefined) {
       obj.closest = Identity.toJSON(message.closest);
@@ -2611,24 +2523,10 @@ export const FindFacesStats: MessageFns<FindFacesStats> = {
       detections: isSet(object.detections) ? globalThis.Number(object.detections) : 0,
       embeddings: isSet(object.embeddings) ? globalThis.Number(object.embeddings) : 0,
       fps: isSet(object.fps) ? globalThis.Number(object.fps) : 0,
-      wallMs: isSet(object.wallMs)
-        ? globalThis.Number(object.wallMs)
-        : isSet(object.wall_ms)
-        ? globalThis.Number(object.wall_ms)
-        : 0,
-      lostFrames: isSet(object.lostFrames)
-        ? globalThis.Number(object.lostFrames)
-        : isSet(object.lost_frames)
-        ? globalThis.Number(object.lost_frames)
-        : 0,
-      corruptFrames: isSet(object.corruptFrames)
-        ? globalThis.Number(object.corruptFrames)
-        : isSet(object.corrupt_frames)
-        ? globalThis.Number(object.corrupt_frames)
-        : 0,
-      damagedRanges: globalThis.Array.isArray(object?.damagedRanges)
-        ? object.damagedRanges.map((e: any) => DamagedRange.fromJSON(e))
-        : globalThis.Array.isArray(object?.damaged_ranges)
+      wallMs: isSet(object.wall_ms) ? globalThis.Number(object.wall_ms) : 0,
+      lostFrames: isSet(object.lost_frames) ? globalThis.Number(object.lost_frames) : 0,
+      corruptFrames: isSet(object.corrupt_frames) ? globalThis.Number(object.corrupt_frames) : 0,
+      damagedRanges: globalThis.Array.isArray(object?.damaged_ranges)
         ? object.damaged_ranges.map((e: any) => DamagedRange.fromJSON(e))
         : [],
     };
@@ -2649,16 +2547,16 @@ export const FindFacesStats: MessageFns<FindFacesStats> = {
       obj.fps = floatToJson(message.fps);
     }
     if (message.wallMs !== 0) {
-      obj.wallMs = floatToJson(message.wallMs);
+      obj.wall_ms = floatToJson(message.wallMs);
     }
     if (message.lostFrames !== 0) {
-      obj.lostFrames = Math.round(message.lostFrames);
+      obj.lost_frames = Math.round(message.lostFrames);
     }
     if (message.corruptFrames !== 0) {
-      obj.corruptFrames = Math.round(message.corruptFrames);
+      obj.corrupt_frames = Math.round(message.corruptFrames);
     }
     if (message.damagedRanges?.length) {
-      obj.damagedRanges = message.damagedRanges.map((e) => DamagedRange.toJSON(e));
+      obj.damaged_ranges = message.damagedRanges.map((e) => DamagedRange.toJSON(e));
     }
     return obj;
   },
@@ -2760,16 +2658,8 @@ export const DamagedRange: MessageFns<DamagedRange> = {
 
   fromJSON(object: any): DamagedRange {
     return {
-      startS: isSet(object.startS)
-        ? globalThis.Number(object.startS)
-        : isSet(object.start_s)
-        ? globalThis.Number(object.start_s)
-        : 0,
-      endS: isSet(object.endS)
-        ? globalThis.Number(object.endS)
-        : isSet(object.end_s)
-        ? globalThis.Number(object.end_s)
-        : 0,
+      startS: isSet(object.start_s) ? globalThis.Number(object.start_s) : 0,
+      endS: isSet(object.end_s) ? globalThis.Number(object.end_s) : 0,
       frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
     };
@@ -2778,10 +2668,10 @@ export const DamagedRange: MessageFns<DamagedRange> = {
   toJSON(message: DamagedRange): unknown {
     const obj: any = {};
     if (message.startS !== 0) {
-      obj.startS = floatToJson(message.startS);
+      obj.start_s = floatToJson(message.startS);
     }
     if (message.endS !== 0) {
-      obj.endS = floatToJson(message.endS);
+      obj.end_s = floatToJson(message.endS);
     }
     if (message.frames !== 0) {
       obj.frames = Math.round(message.frames);
@@ -2962,16 +2852,8 @@ export const WatchRequest: MessageFns<WatchRequest> = {
   fromJSON(object: any): WatchRequest {
     return {
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      fromSeq: isSet(object.fromSeq)
-        ? globalThis.Number(object.fromSeq)
-        : isSet(object.from_seq)
-        ? globalThis.Number(object.from_seq)
-        : 0,
-      includeUpdates: isSet(object.includeUpdates)
-        ? globalThis.Boolean(object.includeUpdates)
-        : isSet(object.include_updates)
-        ? globalThis.Boolean(object.include_updates)
-        : false,
+      fromSeq: isSet(object.from_seq) ? globalThis.Number(object.from_seq) : 0,
+      includeUpdates: isSet(object.include_updates) ? globalThis.Boolean(object.include_updates) : false,
     };
   },
 
@@ -2981,10 +2863,10 @@ export const WatchRequest: MessageFns<WatchRequest> = {
       obj.camera = message.camera;
     }
     if (message.fromSeq !== 0) {
-      obj.fromSeq = Math.round(message.fromSeq);
+      obj.from_seq = Math.round(message.fromSeq);
     }
     if (message.includeUpdates !== false) {
-      obj.includeUpdates = message.includeUpdates;
+      obj.include_updates = message.includeUpdates;
     }
     return obj;
   },
@@ -3123,27 +3005,11 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
   fromJSON(object: any): SearchFacesRequest {
     return {
       image: isSet(object.image) ? Buffer.from(bytesFromBase64(object.image)) : Buffer.alloc(0),
-      faceIndex: isSet(object.faceIndex)
-        ? globalThis.Number(object.faceIndex)
-        : isSet(object.face_index)
-        ? globalThis.Number(object.face_index)
-        : undefined,
-      faceBox: isSet(object.faceBox)
-        ? Box.fromJSON(object.faceBox)
-        : isSet(object.face_box)
-        ? Box.fromJSON(object.face_box)
-        : undefined,
+      faceIndex: isSet(object.face_index) ? globalThis.Number(object.face_index) : undefined,
+      faceBox: isSet(object.face_box) ? Box.fromJSON(object.face_box) : undefined,
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      sinceMs: isSet(object.sinceMs)
-        ? globalThis.Number(object.sinceMs)
-        : isSet(object.since_ms)
-        ? globalThis.Number(object.since_ms)
-        : 0,
-      untilMs: isSet(object.untilMs)
-        ? globalThis.Number(object.untilMs)
-        : isSet(object.until_ms)
-        ? globalThis.Number(object.until_ms)
-        : 0,
+      sinceMs: isSet(object.since_ms) ? globalThis.Number(object.since_ms) : 0,
+      untilMs: isSet(object.until_ms) ? globalThis.Number(object.until_ms) : 0,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
     };
   },
@@ -3154,19 +3020,19 @@ export const SearchFacesRequest: MessageFns<SearchFacesRequest> = {
       obj.image = base64FromBytes(message.image);
     }
     if (message.faceIndex !== undefined) {
-      obj.faceIndex = Math.round(message.faceIndex);
+      obj.face_index = Math.round(message.faceIndex);
     }
     if (message.faceBox !== undefined) {
-      obj.faceBox = Box.toJSON(message.faceBox);
+      obj.face_box = Box.toJSON(message.faceBox);
     }
     if (message.camera !== "") {
       obj.camera = message.camera;
     }
     if (message.sinceMs !== 0) {
-      obj.sinceMs = Math.round(message.sinceMs);
+      obj.since_ms = Math.round(message.sinceMs);
     }
     if (message.untilMs !== 0) {
-      obj.untilMs = Math.round(message.untilMs);
+      obj.until_ms = Math.round(message.untilMs);
     }
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
@@ -3433,74 +3299,32 @@ export const RememberedFace: MessageFns<RememberedFace> = {
 
   fromJSON(object: any): RememberedFace {
     return {
-      sourceKind: isSet(object.sourceKind)
-        ? globalThis.String(object.sourceKind)
-        : isSet(object.source_kind)
-        ? globalThis.String(object.source_kind)
-        : "",
+      sourceKind: isSet(object.source_kind) ? globalThis.String(object.source_kind) : "",
       source: isSet(object.source) ? globalThis.String(object.source) : "",
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      trackId: isSet(object.trackId)
-        ? globalThis.Number(object.trackId)
-        : isSet(object.track_id)
-        ? globalThis.Number(object.track_id)
-        : 0,
-      firstTimeMs: isSet(object.firstTimeMs)
-        ? globalThis.Number(object.firstTimeMs)
-        : isSet(object.first_time_ms)
-        ? globalThis.Number(object.first_time_ms)
-        : 0,
-      lastTimeMs: isSet(object.lastTimeMs)
-        ? globalThis.Number(object.lastTimeMs)
-        : isSet(object.last_time_ms)
-        ? globalThis.Number(object.last_time_ms)
-        : 0,
-      firstTimeS: isSet(object.firstTimeS)
-        ? globalThis.Number(object.firstTimeS)
-        : isSet(object.first_time_s)
-        ? globalThis.Number(object.first_time_s)
-        : 0,
-      lastTimeS: isSet(object.lastTimeS)
-        ? globalThis.Number(object.lastTimeS)
-        : isSet(object.last_time_s)
-        ? globalThis.Number(object.last_time_s)
-        : 0,
+      trackId: isSet(object.track_id) ? globalThis.Number(object.track_id) : 0,
+      firstTimeMs: isSet(object.first_time_ms) ? globalThis.Number(object.first_time_ms) : 0,
+      lastTimeMs: isSet(object.last_time_ms) ? globalThis.Number(object.last_time_ms) : 0,
+      firstTimeS: isSet(object.first_time_s) ? globalThis.Number(object.first_time_s) : 0,
+      lastTimeS: isSet(object.last_time_s) ? globalThis.Number(object.last_time_s) : 0,
       similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
       closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
       undetermined: isSet(object.undetermined) ? globalThis.Boolean(object.undetermined) : false,
-      thumbnailJpeg: isSet(object.thumbnailJpeg)
-        ? Buffer.from(bytesFromBase64(object.thumbnailJpeg))
-        : isSet(object.thumbnail_jpeg)
+      thumbnailJpeg: isSet(object.thumbnail_jpeg)
         ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
         : Buffer.alloc(0),
-      alertId: isSet(object.alertId)
-        ? globalThis.String(object.alertId)
-        : isSet(object.alert_id)
-        ? globalThis.String(object.alert_id)
-        : "",
-      clipKey: isSet(object.clipKey)
-        ? globalThis.String(object.clipKey)
-        : isSet(object.clip_key)
-        ? globalThis.String(object.clip_key)
-        : "",
-      clipUrl: isSet(object.clipUrl)
-        ? globalThis.String(object.clipUrl)
-        : isSet(object.clip_url)
-        ? globalThis.String(object.clip_url)
-        : "",
-      memoryId: isSet(object.memoryId)
-        ? globalThis.Number(object.memoryId)
-        : isSet(object.memory_id)
-        ? globalThis.Number(object.memory_id)
-        : 0,
+      alertId: isSet(object.alert_id) ? globalThis.String(object.alert_id) : "",
+      clipKey: isSet(object.clip_key) ? globalThis.String(object.clip_key) : "",
+      clipUrl: isSet(object.clip_url) ? globalThis.String(object.clip_url) : "",
+      memoryId: isSet(object.memory_id) ? globalThis.Number(object.memory_id) : 0,
     };
   },
 
   toJSON(message: RememberedFace): unknown {
     const obj: any = {};
     if (message.sourceKind !== "") {
-      obj.sourceKind = message.sourceKind;
+      obj.source_kind = message.sourceKind;
     }
     if (message.source !== "") {
       obj.source = message.source;
@@ -3509,19 +3333,19 @@ export const RememberedFace: MessageFns<RememberedFace> = {
       obj.camera = message.camera;
     }
     if (message.trackId !== 0) {
-      obj.trackId = Math.round(message.trackId);
+      obj.track_id = Math.round(message.trackId);
     }
     if (message.firstTimeMs !== 0) {
-      obj.firstTimeMs = Math.round(message.firstTimeMs);
+      obj.first_time_ms = Math.round(message.firstTimeMs);
     }
     if (message.lastTimeMs !== 0) {
-      obj.lastTimeMs = Math.round(message.lastTimeMs);
+      obj.last_time_ms = Math.round(message.lastTimeMs);
     }
     if (message.firstTimeS !== 0) {
-      obj.firstTimeS = floatToJson(message.firstTimeS);
+      obj.first_time_s = floatToJson(message.firstTimeS);
     }
     if (message.lastTimeS !== 0) {
-      obj.lastTimeS = floatToJson(message.lastTimeS);
+      obj.last_time_s = floatToJson(message.lastTimeS);
     }
     if (message.similarity !== 0) {
       obj.similarity = floatToJson(message.similarity);
@@ -3536,19 +3360,19 @@ export const RememberedFace: MessageFns<RememberedFace> = {
       obj.undetermined = message.undetermined;
     }
     if (message.thumbnailJpeg.length !== 0) {
-      obj.thumbnailJpeg = base64FromBytes(message.thumbnailJpeg);
+      obj.thumbnail_jpeg = base64FromBytes(message.thumbnailJpeg);
     }
     if (message.alertId !== "") {
-      obj.alertId = message.alertId;
+      obj.alert_id = message.alertId;
     }
     if (message.clipKey !== "") {
-      obj.clipKey = message.clipKey;
+      obj.clip_key = message.clipKey;
     }
     if (message.clipUrl !== "") {
-      obj.clipUrl = message.clipUrl;
+      obj.clip_url = message.clipUrl;
     }
     if (message.memoryId !== 0) {
-      obj.memoryId = Math.round(message.memoryId);
+      obj.memory_id = Math.round(message.memoryId);
     }
     return obj;
   },
@@ -3675,21 +3499,9 @@ export const SearchFacesResponse: MessageFns<SearchFacesResponse> = {
   fromJSON(object: any): SearchFacesResponse {
     return {
       faces: globalThis.Array.isArray(object?.faces) ? object.faces.map((e: any) => RememberedFace.fromJSON(e)) : [],
-      faceIndex: isSet(object.faceIndex)
-        ? globalThis.Number(object.faceIndex)
-        : isSet(object.face_index)
-        ? globalThis.Number(object.face_index)
-        : 0,
-      faceCount: isSet(object.faceCount)
-        ? globalThis.Number(object.faceCount)
-        : isSet(object.face_count)
-        ? globalThis.Number(object.face_count)
-        : 0,
-      chosenBy: isSet(object.chosenBy)
-        ? globalThis.String(object.chosenBy)
-        : isSet(object.chosen_by)
-        ? globalThis.String(object.chosen_by)
-        : "",
+      faceIndex: isSet(object.face_index) ? globalThis.Number(object.face_index) : 0,
+      faceCount: isSet(object.face_count) ? globalThis.Number(object.face_count) : 0,
+      chosenBy: isSet(object.chosen_by) ? globalThis.String(object.chosen_by) : "",
       box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
     };
   },
@@ -3700,13 +3512,13 @@ export const SearchFacesResponse: MessageFns<SearchFacesResponse> = {
       obj.faces = message.faces.map((e) => RememberedFace.toJSON(e));
     }
     if (message.faceIndex !== 0) {
-      obj.faceIndex = Math.round(message.faceIndex);
+      obj.face_index = Math.round(message.faceIndex);
     }
     if (message.faceCount !== 0) {
-      obj.faceCount = Math.round(message.faceCount);
+      obj.face_count = Math.round(message.faceCount);
     }
     if (message.chosenBy !== "") {
-      obj.chosenBy = message.chosenBy;
+      obj.chosen_by = message.chosenBy;
     }
     if (message.box !== undefined) {
       obj.box = Box.toJSON(message.box);
@@ -3921,16 +3733,8 @@ export const Visitor: MessageFns<Visitor> = {
     return {
       id: isSet(object.id) ? globalThis.Number(object.id) : 0,
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      firstSeenMs: isSet(object.firstSeenMs)
-        ? globalThis.Number(object.firstSeenMs)
-        : isSet(object.first_seen_ms)
-        ? globalThis.Number(object.first_seen_ms)
-        : 0,
-      lastSeenMs: isSet(object.lastSeenMs)
-        ? globalThis.Number(object.lastSeenMs)
-        : isSet(object.last_seen_ms)
-        ? globalThis.Number(object.last_seen_ms)
-        : 0,
+      firstSeenMs: isSet(object.first_seen_ms) ? globalThis.Number(object.first_seen_ms) : 0,
+      lastSeenMs: isSet(object.last_seen_ms) ? globalThis.Number(object.last_seen_ms) : 0,
       visits: isSet(object.visits) ? globalThis.Number(object.visits) : 0,
       cameras: globalThis.Array.isArray(object?.cameras) ? object.cameras.map((e: any) => globalThis.String(e)) : [],
       sources: globalThis.Array.isArray(object?.sources) ? object.sources.map((e: any) => globalThis.String(e)) : [],
@@ -3949,10 +3753,10 @@ export const Visitor: MessageFns<Visitor> = {
       obj.name = message.name;
     }
     if (message.firstSeenMs !== 0) {
-      obj.firstSeenMs = Math.round(message.firstSeenMs);
+      obj.first_seen_ms = Math.round(message.firstSeenMs);
     }
     if (message.lastSeenMs !== 0) {
-      obj.lastSeenMs = Math.round(message.lastSeenMs);
+      obj.last_seen_ms = Math.round(message.lastSeenMs);
     }
     if (message.visits !== 0) {
       obj.visits = Math.round(message.visits);
@@ -4124,11 +3928,7 @@ export const NameVisitorRequest: MessageFns<NameVisitorRequest> = {
 
   fromJSON(object: any): NameVisitorRequest {
     return {
-      visitorId: isSet(object.visitorId)
-        ? globalThis.Number(object.visitorId)
-        : isSet(object.visitor_id)
-        ? globalThis.Number(object.visitor_id)
-        : 0,
+      visitorId: isSet(object.visitor_id) ? globalThis.Number(object.visitor_id) : 0,
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
     };
@@ -4137,7 +3937,7 @@ export const NameVisitorRequest: MessageFns<NameVisitorRequest> = {
   toJSON(message: NameVisitorRequest): unknown {
     const obj: any = {};
     if (message.visitorId !== 0) {
-      obj.visitorId = Math.round(message.visitorId);
+      obj.visitor_id = Math.round(message.visitorId);
     }
     if (message.name !== "") {
       obj.name = message.name;
@@ -4262,34 +4062,22 @@ export const NameVisitorResponse: MessageFns<NameVisitorResponse> = {
 
   fromJSON(object: any): NameVisitorResponse {
     return {
-      visitorId: isSet(object.visitorId)
-        ? globalThis.Number(object.visitorId)
-        : isSet(object.visitor_id)
-        ? globalThis.Number(object.visitor_id)
-        : 0,
-      identityId: isSet(object.identityId)
-        ? globalThis.String(object.identityId)
-        : isSet(object.identity_id)
-        ? globalThis.String(object.identity_id)
-        : "",
+      visitorId: isSet(object.visitor_id) ? globalThis.Number(object.visitor_id) : 0,
+      identityId: isSet(object.identity_id) ? globalThis.String(object.identity_id) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
       enrolled: isSet(object.enrolled) ? globalThis.Number(object.enrolled) : 0,
-      tracksNamed: isSet(object.tracksNamed)
-        ? globalThis.Number(object.tracksNamed)
-        : isSet(object.tracks_named)
-        ? globalThis.Number(object.tracks_named)
-        : 0,
+      tracksNamed: isSet(object.tracks_named) ? globalThis.Number(object.tracks_named) : 0,
     };
   },
 
   toJSON(message: NameVisitorResponse): unknown {
     const obj: any = {};
     if (message.visitorId !== 0) {
-      obj.visitorId = Math.round(message.visitorId);
+      obj.visitor_id = Math.round(message.visitorId);
     }
     if (message.identityId !== "") {
-      obj.identityId = message.identityId;
+      obj.identity_id = message.identityId;
     }
     if (message.name !== "") {
       obj.name = message.name;
@@ -4301,7 +4089,7 @@ export const NameVisitorResponse: MessageFns<NameVisitorResponse> = {
       obj.enrolled = Math.round(message.enrolled);
     }
     if (message.tracksNamed !== 0) {
-      obj.tracksNamed = Math.round(message.tracksNamed);
+      obj.tracks_named = Math.round(message.tracksNamed);
     }
     return obj;
   },
@@ -4434,22 +4222,10 @@ export const CorrectTrackRequest: MessageFns<CorrectTrackRequest> = {
 
   fromJSON(object: any): CorrectTrackRequest {
     return {
-      memoryId: isSet(object.memoryId)
-        ? globalThis.Number(object.memoryId)
-        : isSet(object.memory_id)
-        ? globalThis.Number(object.memory_id)
-        : 0,
-      alertId: isSet(object.alertId)
-        ? globalThis.String(object.alertId)
-        : isSet(object.alert_id)
-        ? globalThis.String(object.alert_id)
-        : "",
+      memoryId: isSet(object.memory_id) ? globalThis.Number(object.memory_id) : 0,
+      alertId: isSet(object.alert_id) ? globalThis.String(object.alert_id) : "",
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      trackId: isSet(object.trackId)
-        ? globalThis.Number(object.trackId)
-        : isSet(object.track_id)
-        ? globalThis.Number(object.track_id)
-        : 0,
+      trackId: isSet(object.track_id) ? globalThis.Number(object.track_id) : 0,
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
@@ -4459,16 +4235,16 @@ export const CorrectTrackRequest: MessageFns<CorrectTrackRequest> = {
   toJSON(message: CorrectTrackRequest): unknown {
     const obj: any = {};
     if (message.memoryId !== 0) {
-      obj.memoryId = Math.round(message.memoryId);
+      obj.memory_id = Math.round(message.memoryId);
     }
     if (message.alertId !== "") {
-      obj.alertId = message.alertId;
+      obj.alert_id = message.alertId;
     }
     if (message.camera !== "") {
       obj.camera = message.camera;
     }
     if (message.trackId !== 0) {
-      obj.trackId = Math.round(message.trackId);
+      obj.track_id = Math.round(message.trackId);
     }
     if (message.kind !== "") {
       obj.kind = message.kind;
@@ -4740,74 +4516,26 @@ export const Correction: MessageFns<Correction> = {
   fromJSON(object: any): Correction {
     return {
       id: isSet(object.id) ? globalThis.Number(object.id) : 0,
-      memoryId: isSet(object.memoryId)
-        ? globalThis.Number(object.memoryId)
-        : isSet(object.memory_id)
-        ? globalThis.Number(object.memory_id)
-        : 0,
-      sourceKind: isSet(object.sourceKind)
-        ? globalThis.String(object.sourceKind)
-        : isSet(object.source_kind)
-        ? globalThis.String(object.source_kind)
-        : "",
+      memoryId: isSet(object.memory_id) ? globalThis.Number(object.memory_id) : 0,
+      sourceKind: isSet(object.source_kind) ? globalThis.String(object.source_kind) : "",
       source: isSet(object.source) ? globalThis.String(object.source) : "",
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      trackId: isSet(object.trackId)
-        ? globalThis.Number(object.trackId)
-        : isSet(object.track_id)
-        ? globalThis.Number(object.track_id)
-        : 0,
+      trackId: isSet(object.track_id) ? globalThis.Number(object.track_id) : 0,
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-      beforeIdentity: isSet(object.beforeIdentity)
-        ? Identity.fromJSON(object.beforeIdentity)
-        : isSet(object.before_identity)
-        ? Identity.fromJSON(object.before_identity)
-        : undefined,
-      beforeClosest: isSet(object.beforeClosest)
-        ? Identity.fromJSON(object.beforeClosest)
-        : isSet(object.before_closest)
-        ? Identity.fromJSON(object.before_closest)
-        : undefined,
-      beforeUndetermined: isSet(object.beforeUndetermined)
-        ? globalThis.Boolean(object.beforeUndetermined)
-        : isSet(object.before_undetermined)
-        ? globalThis.Boolean(object.before_undetermined)
-        : false,
-      afterIdentity: isSet(object.afterIdentity)
-        ? Identity.fromJSON(object.afterIdentity)
-        : isSet(object.after_identity)
-        ? Identity.fromJSON(object.after_identity)
-        : undefined,
-      negativeIdentity: isSet(object.negativeIdentity)
-        ? Identity.fromJSON(object.negativeIdentity)
-        : isSet(object.negative_identity)
-        ? Identity.fromJSON(object.negative_identity)
-        : undefined,
-      negativeIds: globalThis.Array.isArray(object?.negativeIds)
-        ? object.negativeIds.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.negative_ids)
+      beforeIdentity: isSet(object.before_identity) ? Identity.fromJSON(object.before_identity) : undefined,
+      beforeClosest: isSet(object.before_closest) ? Identity.fromJSON(object.before_closest) : undefined,
+      beforeUndetermined: isSet(object.before_undetermined) ? globalThis.Boolean(object.before_undetermined) : false,
+      afterIdentity: isSet(object.after_identity) ? Identity.fromJSON(object.after_identity) : undefined,
+      negativeIdentity: isSet(object.negative_identity) ? Identity.fromJSON(object.negative_identity) : undefined,
+      negativeIds: globalThis.Array.isArray(object?.negative_ids)
         ? object.negative_ids.map((e: any) => globalThis.String(e))
         : [],
-      embeddingIds: globalThis.Array.isArray(object?.embeddingIds)
-        ? object.embeddingIds.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.embedding_ids)
+      embeddingIds: globalThis.Array.isArray(object?.embedding_ids)
         ? object.embedding_ids.map((e: any) => globalThis.String(e))
         : [],
-      identityCreated: isSet(object.identityCreated)
-        ? globalThis.Boolean(object.identityCreated)
-        : isSet(object.identity_created)
-        ? globalThis.Boolean(object.identity_created)
-        : false,
-      timeMs: isSet(object.timeMs)
-        ? globalThis.Number(object.timeMs)
-        : isSet(object.time_ms)
-        ? globalThis.Number(object.time_ms)
-        : 0,
-      undoneMs: isSet(object.undoneMs)
-        ? globalThis.Number(object.undoneMs)
-        : isSet(object.undone_ms)
-        ? globalThis.Number(object.undone_ms)
-        : 0,
+      identityCreated: isSet(object.identity_created) ? globalThis.Boolean(object.identity_created) : false,
+      timeMs: isSet(object.time_ms) ? globalThis.Number(object.time_ms) : 0,
+      undoneMs: isSet(object.undone_ms) ? globalThis.Number(object.undone_ms) : 0,
     };
   },
 
@@ -4817,10 +4545,10 @@ export const Correction: MessageFns<Correction> = {
       obj.id = Math.round(message.id);
     }
     if (message.memoryId !== 0) {
-      obj.memoryId = Math.round(message.memoryId);
+      obj.memory_id = Math.round(message.memoryId);
     }
     if (message.sourceKind !== "") {
-      obj.sourceKind = message.sourceKind;
+      obj.source_kind = message.sourceKind;
     }
     if (message.source !== "") {
       obj.source = message.source;
@@ -4829,40 +4557,40 @@ export const Correction: MessageFns<Correction> = {
       obj.camera = message.camera;
     }
     if (message.trackId !== 0) {
-      obj.trackId = Math.round(message.trackId);
+      obj.track_id = Math.round(message.trackId);
     }
     if (message.kind !== "") {
       obj.kind = message.kind;
     }
     if (message.beforeIdentity !== undefined) {
-      obj.beforeIdentity = Identity.toJSON(message.beforeIdentity);
+      obj.before_identity = Identity.toJSON(message.beforeIdentity);
     }
     if (message.beforeClosest !== undefined) {
-      obj.beforeClosest = Identity.toJSON(message.beforeClosest);
+      obj.before_closest = Identity.toJSON(message.beforeClosest);
     }
     if (message.beforeUndetermined !== false) {
-      obj.beforeUndetermined = message.beforeUndetermined;
+      obj.before_undetermined = message.beforeUndetermined;
     }
     if (message.afterIdentity !== undefined) {
-      obj.afterIdentity = Identity.toJSON(message.afterIdentity);
+      obj.after_identity = Identity.toJSON(message.afterIdentity);
     }
     if (message.negativeIdentity !== undefined) {
-      obj.negativeIdentity = Identity.toJSON(message.negativeIdentity);
+      obj.negative_identity = Identity.toJSON(message.negativeIdentity);
     }
     if (message.negativeIds?.length) {
-      obj.negativeIds = message.negativeIds;
+      obj.negative_ids = message.negativeIds;
     }
     if (message.embeddingIds?.length) {
-      obj.embeddingIds = message.embeddingIds;
+      obj.embedding_ids = message.embeddingIds;
     }
     if (message.identityCreated !== false) {
-      obj.identityCreated = message.identityCreated;
+      obj.identity_created = message.identityCreated;
     }
     if (message.timeMs !== 0) {
-      obj.timeMs = Math.round(message.timeMs);
+      obj.time_ms = Math.round(message.timeMs);
     }
     if (message.undoneMs !== 0) {
-      obj.undoneMs = Math.round(message.undoneMs);
+      obj.undone_ms = Math.round(message.undoneMs);
     }
     return obj;
   },
@@ -4972,11 +4700,7 @@ export const CorrectTrackResponse: MessageFns<CorrectTrackResponse> = {
     return {
       correction: isSet(object.correction) ? Correction.fromJSON(object.correction) : undefined,
       enrolled: isSet(object.enrolled) ? globalThis.Number(object.enrolled) : 0,
-      leftOut: globalThis.Array.isArray(object?.leftOut)
-        ? object.leftOut.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.left_out)
-        ? object.left_out.map((e: any) => globalThis.String(e))
-        : [],
+      leftOut: globalThis.Array.isArray(object?.left_out) ? object.left_out.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -4989,7 +4713,7 @@ export const CorrectTrackResponse: MessageFns<CorrectTrackResponse> = {
       obj.enrolled = Math.round(message.enrolled);
     }
     if (message.leftOut?.length) {
-      obj.leftOut = message.leftOut;
+      obj.left_out = message.leftOut;
     }
     return obj;
   },
@@ -5134,11 +4858,7 @@ export const UndoCorrectionResponse: MessageFns<UndoCorrectionResponse> = {
   fromJSON(object: any): UndoCorrectionResponse {
     return {
       correction: isSet(object.correction) ? Correction.fromJSON(object.correction) : undefined,
-      trackRestored: isSet(object.trackRestored)
-        ? globalThis.Boolean(object.trackRestored)
-        : isSet(object.track_restored)
-        ? globalThis.Boolean(object.track_restored)
-        : false,
+      trackRestored: isSet(object.track_restored) ? globalThis.Boolean(object.track_restored) : false,
     };
   },
 
@@ -5148,7 +4868,7 @@ export const UndoCorrectionResponse: MessageFns<UndoCorrectionResponse> = {
       obj.correction = Correction.toJSON(message.correction);
     }
     if (message.trackRestored !== false) {
-      obj.trackRestored = message.trackRestored;
+      obj.track_restored = message.trackRestored;
     }
     return obj;
   },
@@ -5235,16 +4955,8 @@ export const ListCorrectionsRequest: MessageFns<ListCorrectionsRequest> = {
 
   fromJSON(object: any): ListCorrectionsRequest {
     return {
-      memoryId: isSet(object.memoryId)
-        ? globalThis.Number(object.memoryId)
-        : isSet(object.memory_id)
-        ? globalThis.Number(object.memory_id)
-        : 0,
-      includeUndone: isSet(object.includeUndone)
-        ? globalThis.Boolean(object.includeUndone)
-        : isSet(object.include_undone)
-        ? globalThis.Boolean(object.include_undone)
-        : false,
+      memoryId: isSet(object.memory_id) ? globalThis.Number(object.memory_id) : 0,
+      includeUndone: isSet(object.include_undone) ? globalThis.Boolean(object.include_undone) : false,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
     };
   },
@@ -5252,10 +4964,10 @@ export const ListCorrectionsRequest: MessageFns<ListCorrectionsRequest> = {
   toJSON(message: ListCorrectionsRequest): unknown {
     const obj: any = {};
     if (message.memoryId !== 0) {
-      obj.memoryId = Math.round(message.memoryId);
+      obj.memory_id = Math.round(message.memoryId);
     }
     if (message.includeUndone !== false) {
-      obj.includeUndone = message.includeUndone;
+      obj.include_undone = message.includeUndone;
     }
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
@@ -5460,28 +5172,12 @@ export const PersonTimelineRequest: MessageFns<PersonTimelineRequest> = {
   fromJSON(object: any): PersonTimelineRequest {
     return {
       identity: isSet(object.identity) ? globalThis.String(object.identity) : "",
-      visitorId: isSet(object.visitorId)
-        ? globalThis.Number(object.visitorId)
-        : isSet(object.visitor_id)
-        ? globalThis.Number(object.visitor_id)
-        : 0,
+      visitorId: isSet(object.visitor_id) ? globalThis.Number(object.visitor_id) : 0,
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      sinceMs: isSet(object.sinceMs)
-        ? globalThis.Number(object.sinceMs)
-        : isSet(object.since_ms)
-        ? globalThis.Number(object.since_ms)
-        : 0,
-      untilMs: isSet(object.untilMs)
-        ? globalThis.Number(object.untilMs)
-        : isSet(object.until_ms)
-        ? globalThis.Number(object.until_ms)
-        : 0,
+      sinceMs: isSet(object.since_ms) ? globalThis.Number(object.since_ms) : 0,
+      untilMs: isSet(object.until_ms) ? globalThis.Number(object.until_ms) : 0,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
-      withoutThumbnails: isSet(object.withoutThumbnails)
-        ? globalThis.Boolean(object.withoutThumbnails)
-        : isSet(object.without_thumbnails)
-        ? globalThis.Boolean(object.without_thumbnails)
-        : false,
+      withoutThumbnails: isSet(object.without_thumbnails) ? globalThis.Boolean(object.without_thumbnails) : false,
     };
   },
 
@@ -5491,22 +5187,22 @@ export const PersonTimelineRequest: MessageFns<PersonTimelineRequest> = {
       obj.identity = message.identity;
     }
     if (message.visitorId !== 0) {
-      obj.visitorId = Math.round(message.visitorId);
+      obj.visitor_id = Math.round(message.visitorId);
     }
     if (message.camera !== "") {
       obj.camera = message.camera;
     }
     if (message.sinceMs !== 0) {
-      obj.sinceMs = Math.round(message.sinceMs);
+      obj.since_ms = Math.round(message.sinceMs);
     }
     if (message.untilMs !== 0) {
-      obj.untilMs = Math.round(message.untilMs);
+      obj.until_ms = Math.round(message.untilMs);
     }
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
     if (message.withoutThumbnails !== false) {
-      obj.withoutThumbnails = message.withoutThumbnails;
+      obj.without_thumbnails = message.withoutThumbnails;
     }
     return obj;
   },
@@ -5609,16 +5305,8 @@ export const CameraPresence: MessageFns<CameraPresence> = {
     return {
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
       sightings: isSet(object.sightings) ? globalThis.Number(object.sightings) : 0,
-      firstTimeMs: isSet(object.firstTimeMs)
-        ? globalThis.Number(object.firstTimeMs)
-        : isSet(object.first_time_ms)
-        ? globalThis.Number(object.first_time_ms)
-        : 0,
-      lastTimeMs: isSet(object.lastTimeMs)
-        ? globalThis.Number(object.lastTimeMs)
-        : isSet(object.last_time_ms)
-        ? globalThis.Number(object.last_time_ms)
-        : 0,
+      firstTimeMs: isSet(object.first_time_ms) ? globalThis.Number(object.first_time_ms) : 0,
+      lastTimeMs: isSet(object.last_time_ms) ? globalThis.Number(object.last_time_ms) : 0,
     };
   },
 
@@ -5631,10 +5319,10 @@ export const CameraPresence: MessageFns<CameraPresence> = {
       obj.sightings = Math.round(message.sightings);
     }
     if (message.firstTimeMs !== 0) {
-      obj.firstTimeMs = Math.round(message.firstTimeMs);
+      obj.first_time_ms = Math.round(message.firstTimeMs);
     }
     if (message.lastTimeMs !== 0) {
-      obj.lastTimeMs = Math.round(message.lastTimeMs);
+      obj.last_time_ms = Math.round(message.lastTimeMs);
     }
     return obj;
   },
@@ -5755,16 +5443,8 @@ export const PersonTimelineResponse: MessageFns<PersonTimelineResponse> = {
   fromJSON(object: any): PersonTimelineResponse {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      identityId: isSet(object.identityId)
-        ? globalThis.String(object.identityId)
-        : isSet(object.identity_id)
-        ? globalThis.String(object.identity_id)
-        : "",
-      visitorId: isSet(object.visitorId)
-        ? globalThis.Number(object.visitorId)
-        : isSet(object.visitor_id)
-        ? globalThis.Number(object.visitor_id)
-        : 0,
+      identityId: isSet(object.identity_id) ? globalThis.String(object.identity_id) : "",
+      visitorId: isSet(object.visitor_id) ? globalThis.Number(object.visitor_id) : 0,
       sightings: globalThis.Array.isArray(object?.sightings)
         ? object.sightings.map((e: any) => RememberedFace.fromJSON(e))
         : [],
@@ -5781,10 +5461,10 @@ export const PersonTimelineResponse: MessageFns<PersonTimelineResponse> = {
       obj.name = message.name;
     }
     if (message.identityId !== "") {
-      obj.identityId = message.identityId;
+      obj.identity_id = message.identityId;
     }
     if (message.visitorId !== 0) {
-      obj.visitorId = Math.round(message.visitorId);
+      obj.visitor_id = Math.round(message.visitorId);
     }
     if (message.sightings?.length) {
       obj.sightings = message.sightings.map((e) => RememberedFace.toJSON(e));
@@ -5872,11 +5552,7 @@ export const DeleteFaceRequest: MessageFns<DeleteFaceRequest> = {
   fromJSON(object: any): DeleteFaceRequest {
     return {
       identity: isSet(object.identity) ? globalThis.String(object.identity) : "",
-      embeddingId: isSet(object.embeddingId)
-        ? globalThis.String(object.embeddingId)
-        : isSet(object.embedding_id)
-        ? globalThis.String(object.embedding_id)
-        : "",
+      embeddingId: isSet(object.embedding_id) ? globalThis.String(object.embedding_id) : "",
     };
   },
 
@@ -5886,7 +5562,7 @@ export const DeleteFaceRequest: MessageFns<DeleteFaceRequest> = {
       obj.identity = message.identity;
     }
     if (message.embeddingId !== "") {
-      obj.embeddingId = message.embeddingId;
+      obj.embedding_id = message.embeddingId;
     }
     return obj;
   },
@@ -5961,11 +5637,7 @@ export const DeleteFaceResponse: MessageFns<DeleteFaceResponse> = {
   fromJSON(object: any): DeleteFaceResponse {
     return {
       deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
-      embeddingCount: isSet(object.embeddingCount)
-        ? globalThis.Number(object.embeddingCount)
-        : isSet(object.embedding_count)
-        ? globalThis.Number(object.embedding_count)
-        : 0,
+      embeddingCount: isSet(object.embedding_count) ? globalThis.Number(object.embedding_count) : 0,
     };
   },
 
@@ -5975,7 +5647,7 @@ export const DeleteFaceResponse: MessageFns<DeleteFaceResponse> = {
       obj.deleted = message.deleted;
     }
     if (message.embeddingCount !== 0) {
-      obj.embeddingCount = Math.round(message.embeddingCount);
+      obj.embedding_count = Math.round(message.embeddingCount);
     }
     return obj;
   },

@@ -242,16 +242,8 @@ export const CameraConfig: MessageFns<CameraConfig> = {
       width: isSet(object.width) ? globalThis.Number(object.width) : undefined,
       height: isSet(object.height) ? globalThis.Number(object.height) : undefined,
       enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
-      alertMode: isSet(object.alertMode)
-        ? globalThis.String(object.alertMode)
-        : isSet(object.alert_mode)
-        ? globalThis.String(object.alert_mode)
-        : "",
-      liveMode: isSet(object.liveMode)
-        ? globalThis.String(object.liveMode)
-        : isSet(object.live_mode)
-        ? globalThis.String(object.live_mode)
-        : "",
+      alertMode: isSet(object.alert_mode) ? globalThis.String(object.alert_mode) : "",
+      liveMode: isSet(object.live_mode) ? globalThis.String(object.live_mode) : "",
       loop: isSet(object.loop) ? globalThis.Boolean(object.loop) : false,
       status: isSet(object.status) ? CameraStatus.fromJSON(object.status) : undefined,
     };
@@ -278,10 +270,10 @@ export const CameraConfig: MessageFns<CameraConfig> = {
       obj.enabled = message.enabled;
     }
     if (message.alertMode !== "") {
-      obj.alertMode = message.alertMode;
+      obj.alert_mode = message.alertMode;
     }
     if (message.liveMode !== "") {
-      obj.liveMode = message.liveMode;
+      obj.live_mode = message.liveMode;
     }
     if (message.loop !== false) {
       obj.loop = message.loop;
@@ -439,28 +431,12 @@ export const CameraStatus: MessageFns<CameraStatus> = {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       state: isSet(object.state) ? globalThis.String(object.state) : "",
-      sinceMs: isSet(object.sinceMs)
-        ? globalThis.Number(object.sinceMs)
-        : isSet(object.since_ms)
-        ? globalThis.Number(object.since_ms)
-        : 0,
-      lastError: isSet(object.lastError)
-        ? globalThis.String(object.lastError)
-        : isSet(object.last_error)
-        ? globalThis.String(object.last_error)
-        : "",
+      sinceMs: isSet(object.since_ms) ? globalThis.Number(object.since_ms) : 0,
+      lastError: isSet(object.last_error) ? globalThis.String(object.last_error) : "",
       reconnects: isSet(object.reconnects) ? globalThis.Number(object.reconnects) : 0,
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
+      updatedAtMs: isSet(object.updated_at_ms) ? globalThis.Number(object.updated_at_ms) : 0,
       frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
-      outageDropped: isSet(object.outageDropped)
-        ? globalThis.Number(object.outageDropped)
-        : isSet(object.outage_dropped)
-        ? globalThis.Number(object.outage_dropped)
-        : 0,
+      outageDropped: isSet(object.outage_dropped) ? globalThis.Number(object.outage_dropped) : 0,
     };
   },
 
@@ -473,22 +449,22 @@ export const CameraStatus: MessageFns<CameraStatus> = {
       obj.state = message.state;
     }
     if (message.sinceMs !== 0) {
-      obj.sinceMs = Math.round(message.sinceMs);
+      obj.since_ms = Math.round(message.sinceMs);
     }
     if (message.lastError !== "") {
-      obj.lastError = message.lastError;
+      obj.last_error = message.lastError;
     }
     if (message.reconnects !== 0) {
       obj.reconnects = Math.round(message.reconnects);
     }
     if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
+      obj.updated_at_ms = Math.round(message.updatedAtMs);
     }
     if (message.frames !== 0) {
       obj.frames = Math.round(message.frames);
     }
     if (message.outageDropped !== 0) {
-      obj.outageDropped = Math.round(message.outageDropped);
+      obj.outage_dropped = Math.round(message.outageDropped);
     }
     return obj;
   },

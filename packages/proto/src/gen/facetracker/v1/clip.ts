@@ -231,39 +231,17 @@ export const ClipEvent: MessageFns<ClipEvent> = {
   fromJSON(object: any): ClipEvent {
     return {
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      alertId: isSet(object.alertId)
-        ? globalThis.String(object.alertId)
-        : isSet(object.alert_id)
-        ? globalThis.String(object.alert_id)
-        : "",
+      alertId: isSet(object.alert_id) ? globalThis.String(object.alert_id) : "",
       key: isSet(object.key) ? globalThis.String(object.key) : "",
       url: isSet(object.url) ? globalThis.String(object.url) : "",
-      startMs: isSet(object.startMs)
-        ? globalThis.Number(object.startMs)
-        : isSet(object.start_ms)
-        ? globalThis.Number(object.start_ms)
-        : 0,
-      endMs: isSet(object.endMs)
-        ? globalThis.Number(object.endMs)
-        : isSet(object.end_ms)
-        ? globalThis.Number(object.end_ms)
-        : 0,
+      startMs: isSet(object.start_ms) ? globalThis.Number(object.start_ms) : 0,
+      endMs: isSet(object.end_ms) ? globalThis.Number(object.end_ms) : 0,
       frames: isSet(object.frames) ? globalThis.Number(object.frames) : 0,
-      alertIds: globalThis.Array.isArray(object?.alertIds)
-        ? object.alertIds.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.alert_ids)
+      alertIds: globalThis.Array.isArray(object?.alert_ids)
         ? object.alert_ids.map((e: any) => globalThis.String(e))
         : [],
-      jsonKey: isSet(object.jsonKey)
-        ? globalThis.String(object.jsonKey)
-        : isSet(object.json_key)
-        ? globalThis.String(object.json_key)
-        : "",
-      annotatedKey: isSet(object.annotatedKey)
-        ? globalThis.String(object.annotatedKey)
-        : isSet(object.annotated_key)
-        ? globalThis.String(object.annotated_key)
-        : "",
+      jsonKey: isSet(object.json_key) ? globalThis.String(object.json_key) : "",
+      annotatedKey: isSet(object.annotated_key) ? globalThis.String(object.annotated_key) : "",
       fps: isSet(object.fps) ? globalThis.Number(object.fps) : 0,
       partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
       missing: isSet(object.missing) ? globalThis.String(object.missing) : "",
@@ -276,7 +254,7 @@ export const ClipEvent: MessageFns<ClipEvent> = {
       obj.camera = message.camera;
     }
     if (message.alertId !== "") {
-      obj.alertId = message.alertId;
+      obj.alert_id = message.alertId;
     }
     if (message.key !== "") {
       obj.key = message.key;
@@ -285,22 +263,22 @@ export const ClipEvent: MessageFns<ClipEvent> = {
       obj.url = message.url;
     }
     if (message.startMs !== 0) {
-      obj.startMs = Math.round(message.startMs);
+      obj.start_ms = Math.round(message.startMs);
     }
     if (message.endMs !== 0) {
-      obj.endMs = Math.round(message.endMs);
+      obj.end_ms = Math.round(message.endMs);
     }
     if (message.frames !== 0) {
       obj.frames = Math.round(message.frames);
     }
     if (message.alertIds?.length) {
-      obj.alertIds = message.alertIds;
+      obj.alert_ids = message.alertIds;
     }
     if (message.jsonKey !== "") {
-      obj.jsonKey = message.jsonKey;
+      obj.json_key = message.jsonKey;
     }
     if (message.annotatedKey !== "") {
-      obj.annotatedKey = message.annotatedKey;
+      obj.annotated_key = message.annotatedKey;
     }
     if (message.fps !== 0) {
       obj.fps = floatToJson(message.fps);

@@ -136,11 +136,7 @@ export const Face: MessageFns<Face> = {
       box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
       score: isSet(object.score) ? globalThis.Number(object.score) : 0,
       landmarks: globalThis.Array.isArray(object?.landmarks) ? object.landmarks.map((e: any) => Point.fromJSON(e)) : [],
-      alignedRgb: isSet(object.alignedRgb)
-        ? Buffer.from(bytesFromBase64(object.alignedRgb))
-        : isSet(object.aligned_rgb)
-        ? Buffer.from(bytesFromBase64(object.aligned_rgb))
-        : Buffer.alloc(0),
+      alignedRgb: isSet(object.aligned_rgb) ? Buffer.from(bytesFromBase64(object.aligned_rgb)) : Buffer.alloc(0),
     };
   },
 
@@ -156,7 +152,7 @@ export const Face: MessageFns<Face> = {
       obj.landmarks = message.landmarks.map((e) => Point.toJSON(e));
     }
     if (message.alignedRgb.length !== 0) {
-      obj.alignedRgb = base64FromBytes(message.alignedRgb);
+      obj.aligned_rgb = base64FromBytes(message.alignedRgb);
     }
     return obj;
   },
@@ -334,24 +330,12 @@ export const Detections: MessageFns<Detections> = {
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       pts: isSet(object.pts) ? globalThis.Number(object.pts) : 0,
-      capturedAtMs: isSet(object.capturedAtMs)
-        ? globalThis.Number(object.capturedAtMs)
-        : isSet(object.captured_at_ms)
-        ? globalThis.Number(object.captured_at_ms)
-        : 0,
+      capturedAtMs: isSet(object.captured_at_ms) ? globalThis.Number(object.captured_at_ms) : 0,
       width: isSet(object.width) ? globalThis.Number(object.width) : 0,
       height: isSet(object.height) ? globalThis.Number(object.height) : 0,
       faces: globalThis.Array.isArray(object?.faces) ? object.faces.map((e: any) => Face.fromJSON(e)) : [],
-      detectMs: isSet(object.detectMs)
-        ? globalThis.Number(object.detectMs)
-        : isSet(object.detect_ms)
-        ? globalThis.Number(object.detect_ms)
-        : 0,
-      sceneCut: isSet(object.sceneCut)
-        ? globalThis.Boolean(object.sceneCut)
-        : isSet(object.scene_cut)
-        ? globalThis.Boolean(object.scene_cut)
-        : false,
+      detectMs: isSet(object.detect_ms) ? globalThis.Number(object.detect_ms) : 0,
+      sceneCut: isSet(object.scene_cut) ? globalThis.Boolean(object.scene_cut) : false,
       predicted: isSet(object.predicted) ? globalThis.Boolean(object.predicted) : false,
     };
   },
@@ -368,7 +352,7 @@ export const Detections: MessageFns<Detections> = {
       obj.pts = floatToJson(message.pts);
     }
     if (message.capturedAtMs !== 0) {
-      obj.capturedAtMs = Math.round(message.capturedAtMs);
+      obj.captured_at_ms = Math.round(message.capturedAtMs);
     }
     if (message.width !== 0) {
       obj.width = Math.round(message.width);
@@ -380,10 +364,10 @@ export const Detections: MessageFns<Detections> = {
       obj.faces = message.faces.map((e) => Face.toJSON(e));
     }
     if (message.detectMs !== 0) {
-      obj.detectMs = floatToJson(message.detectMs);
+      obj.detect_ms = floatToJson(message.detectMs);
     }
     if (message.sceneCut !== false) {
-      obj.sceneCut = message.sceneCut;
+      obj.scene_cut = message.sceneCut;
     }
     if (message.predicted !== false) {
       obj.predicted = message.predicted;

@@ -123,26 +123,18 @@ export const EmbedItem: MessageFns<EmbedItem> = {
 
   fromJSON(object: any): EmbedItem {
     return {
-      trackKey: isSet(object.trackKey)
-        ? globalThis.Number(object.trackKey)
-        : isSet(object.track_key)
-        ? globalThis.Number(object.track_key)
-        : 0,
-      alignedRgb: isSet(object.alignedRgb)
-        ? Buffer.from(bytesFromBase64(object.alignedRgb))
-        : isSet(object.aligned_rgb)
-        ? Buffer.from(bytesFromBase64(object.aligned_rgb))
-        : Buffer.alloc(0),
+      trackKey: isSet(object.track_key) ? globalThis.Number(object.track_key) : 0,
+      alignedRgb: isSet(object.aligned_rgb) ? Buffer.from(bytesFromBase64(object.aligned_rgb)) : Buffer.alloc(0),
     };
   },
 
   toJSON(message: EmbedItem): unknown {
     const obj: any = {};
     if (message.trackKey !== 0) {
-      obj.trackKey = Math.round(message.trackKey);
+      obj.track_key = Math.round(message.trackKey);
     }
     if (message.alignedRgb.length !== 0) {
-      obj.alignedRgb = base64FromBytes(message.alignedRgb);
+      obj.aligned_rgb = base64FromBytes(message.alignedRgb);
     }
     return obj;
   },
@@ -241,11 +233,7 @@ export const EmbedRequest: MessageFns<EmbedRequest> = {
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => EmbedItem.fromJSON(e)) : [],
-      topK: isSet(object.topK)
-        ? globalThis.Number(object.topK)
-        : isSet(object.top_k)
-        ? globalThis.Number(object.top_k)
-        : 0,
+      topK: isSet(object.top_k) ? globalThis.Number(object.top_k) : 0,
     };
   },
 
@@ -261,7 +249,7 @@ export const EmbedRequest: MessageFns<EmbedRequest> = {
       obj.items = message.items.map((e) => EmbedItem.toJSON(e));
     }
     if (message.topK !== 0) {
-      obj.topK = Math.round(message.topK);
+      obj.top_k = Math.round(message.topK);
     }
     return obj;
   },
@@ -362,11 +350,7 @@ export const Match: MessageFns<Match> = {
 
   fromJSON(object: any): Match {
     return {
-      identityId: isSet(object.identityId)
-        ? globalThis.String(object.identityId)
-        : isSet(object.identity_id)
-        ? globalThis.String(object.identity_id)
-        : "",
+      identityId: isSet(object.identity_id) ? globalThis.String(object.identity_id) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       attributes: isObject(object.attributes)
         ? (globalThis.Object.entries(object.attributes) as [string, any][]).reduce(
@@ -389,7 +373,7 @@ export const Match: MessageFns<Match> = {
   toJSON(message: Match): unknown {
     const obj: any = {};
     if (message.identityId !== "") {
-      obj.identityId = message.identityId;
+      obj.identity_id = message.identityId;
     }
     if (message.name !== "") {
       obj.name = message.name;
@@ -620,26 +604,18 @@ export const EmbedItemResult: MessageFns<EmbedItemResult> = {
 
   fromJSON(object: any): EmbedItemResult {
     return {
-      trackKey: isSet(object.trackKey)
-        ? globalThis.Number(object.trackKey)
-        : isSet(object.track_key)
-        ? globalThis.Number(object.track_key)
-        : 0,
+      trackKey: isSet(object.track_key) ? globalThis.Number(object.track_key) : 0,
       vector: globalThis.Array.isArray(object?.vector) ? object.vector.map((e: any) => globalThis.Number(e)) : [],
       matches: globalThis.Array.isArray(object?.matches) ? object.matches.map((e: any) => Match.fromJSON(e)) : [],
       error: isSet(object.error) ? globalThis.String(object.error) : "",
-      embeddingNorm: isSet(object.embeddingNorm)
-        ? globalThis.Number(object.embeddingNorm)
-        : isSet(object.embedding_norm)
-        ? globalThis.Number(object.embedding_norm)
-        : 0,
+      embeddingNorm: isSet(object.embedding_norm) ? globalThis.Number(object.embedding_norm) : 0,
     };
   },
 
   toJSON(message: EmbedItemResult): unknown {
     const obj: any = {};
     if (message.trackKey !== 0) {
-      obj.trackKey = Math.round(message.trackKey);
+      obj.track_key = Math.round(message.trackKey);
     }
     if (message.vector?.length) {
       obj.vector = message.vector.map((e) => floatToJson(e));
@@ -651,7 +627,7 @@ export const EmbedItemResult: MessageFns<EmbedItemResult> = {
       obj.error = message.error;
     }
     if (message.embeddingNorm !== 0) {
-      obj.embeddingNorm = floatToJson(message.embeddingNorm);
+      obj.embedding_norm = floatToJson(message.embeddingNorm);
     }
     return obj;
   },
@@ -741,11 +717,7 @@ export const EmbedResult: MessageFns<EmbedResult> = {
     return {
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => EmbedItemResult.fromJSON(e)) : [],
       error: isSet(object.error) ? globalThis.String(object.error) : "",
-      embedMs: isSet(object.embedMs)
-        ? globalThis.Number(object.embedMs)
-        : isSet(object.embed_ms)
-        ? globalThis.Number(object.embed_ms)
-        : 0,
+      embedMs: isSet(object.embed_ms) ? globalThis.Number(object.embed_ms) : 0,
     };
   },
 
@@ -758,7 +730,7 @@ export const EmbedResult: MessageFns<EmbedResult> = {
       obj.error = message.error;
     }
     if (message.embedMs !== 0) {
-      obj.embedMs = floatToJson(message.embedMs);
+      obj.embed_ms = floatToJson(message.embedMs);
     }
     return obj;
   },

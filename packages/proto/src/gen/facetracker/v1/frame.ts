@@ -195,11 +195,7 @@ export const Frame: MessageFns<Frame> = {
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       pts: isSet(object.pts) ? globalThis.Number(object.pts) : 0,
-      capturedAtMs: isSet(object.capturedAtMs)
-        ? globalThis.Number(object.capturedAtMs)
-        : isSet(object.captured_at_ms)
-        ? globalThis.Number(object.captured_at_ms)
-        : 0,
+      capturedAtMs: isSet(object.captured_at_ms) ? globalThis.Number(object.captured_at_ms) : 0,
       width: isSet(object.width) ? globalThis.Number(object.width) : 0,
       height: isSet(object.height) ? globalThis.Number(object.height) : 0,
       encoding: isSet(object.encoding) ? frameEncodingFromJSON(object.encoding) : 0,
@@ -219,7 +215,7 @@ export const Frame: MessageFns<Frame> = {
       obj.pts = floatToJson(message.pts);
     }
     if (message.capturedAtMs !== 0) {
-      obj.capturedAtMs = Math.round(message.capturedAtMs);
+      obj.captured_at_ms = Math.round(message.capturedAtMs);
     }
     if (message.width !== 0) {
       obj.width = Math.round(message.width);

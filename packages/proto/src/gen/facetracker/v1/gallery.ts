@@ -178,22 +178,10 @@ export const GalleryChanged: MessageFns<GalleryChanged> = {
   fromJSON(object: any): GalleryChanged {
     return {
       kind: isSet(object.kind) ? galleryChangeKindFromJSON(object.kind) : 0,
-      identityId: isSet(object.identityId)
-        ? globalThis.String(object.identityId)
-        : isSet(object.identity_id)
-        ? globalThis.String(object.identity_id)
-        : "",
+      identityId: isSet(object.identity_id) ? globalThis.String(object.identity_id) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      embeddingId: isSet(object.embeddingId)
-        ? globalThis.String(object.embeddingId)
-        : isSet(object.embedding_id)
-        ? globalThis.String(object.embedding_id)
-        : "",
-      timeMs: isSet(object.timeMs)
-        ? globalThis.Number(object.timeMs)
-        : isSet(object.time_ms)
-        ? globalThis.Number(object.time_ms)
-        : 0,
+      embeddingId: isSet(object.embedding_id) ? globalThis.String(object.embedding_id) : "",
+      timeMs: isSet(object.time_ms) ? globalThis.Number(object.time_ms) : 0,
     };
   },
 
@@ -203,16 +191,16 @@ export const GalleryChanged: MessageFns<GalleryChanged> = {
       obj.kind = galleryChangeKindToJSON(message.kind);
     }
     if (message.identityId !== "") {
-      obj.identityId = message.identityId;
+      obj.identity_id = message.identityId;
     }
     if (message.name !== "") {
       obj.name = message.name;
     }
     if (message.embeddingId !== "") {
-      obj.embeddingId = message.embeddingId;
+      obj.embedding_id = message.embeddingId;
     }
     if (message.timeMs !== 0) {
-      obj.timeMs = Math.round(message.timeMs);
+      obj.time_ms = Math.round(message.timeMs);
     }
     return obj;
   },

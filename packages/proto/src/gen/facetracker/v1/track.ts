@@ -508,25 +508,15 @@ export const TrackEvent: MessageFns<TrackEvent> = {
   fromJSON(object: any): TrackEvent {
     return {
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
-      trackId: isSet(object.trackId)
-        ? globalThis.Number(object.trackId)
-        : isSet(object.track_id)
-        ? globalThis.Number(object.track_id)
-        : 0,
+      trackId: isSet(object.track_id) ? globalThis.Number(object.track_id) : 0,
       type: isSet(object.type) ? trackEventTypeFromJSON(object.type) : 0,
       box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
       score: isSet(object.score) ? globalThis.Number(object.score) : 0,
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       pts: isSet(object.pts) ? globalThis.Number(object.pts) : 0,
-      timeMs: isSet(object.timeMs)
-        ? globalThis.Number(object.timeMs)
-        : isSet(object.time_ms)
-        ? globalThis.Number(object.time_ms)
-        : 0,
-      thumbnailJpeg: isSet(object.thumbnailJpeg)
-        ? Buffer.from(bytesFromBase64(object.thumbnailJpeg))
-        : isSet(object.thumbnail_jpeg)
+      timeMs: isSet(object.time_ms) ? globalThis.Number(object.time_ms) : 0,
+      thumbnailJpeg: isSet(object.thumbnail_jpeg)
         ? Buffer.from(bytesFromBase64(object.thumbnail_jpeg))
         : Buffer.alloc(0),
       identifying: isSet(object.identifying) ? globalThis.Boolean(object.identifying) : false,
@@ -535,9 +525,7 @@ export const TrackEvent: MessageFns<TrackEvent> = {
         : [],
       closest: isSet(object.closest) ? Identity.fromJSON(object.closest) : undefined,
       undetermined: isSet(object.undetermined) ? globalThis.Boolean(object.undetermined) : false,
-      memoryEmbeddings: globalThis.Array.isArray(object?.memoryEmbeddings)
-        ? object.memoryEmbeddings.map((e: any) => MemoryEmbedding.fromJSON(e))
-        : globalThis.Array.isArray(object?.memory_embeddings)
+      memoryEmbeddings: globalThis.Array.isArray(object?.memory_embeddings)
         ? object.memory_embeddings.map((e: any) => MemoryEmbedding.fromJSON(e))
         : [],
     };
@@ -549,7 +537,7 @@ export const TrackEvent: MessageFns<TrackEvent> = {
       obj.camera = message.camera;
     }
     if (message.trackId !== 0) {
-      obj.trackId = Math.round(message.trackId);
+      obj.track_id = Math.round(message.trackId);
     }
     if (message.type !== 0) {
       obj.type = trackEventTypeToJSON(message.type);
@@ -570,10 +558,10 @@ export const TrackEvent: MessageFns<TrackEvent> = {
       obj.pts = floatToJson(message.pts);
     }
     if (message.timeMs !== 0) {
-      obj.timeMs = Math.round(message.timeMs);
+      obj.time_ms = Math.round(message.timeMs);
     }
     if (message.thumbnailJpeg.length !== 0) {
-      obj.thumbnailJpeg = base64FromBytes(message.thumbnailJpeg);
+      obj.thumbnail_jpeg = base64FromBytes(message.thumbnailJpeg);
     }
     if (message.identifying !== false) {
       obj.identifying = message.identifying;
@@ -588,7 +576,7 @@ export const TrackEvent: MessageFns<TrackEvent> = {
       obj.undetermined = message.undetermined;
     }
     if (message.memoryEmbeddings?.length) {
-      obj.memoryEmbeddings = message.memoryEmbeddings.map((e) => MemoryEmbedding.toJSON(e));
+      obj.memory_embeddings = message.memoryEmbeddings.map((e) => MemoryEmbedding.toJSON(e));
     }
     return obj;
   },
@@ -853,11 +841,7 @@ export const TrackState: MessageFns<TrackState> = {
 
   fromJSON(object: any): TrackState {
     return {
-      trackId: isSet(object.trackId)
-        ? globalThis.Number(object.trackId)
-        : isSet(object.track_id)
-        ? globalThis.Number(object.track_id)
-        : 0,
+      trackId: isSet(object.track_id) ? globalThis.Number(object.track_id) : 0,
       state: isSet(object.state) ? trackStateKindFromJSON(object.state) : 0,
       box: isSet(object.box) ? Box.fromJSON(object.box) : undefined,
       identity: isSet(object.identity) ? Identity.fromJSON(object.identity) : undefined,
@@ -871,7 +855,7 @@ export const TrackState: MessageFns<TrackState> = {
   toJSON(message: TrackState): unknown {
     const obj: any = {};
     if (message.trackId !== 0) {
-      obj.trackId = Math.round(message.trackId);
+      obj.track_id = Math.round(message.trackId);
     }
     if (message.state !== 0) {
       obj.state = trackStateKindToJSON(message.state);
@@ -1034,11 +1018,7 @@ export const TrackSnapshot: MessageFns<TrackSnapshot> = {
       camera: isSet(object.camera) ? globalThis.String(object.camera) : "",
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       pts: isSet(object.pts) ? globalThis.Number(object.pts) : 0,
-      timeMs: isSet(object.timeMs)
-        ? globalThis.Number(object.timeMs)
-        : isSet(object.time_ms)
-        ? globalThis.Number(object.time_ms)
-        : 0,
+      timeMs: isSet(object.time_ms) ? globalThis.Number(object.time_ms) : 0,
       tracks: globalThis.Array.isArray(object?.tracks) ? object.tracks.map((e: any) => TrackState.fromJSON(e)) : [],
       width: isSet(object.width) ? globalThis.Number(object.width) : 0,
       height: isSet(object.height) ? globalThis.Number(object.height) : 0,
@@ -1057,7 +1037,7 @@ export const TrackSnapshot: MessageFns<TrackSnapshot> = {
       obj.pts = floatToJson(message.pts);
     }
     if (message.timeMs !== 0) {
-      obj.timeMs = Math.round(message.timeMs);
+      obj.time_ms = Math.round(message.timeMs);
     }
     if (message.tracks?.length) {
       obj.tracks = message.tracks.map((e) => TrackState.toJSON(e));
