@@ -5,7 +5,8 @@
  * memory searches an in-memory copy of the kept embeddings (MemoryIndex), which catches up with what other
  * processes committed before each search: `PRAGMA data_version` tells whether anything changed, the
  * `changes` log which tracks. Retention (by age and by count) is applied on every write that adds a track
- * and when a memory is opened for writing.
+ * and when a memory is opened for writing. With a vector store (the Qdrant backend), the kept embeddings are
+ * also written there from the `changes` log, in the background, and searchAsync asks it (vector-sync.ts).
  */
 
 import { existsSync, mkdirSync } from "node:fs";
@@ -41,7 +42,8 @@ import {
   vectorFromBytes,
   vectorToBytes,
 } from "./memory-database.ts";
-import { MemoryIndex } from "./memory-index.ts";
+import { type IndexHit, MemoryIndex } from "./memory-index.ts";
+import type { MemoryVectorStore } from "./memory-vector-store.ts";
 import { type CandidateEmbedding, chooseRepresentatives } from "./representatives.ts";
 import type {
   IdentityEvidence,
@@ -52,6 +54,7 @@ import type {
   TrackSource,
   TrackToRemember,
 } from "./types.ts";
+import { VectorSync, type VectorSyncResult } from "./vector-sync.ts";
 import { isOpenVisitor, liveTrackRow, type VisitorSighting, visitCounts } from "./visitor-sightings.ts";
 import { assignVisitor, chooseVisitor, DEFAULT_VISITOR_THRESHOLD } from "./visitors.ts";
 
@@ -85,6 +88,15 @@ export interface FaceMemoryOptions {
   busyTimeoutMs?: number;
   /** The clock (ms since the epoch) of retention and of files' analysis times; default Date.now. */
   now?: () => number;
+  /**
+   * A vector database holding the kept embeddings too (the Qdrant backend): searchAsync asks it, and a
+   * memory opened for writing keeps it in step in the background (see vector-sync.ts).
+   */
+  vectorStore?: MemoryVectorStore;
+  /** How often the background drain looks for other processes' changes, ms (default 2000; 0: never). */
+  vectorSyncIntervalMs?: number;
+  /** Where warnings go (the vector store away, and back); default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 /** A remembered track as listed: its row ID and how many embeddings it keeps. */
@@ -232,6 +244,11 @@ export class FaceMemory {
   /** This connection committed since the index last caught up. */
   #dirty = false;
   #closed = false;
+  /** The vector store's sync (vectorStore given). */
+  #vectors: VectorSync | undefined;
+  readonly #warn: (message: string) => void;
+  /** The vector store failed the last search (warned once until it answers again). */
+  #storeFailing = false;
 
   private constructor(file: string, db: DatabaseSync, dimension: number, options: FaceMemoryOptions) {
     this.file = file;
@@ -251,6 +268,17 @@ export class FaceMemory {
       throw new RangeError(`visitorThreshold must be within (-1, 1], got ${this.visitorThreshold}`);
     this.readOnly = options.readOnly ?? false;
     this.#now = options.now ?? Date.now;
+    this.#warn = options.onWarning ?? ((message) => console.warn(`face memory: ${message}`));
+    if (options.vectorStore) {
+      this.#vectors = new VectorSync({
+        db,
+        sql: this.#sql,
+        file,
+        dimension,
+        store: options.vectorStore,
+        warn: this.#warn,
+      });
+    }
   }
 
   /**
@@ -305,6 +333,7 @@ export class FaceMemory {
       memory.#hasVisitors = hasVisitorSchema(db);
       memory.#hasCorrections = hasCorrectionsTable(db);
       if (!readOnly) memory.applyRetention();
+      if (!readOnly) memory.#vectors?.start(options.vectorSyncIntervalMs ?? 2000);
       return memory;
     } catch (error) {
       db.close();
@@ -489,6 +518,78 @@ export class FaceMemory {
       limit,
       options.minSimilarity,
     );
+    return this.#records(hits);
+  }
+
+  /**
+   * search, with the vector store when the memory has one (the Qdrant backend): the store answers for the
+   * tracks it holds in their current state, the tracks changed since it was last written are compared
+   * exactly from SQLite, and the best of both are returned. The exact in-memory index answers instead when
+   * the store is far behind or cannot be reached (a warning says so). Without a store: search.
+   */
+  async searchAsync(query: ArrayLike<number>, options: MemorySearchOptions = {}): Promise<MemoryHit[]> {
+    const sync = this.#vectors;
+    if (!sync) return this.search(query, options);
+    const q = unit(query, this.dimension, "the query");
+    const limit = options.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);
+    if (limit === 0) return [];
+    const filter = {
+      ...(options.camera === undefined ? {} : { camera: options.camera }),
+      ...(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs }),
+      ...(options.untilMs === undefined ? {} : { untilMs: options.untilMs }),
+    };
+    const pending = this.#read("search", () =>
+      sync.unsynced(q, filter, options.minSimilarity ?? Number.NEGATIVE_INFINITY),
+    );
+    if (!pending) return this.search(query, options);
+    let stored: IndexHit[];
+    try {
+      stored = await sync.store.search(
+        q,
+        pending.tracks.length > 0 ? { ...filter, excludeTracks: pending.tracks } : filter,
+        limit,
+        options.minSimilarity,
+      );
+    } catch (error) {
+      if (!this.#storeFailing) {
+        this.#warn(
+          `cannot search ${sync.store.target} (${(error as Error).message}): searching the exact in-memory copy instead`,
+        );
+      }
+      this.#storeFailing = true;
+      return this.search(query, options);
+    }
+    this.#storeFailing = false;
+    const hits = [...stored, ...pending.hits]
+      .sort((a, b) => b.similarity - a.similarity || a.track - b.track)
+      .slice(0, limit);
+    return this.#records(hits);
+  }
+
+  /**
+   * Writes every change committed so far to the vector store (a memory opened for writing does it in the
+   * background too). Rejects when the store cannot be reached; `busy` when another process is doing it.
+   */
+  syncVectors(): Promise<VectorSyncResult> {
+    this.#open();
+    if (!this.#vectors)
+      return Promise.reject(new MemoryError("INVALID", `the face memory ${this.file} has no vector store`));
+    if (this.readOnly)
+      return Promise.reject(
+        new MemoryError("INVALID", `cannot write the vectors of ${this.file}: opened read-only`),
+      );
+    return this.#vectors.drain();
+  }
+
+  /** The vector store's description (e.g. "Qdrant at http://…, collection facetracker_memory"), if any. */
+  get vectorStore(): string | undefined {
+    return this.#vectors?.store.target;
+  }
+
+  /** The search hits with their records (tracks forgotten meanwhile left out). */
+  #records(hits: readonly IndexHit[]): MemoryHit[] {
     return this.#read("search", () =>
       hits.flatMap((hit) => {
         const row = this.#sql
@@ -932,6 +1033,7 @@ export class FaceMemory {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#vectors?.stop();
     this.#index?.clear();
     this.#index = undefined;
     try {
@@ -968,11 +1070,11 @@ export class FaceMemory {
         }
       ).value,
     );
-    if (v - KEPT_CHANGES > pruned + KEPT_CHANGES / 10) {
-      this.#sql.get("DELETE FROM changes WHERE version <= ?").run(v - KEPT_CHANGES);
-      this.#sql
-        .get("UPDATE meta SET value = ? WHERE key = 'changes_pruned_through'")
-        .run(String(v - KEPT_CHANGES));
+    // A vector store behind keeps the changes it has not got yet (up to MAX_SYNC_BACKLOG of them).
+    const through = this.#vectors ? this.#vectors.pruneThrough(v, v - KEPT_CHANGES) : v - KEPT_CHANGES;
+    if (v - KEPT_CHANGES > pruned + KEPT_CHANGES / 10 && through > pruned) {
+      this.#sql.get("DELETE FROM changes WHERE version <= ?").run(through);
+      this.#sql.get("UPDATE meta SET value = ? WHERE key = 'changes_pruned_through'").run(String(through));
     }
     return deleted;
   }
@@ -1053,6 +1155,7 @@ export class FaceMemory {
     try {
       const result = inTransaction(this.#db, "IMMEDIATE", fn);
       this.#dirty = true;
+      this.#vectors?.request();
       return result;
     } catch (error) {
       throw databaseError(action, this.file, error);

@@ -21,6 +21,7 @@ export {
 } from "./face-memory.ts";
 export { MEMORY_FILE, MemoryError, type MemoryErrorCode } from "./memory-database.ts";
 export { type IndexFilter, type IndexHit, MemoryIndex } from "./memory-index.ts";
+export type { MemoryVectorPoint, MemoryVectorStore, VectorStoreFilter } from "./memory-vector-store.ts";
 export { type CandidateEmbedding, chooseRepresentatives } from "./representatives.ts";
 export type {
   IdentityEvidence,
@@ -33,5 +34,6 @@ export type {
   TrackToRemember,
 } from "./types.ts";
 export { VectorMatrix } from "./vector-matrix.ts";
+export { MAX_SYNC_BACKLOG, MAX_UNSYNCED_TRACKS, type VectorSyncResult } from "./vector-sync.ts";
 export { countVisits, VISIT_GAP_MS, type VisitorSighting } from "./visitor-sightings.ts";
 export { chooseVisitor, DEFAULT_VISITOR_THRESHOLD, GUARD_MARGIN } from "./visitors.ts";

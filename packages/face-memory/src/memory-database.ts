@@ -4,7 +4,8 @@
  * the busy timeout), its schema, transactions, and SQLite errors as MemoryErrors naming the file.
  *
  * Schema (format 1):
- *   meta(key, value)          "format" = 1, "dimension", "changes_pruned_through"
+ *   meta(key, value)          "format" = 1, "dimension", "changes_pruned_through"; with a vector store
+ *                             (Qdrant) also "vectors_synced <target>" and "vectors_sync_lease" (vector-sync.ts)
  *   tracks(id, source_kind camera|file|clip, source, camera, track_id, first_ms, last_ms, first_s, last_s,
  *          identity_id, identity_name, identity_similarity, closest_id, closest_name, closest_similarity,
  *          undetermined, thumbnail JPEG, thumbnail_quality, alert_id, clip_key, clip_url, open, lost)

@@ -14,6 +14,8 @@ export { DATABASE_FILE, EmbeddedGallery, GALLERY_FORMAT } from "./embedded-galle
 export { GalleryFollower } from "./gallery-follower.ts";
 export type { QdrantGalleryOptions } from "./qdrant-gallery.ts";
 export { QdrantGallery } from "./qdrant-gallery.ts";
+export type { MemoryPoint, QdrantMemoryVectorsOptions } from "./qdrant-memory-vectors.ts";
+export { QdrantMemoryVectors } from "./qdrant-memory-vectors.ts";
 export type {
   Attributes,
   EmbeddingInfo,

@@ -51,7 +51,7 @@ export async function searchFaces(
     throw error;
   }
   if (!found) throw grpcError(status.FAILED_PRECONDITION, "no face found in the photo");
-  const hits = memory.search(found.face.embedding, {
+  const hits = await memory.searchAsync(found.face.embedding, {
     ...(r.camera ? { camera: r.camera } : {}),
     ...(r.sinceMs > 0 ? { sinceMs: r.sinceMs } : {}),
     ...(r.untilMs > 0 ? { untilMs: r.untilMs } : {}),

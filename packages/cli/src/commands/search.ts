@@ -164,7 +164,7 @@ export async function searchCommand(args: string[]): Promise<number> {
       throw error;
     });
     if (!found) throw new CliError(`no face found in ${photo}`);
-    const hits = memory.search(found.face.embedding, {
+    const hits = await memory.searchAsync(found.face.embedding, {
       ...(values.camera === undefined ? {} : { camera: values.camera }),
       ...(since === undefined ? {} : { sinceMs: since }),
       ...(until === undefined ? {} : { untilMs: until }),

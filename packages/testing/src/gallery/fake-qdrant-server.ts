@@ -1,7 +1,8 @@
 /**
  * FOR TESTS ONLY: an in-memory HTTP server imitating the small part of Qdrant's REST API that QdrantGallery
- * uses (collections, payload indexes, points upsert/retrieve/delete/scroll/count, set payload, facet,
- * query, query groups), following Qdrant's documented request and response shapes. It lets QdrantGallery
+ * and the face memory's QdrantMemoryVectors use (collections, payload indexes, points
+ * upsert/retrieve/delete/scroll/count, set payload, facet, query, query groups; filters: match, range,
+ * has_id), following Qdrant's documented request and response shapes. It lets QdrantGallery
  * run the gallery contract through the real @qdrant/js-client-rest when no Qdrant server is available.
  * It is not Qdrant: search is exact, there are no shards, no persistence, no auth. Use QDRANT_URL to test
  * against a real server.
@@ -59,6 +60,17 @@ function matches(point: Point, filter: unknown): boolean {
     if ("has_id" in c) return (c.has_id as unknown[]).some((id) => pointKey(id) === pointKey(point.id));
     if ("must" in c || "should" in c || "must_not" in c) return matches(point, c);
     const key = c.key as string;
+    const range = c.range as { gt?: number; gte?: number; lt?: number; lte?: number } | undefined;
+    if (range) {
+      const value = point.payload[key];
+      return (
+        typeof value === "number" &&
+        (range.gt === undefined || range.gt === null || value > range.gt) &&
+        (range.gte === undefined || range.gte === null || value >= range.gte) &&
+        (range.lt === undefined || range.lt === null || value < range.lt) &&
+        (range.lte === undefined || range.lte === null || value <= range.lte)
+      );
+    }
     const match = c.match as { value?: unknown; any?: unknown[] } | undefined;
     if (!match) throw new HttpError(400, `unsupported condition ${JSON.stringify(c)}`);
     const value = point.payload[key];
@@ -100,6 +112,8 @@ export class FakeQdrantServer {
   readonly #collections = new Map<string, Collection>();
   /** Requests served, as "METHOD /path" (for assertions). */
   readonly requests: string[] = [];
+  /** While true, every request is answered 503 (a server that is away, for tests of retrying). */
+  unavailable = false;
   url = "";
 
   private constructor() {
@@ -142,6 +156,7 @@ export class FakeQdrantServer {
     const url = new URL(req.url ?? "/", "http://fake");
     const method = req.method ?? "GET";
     this.requests.push(`${method} ${url.pathname}`);
+    if (this.unavailable) throw new HttpError(503, "Service Unavailable (FakeQdrantServer.unavailable)");
     const result = this.#route(method, url.pathname.split("/").filter(Boolean).map(decodeURIComponent), body);
     this.#send(res, 200, { result, status: "ok", time: 0.0001 });
   }
