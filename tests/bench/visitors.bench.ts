@@ -293,10 +293,11 @@ else {
   try {
     const video = path.join(dir, "scene.mp4");
     await renderScene(video, { width: 640, height: 360, fps: FPS, frames: schedule.length * SLOT, actors });
-    const tracker = await FaceTracker.create({ db_path: dir }, { analyzer });
+    const db = path.join(dir, "db");
+    const tracker = await FaceTracker.create({ db_path: db }, { analyzer });
     const result = await tracker.findFacesInFile(video, { remember: true });
     await tracker.close();
-    const memory = FaceMemory.open(dir, { dimension: EMBEDDING_DIM });
+    const memory = FaceMemory.open(db, { dimension: EMBEDDING_DIM });
     const tracks = memory.list().map((t) => {
       const face = result.faces.find((f) => f.trackId === t.trackId);
       const slot = Math.floor(((face?.firstFrame ?? 0) + (face?.lastFrame ?? 0)) / 2 / SLOT);
