@@ -612,6 +612,10 @@ describe("live view pairing and page helpers", () => {
     const closest = { name: "obama", similarity: 0.281 };
     assert.equal(alertWho({ name: null, closest }), "unknown — closest: obama 0.28");
     assert.equal(alertWho({ name: null, closest: null }), "unknown");
+    assert.equal(
+      alertWho({ name: null, closest, unknownAs: "unknown visitor #3, second visit today" }),
+      "unknown visitor #3, second visit today — closest: obama 0.28",
+    );
     assert.equal(alertWho({ name: "amy", closest: null }), "amy");
     assert.equal(seenAgainText({ seenAgain: [], seenAgainCount: 0 }), "");
     const t = Date.UTC(2026, 0, 31, 10, 4, 5);

@@ -22,7 +22,8 @@ const PAGE = 50;
  *   similarity: number }} SeenAgainView
  * @typedef {{ id: string, camera: string, trackId: number, name: string | null, identityId: string | null,
  *   similarity: number, closest: { name: string, similarity: number } | null,
- *   visitor?: { id: number, visits: number, visitsToday: number } | null, timeMs: number, mode: string,
+ *   visitor?: { id: number, visits: number, visitsToday: number } | null, unknownAs?: string,
+ *   timeMs: number, mode: string,
  *   face: boolean, seenAgain: SeenAgainView[], seenAgainCount: number,
  *   clip: { status: string, key: string, error: string, missing: string },
  *   notification: { status: string, error: string, attempts: number }, seq: number,
@@ -39,48 +40,15 @@ export function clipUrl(key) {
   return `/api/clips/${key.split("/").map(encodeURIComponent).join("/")}`;
 }
 
-const ORDINALS = [
-  "first",
-  "second",
-  "third",
-  "fourth",
-  "fifth",
-  "sixth",
-  "seventh",
-  "eighth",
-  "ninth",
-  "tenth",
-];
-
-/** @param {number} n */
-function ordinal(n) {
-  const tens = n % 100;
-  return (
-    ORDINALS[n - 1] ?? `${n}${tens >= 11 && tens <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th")}`
-  );
-}
-
 /**
- * An unknown face's visitor: "unknown visitor #17, third visit today" (as the notifications say it), or "unknown".
- * @param {AlertView["visitor"] | undefined} v
- */
-export function visitorText(v) {
-  if (!v || !(v.id > 0)) return "unknown";
-  const today = Math.max(1, v.visitsToday);
-  const all = Math.max(today, v.visits);
-  if (all === 1) return `unknown visitor #${v.id}, first visit`;
-  if (today === 1) return `unknown visitor #${v.id}, first visit today (${ordinal(all)} in all)`;
-  return `unknown visitor #${v.id}, ${ordinal(today)} visit today`;
-}
-
-/**
- * Who an alert's face is: the name, "unknown visitor #17, third visit today — closest: obama 0.28",
- * "unknown — closest: obama 0.28", or "unknown".
- * @param {Pick<AlertView, "name" | "closest"> & { visitor?: AlertView["visitor"] }} alert
+ * Who an alert's face is: the name, or for an unknown face the server's words for it ("unknown visitor
+ * #17, third visit today", as the notification says it; else "unknown"), with the closest identity
+ * ("— closest: obama 0.28").
+ * @param {Pick<AlertView, "name" | "closest"> & { unknownAs?: string }} alert
  */
 export function alertWho(alert) {
   if (alert.name !== null) return alert.name;
-  const who = visitorText(alert.visitor);
+  const who = alert.unknownAs || "unknown";
   return alert.closest
     ? `${who} — closest: ${alert.closest.name} ${alert.closest.similarity.toFixed(2)}`
     : who;

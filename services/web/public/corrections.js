@@ -7,6 +7,7 @@
 
 import { api } from "./api.js";
 import { el } from "./dom.js";
+import { nameBoxes } from "./enroll.js";
 import { errorMessage } from "./errors.js";
 
 /**
@@ -69,18 +70,7 @@ export function correctionControls(track, name, onChange) {
         },
       })
     : null;
-  const input = /** @type {HTMLInputElement} */ (
-    el("input", {
-      type: "text",
-      name: "name",
-      placeholder: "Name",
-      autocomplete: "off",
-      list: "gallery-names",
-      required: true,
-    })
-  );
-  const force = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", name: "force" }));
-  const forceLabel = el("label", { hidden: true }, force, " enroll anyway");
+  const { name: input, force, forceLabel } = nameBoxes();
   const form = el(
     "form",
     { class: "inline-form" },

@@ -10,11 +10,10 @@ import { el } from "./dom.js";
 import { errorMessage } from "./errors.js";
 
 /**
- * @param {{ alertId: string, seq?: number } | { camera: string, trackId: number }} face which face to enroll
- * @param {(result: { name: string, identityId: string, created: boolean }) => void} [onEnrolled]
- * @returns {HTMLElement}
+ * A person's name box (suggesting the gallery's names, so that a typo does not make a new person) and the
+ * "enroll anyway" box, hidden until a refusal offers it (offerForce).
  */
-export function enrollForm(face, onEnrolled) {
+export function nameBoxes() {
   const name = /** @type {HTMLInputElement} */ (
     el("input", {
       type: "text",
@@ -27,6 +26,16 @@ export function enrollForm(face, onEnrolled) {
   );
   const force = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", name: "force" }));
   const forceLabel = el("label", { hidden: true }, force, " enroll anyway");
+  return { name, force, forceLabel };
+}
+
+/**
+ * @param {{ alertId: string, seq?: number } | { camera: string, trackId: number }} face which face to enroll
+ * @param {(result: { name: string, identityId: string, created: boolean }) => void} [onEnrolled]
+ * @returns {HTMLElement}
+ */
+export function enrollForm(face, onEnrolled) {
+  const { name, force, forceLabel } = nameBoxes();
   const button = /** @type {HTMLButtonElement} */ (el("button", { type: "submit", text: "Enroll" }));
   const message = el("p", { class: "form-error", role: "status" });
   const form = el("form", { class: "inline-form" }, name, forceLabel, button, message);

@@ -8,16 +8,15 @@
 import { ApiError, api } from "./api.js";
 import { correctionControls } from "./corrections.js";
 import { byId, el, formatTime } from "./dom.js";
+import { nameBoxes } from "./enroll.js";
 import { errorMessage } from "./errors.js";
+import { seen as when, where } from "./search-panel.js";
 
 const OPEN_EVENT = "ft-person";
 
 /**
  * @typedef {{ identity: string } | { visitor: number }} PersonRef
- * @typedef {{ kind: string, source: string, camera: string | null, trackId: number,
- *   firstTime: string | number, lastTime: string | number, similarity: number, name: string | null,
- *   undetermined: boolean, thumbnail: string | null, clip: string | null, alertId: string,
- *   memoryId: number }} Sighting
+ * @typedef {import("./search-panel.js").Hit} Sighting
  */
 
 /**
@@ -33,22 +32,6 @@ export function openPersonButton(person, label) {
     title: `${label}: faces, where seen, alerts`,
     onclick: () => document.dispatchEvent(new CustomEvent(OPEN_EVENT, { detail: person })),
   });
-}
-
-/** @param {Sighting} s */
-function when(s) {
-  if (typeof s.firstTime === "number" && typeof s.lastTime === "number") {
-    return `${s.firstTime.toFixed(2)}–${s.lastTime.toFixed(2)} s`;
-  }
-  const first = Date.parse(String(s.firstTime));
-  const last = Date.parse(String(s.lastTime));
-  return first === last ? formatTime(first) : `${formatTime(first)} – ${formatTime(last)}`;
-}
-
-/** @param {Sighting} s */
-function where(s) {
-  if (s.kind === "camera") return `camera ${s.source}`;
-  return `${s.kind} ${s.source}`;
 }
 
 export class PersonView {
@@ -190,18 +173,7 @@ export class PersonView {
 
   /** @param {number} visitor */
   #nameVisitor(visitor) {
-    const input = /** @type {HTMLInputElement} */ (
-      el("input", {
-        type: "text",
-        name: "name",
-        placeholder: "Name",
-        autocomplete: "off",
-        list: "gallery-names",
-        required: true,
-      })
-    );
-    const force = /** @type {HTMLInputElement} */ (el("input", { type: "checkbox", name: "force" }));
-    const forceLabel = el("label", { hidden: true }, force, " enroll anyway");
+    const { name: input, force, forceLabel } = nameBoxes();
     const message = el("p", { class: "form-error", role: "status" });
     const form = el(
       "form",

@@ -14,7 +14,8 @@ import { fromWire, toWire } from "./wire.js";
  * @typedef {{ identity: string } | { alertId: string } | { camera: string, trackId: number }} FaceRef
  * @typedef {{ kind: string, source: string, camera: string | null, trackId: number,
  *   firstTime: string | number, lastTime: string | number, similarity: number, name: string | null,
- *   undetermined: boolean, thumbnail: string | null, clip: string | null }} Hit
+ *   undetermined: boolean, thumbnail: string | null, clip: string | null, alertId?: string,
+ *   memoryId?: number }} Hit a remembered track (a search hit, a timeline's sighting)
  */
 
 const SEARCH_EVENT = "ft-search";
@@ -34,8 +35,11 @@ export function searchButton(face, label) {
   });
 }
 
-/** @param {Hit} hit */
-function seen(hit) {
+/**
+ * When a remembered track was seen: "0.40–7.20 s" into a file or clip, else its times.
+ * @param {Hit} hit
+ */
+export function seen(hit) {
   if (typeof hit.firstTime === "number" && typeof hit.lastTime === "number") {
     return `${hit.firstTime.toFixed(2)}–${hit.lastTime.toFixed(2)} s`;
   }
@@ -44,8 +48,11 @@ function seen(hit) {
   return first === last ? formatTime(first) : `${formatTime(first)} – ${formatTime(last)}`;
 }
 
-/** @param {Hit} hit */
-function where(hit) {
+/**
+ * Where a remembered track was seen: "camera door", "clip KEY", "file NAME".
+ * @param {Hit} hit
+ */
+export function where(hit) {
   if (hit.kind === "camera") return `camera ${hit.source}`;
   if (hit.kind === "clip") return `clip ${hit.source}`;
   return `file ${hit.source}`;

@@ -9,6 +9,7 @@
  */
 
 import type { MessageConsumer, MessageKind, StartPolicy, TypedBus } from "@facetracker/bus";
+import { identityLabel } from "@facetracker/notify";
 import {
   type Alert,
   type AlertDelivery,
@@ -41,6 +42,11 @@ export interface AlertView {
   closest: { name: string; similarity: number } | null;
   /** An unknown face: the face memory's visitor it is, with its visits (this one included) and today's. */
   visitor: { id: number; visits: number; visitsToday: number } | null;
+  /**
+   * An unknown face in words, as its notification says it: "unknown visitor #17, third visit today", or
+   * "unknown" (a known face: its name).
+   */
+  unknownAs: string;
   /** Capture time of the triggering frame, ms since the epoch. */
   timeMs: number;
   mode: string;
@@ -331,6 +337,12 @@ export class ActivityFeed {
         !alert.identity && alert.visitorId > 0
           ? { id: alert.visitorId, visits: alert.visitorVisits, visitsToday: alert.visitorVisitsToday }
           : null,
+      unknownAs: identityLabel(
+        null,
+        alert.visitorId > 0
+          ? { id: alert.visitorId, visits: alert.visitorVisits, visitsToday: alert.visitorVisitsToday }
+          : null,
+      ),
       timeMs: alert.timeMs,
       mode: alert.mode,
       seenAgain: [],
