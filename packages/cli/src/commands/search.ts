@@ -31,7 +31,7 @@ export const searchOptions = {
   face: {
     type: "string",
     arg: "N",
-    help: "the Nth face of the photo (1 = largest)",
+    help: "the Nth face of the photo (1, 2, … from left to right)",
     defaultText: "the photo's subject",
   },
   box: {

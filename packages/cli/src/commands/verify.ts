@@ -31,7 +31,7 @@ export const verifyOptions = {
   face: {
     type: "string",
     arg: "N",
-    help: "the Nth face of IMG_A (1 = largest)",
+    help: "the Nth face of IMG_A (1, 2, … from left to right)",
     defaultText: "the photo's subject",
   },
   box: {
