@@ -54,6 +54,12 @@ describe("maskCredentials", () => {
       "rtsp://admin:***@cam/x: Connection refused",
     );
     assert.equal(maskCredentials("http://cam/x?a=b"), "http://cam/x?a=b");
+    assert.equal(
+      maskCredentials("http://cam/x.mjpg?user=admin&password=s3cr3t&fps=5: timed out"),
+      "http://cam/x.mjpg?user=admin&password=***&fps=5: timed out",
+    );
+    assert.equal(maskCredentials("rtsp://cam/live?token=abc.def-1"), "rtsp://cam/live?token=***");
+    assert.equal(maskCredentials("https://cam/x?Access_Token=t&q=1"), "https://cam/x?Access_Token=***&q=1");
   });
 
   it("masks the URL in descriptions", () => {

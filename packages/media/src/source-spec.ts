@@ -42,9 +42,17 @@ export function isLiveSource(kind: SourceKind): boolean {
   return kind !== "file";
 }
 
-/** The URL with its password (or token-like user info) replaced by `***`, for messages and logs. */
+/** Query parameters of a URL that carry a secret (camera and streaming servers' usual names). */
+const SECRET_PARAMS = "token|access_token|auth|key|api_key|apikey|password|passwd|pwd|pass|secret|signature|sig";
+
+/**
+ * The URL with its password (or token-like user info) and its secret query parameters (`?token=`,
+ * `&password=` …) replaced by `***`, for messages and logs.
+ */
 export function maskCredentials(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:]*):([^/@\s]*)@/gi, "$1$2:***@");
+  return text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:]*):([^/@\s]*)@/gi, "$1$2:***@")
+    .replace(new RegExp(`([?&](?:${SECRET_PARAMS})=)[^&#\\s]*`, "gi"), "$1***");
 }
 
 /** How messages name a source: "video file /x.mp4", "RTSP stream rtsp://cam/x", "camera /dev/video0". */
