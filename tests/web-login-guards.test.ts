@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -163,5 +164,27 @@ describe("web page guards: login rate limit, session cookie, same-origin changes
       (await send("127.0.0.6", "GET", "/api/gallery", { ...auth, "sec-fetch-site": "cross-site" })).status,
       200,
     );
+  });
+
+  it("a web service whose port is taken says it is not ready (and why, in its log) instead of ready", async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const taken = (holder.address() as net.AddressInfo).port;
+    const config = parseConfig({
+      db_path: path.join(dir, "gallery"),
+      storage: { endpoint: path.join(dir, "clips"), spool_path: path.join(dir, "spool") },
+      api: { port: await freeLocalPort(), http_port: taken, token: TOKEN },
+    });
+    const second = await startPipeline(nats.url, config, [["web", startWebService]]);
+    try {
+      assert.deepEqual(second.services.get("web")?.readiness(), { page: false });
+      assert.ok(
+        second.logs.some((l) => /web page not served: cannot listen on api.http_port/.test(l)),
+        second.logs.join("\n"),
+      );
+    } finally {
+      await second.stop();
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 });

@@ -26,7 +26,8 @@ export async function startWebService(deps: ServiceDeps): Promise<PipelineServic
     throw error;
   }
   return {
-    readiness: () => ({ page: true }),
+    // Not ready while the page is not served (its port could not be bound: logged with the fix).
+    readiness: () => ({ page: web.port !== undefined }),
     listening: (): Record<string, string> => (web.url ? { web: web.url } : {}),
     /** Port of the page (api.http_port); undefined when it could not be bound (logged). */
     httpPort: web.port,
