@@ -43,7 +43,8 @@ export function isLiveSource(kind: SourceKind): boolean {
 }
 
 /** Query parameters of a URL that carry a secret (camera and streaming servers' usual names). */
-const SECRET_PARAMS = "token|access_token|auth|key|api_key|apikey|password|passwd|pwd|pass|secret|signature|sig";
+const SECRET_PARAMS =
+  "token|access_token|auth|key|api_key|apikey|password|passwd|pwd|pass|secret|signature|sig";
 
 /**
  * The URL with its password (or token-like user info) and its secret query parameters (`?token=`,
