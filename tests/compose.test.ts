@@ -11,6 +11,7 @@ import { parse } from "yaml";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const composeFile = path.join(root, "docker-compose.yml");
 const pipeline = ["ingest", "detect", "embed", "track", "alert", "clip-recorder", "restream"];
+const natsNodes = ["nats-1", "nats-2", "nats-3"];
 
 interface ComposeService {
   image?: string;
@@ -20,6 +21,7 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   volumes?: string[];
   environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
 }
 
 // No Docker engine runs here: the compose file is checked by parsing it (and by Debian's docker-compose
@@ -31,7 +33,7 @@ describe("docker compose for a site (validated by parsing)", () => {
 
   it("runs the infrastructure and every pipeline service from one image", () => {
     for (const name of [
-      "nats",
+      ...natsNodes,
       "qdrant",
       "minio",
       "minio-bucket",
@@ -67,9 +69,11 @@ describe("docker compose for a site (validated by parsing)", () => {
         new RegExp(`^\\$\\{${passwordVariable(name as BusUser)}:\\?`),
       );
     }
-    const natsEnv = doc.services.nats?.environment ?? {};
-    for (const user of busUsers)
-      assert.ok(natsEnv[passwordVariable(user)], `nats gets ${passwordVariable(user)}`);
+    for (const node of natsNodes) {
+      const natsEnv = doc.services[node]?.environment ?? {};
+      for (const user of busUsers)
+        assert.ok(natsEnv[passwordVariable(user)], `${node} gets ${passwordVariable(user)}`);
+    }
     assert.match(
       readFileSync(path.join(root, "deploy/nats/nats.conf"), "utf8"),
       /^include \.\/users\.conf$/m,
@@ -89,7 +93,7 @@ describe("docker compose for a site (validated by parsing)", () => {
     assert.equal(config.alerts.apprise_api_url, "http://apprise-api:8000");
     assert.equal(config.live_stream.rtsp_server, "rtsp://mediamtx:8554");
     assert.equal(config.gallery.backend, "qdrant");
-    assert.equal(config.nats.url, "nats://nats:4222");
+    assert.equal(config.nats.url, natsNodes.map((node) => `nats://${node}:4222`).join(","));
     assert.equal(config.api.address, "api:50051", "the web service reaches the api by its service name");
     assert.equal(config.listen_host, "0.0.0.0", "inside a container the listeners bind every interface");
     for (const name of ["api", "web"]) {
@@ -108,6 +112,47 @@ describe("docker compose for a site (validated by parsing)", () => {
     );
     for (const file of ["deploy/Dockerfile", "deploy/nats/nats.conf", "deploy/mediamtx/mediamtx.yml"]) {
       assert.ok(existsSync(path.join(root, file)), file);
+    }
+  });
+
+  it("runs the bus as a three-node JetStream cluster, each node with its own volume, every service depending on all three", () => {
+    const volumes = new Set<string>();
+    for (const node of natsNodes) {
+      const s = doc.services[node] as ComposeService;
+      assert.deepEqual(s.command, ["-c", `/etc/nats/${node}.conf`], `${node} runs its own configuration`);
+      assert.ok(s.healthcheck?.test.join(" ").includes("/healthz"), `${node} health check`);
+      assert.equal(s.ports, undefined, `${node}: neither clients nor routes published on the host`);
+      const data = s.volumes?.find((v) => v.endsWith(":/data"));
+      assert.ok(data && !data.startsWith("."), `${node} keeps its store on a named volume`);
+      volumes.add(data);
+      for (const file of ["nats.conf", `${node}.conf`, "users.conf"]) {
+        assert.ok(
+          s.volumes?.includes(`./deploy/nats/${file}:/etc/nats/${file}:ro`),
+          `${node} mounts ${file}`,
+        );
+      }
+      const conf = readFileSync(path.join(root, `deploy/nats/${node}.conf`), "utf8");
+      assert.match(conf, new RegExp(`^server_name: ${node}$`, "m"), `${node}: its own JetStream server name`);
+      assert.match(conf, /^include \.\/nats\.conf$/m, `${node}: the common configuration (users included)`);
+      assert.match(conf, /^\s*name: facetracker$/m, `${node}: the cluster's name`);
+      assert.match(conf, /^\s*listen: 0\.0\.0\.0:6222$/m, `${node}: listens for routes`);
+      const routes = /routes: \[([^\]]*)\]/
+        .exec(conf)?.[1]
+        ?.split(",")
+        .map((r) => r.trim());
+      assert.deepEqual(
+        routes,
+        natsNodes.filter((n) => n !== node).map((n) => `nats-route://${n}:6222`),
+        `${node}: routes to the other two`,
+      );
+    }
+    assert.equal(volumes.size, natsNodes.length, "one store volume per node");
+    for (const name of [...pipeline, "api", "web"]) {
+      const dependsOn = doc.services[name]?.depends_on ?? {};
+      for (const node of natsNodes) {
+        assert.equal(dependsOn[node]?.condition, "service_healthy", `${name} waits for ${node}`);
+      }
+      assert.equal(dependsOn.nats, undefined, `${name}: no single nats service any more`);
     }
   });
 

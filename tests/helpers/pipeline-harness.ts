@@ -26,12 +26,12 @@ export interface RunningPipeline {
 }
 
 /**
- * Starts the services (in this order) on the nats-server at `url`. The alert service's notification state
+ * Starts the services (in this order) on the nats-server at `url` (several: the servers of a cluster). The alert service's notification state
  * goes to a fresh temporary directory (removed at stop) unless the configuration names one: set
  * alerts.notification_state_path where a test restarts the service and expects its state back.
  */
 export async function startPipeline(
-  url: string,
+  url: string | string[],
   givenConfig: FaceTrackerConfig,
   factories: [string, ServiceFactory][],
   gallery?: Gallery,
@@ -54,7 +54,7 @@ export async function startPipeline(
   };
   try {
     for (const [name, factory] of factories) {
-      const bus = await connectBus({ servers: [url], name: `test-${name}` });
+      const bus = await connectBus({ servers: Array.isArray(url) ? url : [url], name: `test-${name}` });
       buses.push(bus);
       await ensureStreams(bus.jsm);
       const m = createServiceMetrics(name, { defaultMetrics: false });

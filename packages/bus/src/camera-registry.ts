@@ -7,12 +7,13 @@ import { CameraConfig } from "@facetracker/proto";
 import { type JetStreamClient, StorageType } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { raiseBucketReplicas, stateReplicas } from "./replicas.ts";
 import { validateCameraId } from "./subjects.ts";
 
 export const CAMERA_BUCKET = "ft_cameras";
 
 export interface CameraRegistryOptions {
-  /** Copies kept in a cluster (default 1). */
+  /** Copies kept in a cluster (default: one per server of the cluster, at most 3; see replicas.ts). */
   replicas?: number;
   /** Earlier values kept per camera (default 5). */
   history?: number;
@@ -44,12 +45,14 @@ export async function openCameraRegistry(
   connection: NatsConnection | JetStreamClient,
   options: CameraRegistryOptions = {},
 ): Promise<CameraRegistry> {
+  const replicas = options.replicas ?? stateReplicas(connection);
   const kv = await new Kvm(connection).create(CAMERA_BUCKET, {
     storage: StorageType.File,
     history: options.history ?? 5,
-    replicas: options.replicas ?? 1,
+    replicas,
     description: "FaceTracker cameras (CameraConfig by camera id)",
   });
+  await raiseBucketReplicas(connection, CAMERA_BUCKET, replicas);
 
   async function get(id: string): Promise<CameraConfig | undefined> {
     const entry = await kv.get(validateCameraId(id));

@@ -10,6 +10,7 @@ import { CameraStatus } from "@facetracker/proto";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { raiseBucketReplicas, stateReplicas } from "./replicas.ts";
 import { validateCameraId } from "./subjects.ts";
 
 export const CAMERA_STATUS_BUCKET = "ft_camera_status";
@@ -50,11 +51,14 @@ export interface CameraStatusBoard {
 
 /** Opens the ft_camera_status bucket, creating it when missing. */
 export async function openCameraStatusBoard(connection: NatsConnection): Promise<CameraStatusBoard> {
+  const replicas = stateReplicas(connection);
   const kv = await new Kvm(connection).create(CAMERA_STATUS_BUCKET, {
     storage: StorageType.File,
     history: 1,
+    replicas,
     description: "FaceTracker camera status reported by ingest (CameraStatus by camera id)",
   });
+  await raiseBucketReplicas(connection, CAMERA_STATUS_BUCKET, replicas);
   const jsm = await jetstreamManager(connection);
   const isCamera = (key: string) => !key.includes(".");
 

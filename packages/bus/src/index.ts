@@ -62,6 +62,7 @@ export {
   streamOf,
   streamSpecOf,
 } from "./message-kinds.ts";
+export { type NatsCluster, type NatsClusterOptions, startNatsCluster } from "./nats-cluster.ts";
 export {
   type NatsServerChild,
   type NatsServerExit,
@@ -69,6 +70,13 @@ export {
   NatsStoreLockedError,
   startNatsServer,
 } from "./nats-server-child.ts";
+export {
+  MAX_REPLICAS,
+  raiseBucketReplicas,
+  raiseReplicas,
+  replicasForServer,
+  stateReplicas,
+} from "./replicas.ts";
 export {
   REPLY_ERROR_HEADER,
   RemoteError,
@@ -85,6 +93,7 @@ export {
   type EnsuredStream,
   ensureStream,
   ensureStreams,
+  REPLICATED_STREAMS,
   STREAM_SPECS,
   type StreamKey,
   type StreamLimits,

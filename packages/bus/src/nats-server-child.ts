@@ -48,6 +48,11 @@ export interface NatsServerOptions {
    * Default false.
    */
   ownProcessGroup?: boolean;
+  /**
+   * Join a cluster (see startNatsCluster): this node's unique JetStream server name, the cluster's name,
+   * the port it listens on for routes (127.0.0.1) and the route URLs of the other nodes.
+   */
+  cluster?: { serverName: string; name: string; port: number; routes: string[] };
 }
 
 /** How a server process ended. */
@@ -249,6 +254,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   if (options.user !== undefined) auth.push("--user", options.user);
   if (options.pass !== undefined) auth.push("--pass", options.pass);
   if (options.configFile !== undefined) auth.push("-c", options.configFile);
+  const c = options.cluster;
+  if (c !== undefined) {
+    auth.push("--server_name", c.serverName, "--cluster_name", c.name);
+    auth.push("--cluster", `nats://127.0.0.1:${c.port}`, "--routes", c.routes.join(","));
+  }
   const argsFor = (port: number) => ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, ...auth];
 
   const spawnOptions = {

@@ -6,10 +6,11 @@
 import { type JetStreamClient, StorageType } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { raiseBucketReplicas, stateReplicas } from "./replicas.ts";
 
 export interface StateBucketOptions {
   description?: string;
-  /** Copies kept in a cluster (default 1). */
+  /** Copies kept in a cluster (default: one per server of the cluster, at most 3; see replicas.ts). */
   replicas?: number;
   /** Keys older than this are removed by the server, ms (default: kept). */
   ttlMs?: number;
@@ -37,13 +38,15 @@ export async function openStateBucket(
   name: string,
   options: StateBucketOptions = {},
 ): Promise<StateBucket> {
+  const replicas = options.replicas ?? stateReplicas(connection);
   const kv = await new Kvm(connection).create(name, {
     storage: StorageType.File,
     history: 1,
-    replicas: options.replicas ?? 1,
+    replicas,
     ...(options.ttlMs !== undefined ? { ttl: options.ttlMs } : {}),
     ...(options.description !== undefined ? { description: options.description } : {}),
   });
+  await raiseBucketReplicas(connection, name, replicas);
   return {
     name,
     put: (key, value) => kv.put(key, JSON.stringify(value)),

@@ -17,6 +17,7 @@ import {
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
+import { stateReplicas } from "./replicas.ts";
 
 export type StreamKey = "frames" | "detections" | "snapshots" | "tracks" | "alerts" | "clips" | "dlq";
 export type StreamStorage = "memory" | "file";
@@ -30,7 +31,10 @@ export interface StreamLimits {
   maxBytes: number;
   /** Largest message accepted, bytes (the server's max_payload caps it too). */
   maxMsgSize: number;
-  /** Copies kept in a cluster (1 on a single server). */
+  /**
+   * Copies kept in a cluster. The streams that hold state (REPLICATED_STREAMS) keep one per server of the
+   * cluster, at most three (stateReplicas), unless an override sets it.
+   */
   replicas: number;
 }
 
@@ -125,6 +129,13 @@ function checkLimits(s: StreamSpec): void {
   }
 }
 
+/**
+ * The streams that hold state (tracks, alerts with their deliveries, clips, dead letters): replicated on
+ * every server of a cluster, up to three. Frames, detections and snapshots are short-lived: one copy, so
+ * that a lost server costs seconds of work in flight, not three times the frame traffic.
+ */
+export const REPLICATED_STREAMS: readonly StreamKey[] = Object.freeze(["tracks", "alerts", "clips", "dlq"]);
+
 /** The specs with overrides applied (validated), in pipeline order. */
 export function streamSpecs(overrides: StreamOverrides = {}): StreamSpec[] {
   for (const key of Object.keys(overrides)) {
@@ -204,7 +215,11 @@ function isStreamNotFound(error: unknown): boolean {
  * Creates one stream, or updates its limits when they differ. Storage cannot change in place: a short-lived
  * stream is created again with the configured storage, a longer-lived one is an error that says what to do.
  */
-export async function ensureStream(jsm: JetStreamManager, s: StreamSpec): Promise<EnsuredStream> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  s: StreamSpec,
+  { neverLowerReplicas = false }: { neverLowerReplicas?: boolean } = {},
+): Promise<EnsuredStream> {
   const want = streamConfig(s);
   let have: StreamConfig;
   try {
@@ -226,6 +241,8 @@ export async function ensureStream(jsm: JetStreamManager, s: StreamSpec): Promis
         `storage: ${have.storage} for it`,
     );
   }
+  // Replicas learned from a cluster seen partly up are only ever raised (see replicas.ts).
+  if (neverLowerReplicas && (have.num_replicas ?? 1) > s.replicas) want.num_replicas = have.num_replicas;
   const changed = differences(have, want);
   if (changed.length === 0) return { name: s.name, action: "unchanged", changed };
   const { name: _name, storage: _storage, ...update } = want;
@@ -233,12 +250,23 @@ export async function ensureStream(jsm: JetStreamManager, s: StreamSpec): Promis
   return { name: s.name, action: "updated", changed };
 }
 
-/** Creates or updates every stream of the pipeline; returns what was done to each. */
+/**
+ * Creates or updates every stream of the pipeline; returns what was done to each. The streams that hold
+ * state (REPLICATED_STREAMS) get `replicas` copies (default: stateReplicas, from the cluster the connection
+ * is in), never fewer than they have, unless an override sets their replicas.
+ */
 export async function ensureStreams(
   jsm: JetStreamManager,
   overrides: StreamOverrides = {},
+  { replicas }: { replicas?: number } = {},
 ): Promise<EnsuredStream[]> {
   const results: EnsuredStream[] = [];
-  for (const s of streamSpecs(overrides)) results.push(await ensureStream(jsm, s));
+  const stateCopies = replicas ?? stateReplicas(jsm);
+  for (const s of streamSpecs(overrides)) {
+    const automatic = REPLICATED_STREAMS.includes(s.key) && overrides[s.key]?.replicas === undefined;
+    const spec = automatic ? { ...s, replicas: stateCopies } : s;
+    if (automatic) checkLimits(spec);
+    results.push(await ensureStream(jsm, spec, { neverLowerReplicas: automatic }));
+  }
   return results;
 }

@@ -382,7 +382,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   nats: z
     .strictObject({
-      /** NATS server URL(s); `facetracker up` starts its own nats-server when unset. */
+      /**
+       * NATS server URL(s), comma-separated (the servers of a cluster: a service goes on with another when
+       * one is lost); `facetracker up` starts its own nats-server when unset.
+       */
       url: z.string().min(1).optional(),
       user: z.string().optional(),
       pass: z.string().optional(),
