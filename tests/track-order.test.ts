@@ -23,7 +23,9 @@ describe("track service and frames out of order (real nats-server)", () => {
   });
 
   it("drops a frame older than one already tracked, and takes a restarted ingest's frames", async () => {
-    const pipeline = await startPipeline(nats.url, parseConfig({}), [["track", startTrackService]]);
+    // The camera is known to track (it tracks the cameras of its configuration and registry it owns).
+    const config = parseConfig({ cameras: [{ id: "gate", url: "rtsp://127.0.0.1:1/gate" }] });
+    const pipeline = await startPipeline(nats.url, config, [["track", startTrackService]]);
     const bus = await connectBus({ servers: [nats.url], name: "order-test" });
     await ensureStreams(bus.jsm);
     const tracked: number[] = [];

@@ -27,7 +27,7 @@ import { startAlertService } from "@facetracker/service-alert";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
 import { startIngestService } from "@facetracker/service-ingest";
-import { startTrackService, type TrackServiceOptions } from "@facetracker/service-track";
+import { startTrackService, type TrackServiceOptions, trackDurable } from "@facetracker/service-track";
 import { waitFor } from "@facetracker/testing";
 import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
@@ -147,7 +147,7 @@ describe("track service restart (real nats-server, generated looping camera)", (
     // FT_DETECTIONS holds only this camera, and each message is taken in once: frames counts them all.
     firstSeq = final.streamSeq - final.stage.session.counters.frames + 1;
     assert.ok(
-      (await savedSeq()) >= (await consumerAckFloor(observer.jsm, "FT_DETECTIONS", "track")),
+      (await savedSeq()) >= (await consumerAckFloor(observer.jsm, "FT_DETECTIONS", trackDurable("lobby"))),
       "the final save includes every acknowledged message",
     );
     const from = snapshots.length;
@@ -183,7 +183,7 @@ describe("track service restart (real nats-server, generated looping camera)", (
     await (running.buses[0] as Bus).close();
     track = undefined;
     const saved = await savedSeq();
-    const ackFloor = await consumerAckFloor(observer.jsm, "FT_DETECTIONS", "track");
+    const ackFloor = await consumerAckFloor(observer.jsm, "FT_DETECTIONS", trackDurable("lobby"));
     assert.ok(ackFloor - saved >= 20, `acknowledged after the last save: ${saved} → ${ackFloor}`);
 
     const from = snapshots.length;
@@ -226,7 +226,6 @@ describe("track service restart (real nats-server, generated looping camera)", (
     track = undefined;
     const saved = (await state.get("lobby")) as { stage: { v: number } };
     await state.put("lobby", { ...saved, stage: { ...saved.stage, v: 2 } });
-    await state.put("attic", { v: 0, streamSeq: 1 });
     track = await startTrack({ ackWaitMs: 1000 });
     const warnings = track.logs
       .map(
@@ -238,7 +237,6 @@ describe("track service restart (real nats-server, generated looping camera)", (
       )
       .map((l) => [l.camera, l.error?.message]);
     assert.deepEqual(warnings, [
-      ["attic", "unsupported saved state version 0 (this build reads version 1)"],
       ["lobby", "CameraTrackStage snapshot: unsupported format version 2 (this build reads version 1)"],
     ]);
     const from = snapshots.length;

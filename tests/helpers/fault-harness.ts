@@ -105,7 +105,7 @@ async function removeCamera(address: string, id: string): Promise<void> {
 /** The consumers that hold work (as up's --exit-when-done waits for them). */
 const DURABLES = [
   ["frames", "detect"],
-  ["detections", "track"],
+  ["detections", "track_*"],
   ["tracks", "alert"],
   ["alerts", "notify"],
   ["alerts", "clip-recorder"],

@@ -8,6 +8,16 @@
 
 export type { EmbedRequests, GalleryChanges } from "./bus-channels.ts";
 export {
+  CAMERA_LEASES_BUCKET,
+  CameraLeases,
+  type CameraLeasesOptions,
+  DEFAULT_LEASE_TTL_MS,
+  desiredOwner,
+  INSTANCES_BUCKET,
+  instanceId,
+  MIN_LEASE_TTL_MS,
+} from "./camera-leases.ts";
+export {
   CAMERA_BUCKET,
   type CameraChange,
   type CameraRegistry,

@@ -104,7 +104,11 @@ export interface TypedBus {
   ): Promise<{ value: MessageKinds[K]; subject: string } | undefined>;
   /** The stream sequence up to which the durable consumer acknowledged everything (0: no such consumer). */
   ackFloor(kind: MessageKind, durable: string): Promise<number>;
-  /** Messages the durable consumer has not been given yet (pending) and not acknowledged yet (ackPending). */
+  /**
+   * Messages the durable consumer has not been given yet (pending) and not acknowledged yet (ackPending).
+   * A name ending in `*` sums every durable whose name starts with what precedes it (`track_*`: the
+   * track service's per-camera consumers).
+   */
   backlog(kind: MessageKind, durable: string): Promise<{ pending: number; ackPending: number }>;
   /** Where the kind's stream stands (creating the streams when it is missing). */
   streamState(kind: MessageKind): Promise<StreamState>;
@@ -189,6 +193,16 @@ export function typedBus(connection: Bus, options: TypedBusOptions = {}): TypedB
     ackFloor: (kind, durable) => consumerAckFloor(connection.jsm, streamOf(kind), durable),
 
     async backlog(kind, durable) {
+      if (durable.endsWith("*")) {
+        const prefix = durable.slice(0, -1);
+        const sum = { pending: 0, ackPending: 0 };
+        for await (const info of connection.jsm.consumers.list(streamOf(kind))) {
+          if (!info.name.startsWith(prefix)) continue;
+          sum.pending += info.num_pending;
+          sum.ackPending += info.num_ack_pending;
+        }
+        return sum;
+      }
       const info = await connection.jsm.consumers.info(streamOf(kind), durable);
       return { pending: info.num_pending, ackPending: info.num_ack_pending };
     },

@@ -242,6 +242,18 @@ describe("loadConfig", () => {
     assert.equal(c.qdrant.url, "http://10.0.0.5:6333");
   });
 
+  it("reads partitions.lease_ttl_s (3 s at least) and leaves FACETRACKER_INSTANCE to the services", () => {
+    assert.equal(loadConfig({ env: {} }).partitions.lease_ttl_s, 7);
+    const c = loadConfig({
+      env: { FACETRACKER_INSTANCE: "box-1", FACETRACKER_PARTITIONS__LEASE_TTL_S: "5" },
+    });
+    assert.equal(c.partitions.lease_ttl_s, 5);
+    assert.throws(
+      () => loadConfig({ env: { FACETRACKER_PARTITIONS__LEASE_TTL_S: "2" } }),
+      /lease_ttl_s must be ≥ 3/,
+    );
+  });
+
   it("names a missing file, bad YAML with its line, and a non-mapping document", async () => {
     assert.throws(
       () => loadConfig({ file: path.join(dir, "none.yaml"), env: {} }),

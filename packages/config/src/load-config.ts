@@ -16,7 +16,7 @@ export class ConfigError extends Error {
 /** Environment variables read: FACETRACKER_<KEY>, nested keys joined with "__", e.g. FACETRACKER_QDRANT__URL. */
 export const ENV_PREFIX = "FACETRACKER_";
 
-/** FACETRACKER_* variables that are not configuration keys (FACETRACKER_CONFIG, _MODELS_DIR, _LOG_LEVEL, _HTTP_PORT, _PARENT_PID, _EXIT_WHEN_DONE). */
+/** FACETRACKER_* variables that are not configuration keys (FACETRACKER_CONFIG, _MODELS_DIR, _LOG_LEVEL, _HTTP_PORT, _PARENT_PID, _EXIT_WHEN_DONE, _INSTANCE). */
 const NOT_CONFIG_KEYS = new Set([
   "config",
   "models_dir",
@@ -24,6 +24,8 @@ const NOT_CONFIG_KEYS = new Set([
   "http_port",
   "parent_pid",
   "exit_when_done",
+  // A partitioned service's instance ID (ingest, track: see CameraLeases in @facetracker/bus).
+  "instance",
 ]);
 
 type Tree = Record<string, unknown>;

@@ -380,6 +380,20 @@ export const configSchema = z.strictObject({
       path: ["reconnect_max_s"],
     })
     .prefault({}),
+  /**
+   * Camera partitions (docs/deploy.md): instances of ingest and track split the cameras through leases
+   * in NATS; a dead instance's cameras are taken over within about lease_ttl_s (and a third).
+   */
+  partitions: z
+    .strictObject({
+      /** How long a camera's lease lasts without renewal, seconds (renewed every third of it). */
+      lease_ttl_s: z
+        .number("lease_ttl_s must be a number of seconds")
+        .min(3, "lease_ttl_s must be ≥ 3")
+        .max(300, "lease_ttl_s must be ≤ 300")
+        .default(7),
+    })
+    .prefault({}),
   nats: z
     .strictObject({
       /**

@@ -39,6 +39,8 @@ const BUCKETS = [
   "ft_notifications_sent",
   "ft_alert_memory",
   "ft_alert_acks",
+  "ft_camera_leases",
+  "ft_instances",
 ];
 
 /** Each user's grant. */
@@ -46,9 +48,10 @@ export const BUS_GRANTS: Readonly<Record<BusUser, BusGrant>> = Object.freeze({
   ingest: {
     publishes: ["ft.frames.>"],
     reads: [],
-    kvReads: ["ft_cameras", "ft_camera_status"],
-    // The configuration file's cameras are written to the registry at every start.
-    kvWrites: ["ft_camera_status.*", "ft_cameras"],
+    kvReads: ["ft_cameras", "ft_camera_status", "ft_camera_leases", "ft_instances"],
+    // The configuration file's cameras are written to the registry at every start; the cameras are split
+    // between ingest instances by leases (its own service's keys only).
+    kvWrites: ["ft_camera_status.*", "ft_cameras", "ft_camera_leases.ingest.*", "ft_instances.ingest.*"],
     subscribes: [],
     // How far detection lags behind (frames are dropped rather than queued).
     api: ["$JS.API.CONSUMER.INFO.FT_FRAMES.detect"],
@@ -71,8 +74,9 @@ export const BUS_GRANTS: Readonly<Record<BusUser, BusGrant>> = Object.freeze({
   track: {
     publishes: ["ft.tracks.>", "ft.snapshots.>", "ft.embed"],
     reads: ["FT_DETECTIONS"],
-    kvReads: ["ft_track_state"],
-    kvWrites: ["ft_track_state"],
+    // The cameras (registry) are split between track instances by leases (its own service's keys only).
+    kvReads: ["ft_track_state", "ft_cameras", "ft_camera_leases", "ft_instances"],
+    kvWrites: ["ft_track_state", "ft_camera_leases.track.*", "ft_instances.track.*"],
     subscribes: [],
   },
   alert: {

@@ -8,7 +8,7 @@ import type { PipelineLog } from "./pipeline-log.ts";
 /** The durable consumers that must be caught up before a finite run is over. */
 const durables: [MessageKind, string][] = [
   ["frames", "detect"],
-  ["detections", "track"],
+  ["detections", "track_*"],
   ["tracks", "alert"],
   ["alerts", "notify"],
   ["alerts", "clip-recorder"],

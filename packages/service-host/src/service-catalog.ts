@@ -14,7 +14,10 @@ export interface ServiceSpec {
   readonly package: string;
   /** The ServiceFactory the package exports under this name. */
   readonly factory: string;
-  /** "many": instances share the work (a queue group, a shared durable consumer); "one": one at a time. */
+  /**
+   * "many": instances share the work (a queue group, a shared durable consumer, or the cameras split by
+   * leases: ingest, track); "one": one at a time.
+   */
   readonly instances: "one" | "many";
 }
 
@@ -29,7 +32,7 @@ export const SERVICES = [
     factory: "startClipRecorderService",
     instances: "one",
   },
-  { name: "track", package: "@facetracker/service-track", factory: "startTrackService", instances: "one" },
+  { name: "track", package: "@facetracker/service-track", factory: "startTrackService", instances: "many" },
   {
     name: "detect",
     package: "@facetracker/service-detect",
@@ -42,7 +45,12 @@ export const SERVICES = [
     factory: "startRestreamService",
     instances: "one",
   },
-  { name: "ingest", package: "@facetracker/service-ingest", factory: "startIngestService", instances: "one" },
+  {
+    name: "ingest",
+    package: "@facetracker/service-ingest",
+    factory: "startIngestService",
+    instances: "many",
+  },
 ] as const satisfies readonly ServiceSpec[];
 
 export type ServiceName = (typeof SERVICES)[number]["name"];

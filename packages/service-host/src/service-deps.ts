@@ -14,6 +14,11 @@ export interface ServiceDeps {
    * one writer, so in-process services use one instance. Absent: each service opens the configured one.
    */
   gallery?: Gallery;
+  /**
+   * This instance's ID among the instances of a partitioned service (ingest, track: see CameraLeases),
+   * stable across its restarts. Absent: FACETRACKER_INSTANCE, else `<hostname>-<service>`.
+   */
+  instance?: string;
 }
 
 /** A running service: readiness checks for /healthz, and a graceful stop (drain what is in hand). */

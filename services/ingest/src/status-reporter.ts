@@ -20,6 +20,8 @@ export class StatusReporter {
   readonly #latest = new Map<string, () => CameraStatus>();
   /** Cameras to write (a status) or to remove (none in #latest). */
   readonly #dirty = new Set<string>();
+  /** The last status of cameras handed over to another instance, written once. */
+  readonly #last = new Map<string, () => CameraStatus>();
   readonly #stop = new AbortController();
   #wake: (() => void) | undefined;
   readonly #loop: Promise<void>;
@@ -39,6 +41,7 @@ export class StatusReporter {
   /** The camera's status changed (written soon, and asked again at every refresh). */
   report(id: string, status: () => CameraStatus): void {
     this.#latest.set(id, status);
+    this.#last.delete(id);
     this.#dirty.add(id);
     this.#wake?.();
   }
@@ -46,8 +49,20 @@ export class StatusReporter {
   /** The camera was removed: its status goes too. */
   forget(camera: string): void {
     this.#latest.delete(camera);
+    this.#last.delete(camera);
     this.#dirty.add(camera);
     this.#wake?.();
+  }
+
+  /**
+   * Another ingest instance runs the camera now: its status is that one's to write (what is pending is
+   * still written once, then no longer refreshed from here).
+   */
+  handOver(camera: string): void {
+    const last = this.#latest.get(camera);
+    this.#latest.delete(camera);
+    if (last && this.#dirty.has(camera)) this.#last.set(camera, last);
+    else this.#dirty.delete(camera);
   }
 
   /** Writes what is pending (once, without waiting for a bus that is down), then stops. */
@@ -71,10 +86,11 @@ export class StatusReporter {
       }
       const id = this.#dirty.values().next().value as string;
       this.#dirty.delete(id);
-      const status = this.#latest.get(id);
+      const status = this.#latest.get(id) ?? this.#last.get(id);
       try {
         if (status) await this.#board.put({ ...status(), updatedAtMs: Date.now() });
         else await this.#board.remove(id);
+        this.#last.delete(id);
         if (failing) this.#logger.info("camera status written again");
         failing = false;
       } catch (error) {

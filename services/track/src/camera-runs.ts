@@ -72,35 +72,47 @@ export class CameraRuns {
     return [...this.#runs.values()];
   }
 
+  /** The camera's run, if it has one. */
+  get(camera: string): CameraRun | undefined {
+    return this.#runs.get(camera);
+  }
+
+  /** Forgets the camera (another instance owns it now; its state is in the store). */
+  forget(camera: string): void {
+    this.#runs.delete(camera);
+  }
+
   /**
-   * Restores every camera's saved state. One that cannot be used (another format version, malformed) is
-   * logged and the camera starts afresh. A state saved against an FT_DETECTIONS since re-created is
-   * restored without its sequence (there is nothing to replay).
+   * Restores the camera's saved state (none saved: it starts afresh). One that cannot be used (another
+   * format version, malformed) is logged and the camera starts afresh. A state saved against an
+   * FT_DETECTIONS since re-created is restored without its sequence (there is nothing to replay).
    */
-  async restoreSaved(): Promise<void> {
+  async restore(camera: string): Promise<void> {
     const { logger, newStage } = this.#deps;
-    for (const [camera, stored] of await this.#deps.store.load()) {
-      try {
-        if (stored.error !== undefined) throw stored.error;
-        const saved = parseSavedState(stored.value);
-        const stage = newStage(camera);
-        stage.restore(saved.stage);
-        const sameStream = saved.streamCreated === this.#streamCreated;
-        const seq = sameStream ? saved.streamSeq : 0;
-        this.#runs.set(camera, { camera, stage, lastSeq: seq, savedSeq: seq, crops: new TrackCrops() });
-        logger.info("camera tracking state restored", {
-          camera,
-          streamSeq: saved.streamSeq,
-          tracks: saved.stage.session.tracks.length,
-          ...(sameStream ? {} : { note: "FT_DETECTIONS was re-created since: nothing to replay" }),
-        });
-      } catch (error) {
-        logger.warn("camera tracking state not restored: the camera starts afresh", {
-          camera,
-          bucket: TRACK_STATE_BUCKET,
-          error: error as Error,
-        });
-      }
+    this.#runs.delete(camera);
+    try {
+      const stored = await this.#deps.store.load(camera);
+      if (stored === undefined) return;
+      if (stored.error !== undefined) throw stored.error;
+      const saved = parseSavedState(stored.value);
+      const stage = newStage(camera);
+      stage.restore(saved.stage);
+      await this.#sameStream(); // brings #streamCreated up to date
+      const sameStream = saved.streamCreated === this.#streamCreated;
+      const seq = sameStream ? saved.streamSeq : 0;
+      this.#runs.set(camera, { camera, stage, lastSeq: seq, savedSeq: seq, crops: new TrackCrops() });
+      logger.info("camera tracking state restored", {
+        camera,
+        streamSeq: saved.streamSeq,
+        tracks: saved.stage.session.tracks.length,
+        ...(sameStream ? {} : { note: "FT_DETECTIONS was re-created since: nothing to replay" }),
+      });
+    } catch (error) {
+      logger.warn("camera tracking state not restored: the camera starts afresh", {
+        camera,
+        bucket: TRACK_STATE_BUCKET,
+        error: error as Error,
+      });
     }
   }
 

@@ -1,4 +1,10 @@
-import { streamSpecOf } from "@facetracker/bus";
+import {
+  CameraLeases,
+  instanceId,
+  type MessageConsumer,
+  openCameraRegistry,
+  streamSpecOf,
+} from "@facetracker/bus";
 import { CameraTrackStage, detectionsFromProto } from "@facetracker/pipeline";
 import type { Detections } from "@facetracker/proto";
 import { type PipelineService, type ServiceDeps, serviceBus } from "@facetracker/service-host";
@@ -11,12 +17,13 @@ import { openTrackStateStore } from "./track-state.ts";
 /** How often each camera's tracking state is saved (when it changed since the last save), ms. */
 export const STATE_SAVE_INTERVAL_MS = 1000;
 /**
- * Ack wait of the "track" consumer, ms: a message in hand when an instance died is delivered again after
+ * Ack wait of the `track_<camera>` consumers, ms: a message in hand when an instance died is delivered again after
  * this long (a handler still working keeps its message: the consumer tells the server every half wait).
  */
 export const TRACK_ACK_WAIT_MS = 10_000;
 
-const DURABLE = "track";
+/** The durable consumer of one camera's detections: `track_<camera>` (camera IDs are valid consumer names). */
+export const trackDurable = (camera: string): string => `track_${camera}`;
 
 export interface TrackServiceOptions {
   /** Default STATE_SAVE_INTERVAL_MS. */
@@ -26,8 +33,9 @@ export interface TrackServiceOptions {
 }
 
 /**
- * Track: consumes detections of every camera (durable consumer "track"), runs one tracking stage per
- * camera (credence, filters, re-identification schedule, identity), asks the embed workers for the faces
+ * Track: consumes the detections of each camera it owns (durable consumer `track_<camera>`; several
+ * instances split the cameras through leases, see CameraLeases in @facetracker/bus), runs one tracking
+ * stage per camera (credence, filters, re-identification schedule, identity), asks the embed workers for the faces
  * due on each frame (one request per frame), and publishes track events on ft.tracks.<camera> and a
  * per-frame snapshot of the live tracks on ft.snapshots.<camera>.
  *
@@ -37,8 +45,8 @@ export interface TrackServiceOptions {
  *
  * Restarts: each camera's tracking state is saved to the ft_track_state bucket (see track-state.ts) from
  * its first frame on, then about every second, and on a graceful stop once the consumer is drained, with
- * the FT_DETECTIONS sequence of the last message it includes. A new instance restores every camera, then
- * replays from FT_DETECTIONS the messages the consumer acknowledged after the last save (a crash between
+ * the FT_DETECTIONS sequence of the last message it includes. An instance that acquires a camera (at its
+ * start, or taking it over from a dead or outranked instance) restores its state, then replays from FT_DETECTIONS the messages the consumer acknowledged after the last save (a crash between
  * two saves), publishing nothing (their events were published before they were acknowledged), and only
  * then consumes: a redelivered message the state already includes is acknowledged without processing.
  * Tracks therefore keep their IDs across restarts and no track is confirmed or identified twice; an event
@@ -146,32 +154,76 @@ export async function startTrackService(
     await cameras.save(run);
   };
 
-  await cameras.restoreSaved();
-  const ackFloor = await bus.ackFloor("detections", DURABLE);
-  for (const run of cameras.all()) {
-    if (run.lastSeq > 0 && run.lastSeq < ackFloor) await catchUp(run, ackFloor);
-  }
-
   const timer = setInterval(
     () => void serially(() => cameras.saveChanged()),
     options.saveIntervalMs ?? STATE_SAVE_INTERVAL_MS,
   );
   timer.unref();
   void deps.bus.nc.closed().then(() => clearInterval(timer));
-  const consumer = await bus.consume("detections", {
-    durable: DURABLE,
-    maxAckPending: 1,
-    ackWaitMs: options.ackWaitMs ?? TRACK_ACK_WAIT_MS,
-    deliverPolicy: "new",
-    // A frame that failed transiently (the bus down as its events were published) is tried again while
-    // FT_DETECTIONS would still hold it; the camera's later frames wait behind it (one message in hand).
-    retryForMs: streamSpecOf("detections").maxAgeMs,
-    handler: (d, info) => serially(() => track(d, info.streamSeq, true)),
+
+  const consumers = new Map<string, MessageConsumer>();
+  /** Restores the camera's state, catches up on what its consumer acknowledged since, then consumes. */
+  const acquire = async (camera: string): Promise<void> => {
+    const run = await serially(async () => {
+      await cameras.restore(camera);
+      const run = cameras.run(camera);
+      const ackFloor = await bus.ackFloor("detections", trackDurable(camera));
+      if (run.lastSeq > 0 && run.lastSeq < ackFloor) await catchUp(run, ackFloor);
+      return run;
+    });
+    const consumer = await bus.consume("detections", {
+      camera,
+      durable: trackDurable(camera),
+      maxAckPending: 1,
+      ackWaitMs: options.ackWaitMs ?? TRACK_ACK_WAIT_MS,
+      // A new consumer starts after the camera's saved state, else at the camera's first detections.
+      ...(run.lastSeq > 0 ? { startSeq: run.lastSeq + 1 } : { deliverPolicy: "all" as const }),
+      // A frame that failed transiently (the bus down as its events were published) is tried again while
+      // FT_DETECTIONS would still hold it; the camera's later frames wait behind it (one message in hand).
+      retryForMs: streamSpecOf("detections").maxAgeMs,
+      handler: (d, info) => serially(() => track(d, info.streamSeq, true)),
+    });
+    consumers.set(camera, consumer);
+  };
+  /** Stops consuming (a message not acknowledged stays for the next owner), saves and forgets the camera. */
+  const release = async (camera: string): Promise<void> => {
+    await consumers.get(camera)?.stop();
+    consumers.delete(camera);
+    await serially(async () => {
+      const run = cameras.get(camera);
+      if (run && run.lastSeq > run.savedSeq) await cameras.save(run);
+      cameras.forget(camera);
+    });
+  };
+  const registry = await openCameraRegistry(deps.bus.js);
+  /** The cameras to track: the configuration's and the registry's. */
+  const known = new Set(config.cameras.map((c) => c.id));
+  for (const c of await registry.list()) known.add(c.id);
+  const leases = await CameraLeases.start(deps.bus.js, {
+    service: "track",
+    instance: deps.instance ?? instanceId("track"),
+    ttlMs: config.partitions.lease_ttl_s * 1000,
+    logger,
+    cameras: () => known,
+    onAcquire: acquire,
+    onRelease: release,
   });
+  // A closed connection (the process going down) renews nothing more: the leases expire for the others.
+  void deps.bus.nc.closed().then(() => leases.abandon());
+  const watch = await registry.watch();
+  const following = (async () => {
+    for await (const change of watch) {
+      if (change.config) known.add(change.id);
+      else if (!config.cameras.some((c) => c.id === change.id)) known.delete(change.id);
+      leases.changed();
+    }
+  })();
   return {
     readiness: () => ({ consumer: true }),
     stop: async () => {
-      await consumer.stop();
+      watch.stop();
+      await following.catch(() => {});
+      await leases.stop();
       clearInterval(timer);
       await serially(() => cameras.saveChanged());
     },

@@ -46,8 +46,8 @@ export function parseSavedState(value: unknown): SavedCameraState {
 }
 
 export interface TrackStateStore {
-  /** Every camera's stored value (unchecked: see parseSavedState), or the error reading it. */
-  load(): Promise<Map<string, { value?: unknown; error?: unknown }>>;
+  /** The camera's stored value (unchecked: see parseSavedState), or the error reading it; undefined: none. */
+  load(camera: string): Promise<{ value?: unknown; error?: unknown } | undefined>;
   save(camera: string, state: SavedCameraState): Promise<void>;
 }
 
@@ -59,16 +59,13 @@ export async function openTrackStateStore(
     description: "FaceTracker track service: tracking state per camera, to go on after a restart",
   });
   return {
-    async load() {
-      const out = new Map<string, { value?: unknown; error?: unknown }>();
-      for (const camera of await bucket.keys()) {
-        try {
-          out.set(camera, { value: await bucket.get(camera) });
-        } catch (error) {
-          out.set(camera, { error });
-        }
+    async load(camera) {
+      try {
+        const value = await bucket.get(camera);
+        return value === undefined ? undefined : { value };
+      } catch (error) {
+        return { error };
       }
-      return out;
     },
     async save(camera, state) {
       await bucket.put(camera, state);
