@@ -7,6 +7,7 @@ import {
   parseConfig,
   setsKey,
 } from "@facetracker/config";
+import { snakeCaseKeys } from "@facetracker/infra";
 import { FaceRecognizer } from "@facetracker/sdk";
 import { CliError } from "./cli-error.ts";
 import { inputFile, STDIO } from "./stdio.ts";
@@ -152,23 +153,11 @@ export function requireFiles(files: string[], what: string, usage: string): void
 
 export const fmt = (n: number, digits = 3) => n.toFixed(digits);
 
-const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
 /**
- * A value as the CLI's --json prints it: keys in snake_case (the CLI's one JSON style), dates as ISO
+ * A value as the CLI's --json prints it: keys in snake_case (the project's one JSON style), dates as ISO
  * strings; the keys of user data (`attributes`) are kept as given.
  */
-export function jsonStyle(value: unknown, keepKeys = false): unknown {
-  if (Array.isArray(value)) return value.map((v) => jsonStyle(v));
-  if (value instanceof Date) return value.toISOString();
-  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [
-      keepKeys ? k : snakeCase(k),
-      keepKeys ? v : jsonStyle(v, k === "attributes"),
-    ]),
-  );
-}
+export const jsonStyle = snakeCaseKeys;
 
 /** Prints `value` as indented JSON in the CLI's style (jsonStyle). */
 export function printJson(value: unknown): void {

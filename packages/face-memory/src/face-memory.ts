@@ -796,8 +796,10 @@ export class FaceMemory {
     const t = Math.round(p.timeMs);
     return this.#write("put a track in a visitor in", () => {
       const { id, created: recordCreated } = this.#liveRecord(p.camera, p.trackId, t, false);
-      const row = liveTrackRow(this.#sql, p.camera, p.trackId);
-      let visitor = row?.visitor ?? undefined;
+      const row = this.#sql.get("SELECT visitor_id FROM tracks WHERE id = ?").get(id) as {
+        visitor_id: number | null;
+      };
+      let visitor = row.visitor_id ?? undefined;
       let created = false;
       if (visitor === undefined && p.visitor !== undefined && isOpenVisitor(this.#sql, p.visitor))
         visitor = p.visitor;

@@ -2,7 +2,8 @@
  * @facetracker/infra: the process and file-system infrastructure every package shares, each piece written
  * once: errno reading, durable atomic writes, durable marker files (MarkerLog), pid lock files, paths
  * confined to a root (realPathInside: links followed), pid liveness, the registry of child processes killed with this process, exponential backoff, a seeded
- * random generator, and what the SQLite stores share (WAL open, transactions, statement cache, vector bytes). No @facetracker dependency.
+ * random generator, what the SQLite stores share (WAL open, transactions, statement cache, vector bytes), and
+ * the one JSON style (snake_case keys). No @facetracker dependency.
  */
 
 export { abortableSleep, type BackoffOptions, backoffDelayMs, checkBackoff } from "./backoff.ts";
@@ -19,6 +20,7 @@ export {
   writeFileAtomic,
 } from "./durable-files.ts";
 export { errnoCode, errnoReason } from "./errno.ts";
+export { camelCaseKeys, snakeCaseKeys } from "./json-keys.ts";
 export { MarkerLog, MarkerLogError, type MarkerLogOptions } from "./marker-log.ts";
 export { dieWithParent } from "./parent-death.ts";
 export { PidLock, PidLockError } from "./pid-lock.ts";

@@ -1,5 +1,11 @@
 import type { TypedBus } from "@facetracker/bus";
-import { abortableSleep, type BackoffOptions, backoffDelayMs, MarkerLog } from "@facetracker/infra";
+import {
+  abortableSleep,
+  type BackoffOptions,
+  backoffDelayMs,
+  MarkerLog,
+  snakeCaseKeys,
+} from "@facetracker/infra";
 import { AlertDelivery } from "@facetracker/proto";
 import type { Logger } from "@facetracker/service-kit";
 
@@ -14,17 +20,6 @@ const RETRY: BackoffOptions = { initialMs: 1000, maxMs: 30_000, factor: 2 };
 
 /** The de-duplication ID of an alert's notification record. */
 export const notificationRecordId = (alertId: string) => `${alertId}-notification`;
-
-/**
- * A kept record's fields with snake_case names: records are written with the .proto's names; those a build
- * before that wrote (camelCase: `alertId`) are read the same.
- */
-function snakeKeys(value: unknown): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
-  );
-}
 
 /**
  * The notification records (AlertDelivery on ft.deliveries.<camera>), one per alert: a record is written
@@ -61,7 +56,15 @@ export class DeliveryRecords {
   /** The record kept under `key` (an alert's), if one was made: published, or still to be. */
   get(key: string): { delivery: AlertDelivery; published: boolean } | undefined {
     const kept = this.#log.get(key);
-    return kept && { delivery: AlertDelivery.fromJSON(snakeKeys(kept.delivery)), published: kept.published };
+    return (
+      kept && {
+        delivery: AlertDelivery.fromJSON(
+          // Written with the .proto's snake_case names; a build before that wrote camelCase: read the same.
+          snakeCaseKeys(kept.delivery),
+        ),
+        published: kept.published,
+      }
+    );
   }
 
   /** Records made but not published yet. */
