@@ -189,8 +189,18 @@ describe("one alert per person in the alert service (real nats-server)", () => {
         const info = await bus.jsm.consumers.info(stream, durable);
         return info.num_pending === 0 && info.num_ack_pending === 0;
       };
+      /** Every durable whose name starts with `prefix` (the alert service's per-camera consumers) settled. */
+      const settledAll = async (stream: string, prefix: string) => {
+        const names: string[] = [];
+        for await (const c of bus.jsm.consumers.list(stream)) {
+          if (c.name.startsWith(prefix)) names.push(c.name);
+        }
+        if (names.length === 0) return false;
+        for (const name of names) if (!(await settled(stream, name))) return false;
+        return true;
+      };
       await waitFor(
-        async () => (await settled("FT_TRACKS", "alert")) && (await settled("FT_ALERTS", "notify")),
+        async () => (await settledAll("FT_TRACKS", "alert_")) && (await settled("FT_ALERTS", "notify")),
         "all handled",
       );
       await waitFor(() => deliveries.length >= 3, "a delivery record per alert");

@@ -105,8 +105,18 @@ describe("a three-node bus losing a server (SIGKILL) under the alert service", (
           return false; // the consumer's leader was on the lost server: asked again
         }
       };
+      /** Every durable whose name starts with `prefix` (the alert service's per-camera consumers) settled. */
+      const settledAll = async (stream: string, prefix: string) => {
+        const names: string[] = [];
+        for await (const c of client.jsm.consumers.list(stream)) {
+          if (c.name.startsWith(prefix)) names.push(c.name);
+        }
+        if (names.length === 0) return false;
+        for (const name of names) if (!(await settled(stream, name))) return false;
+        return true;
+      };
       await waitFor(
-        async () => (await settled("FT_TRACKS", "alert")) && (await settled("FT_ALERTS", "notify")),
+        async () => (await settledAll("FT_TRACKS", "alert_")) && (await settled("FT_ALERTS", "notify")),
         // An alert in hand when the server died is delivered again after the consumer's ack wait (30 s).
         "every track event and alert handled",
         90_000,

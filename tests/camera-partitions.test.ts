@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -25,17 +25,16 @@ import { FaceRecognizer } from "@facetracker/sdk";
 import { startAlertService } from "@facetracker/service-alert";
 import { startDetectService } from "@facetracker/service-detect";
 import { startEmbedService } from "@facetracker/service-embed";
-import type { ServiceFactory } from "@facetracker/service-host";
-import { startIngestService } from "@facetracker/service-ingest";
-import { startTrackService } from "@facetracker/service-track";
+import { type ServiceName, type ServiceProcess, spawnServiceProcess } from "@facetracker/service-host";
 import { waitFor } from "@facetracker/testing";
 import { type NatsTestServer, startNatsServer } from "@facetracker/testing/bus";
 import { writeMirroredJpeg } from "@facetracker/testing/faces";
 import { renderLobby } from "./helpers/lobby-video.ts";
 import { type RunningPipeline, startPipeline } from "./helpers/pipeline-harness.ts";
 
-// Issue 18, 3(b): two ingest and two track instances split four looping cameras through leases on a real
-// nats-server; one of each is killed (its connection closed at once: nothing released, nothing saved).
+// Issue 18, 3(b): two ingest and two track instances, each its own process (as `up --instances` and
+// `docker compose --scale` run them), split four looping cameras through leases on a real nats-server; one
+// of each is SIGKILLed (nothing released, nothing saved).
 // Its cameras move to the survivors once the leases expire, every camera goes on being tracked, the
 // faces keep their track IDs (no track confirmed twice) and no alert is published twice.
 
@@ -50,7 +49,8 @@ describe("camera partitions: two ingest and two track instances, one of each kil
   let config: FaceTrackerConfig;
   let shared: RunningPipeline;
   let observer: Bus;
-  const instances = new Map<string, RunningPipeline>();
+  const instances = new Map<string, ServiceProcess>();
+  const instanceLogs: string[] = [];
   const observers: MessageConsumer[] = [];
   const events: TrackEvent[] = [];
   const alerts: Alert[] = [];
@@ -89,15 +89,22 @@ describe("camera partitions: two ingest and two track instances, one of each kil
           .flatMap((s) => s.tracks.filter((t) => t.state === TrackStateKind.CONFIRMED).map((t) => t.trackId)),
       ),
     ].sort();
-  const start = async (name: string, factory: ServiceFactory) => {
-    instances.set(name, await startPipeline(nats.url, config, [[name, factory]]));
+  /** Starts instance `id` of the service as its own process, with FACETRACKER_INSTANCE=id. */
+  const start = async (name: ServiceName, id: string) => {
+    const child = await spawnServiceProcess({
+      name,
+      instance: id,
+      configFile: path.join(dir, "config.json"),
+      env: { FACETRACKER_INSTANCE: id, FACETRACKER_LOG_LEVEL: "info" },
+      onLine: (line) => instanceLogs.push(`${id} ${line}`),
+    });
+    instances.set(id, child);
   };
-  /** SIGKILL, as near as one process gets: the connection goes at once, then the leftovers are stopped. */
-  const kill = async (name: string) => {
-    const killed = instances.get(name) as RunningPipeline;
-    instances.delete(name);
-    await (killed.buses[0] as Bus).close();
-    await killed.stop().catch(() => {});
+  /** SIGKILL: nothing released, nothing saved. */
+  const kill = async (id: string) => {
+    const killed = instances.get(id) as ServiceProcess;
+    instances.delete(id);
+    assert.equal(await killed.kill(), "SIGKILL");
   };
 
   before(async () => {
@@ -122,6 +129,10 @@ describe("camera partitions: two ingest and two track instances, one of each kil
       partitions: { lease_ttl_s: TTL_S },
       cameras: CAMERAS.map((id) => ({ id, url: video, loop: true, fps: 5, alert_mode: "ON_ALL" })),
     });
+    await writeFile(
+      path.join(dir, "config.json"),
+      JSON.stringify({ ...config, nats: { ...config.nats, url: nats.url } }),
+    );
     observer = await connectBus({ servers: [nats.url], name: "test-observer" });
     await ensureStreams(observer.jsm);
     const watch = async <T>(stream: string, filterSubject: string, type: MessageType<T>, into: T[]) => {
@@ -145,14 +156,12 @@ describe("camera partitions: two ingest and two track instances, one of each kil
       ["alert", startAlertService],
       ["detect", startDetectService],
     ]);
-    for (const id of TRACKS) {
-      await start(id, (deps) => startTrackService({ ...deps, instance: id }, { ackWaitMs: 1000 }));
-    }
-    for (const id of INGESTS) await start(id, (deps) => startIngestService({ ...deps, instance: id }));
+    for (const id of TRACKS) await start("track", id);
+    for (const id of INGESTS) await start("ingest", id);
   });
   after(async () => {
     if (process.env.DEBUG_LOGS) {
-      console.log([...instances.values()].flatMap((p) => p.logs).join(""), shared?.logs.join(""));
+      console.log(instanceLogs.join("\n"), shared?.logs.join(""));
     }
     for (const o of observers) await o.stop();
     for (const p of instances.values()) await p.stop();

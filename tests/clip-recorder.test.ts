@@ -410,7 +410,7 @@ describe("clip recorder (real nats-server, s3rver, ffmpeg)", () => {
       "the camera's frames read",
     );
     await stopService();
-    const consumer = await observer.jsm.consumers.info("FT_ALERTS", "clip-recorder");
+    const consumer = await observer.jsm.consumers.info("FT_ALERTS", "clip-recorder_cam-stop");
     assert.equal(consumer.num_ack_pending, 0, "no alert left unacknowledged");
     assert.equal(consumer.num_pending, 0);
     await startService(s3Config());

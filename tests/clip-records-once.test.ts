@@ -141,7 +141,7 @@ describe("one clip record per alert across a nats-server SIGKILL (real recorder 
 
   const recorderSettled = () =>
     withBus(async (bus) => {
-      const info = await bus.jsm.consumers.info("FT_ALERTS", "clip-recorder");
+      const info = await bus.jsm.consumers.info("FT_ALERTS", `clip-recorder_${CAMERA}`);
       return info.num_pending === 0 && info.num_ack_pending === 0;
     });
 

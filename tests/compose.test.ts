@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "@facetracker/config";
 import { type BusUser, BUS_USERS as busUsers, passwordVariable } from "@facetracker/runner";
+import { SERVICES } from "@facetracker/service-host";
 import { parse } from "yaml";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -112,6 +113,30 @@ describe("docker compose for a site (validated by parsing)", () => {
     );
     for (const file of ["deploy/Dockerfile", "deploy/nats/nats.conf", "deploy/mediamtx/mediamtx.yml"]) {
       assert.ok(existsSync(path.join(root, file)), file);
+    }
+  });
+
+  it("scales every per-camera service with no configuration (`--scale alert=3`): instance IDs from hostnames, own state directories", () => {
+    const yaml = parse(readFileSync(path.join(root, "deploy/facetracker.yaml"), "utf8"));
+    const config = parseConfig({ ...yaml, storage: { ...yaml.storage, access_key: "k", secret_key: "s" } });
+    /** A volume mounted by a scalable service holds per-instance directories where state is kept. */
+    const perInstance: Record<string, string> = {
+      alert: config.alerts.notification_state_path,
+      "clip-recorder": config.storage.spool_path,
+    };
+    for (const { name, instances } of SERVICES) {
+      if (instances !== "many" || !pipeline.includes(name)) continue;
+      const s = doc.services[name] as ComposeService;
+      assert.equal(s.container_name, undefined, `${name}: no fixed container name`);
+      assert.equal(s.ports, undefined, `${name}: no fixed host port`);
+      assert.equal(
+        s.environment?.FACETRACKER_INSTANCE,
+        undefined,
+        `${name}: the instance ID is the hostname`,
+      );
+      const state = perInstance[name];
+      if (state)
+        assert.match(state, /\{instance\}/, `${name}: its state directory is per instance (${state})`);
     }
   });
 

@@ -67,6 +67,20 @@ describe("notification state: local sent-marks, their KV copy, delivery records 
     }
   });
 
+  it("{instance} in the path gives each alert instance its own directory (a volume shared by replicas)", async () => {
+    const one = await openNotificationState(configIn("replicas/{instance}"), bus, logger, "host-a");
+    try {
+      const two = await openNotificationState(configIn("replicas/{instance}"), bus, logger, "host-b");
+      await two.close();
+      await assert.rejects(
+        openNotificationState(configIn("replicas/{instance}"), bus, logger, "host-a"),
+        /replicas\/host-a is in use by another alert service/,
+      );
+    } finally {
+      await one.close();
+    }
+  });
+
   it("with nats-server SIGKILLed: marks are made locally, records kept; after the restart both go out, once", async () => {
     const state = await openNotificationState(configIn("outage"), bus, logger);
     try {

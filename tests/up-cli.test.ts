@@ -98,6 +98,36 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
     }
   });
 
+  it("--instances that cannot be run is a usage error naming the service, before anything starts", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ft-up-instances-"));
+    try {
+      const up = (...args: string[]) => runCli(["up", "--data", dir, ...args], 60_000, { NATS_URL: "" });
+      const cases: [string[], RegExp][] = [
+        [["--instances", "alert=x"], /^facetracker: --instances: expected SERVICE=N.*got 'alert=x'$/m],
+        [
+          ["--instances", "api=2"],
+          /^facetracker: --instances: api runs as one instance only \(several may run of: .*track.*\)$/m,
+        ],
+        [["--instances", "camera=2"], /^facetracker: --instances: no service 'camera'/m],
+        [
+          ["--instances", "track=65"],
+          /^facetracker: --instances: track: expected a whole number from 1 to 64, got 65$/m,
+        ],
+        [["--instances", "embed=2", "--embed-workers", "3"], /embed=2 disagrees with --embed-workers 3/],
+        [["--instances", "track=2", "--single-process"], /--instances track=2 needs service processes/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await up(...args);
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.out}${r.err}`);
+        assert.match(r.err, message, args.join(" "));
+        assert.match(r.err, /^usage: facetracker up .*--instances SERVICE=N/m);
+      }
+      assert.equal(existsSync(path.join(dir, "nats")), false, "no nats-server started");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a configured port that is taken is an error naming it and its holder, before anything starts", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ft-up-port-"));
     const holder = net.createServer();

@@ -12,6 +12,7 @@ import { connectBus, typedBus } from "@facetracker/bus";
 import { seededRandom } from "@facetracker/infra";
 import { type Empty, FaceTrackerApiClient } from "@facetracker/proto";
 import { waitFor } from "@facetracker/testing";
+import { type NatsCluster, startNatsCluster } from "@facetracker/testing/bus";
 import { credentials } from "@grpc/grpc-js";
 import {
   checkOutcome,
@@ -20,7 +21,7 @@ import {
   readObserved,
   type Violation,
 } from "./fault-outcome.ts";
-import { type FaultScene, prepareFaultScene, SCENE_CAMERA } from "./fault-scene.ts";
+import { type FaultScene, prepareFaultScene } from "./fault-scene.ts";
 import {
   childProcesses,
   commandOf,
@@ -49,6 +50,16 @@ export interface FaultRunOptions {
   log?: (line: string) => void;
   /** Passed to up's /healthz-and-new-pid wait after each fault (default 180 s: a hang, not a performance bound). */
   recoveryLimitMs?: number;
+  /** Cameras looping the scene's video (default 1). */
+  cameras?: number;
+  /** `up --instances` (e.g. "ingest=2,track=2"): a fault kills one instance, the first found. */
+  instances?: string;
+  /**
+   * A three-node nats-server cluster on loopback instead of up's own server: a "nats-server" fault
+   * SIGKILLs one node (seeded), which is started again on its port and store 2 s later (as its
+   * supervisor would).
+   */
+  cluster?: boolean;
 }
 
 /** One SIGKILL. */
@@ -106,9 +117,9 @@ async function removeCamera(address: string, id: string): Promise<void> {
 const DURABLES = [
   ["frames", "detect"],
   ["detections", "track_*"],
-  ["tracks", "alert"],
+  ["tracks", "alert_*"],
   ["alerts", "notify"],
-  ["alerts", "clip-recorder"],
+  ["alerts", "clip-recorder_*"],
 ] as const;
 
 const EMPTY: Observed = {
@@ -141,8 +152,8 @@ async function drainAndRead(
   });
   try {
     if (recovered) {
-      log("removing the camera through the API and letting the pipeline drain");
-      await removeCamera(up.grpcAddress, SCENE_CAMERA);
+      log("removing the cameras through the API and letting the pipeline drain");
+      for (const camera of scene.cameras) await removeCamera(up.grpcAddress, camera);
       const typed = typedBus(bus);
       const drained = async () => {
         for (const [kind, durable] of DURABLES) {
@@ -169,13 +180,29 @@ export async function runFaultRun(options: FaultRunOptions): Promise<FaultRunRep
   const extra: Violation[] = [];
   const faults: FaultRecord[] = [];
 
+  let cluster: NatsCluster | undefined;
+  if (options.cluster) {
+    cluster = await startNatsCluster();
+    log(`three-node nats cluster: ${cluster.urls.join(", ")}`);
+  }
   log(`preparing the scene in ${options.workDir}`);
-  const scene = await prepareFaultScene(options.workDir);
+  const scene = await prepareFaultScene(options.workDir, {
+    cameras: options.cameras ?? 1,
+    ...(cluster ? { natsUrls: cluster.urls } : {}),
+  });
   const storeDir = path.join(scene.dataDir, "nats");
+  /** The live processes of a target: up's children, or the cluster's nodes. */
+  const pidsOf = (target: FaultTarget, upPid: number): number[] =>
+    target === "nats-server" && cluster
+      ? cluster.nodes.map((n) => n.pid).filter((pid) => pid > 0 && commandOf(pid) !== "")
+      : targetPids(target, upPid, storeDir);
   let up: UpProcess | undefined;
   const startedAt = Date.now();
   try {
-    up = await startUp(scene.configFile, scene.dataDir);
+    up = await startUp(scene.configFile, scene.dataDir, {
+      ...(options.instances ? { args: ["--instances", options.instances] } : {}),
+      ...(cluster ? { natsUrls: cluster.urls } : {}),
+    });
     const running = up;
     log(`up pid ${running.pid}: nats ${running.natsUrl}, health ${running.healthUrl}`);
     await waitFor(() => printedAlerts(running) > 0, "the first alert before any fault", 300_000, 500);
@@ -190,15 +217,17 @@ export async function runFaultRun(options: FaultRunOptions): Promise<FaultRunRep
         const pause = pauseMin + random() * (pauseMax - pauseMin);
         if (options.minutes !== undefined && !more(round)) break injecting;
         await sleep(pause);
-        const [pid] = await waitFor(
+        const before = await waitFor(
           () => {
-            const pids = targetPids(target, running.pid, storeDir);
+            const pids = pidsOf(target, running.pid);
             return pids.length > 0 ? pids : undefined;
           },
           `${target} to be running`,
           recoveryLimitMs,
           200,
         );
+        const pid =
+          cluster && target === "nats-server" ? before[Math.floor(random() * before.length)] : before[0];
         const fault: FaultRecord = {
           n: faults.length + 1,
           round,
@@ -219,6 +248,13 @@ export async function runFaultRun(options: FaultRunOptions): Promise<FaultRunRep
         );
         fault.orphans = children.filter(stillRunning).map((c) => `${c.command} pid ${c.pid}`);
         if (fault.orphans.length > 0) log(`  its children still running: ${fault.orphans.join(", ")}`);
+        const node = cluster?.nodes.find((n) => n.pid === fault.pid);
+        if (node) {
+          // Its supervisor starts it again (same port and store); the cluster goes on with two meanwhile.
+          await sleep(2000);
+          await node.restart();
+          log(`  node ${node.url} started again (pid ${node.pid})`);
+        }
         try {
           await waitFor(
             async () => {
@@ -230,10 +266,8 @@ export async function runFaultRun(options: FaultRunOptions): Promise<FaultRunRep
                   timeMs: Date.now(),
                 });
               }
-              return (
-                targetPids(target, running.pid, storeDir).some((p) => p !== fault.pid) &&
-                (await running.healthy())
-              );
+              const now = pidsOf(target, running.pid);
+              return now.length >= before.length && !now.includes(fault.pid) && (await running.healthy());
             },
             `${target} to run again and up's /healthz to be ready`,
             recoveryLimitMs,
@@ -242,7 +276,7 @@ export async function runFaultRun(options: FaultRunOptions): Promise<FaultRunRep
           fault.recoveredAtMs = Date.now();
           log(`  recovered after ${((fault.recoveredAtMs - fault.atMs) / 1000).toFixed(1)} s`);
         } catch {
-          const again = targetPids(target, running.pid, storeDir);
+          const again = pidsOf(target, running.pid);
           extra.push({
             kind: "failed",
             what: `after fault ${fault.n} (SIGKILL ${target}) the pipeline did not recover within ${recoveryLimitMs / 1000} s: ${target} ${again.length ? `runs (pid ${again.join(", ")})` : "is not running"}; up's /healthz: ${await running.health()}`,
@@ -313,6 +347,7 @@ export async function runFaultRun(options: FaultRunOptions): Promise<FaultRunRep
       for (const pid of runPids(up.pid, storeDir)) process.kill(pid, "SIGKILL");
     }
     await scene.receiver.close();
+    await cluster?.stop();
     // What up printed (its warnings, the services' errors), beside the kept run for its diagnosis.
     if (options.keep && up) await writeFile(path.join(options.workDir, "up.log"), `${up.output()}\n`);
     if (!options.keep) await rm(options.workDir, { recursive: true, force: true });

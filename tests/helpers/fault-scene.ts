@@ -16,6 +16,11 @@ import { runCli } from "./run-cli.ts";
 /** The camera's ID in the scene. */
 export const SCENE_CAMERA = "lobby";
 
+/** The scene's cameras: SCENE_CAMERA, then `lobby-2`, `lobby-3` … (the same video, for partitions). */
+export function sceneCameras(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? SCENE_CAMERA : `${SCENE_CAMERA}-${i + 1}`));
+}
+
 /** Frames per loop of the camera's video, and its rate (a loop is 15 s). */
 export const LOOP_FRAMES = 150;
 export const LOOP_FPS = 10;
@@ -42,6 +47,15 @@ export interface FaultScene {
   clipsDir: string;
   /** The json:// receiver every notification goes to (NOTIFICATION_DESTINATIONS are its paths). */
   receiver: HttpReceiver;
+  /** The cameras (sceneCameras). */
+  cameras: string[];
+}
+
+export interface FaultSceneOptions {
+  /** Cameras looping the video (default 1: SCENE_CAMERA). */
+  cameras?: number;
+  /** An existing bus (a cluster's URLs) instead of up's own nats-server. */
+  natsUrls?: string[];
 }
 
 /**
@@ -49,7 +63,7 @@ export interface FaultScene {
  * configuration (ON_ALL, alert_once, no cooldown for amy, one alert per unknown person; one message per
  * alert).
  */
-export async function prepareFaultScene(dir: string): Promise<FaultScene> {
+export async function prepareFaultScene(dir: string, options: FaultSceneOptions = {}): Promise<FaultScene> {
   const media = path.join(dir, "media");
   await mkdir(media, { recursive: true });
   const video = path.join(media, "lobby-loop.mp4");
@@ -70,7 +84,8 @@ export async function prepareFaultScene(dir: string): Promise<FaultScene> {
   const config = {
     db_path: gallery,
     gallery: { backend: "embedded" },
-    cameras: [{ id: SCENE_CAMERA, url: video, loop: true }],
+    cameras: sceneCameras(options.cameras ?? 1).map((id) => ({ id, url: video, loop: true })),
+    ...(options.natsUrls ? { nats: { url: options.natsUrls.join(",") } } : {}),
     alerts: {
       alert_mode: "ON_ALL",
       alert_once: true,
@@ -86,5 +101,11 @@ export async function prepareFaultScene(dir: string): Promise<FaultScene> {
   const configFile = path.join(dir, "facetracker.yaml");
   // JSON is YAML.
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
-  return { configFile, dataDir, clipsDir: path.join(dataDir, "clips"), receiver };
+  return {
+    configFile,
+    dataDir,
+    clipsDir: path.join(dataDir, "clips"),
+    receiver,
+    cameras: sceneCameras(options.cameras ?? 1),
+  };
 }

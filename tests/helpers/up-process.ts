@@ -14,10 +14,13 @@ export interface UpProcess {
   readonly pid: number;
   /** What up printed so far (stdout and stderr interleaved, as lines). */
   output(): string;
-  /** The NATS URL of its own nats-server. */
-  readonly natsUrl: string;
-  /** The read-only bus user of the run (DATA/nats-auth.json): its nats-server refuses anonymous clients. */
-  readonly natsObserver: { user: string; pass: string };
+  /** The NATS URL(s): its own nats-server's, or the configured bus's (`natsUrls`). */
+  readonly natsUrl: string[];
+  /**
+   * The read-only bus user of the run (DATA/nats-auth.json): its own nats-server refuses anonymous clients.
+   * None on a configured bus.
+   */
+  readonly natsObserver: { user?: string; pass?: string };
   /** Its health endpoint (every service ready). */
   readonly healthUrl: string;
   /** The gRPC API, host:port. */
@@ -36,11 +39,27 @@ export interface UpProcess {
 export async function startUp(
   configFile: string,
   dataDir: string,
-  options: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void; startLimitMs?: number } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    onLine?: (line: string) => void;
+    startLimitMs?: number;
+    /** More arguments for up (e.g. `--instances track=2`). */
+    args?: string[];
+    /** The bus the configuration names (nats.url): up starts no nats-server of its own. */
+    natsUrls?: string[];
+  } = {},
 ): Promise<UpProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(repoRoot, "packages/cli/src/main.ts"), "up", "--config", configFile, "--data", dataDir],
+    [
+      path.join(repoRoot, "packages/cli/src/main.ts"),
+      "up",
+      "--config",
+      configFile,
+      "--data",
+      dataDir,
+      ...(options.args ?? []),
+    ],
     {
       cwd: repoRoot,
       env: { ...process.env, FACETRACKER_CONFIG: "", NATS_URL: "", ...options.env },
@@ -83,15 +102,19 @@ export async function startUp(
     throw error;
   }
   const text = output();
-  const natsUrl = /up: started nats-server (nats:\/\/\S+)/.exec(text)?.[1];
+  const own = /up: started nats-server (nats:\/\/\S+)/.exec(text)?.[1];
+  const natsUrl = options.natsUrls ?? (own ? [own] : undefined);
   const api = /up: gRPC API (\S+), health (http:\/\/\S+\/healthz)/.exec(text);
   if (!natsUrl || !api)
     throw new Error(`up did not print its nats-server, API and health addresses:\n${text}`);
   const healthUrl = api[2] as string;
-  const auth = JSON.parse(await readFile(path.join(dataDir, "nats-auth.json"), "utf8")) as {
-    users: Record<string, string>;
-  };
-  const natsObserver = { user: "observer", pass: auth.users.observer ?? "" };
+  let natsObserver: { user?: string; pass?: string } = {};
+  if (!options.natsUrls) {
+    const auth = JSON.parse(await readFile(path.join(dataDir, "nats-auth.json"), "utf8")) as {
+      users: Record<string, string>;
+    };
+    natsObserver = { user: "observer", pass: auth.users.observer ?? "" };
+  }
   const health = async () => {
     try {
       const response = await fetch(healthUrl, { signal: AbortSignal.timeout(5000) });

@@ -161,6 +161,81 @@ describe("camera leases (ft_camera_leases, real nats-server)", () => {
     }
   });
 
+  it("keeps its membership and leases while a camera is slow to start (longer than the TTL)", async () => {
+    const cameras = ["s-a", "s-b", "s-c", "s-d"];
+    const runs = new Map<string, string>();
+    const overlaps: string[] = [];
+    const slow = async (instance: string, startMs: number) => {
+      const bus = await connectBus({ servers: server.url, name: `slow-${instance}` });
+      buses.push(bus);
+      const leases = await CameraLeases.start(bus.js, {
+        service: "slow",
+        instance,
+        ttlMs: TTL_MS,
+        logger: { info: () => {}, warn: () => {}, error: () => {} },
+        cameras: () => cameras,
+        onAcquire: async (camera) => {
+          const other = runs.get(camera);
+          if (other !== undefined) overlaps.push(`${instance} acquired ${camera} while ${other} runs it`);
+          runs.set(camera, instance);
+          await new Promise((resolve) => setTimeout(resolve, startMs));
+        },
+        onRelease: async (camera) => {
+          if (runs.get(camera) === instance) runs.delete(camera);
+        },
+      });
+      others.push(leases);
+      return leases;
+    };
+    const quick = await slow("quick", 0);
+    // Joins and takes its share, each camera taking 1.5 TTLs to start: the first round alone lasts longer
+    // than a lease, yet its membership and held leases are renewed meanwhile.
+    const late = await slow("late", 1.5 * TTL_MS);
+    await waitFor(
+      () => cameras.every((c) => (desiredOwner(c, ["quick", "late"]) === "late" ? late : quick).holds(c)),
+      "the cameras split between quick and late",
+      60_000,
+    );
+    assert.ok(late.owned().length > 0, "late owns cameras");
+    assert.deepEqual(overlaps, [], "no camera started at one while the other ran it");
+  });
+
+  it("creates its buckets again when they are gone (a nats-server restarted without them), keeping its cameras", async () => {
+    const cameras = ["v-a", "v-b", "v-c"];
+    const bus = await connectBus({ servers: server.url, name: "vanish" });
+    buses.push(bus);
+    const leases = await CameraLeases.start(bus.js, {
+      service: "vanish",
+      instance: "v1",
+      ttlMs: TTL_MS,
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+      cameras: () => cameras,
+      onAcquire: async () => {},
+      onRelease: async () => {},
+    });
+    others.push(leases);
+    assert.deepEqual(leases.owned(), [...cameras].sort());
+    for (const bucket of [CAMERA_LEASES_BUCKET, INSTANCES_BUCKET])
+      await bus.jsm.streams.delete(`KV_${bucket}`);
+    const kv = async () => new Kvm(bus.js).open(CAMERA_LEASES_BUCKET);
+    await waitFor(
+      async () => {
+        try {
+          const bucket = await kv();
+          const entries = await Promise.all(cameras.map((c) => bucket.get(`vanish.${c}`)));
+          return entries.every(
+            (e) => e?.operation === "PUT" && (e.json() as { instance: string }).instance === "v1",
+          );
+        } catch {
+          return false; // not created again yet
+        }
+      },
+      "the leases written back into a new bucket",
+      20_000,
+    );
+    assert.deepEqual(leases.owned(), [...cameras].sort(), "still owns every camera");
+  });
+
   it("derives a stable instance ID", () => {
     assert.equal(instanceId("track", undefined, { FACETRACKER_INSTANCE: "cam-box.7" }), "cam-box_7");
     assert.match(instanceId("ingest", 2, {}), /-ingest-2$/);

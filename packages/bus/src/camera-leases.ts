@@ -1,17 +1,18 @@
 /**
- * Camera partitions: several instances of a per-camera service (ingest, track) split the cameras between
+ * Camera partitions: several instances of a per-camera service (ingest, track, alert, clip-recorder,
+ * restream) split the cameras between
  * them, each camera owned by exactly one live instance at a time. Ownership is a lease in the
  * ft_camera_leases key-value bucket (key `<service>.<camera>` → `{ instance, sinceMs }`), whose entries the
  * server removes after the lease TTL (the bucket's max age): the owner renews it every TTL/3 with an update
  * by revision, so two instances can never both believe they hold it (a failed update means the lease was
  * lost: the camera is let go). Members announce themselves in ft_instances (key `<service>.<instance>`,
- * same TTL, refreshed every TTL/3).
+ * same TTL, refreshed every TTL/3). Renewals (the heartbeat) run apart from the rounds below, so a camera
+ * slow to start does not let the instance's membership or its other leases expire.
  *
  * Which member should own a camera is rendezvous hashing over the live members (highest hash of camera and
  * instance), so every member computes the same answer and a join or a death moves only the cameras it must.
  * Each tick (every TTL/3, at once on start, and on a change of members, leases or cameras): a camera this
- * instance should own and nobody holds is created (fails if another got it first); a held one is renewed;
- * a held one that another member now outranks is released (stopped, its state saved, the key deleted) so
+ * instance should own and nobody holds is created (fails if another got it first); a held one that another member now outranks is released (stopped, its state saved, the key deleted) so
  * that member takes it at once; a camera held by a dead member waits for its lease to expire (at most one
  * TTL after its last renewal), then its rightful owner creates it. An instance restarted under the same ID
  * (FACETRACKER_INSTANCE, else `<hostname>-<service>`) finds its own leases and takes them back at once.
@@ -104,7 +105,9 @@ async function openTtlBucket(
 ): Promise<KV> {
   const replicas = stateReplicas(js);
   const kv = await new Kvm(js).create(name, {
-    storage: StorageType.Memory,
+    // On disk: a restarted nats-server still has them (a bucket created in memory by an earlier version
+    // is re-created when it is gone, see CameraLeases.#reopen).
+    storage: StorageType.File,
     history: 1,
     replicas,
     ttl: ttlMs,
@@ -125,12 +128,51 @@ async function openTtlBucket(
   return kv;
 }
 
+/** Opens (creating when missing) both buckets. */
+async function openBuckets(
+  js: JetStreamClient,
+  ttlMs: number,
+  logger: BusLogger,
+): Promise<{ leases: KV; members: KV }> {
+  const leases = await openTtlBucket(
+    js,
+    CAMERA_LEASES_BUCKET,
+    ttlMs,
+    "FaceTracker camera partitions: which instance owns each camera (<service>.<camera>)",
+    logger,
+  );
+  const members = await openTtlBucket(
+    js,
+    INSTANCES_BUCKET,
+    ttlMs,
+    "FaceTracker live instances of the per-camera services (<service>.<instance>)",
+    logger,
+  );
+  return { leases, members };
+}
+
+/**
+ * The bucket is not there: a write to it finds no stream (JetStream answers "no responders", which
+ * nats.js reports as JetStream not enabled), or its stream is not found.
+ */
+function isMissingBucket(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; code?: number } | undefined;
+  return (
+    e?.name === "JetStreamNotEnabled" ||
+    (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) ||
+    /jetstream is not enabled|stream not found|no responders/i.test(e?.message ?? "")
+  );
+}
+
 export class CameraLeases {
   readonly #options: Settings;
   /** The live members seen at the last round. */
   #known = new Set<string>();
-  readonly #leases: KV;
-  readonly #members: KV;
+  #leases: KV;
+  #members: KV;
+  readonly #js: JetStreamClient;
+  /** The buckets being opened again (see #reopen). */
+  #reopening: Promise<void> | undefined;
   /** Held cameras → the revision of our lease. */
   readonly #held = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
@@ -139,8 +181,13 @@ export class CameraLeases {
   #again = false;
   #ticking = false;
   #stopped = false;
+  /** Held cameras whose renewal found the lease lost: let go at the next round. */
+  readonly #lost = new Set<string>();
+  /** The renewal in progress (see #heartbeat). */
+  #beat: Promise<void> | undefined;
 
-  private constructor(options: Settings, leases: KV, members: KV) {
+  private constructor(options: Settings, js: JetStreamClient, leases: KV, members: KV) {
+    this.#js = js;
     this.#options = options;
     this.#leases = leases;
     this.#members = members;
@@ -161,21 +208,17 @@ export class CameraLeases {
       );
     }
     const logger = options.logger ?? stderrLogger;
-    const leases = await openTtlBucket(
-      js,
-      CAMERA_LEASES_BUCKET,
-      ttlMs,
-      "FaceTracker camera partitions: which instance owns each camera (<service>.<camera>)",
-      logger,
+    const { leases, members } = await openBuckets(js, ttlMs, logger);
+    const self = new CameraLeases({ ...options, ttlMs, logger }, js, leases, members);
+    // Renewals and rounds every TTL/3 from now on: the first round may wait long on its cameras' starts.
+    self.#timer = setInterval(
+      () => {
+        self.#heartbeat();
+        self.changed();
+      },
+      Math.floor(ttlMs / 3),
     );
-    const members = await openTtlBucket(
-      js,
-      INSTANCES_BUCKET,
-      ttlMs,
-      "FaceTracker live instances of the per-camera services (<service>.<instance>)",
-      logger,
-    );
-    const self = new CameraLeases({ ...options, ttlMs, logger }, leases, members);
+    self.#timer.unref();
     // The first round at once: a lone instance owns every camera before its service says it is ready.
     await self.#tick().catch((error: unknown) => {
       logger.warn("camera leases: the first round failed; trying again at the next", {
@@ -183,22 +226,67 @@ export class CameraLeases {
         error: error as Error,
       });
     });
-    const filter = `${options.service}.>`;
-    for (const kv of [members, leases]) {
-      const watcher = await kv.watch({ key: filter, include: KvWatchInclude.UpdatesOnly });
-      self.#watchers.push(watcher);
-      const prefix = `${options.service}.`;
+    await self.#watch();
+    return self;
+  }
+
+  /** Watches the service's members and leases: a join or a lease let go runs a round at once. */
+  async #watch(): Promise<void> {
+    for (const w of this.#watchers) w.stop();
+    this.#watchers = [];
+    const prefix = `${this.#options.service}.`;
+    for (const kv of [this.#members, this.#leases]) {
+      const watcher = await kv.watch({ key: `${prefix}>`, include: KvWatchInclude.UpdatesOnly });
+      this.#watchers.push(watcher);
+      const members = kv === this.#members;
       void (async () => {
         for await (const entry of watcher) {
           // A member joined or a lease was let go: act now rather than at the next tick.
-          const joined = entry.operation === "PUT" && !self.#known.has(entry.key.slice(prefix.length));
-          if (kv === members ? joined : entry.operation !== "PUT") self.changed();
+          const joined = entry.operation === "PUT" && !this.#known.has(entry.key.slice(prefix.length));
+          if (members ? joined : entry.operation !== "PUT") this.changed();
         }
       })().catch(() => {});
     }
-    self.#timer = setInterval(() => self.changed(), Math.floor(ttlMs / 3));
-    self.#timer.unref();
-    return self;
+  }
+
+  /**
+   * `work` on the buckets; when they are gone (a nats-server restarted without them, a bucket deleted),
+   * they are created again, the cameras held written back, and `work` tried once more.
+   */
+  async #onBuckets<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isMissingBucket(error)) throw error;
+      this.#reopening ??= this.#reopen().finally(() => {
+        this.#reopening = undefined;
+      });
+      await this.#reopening;
+      return work();
+    }
+  }
+
+  async #reopen(): Promise<void> {
+    const { instance, logger, service, ttlMs } = this.#options;
+    logger.warn("camera leases: the buckets are gone (nats-server restarted?): creating them again", {
+      service,
+    });
+    const { leases, members } = await openBuckets(this.#js, ttlMs, logger);
+    this.#leases = leases;
+    this.#members = members;
+    for (const camera of [...this.#held.keys()]) {
+      const key = this.#leaseKey(camera);
+      try {
+        this.#held.set(camera, await leases.create(key, JSON.stringify({ instance, sinceMs: Date.now() })));
+      } catch {
+        // Written meanwhile: ours still (the bucket was there after all), or another instance's.
+        const entry = await leases.get(key).catch(() => null);
+        const holder = entry?.operation === "PUT" ? (entry.json() as Lease).instance : undefined;
+        if (holder === instance && entry) this.#held.set(camera, entry.revision);
+        else if (this.#held.has(camera)) this.#lost.add(camera);
+      }
+    }
+    if (!this.#stopped) await this.#watch();
   }
 
   /** The instance's ID. */
@@ -234,6 +322,7 @@ export class CameraLeases {
   async stop(): Promise<void> {
     this.#halt();
     await this.#running;
+    await this.#beat;
     for (const camera of this.owned()) await this.#release(camera, true);
     await this.#members.delete(this.#memberKey()).catch(() => {});
   }
@@ -245,6 +334,48 @@ export class CameraLeases {
   async abandon(): Promise<void> {
     this.#halt();
     await this.#running;
+    await this.#beat;
+  }
+
+  /**
+   * Renews this instance's membership and every lease it holds, every TTL/3, apart from the rounds: a
+   * round may wait long on a camera's start (onAcquire: a track instance restoring and replaying a
+   * camera on a loaded machine), and neither the membership nor the other leases may expire meanwhile
+   * (the others would take the cameras while this instance still runs them). A lease whose update by
+   * revision is refused was lost: the next round lets the camera go.
+   */
+  #heartbeat(): void {
+    if (this.#beat || this.#stopped) return;
+    const { instance, logger, service } = this.#options;
+    this.#beat = (async () => {
+      await this.#onBuckets(() =>
+        this.#members.put(this.#memberKey(), JSON.stringify({ sinceMs: Date.now() })),
+      );
+      for (const [camera, revision] of [...this.#held]) {
+        if (this.#stopped) return;
+        try {
+          const value = JSON.stringify({ instance, sinceMs: Date.now() } satisfies Lease);
+          const next = await this.#leases.update(this.#leaseKey(camera), value, revision);
+          // Released (or renewed by a round) meanwhile: that revision is the one that counts.
+          if (this.#held.get(camera) === revision) this.#held.set(camera, next);
+        } catch (error) {
+          if (!isLost(error)) throw error; // the bus is unreachable: renewed at the next beat
+          if (this.#held.get(camera) !== revision) continue;
+          logger.warn("camera lease lost: letting the camera go", { service, camera, error: error as Error });
+          this.#lost.add(camera);
+          this.changed();
+        }
+      }
+    })()
+      .catch((error: unknown) => {
+        logger.warn("camera leases: a renewal failed; trying again at the next", {
+          service,
+          error: error as Error,
+        });
+      })
+      .finally(() => {
+        this.#beat = undefined;
+      });
   }
 
   #halt(): void {
@@ -283,10 +414,16 @@ export class CameraLeases {
 
   async #round(): Promise<void> {
     const { instance, logger, service } = this.#options;
-    await this.#members.put(this.#memberKey(), JSON.stringify({ sinceMs: Date.now() }));
+    await this.#onBuckets(() =>
+      this.#members.put(this.#memberKey(), JSON.stringify({ sinceMs: Date.now() })),
+    );
     const members = await this.#liveMembers();
     this.#known = new Set(members);
     const cameras = new Set(this.#options.cameras());
+    for (const camera of [...this.#lost]) {
+      this.#lost.delete(camera);
+      await this.#release(camera, false);
+    }
     for (const camera of this.owned()) {
       if (!cameras.has(camera)) await this.#release(camera, true);
     }
@@ -294,20 +431,12 @@ export class CameraLeases {
       if (this.#stopped) return;
       const key = this.#leaseKey(camera);
       const mine = desiredOwner(camera, members) === instance;
-      const revision = this.#held.get(camera);
       const value = JSON.stringify({ instance, sinceMs: Date.now() } satisfies Lease);
-      if (revision !== undefined) {
+      if (this.#held.has(camera)) {
+        // Held: renewed by the heartbeat; handed over when another member outranks this one.
         if (!mine) {
           logger.info("camera handed over to the member that outranks this one", { service, camera });
           await this.#release(camera, true);
-          continue;
-        }
-        try {
-          this.#held.set(camera, await this.#leases.update(key, value, revision));
-        } catch (error) {
-          if (!isLost(error)) throw error; // the bus is unreachable: kept, renewed at the next round
-          logger.warn("camera lease lost: letting the camera go", { service, camera, error: error as Error });
-          await this.#release(camera, false);
         }
         continue;
       }
@@ -342,6 +471,7 @@ export class CameraLeases {
 
   /** Stops the camera here, then (when `letGo`) deletes the lease so its new owner takes it at once. */
   async #release(camera: string, letGo: boolean): Promise<void> {
+    await this.#beat; // a renewal in flight changes the revision
     const revision = this.#held.get(camera);
     if (revision === undefined) return;
     this.#held.delete(camera);

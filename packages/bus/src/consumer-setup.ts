@@ -20,19 +20,26 @@ export interface ConsumerSetup {
   ackWaitMs: number;
   deliverPolicy?: StartPolicy | undefined;
   startSeq?: number | undefined;
+  startTime?: Date | undefined;
 }
 
 const NANOS_PER_MS = 1_000_000;
 
-/** deliver_policy (and opt_start_seq) of a new consumer. */
+/** deliver_policy (and opt_start_seq or opt_start_time) of a new consumer. */
 export function startConfig(
-  setup: Pick<ConsumerSetup, "deliverPolicy" | "startSeq">,
+  setup: Pick<ConsumerSetup, "deliverPolicy" | "startSeq" | "startTime">,
 ): Partial<ConsumerConfig> {
   if (setup.startSeq !== undefined) {
     if (!Number.isSafeInteger(setup.startSeq) || setup.startSeq < 1) {
       throw new Error(`consumeMessages: startSeq must be a positive integer, not ${setup.startSeq}`);
     }
     return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: setup.startSeq };
+  }
+  if (setup.startTime !== undefined) {
+    if (!Number.isFinite(setup.startTime.getTime())) {
+      throw new Error("consumeMessages: startTime is not a valid date");
+    }
+    return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: setup.startTime.toISOString() };
   }
   const policies: Record<StartPolicy, DeliverPolicy> = {
     all: DeliverPolicy.All,

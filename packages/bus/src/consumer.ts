@@ -78,11 +78,13 @@ export interface ConsumeMessagesOptions<T> {
   ackWaitMs?: number;
   /**
    * Where a new consumer starts (default "all"; an existing durable keeps its position). Ignored when
-   * startSeq is given.
+   * startSeq or startTime is given.
    */
   deliverPolicy?: StartPolicy;
   /** Start at this stream sequence (a new consumer only). */
   startSeq?: number;
+  /** Start at the first message stored at or after this time (a new consumer only; ignored with startSeq). */
+  startTime?: Date;
   /**
    * Called before the consumer is re-created when its stream or consumer disappeared, to bring the
    * stream back, e.g. `() => ensureStreams(jsm)`. Without it, re-creation waits for someone else to.
@@ -147,6 +149,7 @@ export async function consumeMessages<T>(options: ConsumeMessagesOptions<T>): Pr
     ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
     deliverPolicy: options.deliverPolicy,
     startSeq: options.startSeq,
+    startTime: options.startTime,
   };
   const counters: ConsumeCounters = {
     received: 0,

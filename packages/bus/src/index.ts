@@ -56,6 +56,7 @@ export {
   publishDeadLetter,
   readDeadLetter,
 } from "./dead-letter.ts";
+export { type KeyClaim, type KeyClaimResult, type KeyClaims, openKeyClaims } from "./key-claims.ts";
 export { type BusLogger, stderrLogger } from "./logger.ts";
 export {
   InsaneMessageError,
@@ -98,6 +99,7 @@ export {
   serveRequests,
 } from "./request-reply.ts";
 export { openStateBucket, type StateBucket, type StateBucketOptions } from "./state-bucket.ts";
+export { camerasInStream } from "./stream-cameras.ts";
 export { consumerAckFloor, type ReplayStreamOptions, replayStream } from "./stream-replay.ts";
 export {
   type EnsuredStream,

@@ -55,6 +55,7 @@ export interface ConsumeOptions<K extends MessageKind>
     | "ackWaitMs"
     | "deliverPolicy"
     | "startSeq"
+    | "startTime"
     | "concurrency"
     | "logger"
     | "retryBackoff"

@@ -1,3 +1,4 @@
+export { instancePath } from "./instance-path.ts";
 export { connectHostOf, hostPort, type Listener, listenHostOf } from "./listen-hosts.ts";
 export {
   ConfigError,

@@ -311,7 +311,10 @@ export const configSchema = z.strictObject({
         .optional(),
       /** Lifetime of the presigned clip URLs given in alerts and notifications, seconds. */
       url_expiration_s: z.int().min(1).max(604_800).default(86_400),
-      /** Clips kept while S3 is unreachable, and the local store itself: spool directory. */
+      /**
+       * The clip recorder's spool: clips waiting for the storage (S3 unreachable), its outbox and ledger.
+       * `{instance}` is replaced by the recorder's instance ID (several instances, one disk: one each).
+       */
       spool_path: z.string().min(1).default("./data/clip-spool"),
       /** Local storage: clips older than this are removed, days (0 = keep). */
       retention_days: z.number().min(0).default(30),
@@ -381,7 +384,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   /**
-   * Camera partitions (docs/deploy.md): instances of ingest and track split the cameras through leases
+   * Camera partitions (docs/deploy.md): instances of ingest, track, alert, clip-recorder and restream split the cameras through leases
    * in NATS; a dead instance's cameras are taken over within about lease_ttl_s (and a third).
    */
   partitions: z

@@ -141,7 +141,7 @@ describe("facetracker up's own nats-server: a user per service with least privil
       const m = await observer.jsm.streams.getMessage("FT_DLQ", { seq });
       if (m) letters.push(readDeadLetter({ headers: m.header, data: m.data }));
     }
-    const ours = letters.filter((l) => l.consumer === "alert" && l.subject === "ft.tracks.door");
+    const ours = letters.filter((l) => l.consumer === "alert_door" && l.subject === "ft.tracks.door");
     assert.deepEqual(
       ours.map((l) => l.stage),
       ["check", "check", "check"],

@@ -41,6 +41,7 @@ const BUCKETS = [
   "ft_alert_acks",
   "ft_camera_leases",
   "ft_instances",
+  "ft_alert_claims",
 ];
 
 /** Each user's grant. */
@@ -82,22 +83,42 @@ export const BUS_GRANTS: Readonly<Record<BusUser, BusGrant>> = Object.freeze({
   alert: {
     publishes: ["ft.alerts.>", "ft.alert_updates.>", "ft.deliveries.>"],
     reads: ["FT_TRACKS", "FT_ALERTS", "FT_CLIPS"],
-    kvReads: ["ft_cameras", "ft_camera_status", "ft_notifications_sent", "ft_alert_memory"],
-    kvWrites: ["ft_notifications_sent", "ft_camera_status.*.offline_notified", "ft_alert_memory"],
+    kvReads: [
+      "ft_cameras",
+      "ft_camera_status",
+      "ft_notifications_sent",
+      "ft_alert_memory",
+      "ft_alert_claims",
+      "ft_camera_leases",
+      "ft_instances",
+    ],
+    // The cameras are split between alert instances by leases (its own service's keys only); one alert per
+    // person across them through claims.
+    kvWrites: [
+      "ft_notifications_sent",
+      "ft_camera_status.*.offline_notified",
+      "ft_alert_memory",
+      "ft_alert_claims",
+      "ft_camera_leases.alert.*",
+      "ft_instances.alert.*",
+    ],
     subscribes: [],
   },
   "clip-recorder": {
     publishes: ["ft.clips.>", "ft.deliveries.>"],
+    // One durable consumer per camera (clip-recorder_<camera>) on FT_ALERTS.
     reads: ["FT_ALERTS", "FT_FRAMES", "FT_SNAPSHOTS"],
-    kvReads: [],
-    kvWrites: [],
+    // The cameras (registry) are split between clip-recorder instances by leases (its own service's keys only).
+    kvReads: ["ft_cameras", "ft_camera_leases", "ft_instances"],
+    kvWrites: ["ft_camera_leases.clip-recorder.*", "ft_instances.clip-recorder.*"],
     subscribes: [],
   },
   restream: {
     publishes: [],
     reads: ["FT_FRAMES", "FT_SNAPSHOTS"],
-    kvReads: ["ft_cameras"],
-    kvWrites: [],
+    // The cameras (registry) are split between restream instances by leases (its own service's keys only).
+    kvReads: ["ft_cameras", "ft_camera_leases", "ft_instances"],
+    kvWrites: ["ft_camera_leases.restream.*", "ft_instances.restream.*"],
     subscribes: [],
   },
   api: {

@@ -15,16 +15,33 @@ import {
 import type { HostedServices } from "./hosted-services.ts";
 import { bounded, type PipelineLog } from "./pipeline-log.ts";
 import { scrapeMetrics } from "./pipeline-metrics.ts";
+import { ownStateEnv, type ServiceInstances, serviceInstanceId } from "./service-instances.ts";
 import { RotatingLogFile } from "./service-logs.ts";
 
 /** A service that ran this long before dying is started again after the first delay (1 s). */
 const STABLE_MS = 10_000;
 
+/** One process of the plan: a service, or one instance of a service run as several. */
+interface PlannedService {
+  name: ServiceName;
+  /** The instance's number ("1", "2" …) of a service run as several. */
+  instance?: string;
+  /** `name`, or `name-instance`: its log file, its readiness check, its line in describe(). */
+  id: string;
+  /** Its own environment: FACETRACKER_INSTANCE and its own local state (ownStateEnv). */
+  env: Record<string, string>;
+}
+
 export interface ChildServicesOptions {
   /** Where the resolved configuration is written (RUNDIR/config.json) for the children to load. */
   runDir: string;
-  /** Embed workers to start (default 1). */
-  embedWorkers?: number;
+  /**
+   * Processes to start of each service (default 1 each; checked by resolveServiceInstances). Instance `i`
+   * of a service run as several is `SERVICE-i` (its log file `SERVICE-i.log`, its metrics labelled
+   * `worker="i"`), with FACETRACKER_INSTANCE `<hostname>-SERVICE-i` (serviceInstanceId) and its own local
+   * state (ownStateEnv), the same across its restarts.
+   */
+  instances?: ServiceInstances;
   /** Ingest stops once every file camera ended (FACETRACKER_EXIT_WHEN_DONE), and is not started again. */
   exitWhenDone?: boolean;
   /**
@@ -45,7 +62,7 @@ export interface ChildServicesOptions {
  */
 export async function startChildServices(
   config: FaceTrackerConfig,
-  { runDir, embedWorkers = 1, exitWhenDone = false, busUser, logs }: ChildServicesOptions,
+  { runDir, instances = {}, exitWhenDone = false, busUser, logs }: ChildServicesOptions,
   log: PipelineLog,
 ): Promise<HostedServices> {
   await mkdir(runDir, { recursive: true });
@@ -66,22 +83,30 @@ export async function startChildServices(
     }
     return file;
   };
-  // The catalog's services in its start order, with `embedWorkers` embed workers.
-  const plan = SERVICES.flatMap(({ name }): { name: ServiceName; instance?: string }[] =>
-    name === "embed"
-      ? Array.from({ length: embedWorkers }, (_, i) => ({
-          name,
-          ...(embedWorkers > 1 ? { instance: String(i + 1) } : {}),
-        }))
-      : [{ name }],
-  );
+  // The catalog's services in its start order, each as many times as `instances` says (default once).
+  const plan = SERVICES.flatMap(({ name }): PlannedService[] => {
+    const count = instances[name] ?? 1;
+    if (count === 1) return [{ name, id: name, env: {} }];
+    return Array.from({ length: count }, (_, i) => {
+      const instanceId = serviceInstanceId(name, i + 1);
+      return {
+        name,
+        instance: String(i + 1),
+        id: `${name}-${i + 1}`,
+        env: { FACETRACKER_INSTANCE: instanceId, ...ownStateEnv(config, name, instanceId) },
+      };
+    });
+  });
+  const ingests = plan.filter((p) => p.name === "ingest").length;
+  /** The ingest instances that stopped by themselves once their cameras ended (`exitWhenDone`). */
+  const endedIngests = new Set<string>();
   const children = new Map<string, ServiceProcess>();
   let stopping = false;
-  let ingestDone = false;
+  const ingestDone = () => endedIngests.size === ingests;
   /** Starts one service and watches it: when it dies, it is started again (see `restart`). */
   const launch = async (p: (typeof plan)[number], restarts = 0): Promise<ServiceProcess> => {
     const credential = busUser?.(p.name);
-    const id = p.instance ? `${p.name}-${p.instance}` : p.name;
+    const { id } = p;
     const logFile = logFileOf(id);
     const child = await spawnServiceProcess({
       name: p.name,
@@ -90,6 +115,7 @@ export async function startChildServices(
       httpHost: listenHostOf(config, "metrics"),
       env: {
         ...env,
+        ...p.env,
         ...(p.name === "ingest" && exitWhenDone ? { FACETRACKER_EXIT_WHEN_DONE: "1" } : {}),
         ...(credential
           ? { FACETRACKER_NATS__USER: credential.user, FACETRACKER_NATS__PASS: credential.pass }
@@ -119,7 +145,7 @@ export async function startChildServices(
     void child.exited.then((code) => {
       if (stopping) return;
       if (p.name === "ingest" && exitWhenDone && code === 0) {
-        ingestDone = true;
+        endedIngests.add(id);
         return;
       }
       // A service that ran a while before dying starts again after 1 s; one that keeps dying waits longer.
@@ -165,13 +191,12 @@ export async function startChildServices(
           const response = await fetch(`${child.httpUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
           checks[child.id] = response.ok || (await response.text());
         } catch (error) {
-          checks[child.id] =
-            (child.id === "ingest" && ingestDone) || `unreachable: ${(error as Error).message}`;
+          checks[child.id] = endedIngests.has(child.id) || `unreachable: ${(error as Error).message}`;
         }
       }
       return checks;
     },
-    finished: () => ingestDone,
+    finished: ingestDone,
     listening: () =>
       Object.assign(
         {},
@@ -181,19 +206,22 @@ export async function startChildServices(
     metrics: () =>
       Promise.all(
         plan.map(async (p) => {
-          const id = p.instance ? `${p.name}-${p.instance}` : p.name;
           const reading = { service: p.name, ...(p.instance ? { worker: p.instance } : {}) };
-          const child = children.get(id);
+          const child = children.get(p.id);
           if (!child) return { ...reading, error: "not running" };
-          if (p.name === "ingest" && ingestDone) return { ...reading, error: "ended: every camera ended" };
+          if (endedIngests.has(p.id)) return { ...reading, error: "ended: every camera ended" };
           return scrapeMetrics(`${child.httpUrl}/metrics`, reading);
         }),
       ),
-    // The health address each child reported it bound (its /healthz), not the one asked for.
+    // The health address each child reported it bound (its /healthz), not the one asked for; the
+    // instance ID of each instance of a service run as several (its name in the camera leases).
     describe: () =>
-      [...children.values()].map((c) => {
+      plan.flatMap((p) => {
+        const c = children.get(p.id);
+        if (!c) return [];
         const base = c.listening.health ? `http://${c.listening.health}` : c.httpUrl;
-        return `service ${c.id} pid ${c.pid}: health ${base}/healthz, metrics ${base}/metrics`;
+        const instance = p.env.FACETRACKER_INSTANCE ? ` (instance ${p.env.FACETRACKER_INSTANCE})` : "";
+        return [`service ${c.id} pid ${c.pid}${instance}: health ${base}/healthz, metrics ${base}/metrics`];
       }),
     stop,
   };

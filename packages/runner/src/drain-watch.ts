@@ -9,9 +9,9 @@ import type { PipelineLog } from "./pipeline-log.ts";
 const durables: [MessageKind, string][] = [
   ["frames", "detect"],
   ["detections", "track_*"],
-  ["tracks", "alert"],
+  ["tracks", "alert_*"],
   ["alerts", "notify"],
-  ["alerts", "clip-recorder"],
+  ["alerts", "clip-recorder_*"],
   // The api's face memory records every track (and its alert and clip) before a finite run is over.
   ["tracks", "memory"],
   ["alerts", "memory"],

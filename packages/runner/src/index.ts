@@ -25,6 +25,15 @@ export { PortInUseError, portHolder } from "./free-port.ts";
 export { NatsStoreInUseError } from "./own-nats.ts";
 export type { PipelineLog, PipelineLogEntry } from "./pipeline-log.ts";
 export {
+  MAX_INSTANCES,
+  ownStateEnv,
+  parseServiceInstances,
+  resolveServiceInstances,
+  type ServiceInstances,
+  serviceInstanceId,
+  servicesRunAsMany,
+} from "./service-instances.ts";
+export {
   DEFAULT_LOG_FILES,
   DEFAULT_LOG_MAX_BYTES,
   LOG_DIR,

@@ -21,6 +21,7 @@ import { startInProcess } from "./in-process-services.ts";
 import { type OwnNats, startOwnNats } from "./own-nats.ts";
 import { bounded, type PipelineLog, stderrWarnings } from "./pipeline-log.ts";
 import { pipelineMetricsText } from "./pipeline-metrics.ts";
+import { resolveServiceInstances, type ServiceInstances } from "./service-instances.ts";
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES, LOG_DIR } from "./service-logs.ts";
 
 const DEFAULTS = parseConfig({});
@@ -71,8 +72,17 @@ export interface PipelineOptions {
   natsUrl?: string;
   /** Every service in this process instead of one process each (default false). */
   singleProcess?: boolean;
-  /** Embed workers (default 1; more needs service processes). */
+  /** Embed workers: the same as `instances.embed` (an error when both are given and differ). */
   embedWorkers?: number;
+  /**
+   * Processes of each service (default 1 each; 1 to 64, more than one only of a service the catalog marks
+   * `instances: "many"`, and only with service processes, not `singleProcess`: else a RangeError naming
+   * it). Instance `i` is `SERVICE-i` in describe(), readiness, its log file and its metrics (`worker="i"`),
+   * with the instance ID `<hostname>-SERVICE-i` (its camera leases) and, for the alert service and the
+   * clip recorder, its own notification state and spool (`<path>/<instance ID>`, unless the configured path
+   * has an `{instance}` placeholder).
+   */
+  instances?: ServiceInstances;
   /**
    * Finite run: ingest stops once every file camera ended, so that done() resolves (with service
    * processes, done() needs it).
@@ -157,13 +167,13 @@ export interface FaceTrackingPipeline {
  */
 export async function startPipeline(options: PipelineOptions): Promise<FaceTrackingPipeline> {
   const log = options.onLog ?? stderrWarnings;
-  const embedWorkers = options.embedWorkers ?? 1;
+  const instances = resolveServiceInstances(options.instances, options.embedWorkers);
   const singleProcess = options.singleProcess ?? false;
-  if (!Number.isInteger(embedWorkers) || embedWorkers < 1 || embedWorkers > 64) {
-    throw new RangeError(`embedWorkers must be a whole number from 1 to 64, got ${embedWorkers}`);
-  }
-  if (singleProcess && embedWorkers > 1) {
-    throw new RangeError("embedWorkers above 1 needs service processes (not singleProcess)");
+  const several = Object.entries(instances).filter(([, count]) => count > 1);
+  if (singleProcess && several.length) {
+    throw new RangeError(
+      `several instances (${several.map(([name, count]) => `${name}=${count}`).join(",")}) need service processes (not singleProcess)`,
+    );
   }
   const dataDir = path.resolve(options.dataDir ?? "data");
   let config = underDataDir(options.config, dataDir);
@@ -229,7 +239,7 @@ export async function startPipeline(options: PipelineOptions): Promise<FaceTrack
           config,
           {
             runDir: path.join(dataDir, "run"),
-            embedWorkers,
+            instances,
             exitWhenDone: options.exitWhenDone ?? false,
             logs,
             ...(credentials ? { busUser: (name: ServiceName) => credentials.of(name) } : {}),

@@ -16,7 +16,7 @@ export interface ServiceSpec {
   readonly factory: string;
   /**
    * "many": instances share the work (a queue group, a shared durable consumer, or the cameras split by
-   * leases: ingest, track); "one": one at a time.
+   * leases: ingest, track, alert, clip-recorder, restream); "one": one at a time.
    */
   readonly instances: "one" | "many";
 }
@@ -25,12 +25,12 @@ export const SERVICES = [
   { name: "api", package: "@facetracker/service-api", factory: "startApiService", instances: "one" },
   { name: "web", package: "@facetracker/service-web", factory: "startWebService", instances: "one" },
   { name: "embed", package: "@facetracker/service-embed", factory: "startEmbedService", instances: "many" },
-  { name: "alert", package: "@facetracker/service-alert", factory: "startAlertService", instances: "one" },
+  { name: "alert", package: "@facetracker/service-alert", factory: "startAlertService", instances: "many" },
   {
     name: "clip-recorder",
     package: "@facetracker/service-clip-recorder",
     factory: "startClipRecorderService",
-    instances: "one",
+    instances: "many",
   },
   { name: "track", package: "@facetracker/service-track", factory: "startTrackService", instances: "many" },
   {
@@ -43,7 +43,7 @@ export const SERVICES = [
     name: "restream",
     package: "@facetracker/service-restream",
     factory: "startRestreamService",
-    instances: "one",
+    instances: "many",
   },
   {
     name: "ingest",

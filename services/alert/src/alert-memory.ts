@@ -16,6 +16,12 @@ export interface AlertMemory {
   readonly faces: RecentFaces;
   /** Remembers a face (after its outcome was published) and stores it, with the faces it made forget. */
   remember(face: RecentFace): Promise<void>;
+  /**
+   * Follows the faces the other alert instances store (see startAlertService): each face of a camera
+   * `mine` says this instance does not judge is taken in, unless a later one of its track is known, until
+   * stopped.
+   */
+  follow(mine: (camera: string) => boolean): Promise<{ stop(): void }>;
 }
 
 /**
@@ -54,6 +60,21 @@ export async function openAlertMemory(
       const gone = faces.remember(face);
       await bucket.put(RecentFaces.key(face), recentFaceToJson(face));
       await forget(bucket, gone);
+    },
+    async follow(mine) {
+      return bucket.watch((key, value) => {
+        if (value === undefined) return; // forgotten: the cooldowns forget it here too
+        let face: RecentFace;
+        try {
+          face = recentFaceFromJson(value, `${ALERT_MEMORY_BUCKET}/${key}`);
+        } catch {
+          return;
+        }
+        // This instance writes its own cameras' faces: what comes back of them is no news.
+        if (mine(face.camera)) return;
+        const known = faces.get(face.camera, face.trackId);
+        if (!known || known.lastSeenMs <= face.lastSeenMs) faces.remember(face);
+      });
     },
   };
 }

@@ -97,14 +97,17 @@ export async function startAlertNotifications({
   logger,
   metrics,
   transport = notificationTransport(config),
+  instance = "alert",
 }: {
   bus: TypedBus;
   config: FaceTrackerConfig;
   logger: Logger;
   metrics: ServiceMetrics;
   transport?: NotificationTransport;
+  /** This alert instance's ID, for `{instance}` in alerts.notification_state_path. */
+  instance?: string;
 }): Promise<{ stop(): Promise<void> }> {
-  const state = await openNotificationState(config, bus, logger);
+  const state = await openNotificationState(config, bus, logger, instance);
   try {
     return await notifyAlerts({ bus, config, logger, metrics, transport, state });
   } catch (error) {

@@ -20,7 +20,9 @@ export function offlineThresholdMs(config: FaceTrackerConfig, camera: string): n
  * ft_camera_status, written by ingest) and, when a camera has been reconnecting for longer than its
  * camera_offline_alert_s, sends one notification through the alerts' Apprise destinations (retried
  * with backoff), then one when the camera is back. What was sent is recorded on the board
- * (`<camera>.offline_notified`), so a restart of the service neither repeats nor forgets one.
+ * (`<camera>.offline_notified`), so a restart of the service neither repeats nor forgets one. With
+ * `owns`, only the cameras it says this alert instance owns (the others are another instance's); call
+ * recheck(camera) when that changes.
  */
 export async function startCameraOfflineAlerts({
   bus,
@@ -28,17 +30,20 @@ export async function startCameraOfflineAlerts({
   logger,
   metrics,
   transport,
+  owns = () => true,
 }: {
   bus: Bus;
   config: FaceTrackerConfig;
   logger: Logger;
   metrics: ServiceMetrics;
   transport: NotificationTransport;
-}): Promise<{ stop(): Promise<void> }> {
+  /** Whether this instance tells of the camera (default: every camera). */
+  owns?: (camera: string) => boolean;
+}): Promise<{ recheck(camera: string): void; stop(): Promise<void> }> {
   const wanted =
     config.alerts.camera_offline_alert_s > 0 ||
     config.cameras.some((c) => (c.camera_offline_alert_s ?? 0) > 0);
-  if (!wanted) return { stop: async () => {} };
+  if (!wanted) return { recheck: () => {}, stop: async () => {} };
   const urls = config.alerts.notification_config;
   const board = await openCameraStatusBoard(bus.nc);
   const stopping = new AbortController();
@@ -91,6 +96,7 @@ export async function startCameraOfflineAlerts({
   /** The camera's outage is due: notify it unless it ended or was notified meanwhile (another start). */
   const notifyOffline = (camera: string, sinceMs: number) =>
     chain(camera, async () => {
+      if (!owns(camera)) return;
       const status = await board.get(camera);
       const notice = await board.offlineNotice(camera);
       if (!status || status.sinceMs !== sinceMs) return;
@@ -102,6 +108,7 @@ export async function startCameraOfflineAlerts({
 
   const notifyBack = (camera: string, status: CameraStatus, notice: OfflineNotice) =>
     chain(camera, async () => {
+      if (!owns(camera)) return;
       if (await send(camera, "back", backMessage(camera, notice, status))) {
         await board.recordOfflineNotice(camera, { ...notice, backSent: true });
       }
@@ -110,7 +117,7 @@ export async function startCameraOfflineAlerts({
   const onStatus = async (camera: string, status: CameraStatus | undefined) => {
     clearTimeout(timers.get(camera));
     timers.delete(camera);
-    if (!status) return;
+    if (!status || !owns(camera)) return;
     const notice = await board.offlineNotice(camera);
     if (backDue(status, notice) && notice) {
       notifyBack(camera, status, notice);
@@ -139,6 +146,15 @@ export async function startCameraOfflineAlerts({
     }
   })();
   return {
+    recheck(camera) {
+      if (stopping.signal.aborted) return;
+      void board
+        .get(camera)
+        .then((status) => onStatus(camera, status))
+        .catch((error: unknown) =>
+          logger.warn("camera status not followed", { camera, error: error as Error }),
+        );
+    },
     stop: async () => {
       stopping.abort();
       watch.stop();

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { openStateBucket, streamSpecOf, type TypedBus } from "@facetracker/bus";
-import type { FaceTrackerConfig } from "@facetracker/config";
+import { type FaceTrackerConfig, instancePath } from "@facetracker/config";
 import { PidLock, PidLockError } from "@facetracker/infra";
 import { DurableSentMarks } from "@facetracker/notify";
 import type { Alert } from "@facetracker/proto";
@@ -31,15 +31,16 @@ export interface NotificationState {
 /**
  * Opens the notification state in alerts.notification_state_path, under a lock (one alert service per
  * directory): the sent-marks (sent.log, copied to the KV bucket ft_notifications_sent when the bus
- * answers) and the delivery records (records.log). Rejects naming the directory when another process
- * holds it or a file is damaged.
+ * answers) and the delivery records (records.log). `{instance}` in the path is this instance's ID (see
+ * instancePath). Rejects naming the directory when another process holds it or a file is damaged.
  */
 export async function openNotificationState(
   config: FaceTrackerConfig,
   bus: TypedBus,
   logger: Logger,
+  instance = "alert",
 ): Promise<NotificationState> {
-  const dir = path.resolve(config.alerts.notification_state_path);
+  const dir = path.resolve(instancePath(config.alerts.notification_state_path, instance));
   await mkdir(dir, { recursive: true });
   let lock: PidLock;
   try {

@@ -1,4 +1,4 @@
-import { openCameraRegistry } from "@facetracker/bus";
+import { CameraLeases, instanceId, openCameraRegistry } from "@facetracker/bus";
 import type { RtspTransport } from "@facetracker/media";
 import { type LiveTarget, liveTargetOf, sameTarget } from "@facetracker/pipeline";
 import type { CameraConfig } from "@facetracker/proto";
@@ -37,6 +37,13 @@ export interface RestreamOptions {
  * of the configuration file and of the camera registry are followed: added, changed or removed at run
  * time, their restream starts, restarts or stops. With live_stream.user and pass (MediaMTX's publish user),
  * each ffmpeg publishes through a local relay that adds them: never on a command line or in a log.
+ *
+ * Several instances split the cameras through leases (service "restream", see CameraLeases in
+ * @facetracker/bus): an instance restreams only the cameras whose lease it holds, so each stream has one
+ * publisher. The cameras split are those with a live target now (mode WEB or LOCAL, enabled), so that the
+ * streams, not the cameras without one, are spread over the instances; a camera whose mode changes joins or
+ * leaves the split. A dead instance's streams come back on another once its leases expire
+ * (partitions.lease_ttl_s).
  */
 export async function startRestreamService(
   deps: ServiceDeps,
@@ -62,13 +69,26 @@ export async function startRestreamService(
   const cameras = new Map<string, CameraConfig | undefined>(config.cameras.map((c) => [c.id, undefined]));
   const runs = new Map<string, CameraRestream>();
   const failed = new Map<string, string>();
+  /** The cameras whose lease this instance holds: only those are restreamed here. */
+  const held = new Set<string>();
   let following = true;
 
-  /** Brings one camera's restream in line with what is wanted of it. */
-  async function apply(id: string): Promise<void> {
-    const wanted: LiveTarget | undefined = cameras.has(id)
-      ? liveTargetOf(config, id, cameras.get(id))
-      : undefined;
+  /** What the camera's restream should be, wherever it runs (undefined: none). */
+  const targetOf = (id: string): LiveTarget | undefined =>
+    cameras.has(id) ? liveTargetOf(config, id, cameras.get(id)) : undefined;
+
+  // The registry follower and the leases both bring cameras in line: one change at a time.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serially = (work: () => Promise<void>): Promise<void> => {
+    const next = tail.then(work);
+    tail = next.catch(() => {});
+    return next;
+  };
+
+  /** Brings one camera's restream in line with what is wanted of it here. */
+  const apply = (id: string): Promise<void> => serially(() => applyNow(id));
+  async function applyNow(id: string): Promise<void> {
+    const wanted = held.has(id) ? targetOf(id) : undefined;
     const current = runs.get(id);
     if (current && sameTarget(current.target, wanted)) return;
     failed.delete(id);
@@ -85,20 +105,39 @@ export async function startRestreamService(
     }
   }
 
-  for (const id of cameras.keys()) await apply(id);
   const registry = await openCameraRegistry(deps.bus.js);
+  for (const c of await registry.list()) cameras.set(c.id, c);
+  const leases = await CameraLeases.start(deps.bus.js, {
+    service: "restream",
+    instance: deps.instance ?? instanceId("restream"),
+    ttlMs: config.partitions.lease_ttl_s * 1000,
+    logger,
+    cameras: () => [...cameras.keys()].filter((id) => targetOf(id) !== undefined),
+    onAcquire: async (camera) => {
+      held.add(camera);
+      await apply(camera);
+    },
+    onRelease: async (camera) => {
+      held.delete(camera);
+      await apply(camera);
+    },
+  });
+  // A closed connection (the process going down) renews nothing more: the leases expire for the others.
+  void deps.bus.nc.closed().then(() => leases.abandon());
   const watch = await registry.watch();
   const follow = (async () => {
     for await (const change of watch) {
       if (change.config) cameras.set(change.id, change.config);
       else cameras.delete(change.id);
       await apply(change.id);
+      leases.changed();
     }
   })().catch((error: unknown) => {
     following = false;
     logger.error("stopped following the camera registry", { error: error as Error });
   });
   logger.info("restream following the cameras", {
+    instance: leases.instance,
     rtspServer: config.live_stream.rtsp_server,
     maxFps: settings.maxFps,
     // The user only: its password goes to the RTSP server through a local relay (rtsp-auth-relay.ts).
@@ -114,8 +153,11 @@ export async function startRestreamService(
     stop: async () => {
       watch.stop();
       await follow;
-      await Promise.all([...runs.values()].map((run) => run.stop()));
-      runs.clear();
+      await leases.stop(); // each held camera's restream stopped, its lease let go for the others
+      await serially(async () => {
+        await Promise.all([...runs.values()].map((run) => run.stop()));
+        runs.clear();
+      });
     },
   };
 }

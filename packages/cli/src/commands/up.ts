@@ -6,8 +6,13 @@ import {
   DEFAULT_LOG_MAX_BYTES,
   FaceTracker,
   type FaceTrackingPipeline,
+  MAX_INSTANCES,
   NatsStoreInUseError,
   PortInUseError,
+  parseServiceInstances,
+  resolveServiceInstances,
+  type ServiceInstances,
+  servicesRunAsMany,
 } from "@facetracker/sdk";
 import { envInt, startServiceHttp } from "@facetracker/service-kit";
 import { CliError } from "../cli-error.ts";
@@ -16,7 +21,7 @@ import { ensureDemoCamera } from "../demo-camera.ts";
 import { printAlerts, printAlertUpdates, printDeliveries, printTrackEvents } from "./up-printers.ts";
 
 export const upUsage =
-  "facetracker up [--config FILE] [--db DIR] [--data DIR] [--exit-when-done] [--embed-workers N] [--single-process]";
+  "facetracker up [--config FILE] [--db DIR] [--data DIR] [--exit-when-done] [--instances SERVICE=N,...] [--embed-workers N] [--single-process]";
 
 export const upOptions = {
   data: {
@@ -29,7 +34,18 @@ export const upOptions = {
     type: "boolean",
     help: "stop once every file camera ended (the demo camera then plays once)",
   },
-  "embed-workers": { type: "string", arg: "N", help: "embed worker processes (1 to 64)", defaultText: "1" },
+  instances: {
+    type: "string",
+    arg: "SERVICE=N,...",
+    help: `processes of each service, 1 to ${MAX_INSTANCES}, several only of ${servicesRunAsMany().join(", ")}; instances of a per-camera service split the cameras`,
+    defaultText: "1 each",
+  },
+  "embed-workers": {
+    type: "string",
+    arg: "N",
+    help: "embed worker processes (1 to 64): the same as --instances embed=N",
+    defaultText: "1",
+  },
   "single-process": { type: "boolean", help: "every service in this process instead of one process each" },
   "log-size": {
     type: "string",
@@ -46,9 +62,29 @@ export const upOptions = {
 } as const satisfies OptionTable;
 
 /**
+ * `--instances SERVICE=N,...` with `--embed-workers N` (given: `embedWorkers`) as embed=N: the instances
+ * of each service. A usage error (exit code 2) names what is wrong: the syntax, an unknown service, a
+ * count out of range, several of a service that runs as one, or the two options disagreeing on embed.
+ */
+function instancesOption(text: string | undefined, embedWorkers: number | undefined): ServiceInstances {
+  try {
+    const given = text === undefined ? {} : parseServiceInstances(text);
+    if (embedWorkers !== undefined && given.embed !== undefined && given.embed !== embedWorkers) {
+      throw new RangeError(`embed=${given.embed} disagrees with --embed-workers ${embedWorkers}: give one`);
+    }
+    const resolved = resolveServiceInstances(given, embedWorkers);
+    return Object.fromEntries(Object.entries(resolved).filter(([, count]) => count > 1));
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new CliError(`--instances: ${error.message}\nusage: ${upUsage}`, 2);
+  }
+}
+
+/**
  * The embedded run: a nats-server child (JetStream, store under DATA/nats; restarted when it dies; a data
  * directory another live run uses is refused) unless NATS_URL or nats.url is set, then every pipeline service, each as its own process (as in a deployment: the stages use every
- * core; `--embed-workers N` starts N embed workers), or all in this process with --single-process (each
+ * core; `--instances track=2,ingest=2` starts several processes of a service that may run as several,
+ * `--embed-workers N` N embed workers), or all in this process with --single-process (each
  * with its own NATS connection). One HTTP server for /healthz (every service ready) and /metrics (every service's), and a live print of
  * track events and alerts. Without a configured camera it watches a demo video generated from the
  * registry sample photos. Ctrl-C (or the end of every file camera, with --exit-when-done) stops
@@ -78,10 +114,21 @@ export async function upCommand(args: string[]): Promise<number> {
       2,
     );
   }
+  const instances = instancesOption(
+    values.instances,
+    values["embed-workers"] === undefined ? undefined : embedWorkers,
+  );
   const singleProcess = values["single-process"] ?? false;
   if (singleProcess && embedWorkers > 1) {
     throw new CliError(
       `--embed-workers needs service processes (not --single-process)\nusage: ${upUsage}`,
+      2,
+    );
+  }
+  const several = Object.entries(instances).filter(([, count]) => count > 1);
+  if (singleProcess && several.length) {
+    throw new CliError(
+      `--instances ${several.map(([name, count]) => `${name}=${count}`).join(",")} needs service processes (not --single-process)\nusage: ${upUsage}`,
       2,
     );
   }
@@ -105,7 +152,7 @@ export async function upCommand(args: string[]): Promise<number> {
       dataDir,
       natsUrl: config.nats.url ?? (process.env.NATS_URL || undefined),
       singleProcess,
-      embedWorkers,
+      instances,
       exitWhenDone,
       logs: { maxBytes: Math.round(logMaxMib * 2 ** 20), files: logFiles },
       // A port the operator set (file, environment) that is taken is an error; a default one moves.
