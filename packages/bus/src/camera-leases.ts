@@ -22,6 +22,7 @@ import { createHash } from "node:crypto";
 import os from "node:os";
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, StorageType } from "@nats-io/jetstream";
 import { type KV, Kvm, KvWatchInclude } from "@nats-io/kv";
+import { liveKeys } from "./kv-keys.ts";
 import { type BusLogger, stderrLogger } from "./logger.ts";
 import { raiseBucketReplicas, stateReplicas } from "./replicas.ts";
 import { validateCameraId } from "./subjects.ts";
@@ -395,7 +396,10 @@ export class CameraLeases {
   async #liveMembers(): Promise<string[]> {
     const prefix = `${this.#options.service}.`;
     const members = new Set([this.#options.instance]);
-    for await (const key of await this.#members.keys(`${prefix}>`)) members.add(key.slice(prefix.length));
+    const jsm = await this.#js.jetstreamManager();
+    for (const key of await liveKeys(jsm, this.#members, INSTANCES_BUCKET, prefix)) {
+      members.add(key.slice(prefix.length));
+    }
     return [...members];
   }
 

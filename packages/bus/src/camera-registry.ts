@@ -7,6 +7,7 @@ import { CameraConfig } from "@facetracker/proto";
 import { type JetStreamClient, StorageType } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { liveKeys, managerOf } from "./kv-keys.ts";
 import { raiseBucketReplicas, stateReplicas } from "./replicas.ts";
 import { validateCameraId } from "./subjects.ts";
 
@@ -69,9 +70,9 @@ export async function openCameraRegistry(
     },
     get,
     async list() {
-      const ids: string[] = [];
-      for await (const key of await kv.keys()) ids.push(key);
-      const configs = await Promise.all(ids.sort().map(get));
+      // Not kv.keys(): it can wait for ever (see kv-keys.ts).
+      const ids = await liveKeys(await managerOf(connection), kv, CAMERA_BUCKET);
+      const configs = await Promise.all(ids.map(get));
       return configs.filter((c): c is CameraConfig => c !== undefined);
     },
     async remove(id) {

@@ -6,6 +6,7 @@
 import { type JetStreamClient, StorageType } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { liveKeys, managerOf } from "./kv-keys.ts";
 import { raiseBucketReplicas, stateReplicas } from "./replicas.ts";
 
 export interface StateBucketOptions {
@@ -60,9 +61,8 @@ export async function openStateBucket(
       }
     },
     async keys() {
-      const keys: string[] = [];
-      for await (const key of await kv.keys()) keys.push(key);
-      return keys.sort();
+      // Not kv.keys(): it can hang while keys expire by the bucket's TTL (see kv-keys.ts).
+      return liveKeys(await managerOf(connection), kv, name);
     },
     async delete(key) {
       await kv.delete(key);
