@@ -10,7 +10,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { connectBus, consumeMessages, ensureStreams, publishMessage, subject } from "@facetracker/bus";
+import {
+  camerasInStream,
+  connectBus,
+  consumeMessages,
+  ensureStreams,
+  publishMessage,
+  subject,
+} from "@facetracker/bus";
 import { parseConfig } from "@facetracker/config";
 import {
   Alert,
@@ -189,14 +196,11 @@ describe("one alert per person in the alert service (real nats-server)", () => {
         const info = await bus.jsm.consumers.info(stream, durable);
         return info.num_pending === 0 && info.num_ack_pending === 0;
       };
-      /** Every durable whose name starts with `prefix` (the alert service's per-camera consumers) settled. */
+      /** The alert service's consumer of every camera with track events (`<prefix><camera>`) settled. */
       const settledAll = async (stream: string, prefix: string) => {
-        const names: string[] = [];
-        for await (const c of bus.jsm.consumers.list(stream)) {
-          if (c.name.startsWith(prefix)) names.push(c.name);
+        for (const camera of await camerasInStream(bus.jsm, "tracks")) {
+          if (!(await settled(stream, `${prefix}${camera}`).catch(() => false))) return false;
         }
-        if (names.length === 0) return false;
-        for (const name of names) if (!(await settled(stream, name))) return false;
         return true;
       };
       await waitFor(

@@ -6,7 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type Bus, connectBus, ensureStreams, publishMessage, replayStream, subject } from "@facetracker/bus";
+import {
+  type Bus,
+  camerasInStream,
+  connectBus,
+  ensureStreams,
+  publishMessage,
+  replayStream,
+  subject,
+} from "@facetracker/bus";
 import { parseConfig } from "@facetracker/config";
 import { Alert, AlertDelivery, TrackEvent, TrackEventType } from "@facetracker/proto";
 import { startAlertService } from "@facetracker/service-alert";
@@ -105,14 +113,11 @@ describe("a three-node bus losing a server (SIGKILL) under the alert service", (
           return false; // the consumer's leader was on the lost server: asked again
         }
       };
-      /** Every durable whose name starts with `prefix` (the alert service's per-camera consumers) settled. */
+      /** The alert service's consumer of every camera with track events (`<prefix><camera>`) settled. */
       const settledAll = async (stream: string, prefix: string) => {
-        const names: string[] = [];
-        for await (const c of client.jsm.consumers.list(stream)) {
-          if (c.name.startsWith(prefix)) names.push(c.name);
+        for (const camera of await camerasInStream(client.jsm, "tracks")) {
+          if (!(await settled(stream, `${prefix}${camera}`).catch(() => false))) return false;
         }
-        if (names.length === 0) return false;
-        for (const name of names) if (!(await settled(stream, name))) return false;
         return true;
       };
       await waitFor(

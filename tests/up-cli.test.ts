@@ -115,6 +115,10 @@ describe("facetracker up (embedded run: own nats-server, each service a process)
         ],
         [["--instances", "embed=2", "--embed-workers", "3"], /embed=2 disagrees with --embed-workers 3/],
         [["--instances", "track=2", "--single-process"], /--instances track=2 needs service processes/],
+        [
+          ["--instances", "ingest=2", "--exit-when-done"],
+          /--exit-when-done runs one ingest instance \(not --instances ingest=2\)/,
+        ],
       ];
       for (const [args, message] of cases) {
         const r = await up(...args);

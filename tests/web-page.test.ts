@@ -388,6 +388,18 @@ describe("operators' web page (headless Chromium, real nats-server, pipeline in 
         });
         await bus.publish("alerts", alert, { msgId: alert.id });
       }
+      // The clip recorder takes the camera's alerts too (the camera is found in FT_ALERTS): its record of
+      // the first one (no clip: frame 0) comes first, then the one read back below.
+      const recorded: string[] = [];
+      const records = await bus.consume("deliveries", {
+        camera: "yard",
+        deliverPolicy: "all",
+        handler: (d) => {
+          if (d.clipStatus) recorded.push(d.alertId);
+        },
+      });
+      await waitFor(() => recorded.includes("yard-1-0"), "the clip recorder's record of yard-1-0", 60_000);
+      await records.stop();
       await bus.publish(
         "deliveries",
         AlertDelivery.fromPartial({

@@ -32,7 +32,7 @@ export const upOptions = {
   },
   "exit-when-done": {
     type: "boolean",
-    help: "stop once every file camera ended (the demo camera then plays once)",
+    help: "stop once every file camera ended (the demo camera then plays once; one ingest instance)",
   },
   instances: {
     type: "string",
@@ -132,10 +132,18 @@ export async function upCommand(args: string[]): Promise<number> {
       2,
     );
   }
+  const exitWhenDone = values["exit-when-done"] ?? false;
+  if (exitWhenDone && (instances.ingest ?? 1) > 1) {
+    // An ingest instance whose file cameras ended exits and lets their leases go: another would take
+    // those cameras and play the files again.
+    throw new CliError(
+      `--exit-when-done runs one ingest instance (not --instances ingest=${instances.ingest})\nusage: ${upUsage}`,
+      2,
+    );
+  }
   const dataDir = path.resolve(values.data ?? "data");
   const loaded = configAndKeysFrom(values);
   let config = loaded.config;
-  const exitWhenDone = values["exit-when-done"] ?? false;
 
   if (config.cameras.length === 0) {
     const demo = await ensureDemoCamera(path.join(dataDir, "demo"));
