@@ -14,7 +14,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   type Bus,
-  CAMERA_LEASES_BUCKET,
+  cameraLeaseHolder,
   connectBus,
   consumeMessages,
   desiredOwner,
@@ -52,17 +52,7 @@ describe("alert partitions: two alert instances, one person on two of their came
   const updates: AlertUpdate[] = [];
   const deliveries: AlertDelivery[] = [];
 
-  const holder = async (camera: string): Promise<string | undefined> => {
-    try {
-      const stored = await observer.jsm.streams.getMessage(`KV_${CAMERA_LEASES_BUCKET}`, {
-        last_by_subj: `$KV.${CAMERA_LEASES_BUCKET}.alert.${camera}`,
-      });
-      if (!stored || stored.data.length === 0) return undefined;
-      return (stored.json() as { instance: string }).instance;
-    } catch {
-      return undefined;
-    }
-  };
+  const holder = (camera: string) => cameraLeaseHolder(observer.jsm, "alert", camera);
   const heldBy = async (members: string[]) => {
     for (const camera of CAMERAS) if ((await holder(camera)) !== desiredOwner(camera, members)) return false;
     return true;

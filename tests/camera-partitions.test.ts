@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   type Bus,
-  CAMERA_LEASES_BUCKET,
+  cameraLeaseHolder,
   connectBus,
   consumeMessages,
   desiredOwner,
@@ -57,17 +57,7 @@ describe("camera partitions: two ingest and two track instances, one of each kil
   const snapshots: TrackSnapshot[] = [];
 
   /** Who holds the camera's lease for the service now (undefined: nobody). */
-  const holder = async (service: string, camera: string): Promise<string | undefined> => {
-    try {
-      const stored = await observer.jsm.streams.getMessage(`KV_${CAMERA_LEASES_BUCKET}`, {
-        last_by_subj: `$KV.${CAMERA_LEASES_BUCKET}.${service}.${camera}`,
-      });
-      if (!stored || stored.data.length === 0) return undefined;
-      return (stored.json() as { instance: string }).instance;
-    } catch {
-      return undefined;
-    }
-  };
+  const holder = (service: string, camera: string) => cameraLeaseHolder(observer.jsm, service, camera);
   const heldBy = async (service: string, members: string[]) => {
     for (const camera of CAMERAS) {
       if ((await holder(service, camera)) !== desiredOwner(camera, members)) return false;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   type Bus,
-  CAMERA_LEASES_BUCKET,
+  cameraLeaseHolder,
   connectBus,
   consumeMessages,
   desiredOwner,
@@ -71,17 +71,7 @@ describe("clip recorder partitions: two instances split the cameras, one killed 
   let running = true;
 
   /** Who holds the camera's clip-recorder lease now (undefined: nobody). */
-  const holder = async (camera: string): Promise<string | undefined> => {
-    try {
-      const stored = await observer.jsm.streams.getMessage(`KV_${CAMERA_LEASES_BUCKET}`, {
-        last_by_subj: `$KV.${CAMERA_LEASES_BUCKET}.clip-recorder.${camera}`,
-      });
-      if (!stored || stored.data.length === 0) return undefined;
-      return (stored.json() as { instance: string }).instance;
-    } catch {
-      return undefined;
-    }
-  };
+  const holder = (camera: string) => cameraLeaseHolder(observer.jsm, "clip-recorder", camera);
   const heldBy = async (members: string[]) => {
     for (const camera of CAMERAS) {
       if ((await holder(camera)) !== desiredOwner(camera, members)) return false;

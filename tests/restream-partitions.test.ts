@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   type Bus,
-  CAMERA_LEASES_BUCKET,
+  cameraLeaseHolder,
   connectBus,
   desiredOwner,
   ensureStreams,
@@ -46,16 +46,7 @@ describe("restream partitions: two instances split the live cameras, one killed 
         JSON.stringify(restreamed(name)) ===
         JSON.stringify(cameras.filter((c) => desiredOwner(c, members) === name).sort()),
     );
-  const leaseOf = async (camera: string) => {
-    try {
-      const stored = await observer.jsm.streams.getMessage(`KV_${CAMERA_LEASES_BUCKET}`, {
-        last_by_subj: `$KV.${CAMERA_LEASES_BUCKET}.restream.${camera}`,
-      });
-      return stored && stored.data.length > 0 ? (stored.json() as { instance: string }).instance : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const leaseOf = (camera: string) => cameraLeaseHolder(observer.jsm, "restream", camera);
 
   before(async () => {
     nats = await startNatsServer();

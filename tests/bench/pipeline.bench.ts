@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   type Bus,
-  CAMERA_LEASES_BUCKET,
+  cameraLeaseHolder,
   connectBus,
   consumeMessages,
   desiredOwner,
@@ -258,15 +258,7 @@ async function leaseHolders(bus: Bus, cameras: string[]): Promise<Record<string,
   for (const service of partitioned) {
     holders[service] = {};
     for (const camera of cameras) {
-      let holder = "nobody";
-      try {
-        const stored = await bus.jsm.streams.getMessage(`KV_${CAMERA_LEASES_BUCKET}`, {
-          last_by_subj: `$KV.${CAMERA_LEASES_BUCKET}.${service}.${camera}`,
-        });
-        if (stored && stored.data.length > 0) holder = (stored.json() as { instance: string }).instance;
-      } catch {
-        // no lease
-      }
+      const holder = (await cameraLeaseHolder(bus.jsm, service, camera)) ?? "nobody";
       (holders[service] as Record<string, string>)[camera] = holder;
     }
   }

@@ -20,7 +20,13 @@
 
 import { createHash } from "node:crypto";
 import os from "node:os";
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, StorageType } from "@nats-io/jetstream";
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  StorageType,
+} from "@nats-io/jetstream";
 import { type KV, Kvm, KvWatchInclude } from "@nats-io/kv";
 import { liveKeys } from "./kv-keys.ts";
 import { type BusLogger, stderrLogger } from "./logger.ts";
@@ -77,6 +83,26 @@ function isLost(error: unknown): boolean {
     (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) ||
     /wrong last sequence/i.test(error instanceof Error ? error.message : String(error))
   );
+}
+
+/**
+ * The instance that holds `camera`'s lease for `service` now (undefined: nobody, or the bucket is not
+ * there), read from the leases' stream: for tests, benchmarks and operators' tools.
+ */
+export async function cameraLeaseHolder(
+  jsm: JetStreamManager,
+  service: string,
+  camera: string,
+): Promise<string | undefined> {
+  try {
+    const stored = await jsm.streams.getMessage(`KV_${CAMERA_LEASES_BUCKET}`, {
+      last_by_subj: `$KV.${CAMERA_LEASES_BUCKET}.${service}.${camera}`,
+    });
+    if (!stored || stored.data.length === 0) return undefined;
+    return (stored.json() as Lease).instance;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The member that should own `camera`: the highest hash of (camera, member). */

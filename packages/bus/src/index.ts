@@ -11,6 +11,7 @@ export {
   CAMERA_LEASES_BUCKET,
   CameraLeases,
   type CameraLeasesOptions,
+  cameraLeaseHolder,
   DEFAULT_LEASE_TTL_MS,
   desiredOwner,
   INSTANCES_BUCKET,

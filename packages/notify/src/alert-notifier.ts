@@ -328,13 +328,24 @@ export class AlertNotifier {
     } catch (error) {
       return { ...base, status: "failed", attempts: 0, error: `cannot build the message: ${String(error)}` };
     }
-    const sent = await this.#sendWithRetries(notification, destination.urls);
-    if (sent.status !== "sent" || !this.#sentMarks) return { ...base, ...sent };
+    // Marked as soon as the transport says the message reached the destination (before apprise exits),
+    // else once the send settles: the narrower the gap, the fewer sends a crash can repeat.
+    const marks = this.#sentMarks;
+    let marking: Promise<void> | undefined;
+    const mark = () => {
+      marking ??= marks
+        ? marks.markSent(
+            due.map((a) => a.id),
+            destination.id,
+          )
+        : Promise.resolve();
+      marking.catch(() => {});
+    };
+    const sent = await this.#sendWithRetries(notification, destination.urls, mark);
+    if (sent.status !== "sent" || !marks) return { ...base, ...sent };
     try {
-      await this.#sentMarks.markSent(
-        due.map((a) => a.id),
-        destination.id,
-      );
+      mark();
+      await marking;
     } catch (error) {
       return { ...base, ...sent, markError: error instanceof Error ? error.message : String(error) };
     }
@@ -353,15 +364,23 @@ export class AlertNotifier {
   async #sendWithRetries(
     notification: Notification,
     urls: string[],
+    onDelivered: () => void,
   ): Promise<Pick<DestinationResult, "status" | "attempts" | "error">> {
     let lastError = "";
     let attempts = 0;
+    let delivered = false;
+    const told = () => {
+      delivered = true;
+      onDelivered();
+    };
     for (let attempt = 1; attempt <= this.#retries + 1; attempt++) {
       attempts = attempt;
       try {
-        await this.#attempt(notification, urls);
+        await this.#attempt(notification, urls, told);
         return { status: "sent", attempts };
       } catch (error) {
+        // The transport said it reached every URL before failing (apprise exiting late): it was sent.
+        if (delivered) return { status: "sent", attempts };
         lastError = error instanceof Error ? error.message : String(error);
         if (error instanceof NotificationError && !error.retryable) break;
       }
@@ -371,7 +390,7 @@ export class AlertNotifier {
   }
 
   /** One attempt, limited to timeoutMs (plus a grace for a transport slow to honour the abort). */
-  async #attempt(notification: Notification, urls: string[]): Promise<void> {
+  async #attempt(notification: Notification, urls: string[], onDelivered: () => void): Promise<void> {
     const controller = new AbortController();
     const reason = `timed out after ${this.#timeoutMs} ms`;
     const givenUpError = new NotificationError(`${reason}; the transport did not stop when aborted`, {
@@ -390,7 +409,7 @@ export class AlertNotifier {
     });
     givenUp.catch(() => {});
     try {
-      await Promise.race([this.#transport.send(urls, notification, controller.signal), givenUp]);
+      await Promise.race([this.#transport.send(urls, notification, controller.signal, onDelivered), givenUp]);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error !== givenUpError && controller.signal.aborted && !message.includes(reason)) {

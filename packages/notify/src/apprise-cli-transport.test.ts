@@ -221,6 +221,39 @@ describe("AppriseCliTransport (real apprise command)", { skip: noApprise }, () =
     }
   });
 
+  it("tells the delivery as soon as apprise logs it, before apprise exits (the caller marks it at once)", async () => {
+    receiver = await startHttpReceiver();
+    const slowExit = join(tempDir, "apprise-exits-later");
+    const release = join(tempDir, "apprise-may-exit");
+    // The real apprise (its log lines pass through), then the wrapper waits until the test lets it exit.
+    await writeFile(
+      slowExit,
+      `#!/bin/sh\napprise "$@"\ncode=$?\nwhile [ ! -e ${release} ]; do sleep 0.05; done\nexit $code\n`,
+      { mode: 0o700 },
+    );
+    try {
+      const transport = new AppriseCliTransport({ command: slowExit, tempDir });
+      let delivered = false;
+      let settled = false;
+      const sending = transport
+        .send([`json://127.0.0.1:${receiver.port}/`], notification, new AbortController().signal, () => {
+          delivered = true;
+        })
+        .finally(() => {
+          settled = true;
+        });
+      await waitFor(() => delivered, "the delivery told while apprise still runs");
+      assert.equal(settled, false, "the send has not settled yet: apprise has not exited");
+      assert.equal(receiver.requests.length, 1);
+      await writeFile(release, "");
+      await sending;
+    } finally {
+      await rm(slowExit, { force: true });
+      await rm(release, { force: true });
+      await receiver.close();
+    }
+  });
+
   it("a missing apprise command is a clear, non-retryable error", async () => {
     const transport = new AppriseCliTransport({ command: join(tempDir, "no-such-apprise") });
     await assert.rejects(

@@ -53,7 +53,12 @@ export class AppriseCliTransport implements NotificationTransport {
    * stops the child when `signal` aborts: then it rejects, unless apprise had already reported a
    * delivery to every URL (only its exit was late), which is a send.
    */
-  async send(urls: string[], notification: Notification, signal: AbortSignal): Promise<void> {
+  async send(
+    urls: string[],
+    notification: Notification,
+    signal: AbortSignal,
+    onDelivered?: () => void,
+  ): Promise<void> {
     checkAppriseUrls(urls);
     if (signal.aborted) throw abortError(signal, urls);
     const dir = await mkdtemp(join(this.#tempDir, "facetracker-notify-"));
@@ -74,7 +79,18 @@ export class AppriseCliTransport implements NotificationTransport {
         `--body=${notification.body}`,
         ...paths.map((path) => `--attach=${path}`),
       ];
-      const result = await this.#run(args, signal, urls);
+      // apprise logs each delivery as it makes it: the last one is told at once, not when apprise exits.
+      let seen = "";
+      let told = false;
+      const onOutput = (text: string) => {
+        if (told || !onDelivered) return;
+        seen += text;
+        if (deliveries(seen) >= urls.length) {
+          told = true;
+          onDelivered();
+        }
+      };
+      const result = await this.#run(args, signal, urls, onOutput);
       // Stopped (a timeout) after it had delivered to every URL: sent. Sending again would duplicate it.
       if (result.aborted && deliveries(result.output) >= urls.length) return;
       if (result.aborted) throw abortError(signal, urls);
@@ -115,11 +131,21 @@ export class AppriseCliTransport implements NotificationTransport {
     }
   }
 
-  async #run(args: string[], signal: AbortSignal, urls: string[]): Promise<ChildRunResult> {
+  async #run(
+    args: string[],
+    signal: AbortSignal,
+    urls: string[],
+    onOutput?: (text: string) => void,
+  ): Promise<ChildRunResult> {
     try {
       // Newline-separated: apprise splits APPRISE_URLS before each scheme://, so commas inside a URL stay.
       const env = { APPRISE_URLS: urls.map((url) => url.trim()).join("\n") };
-      return await runChild(this.command, args, { signal, killGraceMs: this.#killGraceMs, env });
+      return await runChild(this.command, args, {
+        signal,
+        killGraceMs: this.#killGraceMs,
+        env,
+        ...(onOutput ? { onOutput } : {}),
+      });
     } catch (error) {
       if (error instanceof ChildStartError) {
         throw new NotificationError(`${error.message} (${INSTALL_HINT})`, { retryable: false, cause: error });

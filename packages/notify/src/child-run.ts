@@ -37,6 +37,8 @@ export interface ChildRunOptions {
   maxOutputChars?: number;
   /** Variables added to this process's environment for the child (e.g. secrets kept off its command line). */
   env?: Record<string, string>;
+  /** Each piece of output (stdout or stderr) as it comes, before the child exits. */
+  onOutput?: (text: string) => void;
 }
 
 /** Runs `command args` with stdin closed; resolves when it has exited and its pipes are closed. */
@@ -66,7 +68,9 @@ export async function runChild(
 
   let output = "";
   const collect = (chunk: Buffer) => {
-    output += chunk.toString("utf8");
+    const text = chunk.toString("utf8");
+    output += text;
+    options.onOutput?.(text);
     if (output.length > maxOutputChars * 2) output = output.slice(-maxOutputChars);
   };
   child.stdout?.on("data", collect);

@@ -26,9 +26,16 @@ export interface NotificationTransport {
   readonly needsUrls?: boolean;
   /**
    * Sends `notification` to all `urls`; resolves once Apprise reports success, rejects with a
-   * NotificationError otherwise. Aborting `signal` cancels the attempt (and rejects).
+   * NotificationError otherwise. Aborting `signal` cancels the attempt (and rejects). `onDelivered`, when
+   * the transport can tell, is called as soon as the message reached every URL, before the send settles
+   * (apprise still exiting): the caller marks it sent at once, so a crash meanwhile does not send it again.
    */
-  send(urls: string[], notification: Notification, signal: AbortSignal): Promise<void>;
+  send(
+    urls: string[],
+    notification: Notification,
+    signal: AbortSignal,
+    onDelivered?: () => void,
+  ): Promise<void>;
   /** Optional start-up check that every URL can be used, sending nothing; rejects naming the bad ones. */
   verifyUrls?(urls: string[], signal?: AbortSignal): Promise<void>;
 }
