@@ -5,7 +5,9 @@
  * it again under its instance ID: it takes its cameras back), and one node of the cluster (started again
  * 2 s later, as its supervisor would): the pipeline recovers by itself and what users see holds, as in the
  * fault matrix: every identified track exactly one alert, every alert one notification per destination,
- * one delivery record, one clip whose file exists; no dead letter. FAULT_SEED replays a run.
+ * one delivery record, one clip whose file exists; no dead letter. Except the clips of alerts triggered
+ * around the node's loss whose frames were on it (FT_FRAMES keeps one copy, by design): reported apart.
+ * FAULT_SEED replays a run.
  */
 import assert from "node:assert/strict";
 import { mkdtemp } from "node:fs/promises";
